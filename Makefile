@@ -1,0 +1,66 @@
+# Digital Factory: `make demo` and `make test` are all a fresh clone needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo serve test check lint format types arch drift docs docs-check bench migration clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## seed the drone story into a fresh embedded store and serve it
+	$(BIN)/factory demo
+
+serve: $(STAMP)  ## run the server on the configured store
+	$(BIN)/factory serve
+
+test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL, Redis and Chromium parts when present)
+	$(BIN)/python -m tests.preflight
+	$(BIN)/pytest
+
+check: lint types arch drift docs-check  ## every static check CI runs
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+arch: $(STAMP)
+	$(BIN)/lint-imports
+
+drift: $(STAMP)  ## models and migrations agree (on a scratch SQLite store)
+	@tmp=$$(mktemp -d); \
+	FACTORY_HOME=$$tmp $(BIN)/factory db upgrade >/dev/null && \
+	FACTORY_HOME=$$tmp $(BIN)/factory db check; status=$$?; rm -rf $$tmp; exit $$status
+
+docs: $(STAMP)  ## regenerate the CLI and settings reference
+	$(BIN)/python -m digital_factory.docs write docs/reference
+
+docs-check: $(STAMP)
+	$(BIN)/python -m digital_factory.docs check docs/reference
+
+bench: $(STAMP)  ## run every benchmark and rewrite docs/benchmarks.md
+	$(BIN)/python -m bench
+
+migration: $(STAMP)  ## make migration m="what changed"
+	@tmp=$$(mktemp -d); FACTORY_HOME=$$tmp $(BIN)/factory db upgrade >/dev/null && \
+	FACTORY_HOME=$$tmp $(BIN)/python -c "from digital_factory.store import schema; \
+	from digital_factory.store.engine import make_engine; import os; \
+	schema.autogenerate(make_engine(f'sqlite:///{os.environ[\"FACTORY_HOME\"]}/factory.db'), '$(m)')"; rm -rf $$tmp
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from digital_factory.cli import main
+
+main()

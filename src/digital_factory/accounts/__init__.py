@@ -1,0 +1,1 @@
+"""Users, roles, API tokens, web sessions and the append-only audit log."""

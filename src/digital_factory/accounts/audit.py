@@ -1,0 +1,72 @@
+"""Recording and reading the audit log. Every service that changes state calls `record`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from digital_factory.accounts import models
+from digital_factory.accounts.schemas import AuditEntry, AuditFilter
+from digital_factory.core.actor import Actor
+from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.store.uow import UnitOfWork
+
+_MASKED_KEYS = ("password", "secret", "digest", "token", "key")
+
+
+def record(
+    uow: UnitOfWork,
+    action: str,
+    object_type: str,
+    object_id: str | int | None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    outcome: str = "success",
+    detail: str | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """Append one entry in the caller's transaction: it is stored exactly when the change is."""
+    who = actor or uow.actor
+    uow.session.add(
+        models.AuditEvent(
+            at=uow.clock.now(),
+            actor_user_id=who.user_id,
+            actor_name=who.name,
+            token_id=who.token_id,
+            origin=str(who.origin),
+            ip=who.ip,
+            action=action,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            outcome=outcome,
+            before=mask(before),
+            after=mask(after),
+            detail=detail,
+        )
+    )
+
+
+def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Secret-bearing fields never reach the audit log, whatever a caller passes."""
+    if values is None:
+        return None
+    return {key: "***" if any(part in key.lower() for part in _MASKED_KEYS) else value for key, value in values.items()}
+
+
+def list_entries(uow: UnitOfWork, filters: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
+    query = select(models.AuditEvent)
+    if filters.action:
+        query = query.where(models.AuditEvent.action == filters.action)
+    if filters.object_type:
+        query = query.where(models.AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(models.AuditEvent.object_id == filters.object_id)
+    if filters.actor:
+        query = query.where(models.AuditEvent.actor_name == filters.actor)
+    total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = uow.session.scalars(query.order_by(models.AuditEvent.id.desc()).limit(page.limit).offset(page.offset)).all()
+    return Page(
+        items=[AuditEntry.model_validate(row) for row in rows], total=total, limit=page.limit, offset=page.offset
+    )

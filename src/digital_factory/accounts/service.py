@@ -1,0 +1,380 @@
+"""Accounts use-cases: users, passwords, API tokens, web sessions. Callers own the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from digital_factory.accounts import audit, bearer, models
+from digital_factory.accounts.passwords import hash_password, verify_password
+from digital_factory.accounts.policy import require
+from digital_factory.accounts.roles import Permission, Role, permissions_for, valid_scopes
+from digital_factory.accounts.schemas import (
+    CreatedToken,
+    CreatedUser,
+    Token,
+    TokenCreate,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+from digital_factory.core.actor import Actor, Origin
+from digital_factory.core.clock import as_utc
+from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
+from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.store.uow import UnitOfWork
+
+TOKEN_PREFIX = "dfat"  # noqa: S105  (a public prefix, not a secret)
+FIRST_ADMIN = "admin"
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def create_user(uow: UnitOfWork, data: UserCreate) -> CreatedUser:
+    require(uow.actor, Permission.ACCOUNTS_ADMIN)
+    return _insert_user(uow, data)
+
+
+def _insert_user(uow: UnitOfWork, data: UserCreate) -> CreatedUser:
+    if uow.session.scalar(select(models.User.id).where(models.User.username == data.username)):
+        raise Conflict(f"a user named {data.username!r} already exists", rule="unique-username")
+    generated = None if data.password else generate_password()
+    user = models.User(
+        username=data.username,
+        display_name=data.display_name or data.username,
+        role=str(data.role),
+        password_hash=hash_password(data.password or generated or ""),
+        must_change_password=generated is not None,
+        is_active=True,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(user)
+    uow.session.flush()
+    out = User.model_validate(user)
+    audit.record(uow, "user.create", "user", user.id, after=_user_view(out))
+    return CreatedUser(user=out, one_time_password=generated)
+
+
+def ensure_first_admin(uow: UnitOfWork, *, one_time: bool = True) -> CreatedUser | None:
+    """On an empty store, create the admin with a generated password (never a default one).
+
+    `one_time` makes the admin choose their own at first sign-in; the throw-away demo store skips that."""
+    if uow.session.scalar(select(func.count(models.User.id))):
+        return None
+    created = _insert_user(uow, UserCreate(username=FIRST_ADMIN, display_name="Administrator", role=Role.ADMIN))
+    if not one_time:
+        uow.session.execute(
+            update(models.User).where(models.User.id == created.user.id).values(must_change_password=False)
+        )
+        created = CreatedUser(
+            user=created.user.model_copy(update={"must_change_password": False}),
+            one_time_password=created.one_time_password,
+        )
+    return created
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def get_user(uow: UnitOfWork, username: str) -> User:
+    return User.model_validate(_user_row(uow, username))
+
+
+def list_users(uow: UnitOfWork, page: PageRequest) -> Page[User]:
+    require(uow.actor, Permission.READ)
+    total = uow.session.scalar(select(func.count(models.User.id))) or 0
+    rows = uow.session.scalars(
+        select(models.User).order_by(models.User.username).limit(page.limit).offset(page.offset)
+    ).all()
+    return Page(items=[User.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+def update_user(uow: UnitOfWork, username: str, data: UserUpdate) -> User:
+    require(uow.actor, Permission.ACCOUNTS_ADMIN)
+    row = _user_row(uow, username)
+    before = _user_view(User.model_validate(row))
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if row.id == uow.actor.user_id and ("role" in changes or changes.get("is_active") is False):
+        raise Conflict("you cannot change your own role or deactivate yourself", rule="self-demotion")
+    for name, value in changes.items():
+        setattr(row, name, str(value) if name == "role" else value)
+    if changes.get("is_active") is False:
+        uow.session.execute(delete(models.WebSession).where(models.WebSession.user_id == row.id))
+    uow.session.flush()
+    out = User.model_validate(row)
+    audit.record(uow, "user.update", "user", row.id, before=before, after=_user_view(out))
+    return out
+
+
+def change_password(uow: UnitOfWork, username: str, current: str, new: str) -> None:
+    row = _user_row(uow, username)
+    if row.id != uow.actor.user_id:
+        raise PermissionDenied("you can only change your own password")
+    if not verify_password(row.password_hash, current):
+        raise ValidationFailed.on("current_password", "is not your current password")
+    if current == new:
+        raise ValidationFailed.on("new_password", "must differ from the current password")
+    row.password_hash = hash_password(new)
+    row.must_change_password = False
+    audit.record(uow, "user.password-change", "user", row.id)
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
+    """Check a password login. The same message for every failure, so it reveals no usernames."""
+    row = uow.session.scalar(select(models.User).where(models.User.username == username.strip().lower()))
+    if not verify_password(row.password_hash if row else None, password) or row is None or not row.is_active:
+        raise Unauthenticated("unknown user or wrong password")
+    row.last_login_at = uow.clock.now()
+    return User.model_validate(row)
+
+
+def actor_for(
+    user: User,
+    *,
+    origin: Origin,
+    ip: str | None = None,
+    scopes: frozenset[str] | None = None,
+    token_id: int | None = None,
+) -> Actor:
+    return Actor(
+        user_id=user.id,
+        name=user.username,
+        role=str(user.role),
+        permissions=permissions_for(user.role, scopes),
+        origin=origin,
+        token_id=token_id,
+        ip=ip,
+    )
+
+
+def _user_row(uow: UnitOfWork, username: str) -> models.User:
+    row = uow.session.scalar(select(models.User).where(models.User.username == username))
+    if row is None:
+        raise NotFound(f"no user named {username!r}")
+    return row
+
+
+def _user_view(user: User) -> dict[str, object]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": str(user.role),
+        "is_active": user.is_active,
+    }
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+def create_token(uow: UnitOfWork, digester: bearer.SecretDigester, username: str, data: TokenCreate) -> CreatedToken:
+    owner = _user_row(uow, username)
+    if owner.id != uow.actor.user_id:
+        require(uow.actor, Permission.ACCOUNTS_ADMIN)
+    scopes = _checked_scopes(data.scopes)
+    secret = bearer.generate(TOKEN_PREFIX)
+    now = uow.clock.now()
+    row = models.ApiToken(
+        public_id=secret.public_id,
+        user_id=owner.id,
+        name=data.name,
+        digest=digester.digest(secret.full),
+        scopes=sorted(scopes) if scopes is not None else None,
+        created_at=now,
+        expires_at=now + timedelta(days=data.expires_in_days),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    token = _token_out(row, owner.username)
+    audit.record(
+        uow,
+        "token.create",
+        "token",
+        row.public_id,
+        after={
+            "name": row.name,
+            "owner": owner.username,
+            "scopes": row.scopes,
+            "expires_at": row.expires_at.isoformat(),
+        },
+    )
+    return CreatedToken(token=token, secret=secret.full)
+
+
+def _checked_scopes(scopes: list[str] | None) -> frozenset[str] | None:
+    if scopes is None:
+        return None
+    unknown = sorted(set(scopes) - valid_scopes())
+    if unknown:
+        raise ValidationFailed.on(
+            "scopes", f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(sorted(valid_scopes()))}"
+        )
+    if not scopes:
+        raise ValidationFailed.on("scopes", "must name at least one scope, or be omitted")
+    return frozenset(scopes)
+
+
+def list_tokens(uow: UnitOfWork, username: str | None = None) -> list[Token]:
+    """The actor's own tokens; an admin may list anyone's (username=None: everybody's)."""
+    query = select(models.ApiToken, models.User.username).join(models.User)
+    if username is None or username != uow.actor.name:
+        require(uow.actor, Permission.ACCOUNTS_ADMIN)
+    if username is not None:
+        query = query.where(models.User.username == username)
+    return [_token_out(row, name) for row, name in uow.session.execute(query.order_by(models.ApiToken.id))]
+
+
+def revoke_token(uow: UnitOfWork, public_id: str) -> Token:
+    found = uow.session.execute(
+        select(models.ApiToken, models.User.username).join(models.User).where(models.ApiToken.public_id == public_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"no token {public_id!r}")
+    row, owner = found
+    if row.user_id != uow.actor.user_id:
+        require(uow.actor, Permission.ACCOUNTS_ADMIN)
+    if row.revoked_at is None:
+        row.revoked_at = uow.clock.now()
+        audit.record(uow, "token.revoke", "token", row.public_id, after={"owner": owner})
+    return _token_out(row, owner)
+
+
+TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Who a credential belongs to; `stale` says its last-use time should be refreshed (coarsely)."""
+
+    actor: Actor
+    user: User
+    credential_id: int
+    stale: bool
+    csrf_token: str | None = None
+
+
+def resolve_token(
+    uow: UnitOfWork, digester: bearer.SecretDigester, presented: str, *, ip: str | None = None
+) -> Resolved:
+    """The actor behind a bearer token, or Unauthenticated. Malformed tokens never reach the store.
+
+    Read-only, so authentication does not take the write lock; `touch_token` refreshes last use."""
+    parsed = bearer.parse(presented, TOKEN_PREFIX)
+    if parsed is None:
+        raise Unauthenticated("the bearer token is malformed")
+    found = uow.session.execute(
+        select(models.ApiToken, models.User).join(models.User).where(models.ApiToken.public_id == parsed.public_id)
+    ).one_or_none()
+    now = uow.clock.now()
+    if found is None or not digester.matches(parsed.full, found[0].digest):
+        raise Unauthenticated("the bearer token is not valid")
+    token, user = found
+    if token.revoked_at is not None or as_utc(token.expires_at) <= now or not user.is_active:
+        raise Unauthenticated("the bearer token is revoked or expired")
+    scopes = frozenset(token.scopes) if token.scopes is not None else None
+    owner = User.model_validate(user)
+    return Resolved(
+        actor=actor_for(owner, origin=Origin.API, ip=ip, scopes=scopes, token_id=token.id),
+        user=owner,
+        credential_id=token.id,
+        stale=token.last_used_at is None or now - as_utc(token.last_used_at) > TOUCH_INTERVAL,
+    )
+
+
+def touch_token(uow: UnitOfWork, token_id: int) -> None:
+    uow.session.execute(
+        update(models.ApiToken).where(models.ApiToken.id == token_id).values(last_used_at=uow.clock.now())
+    )
+
+
+def _token_out(row: models.ApiToken, username: str) -> Token:
+    return Token(
+        id=row.id,
+        public_id=row.public_id,
+        name=row.name,
+        username=username,
+        scopes=row.scopes,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+# --- web sessions ------------------------------------------------------------------------------
+
+
+def _session_digest(cookie_value: str) -> str:
+    return hashlib.sha256(cookie_value.encode()).hexdigest()
+
+
+def start_session(
+    uow: UnitOfWork, user: User, *, max_age: timedelta, ip: str | None, user_agent: str | None
+) -> tuple[str, str]:
+    """A new server-side session; returns (cookie value, CSRF token). Only a digest is stored."""
+    cookie_value, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = uow.clock.now()
+    uow.session.add(
+        models.WebSession(
+            digest=_session_digest(cookie_value),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + max_age,
+            ip=ip,
+            user_agent=(user_agent or "")[:300],
+        )
+    )
+    audit.record(uow, "session.login", "user", user.id, actor=actor_for(user, origin=Origin.WEB, ip=ip))
+    return cookie_value, csrf
+
+
+def resolve_session(uow: UnitOfWork, cookie_value: str, *, idle: timedelta, ip: str | None = None) -> Resolved:
+    """The user of a live session (read-only; expired ones are purged by a background job)."""
+    found = uow.session.execute(
+        select(models.WebSession, models.User)
+        .join(models.User)
+        .where(models.WebSession.digest == _session_digest(cookie_value))
+    ).one_or_none()
+    if found is None:
+        raise Unauthenticated("no such session")
+    web_session, user_row = found
+    now = uow.clock.now()
+    last_seen = as_utc(web_session.last_seen_at)
+    if as_utc(web_session.expires_at) <= now or now - last_seen > idle or not user_row.is_active:
+        raise Unauthenticated("the session has ended")
+    user = User.model_validate(user_row)
+    return Resolved(
+        actor=actor_for(user, origin=Origin.WEB, ip=ip),
+        user=user,
+        credential_id=web_session.id,
+        stale=now - last_seen > timedelta(minutes=1),
+        csrf_token=web_session.csrf_token,
+    )
+
+
+def touch_session(uow: UnitOfWork, session_id: int) -> None:
+    uow.session.execute(
+        update(models.WebSession).where(models.WebSession.id == session_id).values(last_seen_at=uow.clock.now())
+    )
+
+
+def end_session(uow: UnitOfWork, cookie_value: str) -> None:
+    uow.session.execute(delete(models.WebSession).where(models.WebSession.digest == _session_digest(cookie_value)))
+    audit.record(uow, "session.logout", "user", uow.actor.user_id)
+
+
+def purge_expired_sessions(uow: UnitOfWork, *, idle: timedelta) -> int:
+    now: datetime = uow.clock.now()
+    result = uow.session.execute(
+        delete(models.WebSession).where(
+            (models.WebSession.expires_at <= now) | (models.WebSession.last_seen_at <= now - idle)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

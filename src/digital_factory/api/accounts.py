@@ -1,0 +1,128 @@
+"""/users, /tokens, /audit, /me, /roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from digital_factory.accounts import audit
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.policy import require
+from digital_factory.accounts.roles import ROLE_DESCRIPTIONS, ROLE_PERMISSIONS, Permission
+from digital_factory.accounts.schemas import (
+    AuditEntry,
+    AuditFilter,
+    CreatedToken,
+    CreatedUser,
+    Token,
+    TokenCreate,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+from digital_factory.api.context import CurrentActor, runtime
+from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.core.schemas import OutputModel
+
+router = APIRouter()
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+class Me(OutputModel):
+    user: User
+    permissions: list[str]
+    token_id: int | None
+
+
+@router.get("/me", tags=["accounts"])
+def who_am_i(request: Request, actor: CurrentActor) -> Me:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        user = accounts.get_user(uow, actor.name)
+    return Me(user=user, permissions=sorted(actor.permissions), token_id=actor.token_id)
+
+
+class RoleInfo(OutputModel):
+    role: str
+    description: str
+    permissions: list[str]
+
+
+@router.get("/roles", tags=["accounts"])
+def list_roles(actor: CurrentActor) -> list[RoleInfo]:
+    require(actor, Permission.READ)
+    return [
+        RoleInfo(role=str(role), description=ROLE_DESCRIPTIONS[role], permissions=sorted(map(str, perms)))
+        for role, perms in ROLE_PERMISSIONS.items()
+    ]
+
+
+@router.get("/users", tags=["accounts"])
+def list_users(request: Request, actor: CurrentActor, page: Paging) -> Page[User]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return accounts.list_users(uow, page)
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, tags=["accounts"])
+def create_user(request: Request, actor: CurrentActor, data: UserCreate) -> CreatedUser:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return accounts.create_user(uow, data)
+
+
+@router.get("/users/{username}", tags=["accounts"])
+def get_user(request: Request, actor: CurrentActor, username: str) -> User:
+    require(actor, Permission.READ)
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return accounts.get_user(uow, username)
+
+
+@router.patch("/users/{username}", tags=["accounts"])
+def update_user(request: Request, actor: CurrentActor, username: str, data: UserUpdate) -> User:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return accounts.update_user(uow, username, data)
+
+
+@router.get("/tokens", tags=["accounts"])
+def list_tokens(request: Request, actor: CurrentActor, user: str | None = None, all_users: bool = False) -> list[Token]:
+    """Your own tokens; admins may name another `user` or ask for `all_users`."""
+    owner = None if all_users else (user or actor.name)
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return accounts.list_tokens(uow, owner)
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["accounts"])
+def create_token(request: Request, actor: CurrentActor, data: TokenCreate, user: str | None = None) -> CreatedToken:
+    """A new token for yourself (or, as an admin, for `user`). The secret is in this response only."""
+    rt = runtime(request)
+    with rt.store.unit_of_work(actor) as uow:
+        return accounts.create_token(uow, rt.digester, user or actor.name, data)
+
+
+@router.delete("/tokens/{public_id}", tags=["accounts"])
+def revoke_token(request: Request, actor: CurrentActor, public_id: str) -> Token:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return accounts.revoke_token(uow, public_id)
+
+
+@router.get("/audit", tags=["accounts"])
+def list_audit(
+    request: Request,
+    actor: CurrentActor,
+    page: Paging,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor_name: Annotated[str | None, Query(alias="actor")] = None,
+) -> Page[AuditEntry]:
+    require(actor, Permission.AUDIT_READ)
+    filters = AuditFilter(action=action, object_type=object_type, object_id=object_id, actor=actor_name)
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return audit.list_entries(uow, filters, page)

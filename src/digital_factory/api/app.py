@@ -1,0 +1,26 @@
+"""Builds the /api/v1 sub-application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from digital_factory import __version__
+from digital_factory.api import accounts, problems
+
+API_PREFIX = "/api/v1"
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="Digital Factory API",
+        version=__version__,
+        description="Every capability of the product loop. Authenticate with `Authorization: Bearer <token>`; "
+        "errors are RFC 9457 problem JSON.",
+        openapi_url="/openapi.json",
+        docs_url=None,  # the stock docs page loads scripts from a CDN; the product works offline
+        redoc_url=None,
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    problems.install(api)
+    api.include_router(accounts.router)
+    return api

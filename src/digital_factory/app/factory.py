@@ -1,0 +1,141 @@
+"""Builds the server application from settings. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from digital_factory import __version__
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.bearer import SecretDigester
+from digital_factory.accounts.schemas import CreatedUser
+from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.api.app import API_PREFIX, create_api
+from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from digital_factory.core.actor import system_actor
+from digital_factory.core.clock import Clock
+from digital_factory.core.errors import SchemaMismatch
+from digital_factory.settings import Settings
+from digital_factory.store import schema
+from digital_factory.store.engine import make_engine
+from digital_factory.store.uow import Store
+from digital_factory.web.app import install_web
+from digital_factory.workers.jobs import JobRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything the edges (API, web, workers) reach for, built once per application."""
+
+    settings: Settings
+    store: Store
+    digester: SecretDigester
+    jobs: JobRunner = field(default_factory=JobRunner)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.effective_public_url
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.settings.session_idle_minutes)
+
+    @property
+    def session_max_age(self) -> timedelta:
+        return timedelta(hours=self.settings.session_max_hours)
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    settings.ensure_home()
+    store = Store(make_engine(settings.effective_database_url), clock=clock)
+    return Runtime(settings=settings, store=store, digester=SecretDigester(settings.resolved_secret_key()))
+
+
+def prepare_store(runtime: Runtime, *, one_time_admin_password: bool = True) -> CreatedUser | None:
+    """Bring the store to this build's schema (embedded stores only) and create the first admin.
+
+    Returns the first admin with its one-time password when this call created it."""
+    state = schema.schema_state(runtime.store.engine)
+    if not state.up_to_date:
+        if runtime.settings.is_embedded_store and runtime.settings.auto_upgrade:
+            log.info("upgrading the embedded store from %s to %s", state.current, state.head)
+            schema.upgrade(runtime.store.engine)
+        else:
+            raise SchemaMismatch(
+                f"the store is at schema revision {state.current or '(empty)'} but this build needs "
+                f"{state.head}; run `factory db upgrade` first"
+            )
+    with runtime.store.unit_of_work(system_actor("setup")) as uow:
+        return accounts.ensure_first_admin(uow, one_time=one_time_admin_password)
+
+
+def _register_jobs(runtime: Runtime) -> None:
+    def purge_sessions() -> None:
+        with runtime.store.unit_of_work(system_actor("sessions")) as uow:
+            accounts.purge_expired_sessions(uow, idle=runtime.session_idle)
+
+    runtime.jobs.every("purge-expired-sessions", 600, purge_sessions)
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    rt = runtime or build_runtime(settings)
+    _register_jobs(rt)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state = schema.schema_state(rt.store.engine)
+        if not state.up_to_date:
+            raise SchemaMismatch(f"store at {state.current}, build needs {state.head}: run `factory db upgrade`")
+        rt.jobs.start()
+        try:
+            yield
+        finally:
+            rt.jobs.stop()
+            rt.store.dispose()
+
+    app = FastAPI(
+        title="Digital Factory", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.runtime = rt
+    api = create_api()
+    api.state.runtime = rt
+    app.mount(API_PREFIX, api)
+    _add_probes(app, rt)
+    install_web(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+def _add_probes(app: FastAPI, rt: Runtime) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        """Readiness: the store answers and is at this build's schema; background jobs run."""
+        checks: dict[str, str] = {}
+        try:
+            with rt.store.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            state = schema.schema_state(rt.store.engine)
+            checks["store"] = "ok" if state.up_to_date else f"schema {state.current}, needs {state.head}"
+        except Exception as exc:  # readiness reports, it does not crash
+            checks["store"] = f"unavailable: {type(exc).__name__}"
+        checks["jobs"] = "ok" if rt.jobs.running else "stopped"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        )

@@ -1,0 +1,60 @@
+"""The REST client behind resource commands: `FACTORY_URL` + `FACTORY_TOKEN`, so the CLI works remotely."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+from digital_factory.core import errors
+
+DEFAULT_URL = "http://127.0.0.1:8420"
+_ERRORS: dict[int, type[errors.DomainError]] = {
+    401: errors.Unauthenticated,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    422: errors.ValidationFailed,
+    400: errors.ValidationFailed,
+}
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None, *, transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/api/v1", headers=headers, timeout=30.0, transport=transport
+        )
+
+    @classmethod
+    def from_environment(cls) -> ApiClient:
+        token = os.environ.get("FACTORY_TOKEN")
+        if not token:
+            raise errors.Unauthenticated(
+                "set FACTORY_TOKEN to an API token (create one with `factory token create --user NAME` "
+                "or on your account page) and FACTORY_URL to the server"
+            )
+        return cls(os.environ.get("FACTORY_URL", DEFAULT_URL), token)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise errors.DomainError(f"cannot reach the server at {self._http.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.json() if response.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+
+def _error_from(response: httpx.Response) -> errors.DomainError:
+    try:
+        body = response.json()
+        detail = str(body.get("detail") or body.get("title") or response.reason_phrase)
+    except ValueError:
+        detail = f"{response.status_code} {response.reason_phrase}"
+    error_type = _ERRORS.get(response.status_code, errors.DomainError)
+    return error_type(detail)

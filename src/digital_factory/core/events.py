@@ -1,0 +1,38 @@
+"""Domain events: how a lower domain tells higher ones that something happened, without importing them."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base class; concrete events are frozen dataclasses in each domain's `events.py`."""
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Any], None]
+
+
+class EventBus:
+    """In-process publish/subscribe. Events are published only after their transaction commits."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        self._handlers[event_type].append(handler)
+
+    def publish(self, event: DomainEvent) -> None:
+        for event_type in type(event).__mro__:
+            for handler in self._handlers.get(event_type, ()):
+                try:
+                    handler(event)
+                except Exception:  # one failing subscriber must not stop the others
+                    log.exception("event handler %r failed for %r", handler, event)

@@ -1,0 +1,43 @@
+"""Base classes for the domains' public DTOs."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Strict, ValidationError
+
+from digital_factory.core.errors import FieldProblem, ValidationFailed
+
+# The API validates decoded JSON in strict mode, where an enum or datetime field would only accept
+# Python objects. Mark such fields `Annotated[Role, FromJson]` to accept their JSON form (the enum's
+# value, an ISO 8601 string) while numbers, booleans and strings stay strict.
+FromJson = Strict(False)
+
+
+class InputModel(BaseModel):
+    """Anything a client sends: unknown fields refused, no silent type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+M = TypeVar("M", bound="InputModel")
+
+
+class OutputModel(BaseModel):
+    """Anything the product returns; built from ORM rows."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def validation_failed(exc: ValidationError) -> ValidationFailed:
+    """A pydantic error as the domain's ValidationFailed, one problem per field."""
+    problems = [FieldProblem(".".join(str(part) for part in e["loc"]) or "input", e["msg"]) for e in exc.errors()]
+    return ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), problems)
+
+
+def parse_input(model: type[M], data: dict[str, Any]) -> M:
+    """Validate form or CLI input (strings from people) into an input model, lax on types, strict on fields."""
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as exc:
+        raise validation_failed(exc) from None

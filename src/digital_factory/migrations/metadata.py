@@ -1,0 +1,13 @@
+"""Collects every domain's tables into one MetaData for Alembic. The only place that imports all models."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from digital_factory.accounts import models as _accounts  # noqa: F401  (registers tables)
+from digital_factory.store import sequences as _sequences  # noqa: F401
+from digital_factory.store.base import Base
+
+
+def target_metadata() -> MetaData:
+    return Base.metadata

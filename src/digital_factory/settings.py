@@ -1,0 +1,127 @@
+"""The typed settings tree (`FACTORY_` prefix). Read only by `app`, `cli` and `workers`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"  # noqa: S105  (a file name)
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("digital-factory", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Boot configuration. Knobs people change at run time (WIP limits, policies) live in the store."""
+
+    model_config = SettingsConfigDict(env_prefix="FACTORY_", extra="ignore", validate_default=True)
+
+    home: Path = Field(
+        default_factory=default_home,
+        description="Data folder: the embedded store, hosted repositories, run workspaces, the secret key.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store. Default: SQLite file `factory.db` in the data folder. "
+        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+    )
+    host: str = Field("127.0.0.1", description="Address `factory serve` listens on.")
+    port: int = Field(8420, ge=1, le=65535, description="Port `factory serve` listens on.")
+    public_url: str | None = Field(
+        None,
+        description="The URL people and clients use to reach the server (behind a proxy, the proxy's). "
+        "Used for links, cookie security and the CSRF origin check. Default: http://HOST:PORT.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key for token digests and signatures. Default: generated once into the data folder.",
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_format: LogFormat = Field(LogFormat.TEXT, description="`text` for people, `json` for log shippers.")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted on the API and web (bytes)."
+    )
+    session_idle_minutes: int = Field(120, ge=5, description="A web session ends after this long without a request.")
+    session_max_hours: int = Field(12, ge=1, description="A web session ends this long after login, whatever.")
+    auto_upgrade: bool = Field(
+        True,
+        description="Upgrade an embedded SQLite store at server start. PostgreSQL stores are upgraded "
+        "only by `factory db upgrade`.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_absolute(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://factory.example.com")
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'factory.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        wildcard = self.host in {"0.0.0.0", "::"}  # noqa: S104  (maps a wildcard to a reachable address)
+        host = "127.0.0.1" if wildcard else self.host
+        return self.public_url or f"http://{host}:{self.port}"
+
+    @property
+    def is_embedded_store(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.home
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else the one in the data folder, created on first use (mode 0600)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.ensure_home() / SECRET_KEY_FILE
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+SECRET_FIELDS = frozenset({"secret_key", "database_url"})
+
+
+def masked_values(settings: Settings) -> dict[str, str]:
+    """Effective values for display, secrets masked (passwords inside URLs too)."""
+    shown: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name == "secret_key":
+            shown[name] = "(set, hidden)" if value is not None else "(generated in the data folder)"
+        elif name == "database_url":
+            shown[name] = mask_url_password(settings.effective_database_url)
+        else:
+            shown[name] = str(value)
+    shown["public_url"] = settings.effective_public_url
+    return shown
+
+
+def mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)

@@ -1,0 +1,1 @@
+"""The store: engine and sessions, the declarative base, unit of work, dialect-specific SQL."""

@@ -1,0 +1,35 @@
+"""Per-prefix counters behind human keys (EPIC-1, EPIC-2, ...), safe under concurrent writers."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from digital_factory.core.keys import format_key
+from digital_factory.store.base import Base
+
+
+class KeySequence(Base):
+    __tablename__ = "store_key_sequence"
+
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+def next_key(session: Session, prefix: str) -> str:
+    """Allocate the next key for `prefix` inside the caller's transaction (row-locked by the UPDATE)."""
+    result = session.execute(
+        update(KeySequence)
+        .where(KeySequence.prefix == prefix)
+        .values(last_value=KeySequence.last_value + 1)
+        .returning(KeySequence.last_value)
+    ).scalar_one_or_none()
+    if result is None:
+        session.add(KeySequence(prefix=prefix, last_value=1))
+        session.flush()
+        result = 1
+    return format_key(prefix, result)
+
+
+def current_value(session: Session, prefix: str) -> int:
+    return session.execute(select(KeySequence.last_value).where(KeySequence.prefix == prefix)).scalar() or 0

@@ -1,0 +1,61 @@
+"""The unit of work: one transaction, the acting user, the clock, and events published after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from digital_factory.core.actor import Actor
+from digital_factory.core.clock import Clock, SystemClock
+from digital_factory.core.events import DomainEvent, EventBus
+from digital_factory.store.engine import WRITE_OPTION
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    actor: Actor
+    clock: Clock
+    pending_events: list[DomainEvent] = field(default_factory=list)
+
+    def emit(self, event: DomainEvent) -> None:
+        self.pending_events.append(event)
+
+
+class Store:
+    """Opens units of work. Services never open transactions; their caller does, through this."""
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None, bus: EventBus | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self.bus = bus or EventBus()
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
+
+    @contextmanager
+    def unit_of_work(self, actor: Actor, *, write: bool = True) -> Iterator[UnitOfWork]:
+        maker = self._write if write else self._read
+        with maker() as session:
+            uow = UnitOfWork(session=session, actor=actor, clock=self.clock)
+            try:
+                yield uow
+                if write:
+                    session.commit()
+                else:
+                    session.rollback()
+            except BaseException:
+                session.rollback()
+                raise
+        for event in uow.pending_events:
+            self.bus.publish(event)
+
+    def run(self, actor: Actor, work: Callable[[UnitOfWork], object]) -> object:
+        with self.unit_of_work(actor) as uow:
+            return work(uow)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

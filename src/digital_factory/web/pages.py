@@ -1,0 +1,294 @@
+"""Web routes: sign-in, the overview, the loop's areas, account and administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from digital_factory.accounts import audit
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.policy import allowed, require
+from digital_factory.accounts.roles import ROLE_DESCRIPTIONS, Permission, Role
+from digital_factory.accounts.schemas import AuditFilter, TokenCreate, UserCreate, UserUpdate
+from digital_factory.core.actor import system_actor
+from digital_factory.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
+from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import parse_input
+from digital_factory.web.context import Viewer, runtime
+from digital_factory.web.rendering import AREA_BY_SLUG, render
+from digital_factory.web.sessions import (
+    check_csrf,
+    check_origin,
+    clear_session_cookie,
+    client_ip,
+    current_viewer,
+    session_cookie,
+    set_session_cookie,
+)
+
+router = APIRouter(include_in_schema=False)
+PASSWORD_PAGE = "/account/password"  # noqa: S105  (a path)
+
+
+class PasswordChangeRequired(Exception):
+    """A user with a one-time password must choose their own before anything else."""
+
+
+def page_viewer(request: Request) -> Viewer:
+    viewer = current_viewer(request)
+    if viewer.user.must_change_password and request.url.path not in {PASSWORD_PAGE, "/logout"}:
+        raise PasswordChangeRequired
+    return viewer
+
+
+async def form_viewer(request: Request) -> Viewer:
+    viewer = await run_in_threadpool(page_viewer, request)
+    await check_csrf(request, viewer)
+    return viewer
+
+
+PageViewer = Annotated[Viewer, Depends(page_viewer)]
+FormViewer = Annotated[Viewer, Depends(form_viewer)]
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- sign in and out ---------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", None, next=_safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    check_origin(request)
+    rt = runtime(request)
+    ip = client_ip(request) or "unknown"
+    try:
+        rt.login_throttle.check(username, ip)
+        with rt.store.unit_of_work(system_actor("login")) as uow:
+            user = accounts.authenticate(uow, username, password)
+            cookie, _ = accounts.start_session(
+                uow, user, max_age=rt.session_max_age, ip=ip, user_agent=request.headers.get("user-agent")
+            )
+    except DomainError as exc:
+        if isinstance(exc, Unauthenticated):
+            rt.login_throttle.failed(username, ip)
+            with rt.store.unit_of_work(system_actor("login")) as uow:
+                audit.record(
+                    uow,
+                    "session.login",
+                    "user",
+                    None,
+                    outcome="failure",
+                    detail=f"failed login as {username[:64]!r} from {ip}",
+                )
+        status = 429 if exc.code == "rate-limited" else 401
+        return render(
+            request, "login.html", None, status_code=status, error=exc.detail, username=username, next=_safe_next(next)
+        )
+    rt.login_throttle.succeeded(username, ip)
+    response = see_other(PASSWORD_PAGE if user.must_change_password else _safe_next(next))
+    set_session_cookie(response, rt, cookie)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: FormViewer) -> Response:
+    rt = runtime(request)
+    cookie = session_cookie(request)
+    if cookie:
+        with rt.store.unit_of_work(viewer.actor) as uow:
+            accounts.end_session(uow, cookie)
+    response = see_other("/login")
+    clear_session_cookie(response, rt)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # only local paths: an open redirect after login is a phishing aid
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+# --- overview and areas ------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, viewer: PageViewer) -> Response:
+    recent = None
+    if allowed(viewer.actor, Permission.AUDIT_READ):
+        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+            recent = audit.list_entries(uow, AuditFilter(), PageRequest(limit=8))
+    return render(request, "home.html", viewer, active="home", recent=recent)
+
+
+@router.get("/area/{slug}", response_class=HTMLResponse)
+def area(request: Request, viewer: PageViewer, slug: str) -> Response:
+    found = AREA_BY_SLUG.get(slug)
+    if found is None:
+        raise NotFound(f"there is no area {slug!r}")
+    return render(request, "area.html", viewer, active=slug, area=found)
+
+
+# --- account -------------------------------------------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, viewer: PageViewer, created: str | None = None) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        tokens = accounts.list_tokens(uow, viewer.user.username)
+    return render(
+        request,
+        "account.html",
+        viewer,
+        active="account",
+        tokens=tokens,
+        role_description=ROLE_DESCRIPTIONS[viewer.user.role],
+    )
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request, viewer: FormViewer, name: Annotated[str, Form()], expires_in_days: Annotated[int, Form()] = 90
+) -> Response:
+    rt = runtime(request)
+    data = parse_input(TokenCreate, {"name": name, "expires_in_days": expires_in_days})
+    with rt.store.unit_of_work(viewer.actor) as uow:
+        created = accounts.create_token(uow, rt.digester, viewer.user.username, data)
+    with rt.store.unit_of_work(viewer.actor, write=False) as uow:
+        tokens = accounts.list_tokens(uow, viewer.user.username)
+    return render(
+        request,
+        "account.html",
+        viewer,
+        active="account",
+        tokens=tokens,
+        created=created,
+        role_description=ROLE_DESCRIPTIONS[viewer.user.role],
+    )
+
+
+@router.post("/account/tokens/{public_id}/revoke")
+def revoke_token(request: Request, viewer: FormViewer, public_id: str) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor) as uow:
+        accounts.revoke_token(uow, public_id)
+    return see_other("/account")
+
+
+@router.get(PASSWORD_PAGE, response_class=HTMLResponse)
+def password_page(request: Request, viewer: PageViewer) -> Response:
+    return render(request, "password.html", viewer, active="account")
+
+
+@router.post(PASSWORD_PAGE, response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    viewer: FormViewer,
+    current_password: Annotated[str, Form()],
+    new_password: Annotated[str, Form()],
+    repeat_password: Annotated[str, Form()],
+) -> Response:
+    try:
+        if new_password != repeat_password:
+            raise ValidationFailed.on("repeat_password", "does not match the new password")
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            accounts.change_password(uow, viewer.user.username, current_password, new_password)
+    except ValidationFailed as exc:
+        return render(request, "password.html", viewer, status_code=422, active="account", error=exc.detail)
+    return see_other("/")
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        users = accounts.list_users(uow, PageRequest(limit=100, offset=offset))
+    return render(
+        request,
+        "users.html",
+        viewer,
+        active="users",
+        users=users,
+        roles=list(Role),
+        can_admin=allowed(viewer.actor, Permission.ACCOUNTS_ADMIN),
+    )
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def create_user(
+    request: Request,
+    viewer: FormViewer,
+    username: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    display_name: Annotated[str, Form()] = "",
+) -> Response:
+    rt = runtime(request)
+    created = None
+    error = None
+    try:
+        data = parse_input(UserCreate, {"username": username, "role": role, "display_name": display_name or None})
+        with rt.store.unit_of_work(viewer.actor) as uow:
+            created = accounts.create_user(uow, data)
+    except DomainError as exc:
+        if exc.code == "permission-denied":
+            raise
+        error = exc.detail
+    with rt.store.unit_of_work(viewer.actor, write=False) as uow:
+        users = accounts.list_users(uow, PageRequest(limit=100))
+    return render(
+        request,
+        "users.html",
+        viewer,
+        status_code=422 if error else 200,
+        active="users",
+        users=users,
+        roles=list(Role),
+        can_admin=True,
+        created=created,
+        error=error,
+    )
+
+
+@router.post("/admin/users/{username}", response_class=HTMLResponse)
+def update_user(
+    request: Request,
+    viewer: FormViewer,
+    username: str,
+    role: Annotated[str, Form()],
+    is_active: Annotated[str, Form()] = "on",
+) -> Response:
+    require(viewer.actor, Permission.ACCOUNTS_ADMIN)
+    data = parse_input(UserUpdate, {"role": role, "is_active": is_active == "on"})
+    with runtime(request).store.unit_of_work(viewer.actor) as uow:
+        accounts.update_user(uow, username, data)
+    return see_other("/admin/users")
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    viewer: PageViewer,
+    action: str | None = None,
+    object_type: str | None = None,
+    actor: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    require(viewer.actor, Permission.AUDIT_READ)
+    filters = AuditFilter(action=action or None, object_type=object_type or None, actor=actor or None)
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        entries = audit.list_entries(uow, filters, PageRequest(limit=50, offset=offset))
+    return render(request, "audit.html", viewer, active="audit", entries=entries, filters=filters)

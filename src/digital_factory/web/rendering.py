@@ -1,0 +1,49 @@
+"""Template environment and page rendering shared by the web routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from digital_factory import __version__
+from digital_factory.web.context import Viewer
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["version"] = __version__
+
+
+@dataclass(frozen=True)
+class Area:
+    slug: str
+    label: str
+    summary: str
+
+
+# The product loop, in order: the navigation follows it.
+AREAS: tuple[Area, ...] = (
+    Area("portfolio", "Portfolio", "Strategic themes, epics on the portfolio kanban, WSJF ranking, epic hypotheses."),
+    Area("product", "Product", "Features and stories under each epic, handed to teams as ordered backlogs."),
+    Area("teams", "Teams", "Teams, their topology and interactions, ownership and cognitive load."),
+    Area("platform", "Platform", "Golden-path templates, one-step onboarding, the service catalog and its fleet."),
+    Area("delivery", "Delivery", "Pipelines, runs with live logs, environments, approvals, deployments, incidents."),
+    Area("releases", "Releases", "Feature flags with targeting and rollouts; every release on one timeline."),
+    Area("telemetry", "Telemetry", "Product telemetry (OpenTelemetry) and business events flowing back in."),
+    Area("insights", "Insights", "DORA and flow metrics, value lead time, live hypothesis evaluation, board pack."),
+)
+AREA_BY_SLUG = {area.slug: area for area in AREAS}
+
+
+def render(
+    request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(
+        request, template, {"viewer": viewer, "areas": AREAS, **context}, status_code=status_code
+    )
+    if viewer is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
