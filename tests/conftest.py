@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
@@ -17,6 +18,7 @@ from digital_factory.migrations.metadata import target_metadata
 from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
+from tests.browser import LiveServer, chromium_browser, serve
 from tests.systemparts import chromium_path, postgres_url, redis_url, require_all
 
 TEST_PUBLIC_URL = "http://testserver"
@@ -30,7 +32,8 @@ def _skip_or_fail(reason: str) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        backends = ["sqlite", "postgresql"]
+        # browser tests exercise the UI, which is the same on both stores: SQLite only keeps CI short
+        backends = ["sqlite"] if "live_server" in metafunc.fixturenames else ["sqlite", "postgresql"]
         metafunc.parametrize("backend", backends, scope="session")
 
 
@@ -123,3 +126,24 @@ def redis() -> str:
         _skip_or_fail("Redis not configured: set FACTORY_TEST_REDIS_URL")
     assert url is not None
     return url
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    """The app on a real uvicorn server (free loopback port), on this test's store."""
+    with serve(tmp_path / "live-home", database_url) as server:
+        yield server
+
+
+@pytest.fixture
+def page(chromium: Path) -> Iterator[Page]:
+    """A fresh page in Debian's Chromium; console errors fail the test."""
+    with chromium_browser(chromium) as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        new_page = context.new_page()
+        errors: list[str] = []
+        new_page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        new_page.on("pageerror", lambda error: errors.append(str(error)))
+        yield new_page
+        context.close()
+        assert not errors, f"browser console errors: {errors}"
