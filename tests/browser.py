@@ -53,7 +53,7 @@ def serve(home: Path, database_url: str) -> Iterator[LiveServer]:
         port=port,
         public_url=f"http://127.0.0.1:{port}",
         secret_key="browser-test-secret",
-    )  # type: ignore[arg-type]
+    )
     runtime = build_runtime(settings)
     server = uvicorn.Server(
         uvicorn.Config(
