@@ -86,6 +86,14 @@ def get_user(uow: UnitOfWork, username: str) -> User:
     return User.model_validate(_user_row(uow, username))
 
 
+def users_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, User]:
+    """Users by id, for other domains that show who did what."""
+    if not ids:
+        return {}
+    rows = uow.session.scalars(select(models.User).where(models.User.id.in_(set(ids))))
+    return {row.id: User.model_validate(row) for row in rows}
+
+
 def list_users(uow: UnitOfWork, page: PageRequest) -> Page[User]:
     require(uow.actor, Permission.READ)
     total = uow.session.scalar(select(func.count(models.User.id))) or 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
@@ -22,19 +22,11 @@ from digital_factory.accounts.schemas import (
     UserUpdate,
 )
 from digital_factory.api.context import CurrentActor, runtime
-from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.api.paging import Paging
+from digital_factory.core.pagination import Page
 from digital_factory.core.schemas import OutputModel
 
 router = APIRouter()
-
-
-def page_request(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0
-) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset)
-
-
-Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 class Me(OutputModel):

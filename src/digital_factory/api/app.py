@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from digital_factory import __version__
-from digital_factory.api import accounts, problems
+from digital_factory.api import accounts, catalog, problems, teams
 
 API_PREFIX = "/api/v1"
 
@@ -22,5 +22,6 @@ def create_api() -> FastAPI:
         responses=problems.PROBLEM_RESPONSES,
     )
     problems.install(api)
-    api.include_router(accounts.router)
+    for router in (accounts.router, teams.router, catalog.router):
+        api.include_router(router)
     return api

@@ -79,5 +79,8 @@ def drift(engine: Engine) -> str | None:
 
 
 def autogenerate(engine: Engine, message: str) -> None:
-    """Developer helper behind `make migration`: writes a new revision from the model changes."""
-    command.revision(_config(engine), message=message, autogenerate=True)
+    """Developer helper behind `make migration`: writes revision NNNN (the next number) from the model changes."""
+    cfg = _config(engine)
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    revisions = list(ScriptDirectory.from_config(cfg).walk_revisions())
+    command.revision(cfg, message=message, autogenerate=True, rev_id=f"{len(revisions) + 1:04d}")

@@ -22,6 +22,12 @@ class Area:
     slug: str
     label: str
     summary: str
+    href: str = ""
+
+    @property
+    def url(self) -> str:
+        """Where the navigation leads: the area's own page once it has one, else its overview."""
+        return self.href or f"/area/{self.slug}"
 
 
 # The product loop, in order: the navigation follows it.

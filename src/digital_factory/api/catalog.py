@@ -1,0 +1,34 @@
+"""/services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from digital_factory.accounts.policy import require
+from digital_factory.accounts.roles import Permission
+from digital_factory.api.context import CurrentActor, runtime
+from digital_factory.api.paging import Paging
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import Service, ServiceCreate
+from digital_factory.core.pagination import Page
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.get("/services")
+def list_services(request: Request, actor: CurrentActor, page: Paging, owner_team: str | None = None) -> Page[Service]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return catalog.list_services(uow, page, owner_team=owner_team)
+
+
+@router.post("/services", status_code=status.HTTP_201_CREATED)
+def register_service(request: Request, actor: CurrentActor, data: ServiceCreate) -> Service:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return catalog.register_service(uow, data)
+
+
+@router.get("/services/{key}")
+def get_service(request: Request, actor: CurrentActor, key: str) -> Service:
+    require(actor, Permission.READ)
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return catalog.get_service(uow, key)

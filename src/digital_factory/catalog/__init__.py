@@ -1,0 +1,1 @@
+"""The service catalog: services, their owners and repositories, value streams, dependencies."""

@@ -1,0 +1,22 @@
+"""Catalog tables (private to the domain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digital_factory.store.base import Base
+
+
+class Service(Base):
+    __tablename__ = "catalog_service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"), index=True)
+    repository_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Teams, their members and roles, their type in Team Topologies terms."""
