@@ -32,3 +32,31 @@ def test_register_and_list_services(client: TestClient, runtime: Runtime) -> Non
     assert unknown_team.status_code == 404
     bad_key = client.post("/api/v1/services", headers=platform.headers, json={"key": "Not A Slug", "name": "X"})
     assert bad_key.status_code == 422 and bad_key.json()["errors"][0]["field"] == "body.key"
+
+
+def test_services_get_environments_in_promotion_order(client: TestClient, runtime: Runtime) -> None:
+    platform = make_user(runtime, "pia", Role.PLATFORM)
+    default = client.post("/api/v1/services", headers=platform.headers, json={"key": "drone-api", "name": "Drone API"})
+    envs = default.json()["environments"]
+    assert [(e["name"], e["position"], e["approval_roles"]) for e in envs] == [
+        ("dev", 0, []),
+        ("staging", 1, []),
+        ("prod", 2, ["team", "admin"]),
+    ]
+    custom = client.post(
+        "/api/v1/services",
+        headers=platform.headers,
+        json={
+            "key": "site",
+            "name": "Site",
+            "environments": [{"name": "preview"}, {"name": "live", "approval_roles": ["product"]}],
+        },
+    )
+    assert [e["name"] for e in custom.json()["environments"]] == ["preview", "live"]
+    duplicate = client.post(
+        "/api/v1/services",
+        headers=platform.headers,
+        json={"key": "dup", "name": "Dup", "environments": [{"name": "dev"}, {"name": "dev"}]},
+    )
+    assert duplicate.status_code == 422 and duplicate.json()["errors"][0]["field"] == "environments"
+    assert client.get("/api/v1/services/dup", headers=platform.headers).status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digital_factory.store.base import Base
@@ -19,4 +19,18 @@ class Service(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"), index=True)
     repository_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class Environment(Base):
+    """A stage a service is deployed to, in promotion order, with its release policy."""
+
+    __tablename__ = "catalog_environment"
+    __table_args__ = (UniqueConstraint("service_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]
+    approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from digital_factory.core.schemas import InputModel, OutputModel
+from digital_factory.accounts.roles import Role
+from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.core.slugs import SLUG_PATTERN
+
+ENVIRONMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
+
+
+class EnvironmentSpec(InputModel):
+    """An environment and its policy: continuous deployment (no approval roles) or continuous delivery
+    (a person with one of `approval_roles`, other than whoever triggered the change, must approve)."""
+
+    name: str = Field(pattern=ENVIRONMENT_NAME_PATTERN)
+    approval_roles: list[Annotated[Role, FromJson]] = Field(default_factory=list)
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.approval_roles)
+
+
+DEFAULT_ENVIRONMENTS: tuple[EnvironmentSpec, ...] = (
+    EnvironmentSpec(name="dev"),
+    EnvironmentSpec(name="staging"),
+    EnvironmentSpec(name="prod", approval_roles=[Role.TEAM, Role.ADMIN]),
+)
 
 
 class ServiceCreate(InputModel):
@@ -16,6 +39,24 @@ class ServiceCreate(InputModel):
     description: str = Field("", max_length=4000)
     owner_team: str | None = Field(None, description="Key of the owning team.")
     repository_url: str | None = Field(None, max_length=500)
+    environments: list[EnvironmentSpec] | None = Field(
+        None,
+        min_length=1,
+        max_length=10,
+        description="In promotion order. Omitted: dev and staging automatic, prod with approval.",
+    )
+
+
+class Environment(OutputModel):
+    id: int
+    service: str
+    name: str
+    position: int
+    approval_roles: list[Role]
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.approval_roles)
 
 
 class Service(OutputModel):
@@ -26,3 +67,4 @@ class Service(OutputModel):
     owner_team: str | None
     repository_url: str | None
     created_at: datetime
+    environments: list[Environment] = Field(default_factory=list)

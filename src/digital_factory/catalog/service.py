@@ -9,8 +9,14 @@ from digital_factory.accounts.policy import require
 from digital_factory.accounts.roles import Permission
 from digital_factory.catalog import models
 from digital_factory.catalog.events import ServiceRegistered
-from digital_factory.catalog.schemas import Service, ServiceCreate
-from digital_factory.core.errors import Conflict, NotFound
+from digital_factory.catalog.schemas import (
+    DEFAULT_ENVIRONMENTS,
+    Environment,
+    EnvironmentSpec,
+    Service,
+    ServiceCreate,
+)
+from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
@@ -31,9 +37,75 @@ def register_service(uow: UnitOfWork, data: ServiceCreate) -> Service:
     )
     uow.session.add(row)
     uow.session.flush()
+    _create_environments(uow, row, data.environments or list(DEFAULT_ENVIRONMENTS))
     audit.record(uow, "service.register", "service", row.key, after=data.model_dump(mode="json"))
     uow.emit(ServiceRegistered(service_id=row.id, service_key=row.key, owner_team=data.owner_team))
     return _out(uow, row)
+
+
+def _create_environments(uow: UnitOfWork, service: models.Service, specs: list[EnvironmentSpec]) -> None:
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise ValidationFailed.on("environments", "environment names must be unique")
+    for position, spec in enumerate(specs):
+        uow.session.add(
+            models.Environment(
+                service_id=service.id,
+                name=spec.name,
+                position=position,
+                approval_roles=[str(r) for r in spec.approval_roles],
+                created_at=uow.clock.now(),
+            )
+        )
+    uow.session.flush()
+
+
+def list_environments(uow: UnitOfWork, service_key: str) -> list[Environment]:
+    """The service's environments in promotion order."""
+    service = service_row(uow, service_key)
+    rows = uow.session.scalars(
+        select(models.Environment)
+        .where(models.Environment.service_id == service.id)
+        .order_by(models.Environment.position)
+    )
+    return [_environment_out(service.key, r) for r in rows]
+
+
+def get_environment(uow: UnitOfWork, service_key: str, name: str) -> Environment:
+    for environment in list_environments(uow, service_key):
+        if environment.name == name:
+            return environment
+    raise NotFound(f"service {service_key!r} has no environment {name!r}")
+
+
+def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentSpec) -> Environment:
+    require(uow.actor, Permission.PLATFORM_WRITE)
+    service = service_row(uow, service_key)
+    row = uow.session.scalar(
+        select(models.Environment).where(
+            models.Environment.service_id == service.id, models.Environment.name == spec.name
+        )
+    )
+    if row is None:
+        raise NotFound(f"service {service_key!r} has no environment {spec.name!r}")
+    before = {"approval_roles": list(row.approval_roles)}
+    row.approval_roles = [str(r) for r in spec.approval_roles]
+    uow.session.flush()
+    audit.record(
+        uow,
+        "environment.policy",
+        "environment",
+        f"{service.key}/{row.name}",
+        before=before,
+        after={"approval_roles": row.approval_roles},
+    )
+    return _environment_out(service.key, row)
+
+
+def _environment_out(service_key: str, row: models.Environment) -> Environment:
+    return Environment(
+        id=row.id, service=service_key, name=row.name, position=row.position, approval_roles=row.approval_roles
+    )
 
 
 def get_service(uow: UnitOfWork, key: str) -> Service:
@@ -72,4 +144,5 @@ def _out(uow: UnitOfWork, row: models.Service) -> Service:
         owner_team=owner,
         repository_url=row.repository_url,
         created_at=row.created_at,
+        environments=list_environments(uow, row.key),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 21:08:41.471518
+Create Date: 2026-11-28 21:10:54.406446
 """
 
 from __future__ import annotations
@@ -69,8 +69,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_teams_member_team_id"), ["team_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_teams_member_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "catalog_environment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("approval_roles", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["catalog_service.id"],
+            name=op.f("fk_catalog_environment_service_id_catalog_service"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_environment")),
+        sa.UniqueConstraint("service_id", "name", name=op.f("uq_catalog_environment_service_id_name")),
+    )
+    with op.batch_alter_table("catalog_environment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_catalog_environment_service_id"), ["service_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("catalog_environment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_catalog_environment_service_id"))
+
+    op.drop_table("catalog_environment")
     with op.batch_alter_table("teams_member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_teams_member_user_id"))
         batch_op.drop_index(batch_op.f("ix_teams_member_team_id"))
