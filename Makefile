@@ -48,10 +48,10 @@ drift: $(STAMP)  ## models and migrations agree (on a scratch SQLite store)
 	FACTORY_HOME=$$tmp $(BIN)/factory db check; status=$$?; rm -rf $$tmp; exit $$status
 
 docs: $(STAMP)  ## regenerate the CLI and settings reference
-	$(BIN)/python -m digital_factory.docs write docs/reference
+	$(BIN)/python -m digital_factory.cli.reference write docs/reference
 
 docs-check: $(STAMP)
-	$(BIN)/python -m digital_factory.docs check docs/reference
+	$(BIN)/python -m digital_factory.cli.reference check docs/reference
 
 bench: $(STAMP)  ## run every benchmark and rewrite docs/benchmarks.md
 	$(BIN)/python -m bench

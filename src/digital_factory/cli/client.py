@@ -22,10 +22,9 @@ _ERRORS: dict[int, type[errors.DomainError]] = {
 
 class ApiClient:
     def __init__(self, base_url: str, token: str | None, *, transport: httpx.BaseTransport | None = None) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + "/api/v1", headers=headers, timeout=30.0, transport=transport
-        )
+        self.base_url = base_url.rstrip("/") + "/api/v1"
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._transport = transport
 
     @classmethod
     def from_environment(cls) -> ApiClient:
@@ -39,9 +38,13 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = self._http.request(method, path, **kwargs)
+            # one connection per command: CLI invocations are short-lived, so nothing is left open
+            with httpx.Client(
+                base_url=self.base_url, headers=self._headers, timeout=30.0, transport=self._transport
+            ) as http:
+                response = http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise errors.DomainError(f"cannot reach the server at {self._http.base_url}: {exc}") from exc
+            raise errors.DomainError(f"cannot reach the server at {self.base_url}: {exc}") from exc
         if response.status_code >= 400:
             raise _error_from(response)
         return response.json() if response.content else None
