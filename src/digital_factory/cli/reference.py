@@ -7,9 +7,8 @@ python -m digital_factory.cli.reference check docs/reference
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import typer
