@@ -56,7 +56,7 @@ def _insert_user(uow: UnitOfWork, data: UserCreate) -> CreatedUser:
     uow.session.add(user)
     uow.session.flush()
     out = User.model_validate(user)
-    audit.record(uow, "user.create", "user", user.id, after=_user_view(out))
+    audit.record(uow, "user.create", "user", user.username, after=_user_view(out))
     return CreatedUser(user=out, one_time_password=generated)
 
 
@@ -116,7 +116,7 @@ def update_user(uow: UnitOfWork, username: str, data: UserUpdate) -> User:
         uow.session.execute(delete(models.WebSession).where(models.WebSession.user_id == row.id))
     uow.session.flush()
     out = User.model_validate(row)
-    audit.record(uow, "user.update", "user", row.id, before=before, after=_user_view(out))
+    audit.record(uow, "user.update", "user", row.username, before=before, after=_user_view(out))
     return out
 
 
@@ -130,7 +130,7 @@ def change_password(uow: UnitOfWork, username: str, current: str, new: str) -> N
         raise ValidationFailed.on("new_password", "must differ from the current password")
     row.password_hash = hash_password(new)
     row.must_change_password = False
-    audit.record(uow, "user.password-change", "user", row.id)
+    audit.record(uow, "user.password-change", "user", row.username)
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
@@ -339,7 +339,7 @@ def start_session(
             user_agent=(user_agent or "")[:300],
         )
     )
-    audit.record(uow, "session.login", "user", user.id, actor=actor_for(user, origin=Origin.WEB, ip=ip))
+    audit.record(uow, "session.login", "user", user.username, actor=actor_for(user, origin=Origin.WEB, ip=ip))
     return cookie_value, csrf
 
 
@@ -375,7 +375,7 @@ def touch_session(uow: UnitOfWork, session_id: int) -> None:
 
 def end_session(uow: UnitOfWork, cookie_value: str) -> None:
     uow.session.execute(delete(models.WebSession).where(models.WebSession.digest == _session_digest(cookie_value)))
-    audit.record(uow, "session.logout", "user", uow.actor.user_id)
+    audit.record(uow, "session.logout", "user", uow.actor.name)
 
 
 def purge_expired_sessions(uow: UnitOfWork, *, idle: timedelta) -> int:
