@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from digital_factory.core.keys import format_key
@@ -17,18 +19,19 @@ class KeySequence(Base):
 
 
 def next_key(session: Session, prefix: str) -> str:
-    """Allocate the next key for `prefix` inside the caller's transaction (row-locked by the UPDATE)."""
-    result = session.execute(
-        update(KeySequence)
-        .where(KeySequence.prefix == prefix)
-        .values(last_value=KeySequence.last_value + 1)
+    """Allocate the next key for `prefix` inside the caller's transaction.
+
+    One upsert statement, so concurrent first allocations cannot collide (both engines support
+    `INSERT … ON CONFLICT DO UPDATE … RETURNING`); the row lock serialises the rest."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    upsert = (
+        insert(KeySequence)
+        .values(prefix=prefix, last_value=1)
+        .on_conflict_do_update(index_elements=[KeySequence.prefix], set_={"last_value": KeySequence.last_value + 1})
         .returning(KeySequence.last_value)
-    ).scalar_one_or_none()
-    if result is None:
-        session.add(KeySequence(prefix=prefix, last_value=1))
-        session.flush()
-        result = 1
-    return format_key(prefix, result)
+    )
+    return format_key(prefix, session.execute(upsert).scalar_one())
 
 
 def current_value(session: Session, prefix: str) -> int:
