@@ -29,7 +29,8 @@ def test_no_operation_answers_a_server_error(client: TestClient, runtime: Runtim
     ]
     failures: list[str] = []
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # derandomized: CI stays reproducible; raise max_examples locally to explore further
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
     @given(case=st.one_of(strategies))
     def exercise(case: schemathesis.Case[Any]) -> None:
         url = "/api/v1" + case.formatted_path

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digital_factory import __version__
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.api import problems
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from digital_factory.core.actor import system_actor
@@ -112,9 +115,24 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.mount(API_PREFIX, api)
     _add_probes(app, rt)
     install_web(app)
+    _route_api_misses_to_problems(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def _route_api_misses_to_problems(app: FastAPI) -> None:
+    """A path under /api/ that the API mount does not match (odd characters, a typo in the prefix) is
+    still answered in the API's language, problem JSON, not with the web UI's HTML page."""
+    web_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def dispatch(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/") and isinstance(exc, StarletteHTTPException):
+            return problems.problem(exc.status_code, str(exc.detail), instance=request.url.path)
+        answer = web_handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(StarletteHTTPException, dispatch)
 
 
 def _add_probes(app: FastAPI, rt: Runtime) -> None:
