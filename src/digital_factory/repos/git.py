@@ -116,7 +116,9 @@ def init_bare(path: Path, default_branch: str = "main") -> None:
 
 def list_refs(git_dir: Path) -> dict[str, str]:
     """Branches and tags of a repository: ref name -> object id."""
-    done = run(["--git-dir", str(git_dir), "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"])
+    done = run(
+        ["--git-dir", str(git_dir), "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"]
+    )
     refs: dict[str, str] = {}
     for line in done.stdout.splitlines():
         name, _, sha = line.partition(" ")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import signal
 from collections.abc import AsyncIterator, Mapping
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +141,9 @@ async def run_backend(
         pump.cancel()
         raise
     status, headers = _parse_head(head)
-    return CgiResponse(status=status, headers=headers, body=_body(process, queue, first, pump, timeout), process=process)
+    return CgiResponse(
+        status=status, headers=headers, body=_body(process, queue, first, pump, timeout), process=process
+    )
 
 
 async def _feed(process: asyncio.subprocess.Process, body: AsyncIterator[bytes], limit: int) -> None:
