@@ -12,10 +12,10 @@ from pathlib import Path
 import copier
 
 from bench.harness import Result
+from digital_factory.accounts import service as accounts
 from digital_factory.accounts.roles import Role
 from digital_factory.accounts.schemas import UserCreate
 from digital_factory.app.factory import build_runtime, prepare_platform, prepare_store
-from digital_factory.accounts import service as accounts
 from digital_factory.core.actor import Origin, system_actor
 from digital_factory.platform import service as platform
 from digital_factory.platform.schemas import OnboardingRequest
@@ -28,12 +28,15 @@ ROUNDS = 5
 
 def run() -> list[Result]:
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), secret_key="bench-secret-key")
+        settings = Settings(home=Path(home), secret_key="bench-secret-key")  # noqa: S106
         runtime = build_runtime(settings)
         prepare_store(runtime)
         prepare_platform(runtime)
         with runtime.store.unit_of_work(system_actor("bench")) as uow:
-            created = accounts.create_user(uow, UserCreate(username="pia", role=Role.PLATFORM, password="bench password"))
+            created = accounts.create_user(
+                uow,
+                UserCreate(username="pia", role=Role.PLATFORM, password="bench password"),  # noqa: S106
+            )
         actor = accounts.actor_for(created.user, origin=Origin.CLI)
         published: list[float] = []
         runtime.store.bus.subscribe(PushReceived, lambda _e: published.append(time.perf_counter()))

@@ -19,8 +19,19 @@ def test_team_onboard_from_the_command_line(live_server: LiveServer, tmp_path: P
     runner = CliRunner()
     done = runner.invoke(
         app,
-        ["team", "onboard", "engines", "--name", "Engines", "--service", "engine-control", "--feature", "FEAT-3",
-         "--answer", "http_port=9000"],
+        [
+            "team",
+            "onboard",
+            "engines",
+            "--name",
+            "Engines",
+            "--service",
+            "engine-control",
+            "--feature",
+            "FEAT-3",
+            "--answer",
+            "http_port=9000",
+        ],
         env=env,
     )
     assert done.exit_code == 0, done.output

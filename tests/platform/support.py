@@ -15,7 +15,7 @@ from digital_factory.platform.schemas import OnboardingRequest, OnboardingResult
 Progress = list[tuple[str, StepStatus, str]]
 
 
-def onboard(runtime: Runtime, actor: Actor, progress: Progress | None = None, **fields: object) -> OnboardingResult:
+def onboard(runtime: Runtime, actor: Actor, *, progress: Progress | None = None, **fields: object) -> OnboardingResult:
     """Onboard through the service, in one unit of work, as the runner does."""
     prepare_platform(runtime)
     values: dict[str, object] = {
@@ -28,7 +28,9 @@ def onboard(runtime: Runtime, actor: Actor, progress: Progress | None = None, **
     data = OnboardingRequest.model_validate(values)
     seen = progress if progress is not None else []
     with runtime.store.unit_of_work(actor) as uow:
-        return platform.onboard(uow, runtime.platform, data, lambda *step: seen.append(step), job_id=f"test-{data.service_key}")
+        return platform.onboard(
+            uow, runtime.platform, data, lambda *step: seen.append(step), job_id=f"test-{data.service_key}"
+        )
 
 
 def git(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -69,7 +69,7 @@ def test_v2_rollout_upgrades_clean_services_and_reports_the_conflict(runtime: Ru
 
     board = JobBoard()
     job_id = runner.start_upgrades(
-        runtime.store, runtime.platform, board, lambda name, job: job(), pia, UpgradeRequest(all=True)
+        runtime.store, runtime.platform, board, lambda name, job: job(), actor=pia, data=UpgradeRequest(all=True)
     )
     job = board.get(job_id, viewer="pia")
     assert job.status == JobStatus.SUCCEEDED
@@ -105,7 +105,10 @@ def test_v2_rollout_upgrades_clean_services_and_reports_the_conflict(runtime: Ru
     with runtime.store.unit_of_work(pia) as uow:  # what the git HTTP route records after a push
         repos.record_push(uow, runtime.repo_host, "alpha", [("refs/heads/main", before, head)], pusher="pia")
     with runtime.store.unit_of_work(pia, write=False) as uow:
-        after = {e.service: (e.version, e.behind, e.last_upgrade.status if e.last_upgrade else None) for e in platform.fleet(uow)}
+        after = {
+            e.service: (e.version, e.behind, e.last_upgrade.status if e.last_upgrade else None)
+            for e in platform.fleet(uow)
+        }
     assert after == {
         "alpha": ("v2.0.0", False, "upgraded"),
         "bravo": ("v1.0.0", True, "upgraded"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -13,7 +14,7 @@ from digital_factory.accounts.roles import Role
 from digital_factory.accounts.schemas import AuditFilter
 from digital_factory.app.factory import Runtime, prepare_platform
 from digital_factory.catalog import service as catalog
-from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
+from digital_factory.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.platform import runner
 from digital_factory.platform import service as platform
@@ -36,7 +37,7 @@ def test_onboarding_makes_everything_a_team_needs(runtime: Runtime, tmp_path: Pa
     result = onboard(
         runtime,
         actor_of(runtime, "pia"),
-        progress,
+        progress=progress,
         members=["erin"],
         feature_key="FEAT-3",
         epic_key="EPIC-1",
@@ -82,7 +83,9 @@ def test_onboarding_makes_everything_a_team_needs(runtime: Runtime, tmp_path: Pa
     assert "_commit: v1.0.0" in answers and "http_port: 8080" in answers and "python_version: '3.12'" in answers
     assert "engine_control" in (clone / "src" / "engine_control" / "app.py").read_text()
     assert "stages:" in (clone / ".factory" / "pipeline.yml").read_text()
-    assert [(e.repository_key, e.ref, e.after) for e in events] == [("engine-control", "refs/heads/main", result.commit)]
+    assert [(e.repository_key, e.ref, e.after) for e in events] == [
+        ("engine-control", "refs/heads/main", result.commit)
+    ]
 
 
 class FailingFlags:
@@ -104,7 +107,7 @@ def test_a_failing_step_leaves_nothing_half_made(runtime: Runtime) -> None:
     pia = actor_of(runtime, "pia")
     data = OnboardingRequest(team_key="engines", team_name="Engines", service_key="engine-control", service_name="EC")
     job_id = board.create("onboarding", "pia", "test", platform.ONBOARDING_STEPS)
-    runner.run_onboarding(runtime.store, ctx, board, pia, data, job_id)
+    runner.run_onboarding(runtime.store, ctx, board, actor=pia, data=data, job_id=job_id)
 
     job = board.get(job_id, viewer="pia")
     assert job.status == JobStatus.FAILED and job.error == "the flag store is down"
@@ -141,8 +144,8 @@ def test_bad_requests_are_refused_before_any_work(runtime: Runtime) -> None:
     ]
     for fields, error, fragment in cases:
         with pytest.raises(error) as refused:
-            onboard(runtime, actor_of(runtime, "pia"), **fields)
-        assert fragment in str(refused.value.detail), fields
+            onboard(runtime, actor_of(runtime, "pia"), **cast(dict[str, object], fields))
+        assert fragment in cast(DomainError, refused.value).detail, fields
     with pytest.raises(Exception, match="lacks the permission"):
         onboard(runtime, actor_of(runtime, "tom"), service_key="by-a-team")
     assert sorted(p.name for p in runtime.repo_host.root.iterdir()) == ["engine-control.git"]

@@ -17,7 +17,9 @@ from tests.factories import actor_of, make_user
 from tests.platform.support import git
 
 
-def make_template(root: Path, files: dict[str, str], *, links: dict[str, str] | None = None, tag: str = "v1.0.0") -> Path:
+def make_template(
+    root: Path, files: dict[str, str], *, links: dict[str, str] | None = None, tag: str = "v1.0.0"
+) -> Path:
     repo = root / "tpl"
     repo.mkdir(parents=True)
     git("init", "--quiet", "--initial-branch=main", cwd=repo)
@@ -45,9 +47,21 @@ BASE = {"copier.yml": "name:\n  type: str\n  default: x\n", "README.md.jinja": "
     [
         (BASE, {"passwd": "/etc/passwd"}, "passwd: is a symbolic link"),
         ({**BASE, "copier.yml": BASE["copier.yml"] + "_tasks:\n  - touch /tmp/pwned-by-template\n"}, None, "_tasks"),
-        ({**BASE, "copier.yml": BASE["copier.yml"] + "_migrations:\n  - version: v2\n    command: id\n"}, None, "_migrations"),
-        ({**BASE, "copier.yml": BASE["copier.yml"] + "_jinja_extensions:\n  - evil.Extension\n"}, None, "_jinja_extensions"),
-        ({**BASE, "copier.yml": BASE["copier.yml"] + "_external_data:\n  x: ../../etc/secret\n"}, None, "_external_data"),
+        (
+            {**BASE, "copier.yml": BASE["copier.yml"] + "_migrations:\n  - version: v2\n    command: id\n"},
+            None,
+            "_migrations",
+        ),
+        (
+            {**BASE, "copier.yml": BASE["copier.yml"] + "_jinja_extensions:\n  - evil.Extension\n"},
+            None,
+            "_jinja_extensions",
+        ),
+        (
+            {**BASE, "copier.yml": BASE["copier.yml"] + "_external_data:\n  x: ../../etc/secret\n"},
+            None,
+            "_external_data",
+        ),
         ({**BASE, "copier.yml": BASE["copier.yml"] + "_subdirectory: ../outside\n"}, None, "_subdirectory"),
     ],
 )
@@ -60,9 +74,7 @@ def test_registering_a_malicious_template_is_refused(
     source = make_template(tmp_path / "src", files, links=links)
     before = snapshot(tmp_path)
     with pytest.raises(ValidationFailed) as refused, runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
-        platform.register_template(
-            uow, runtime.platform, TemplateCreate(key="evil", name="Evil", source=str(source))
-        )
+        platform.register_template(uow, runtime.platform, TemplateCreate(key="evil", name="Evil", source=str(source)))
     assert expected in refused.value.detail
     assert refused.value.problems[0].field == "template"
     assert not runtime.platform.template_dir("evil").exists()
@@ -125,9 +137,7 @@ def test_only_the_platform_role_registers_and_only_admins_trust(runtime: Runtime
     make_user(runtime, "tom", Role.TEAM)
     make_user(runtime, "pia", Role.PLATFORM)
     make_user(runtime, "ada", Role.ADMIN)
-    source = make_template(
-        tmp_path / "src", {**BASE, "copier.yml": BASE["copier.yml"] + "_tasks:\n  - echo hello\n"}
-    )
+    source = make_template(tmp_path / "src", {**BASE, "copier.yml": BASE["copier.yml"] + "_tasks:\n  - echo hello\n"})
     data = TemplateCreate(key="tasks", name="Tasks", source=str(source), trusted=True)
     for who in ("tom", "pia"):
         with pytest.raises(PermissionDenied), runtime.store.unit_of_work(actor_of(runtime, who)) as uow:

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 
 from digital_factory.accounts.roles import Role
-from digital_factory.repos.events import PushReceived
-from digital_factory.repos import service as repos
 from digital_factory.core.pagination import PageRequest
+from digital_factory.repos import service as repos
+from digital_factory.repos.events import PushReceived
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import MemberAdd
 from tests.browser import LiveServer
@@ -51,7 +51,7 @@ def test_clone_commit_push_with_a_token(live_server: LiveServer, tmp_path: Path)
     ]
     with rt.store.unit_of_work(actor_of(rt, "pia"), write=False) as uow:
         recorded = repos.list_pushes(uow, "engine-control", PageRequest())
-    assert [(p.ref, p.after, p.pusher) for p in recorded.items][0] == ("refs/heads/main", head, "erin")
+    assert next((p.ref, p.after, p.pusher) for p in recorded.items) == ("refs/heads/main", head, "erin")
     assert recorded.total == 2  # the onboarding's first push and this one
 
 

@@ -53,20 +53,10 @@ def install(app: FastAPI) -> None:
         parsed = smart_http.parse(path, request.method, request.query_params)
         if parsed is None:
             return _text(404, "not a git smart-HTTP request (clone with git over http)")
-        try:
-            actor = await run_in_threadpool(_authenticate, rt, request)
-            await run_in_threadpool(_authorize, rt, actor, parsed)
-        except Unauthenticated as exc:
-            return _text(401, exc.detail, {"WWW-Authenticate": REALM})
-        except PermissionDenied as exc:
-            return _text(403, exc.detail)
-        except NotFound as exc:
-            return _text(404, exc.detail)
-        if not rt.repo_host.exists(parsed.key):
-            return _text(404, f"repository {parsed.key!r} has no storage on this server")
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > rt.max_push_bytes):
-            return _text(413, f"the request exceeds the limit of {rt.max_push_bytes} bytes (FACTORY_MAX_PUSH_BYTES)")
+        admitted = await _admit(rt, request, parsed)
+        if isinstance(admitted, Response):
+            return admitted
+        actor = admitted
         env = smart_http.cgi_environment(
             project_root=rt.repo_host.root,
             request=parsed,
@@ -85,13 +75,36 @@ def install(app: FastAPI) -> None:
                 env, request.stream(), max_body_bytes=rt.max_push_bytes, timeout=BACKEND_TIMEOUT
             )
         except smart_http.BodyTooLarge:
-            return _text(413, f"the request exceeds the limit of {rt.max_push_bytes} bytes (FACTORY_MAX_PUSH_BYTES)")
+            return _too_large(rt)
         except (smart_http.BackendFailed, TimeoutError) as exc:
             log.warning("git %s on %s failed: %s", parsed.service, parsed.key, exc)
             return _text(502, "the git backend failed; try again")
         return StreamingResponse(
             backend.body, status_code=backend.status, headers=_no_store(backend.headers), media_type=None
         )
+
+
+async def _admit(rt: GitRuntime, request: Request, parsed: smart_http.GitRequest) -> Actor | Response:
+    """The authenticated, authorised actor; or the refusal to send."""
+    try:
+        actor = await run_in_threadpool(_authenticate, rt, request)
+        await run_in_threadpool(_authorize, rt, actor, parsed)
+    except Unauthenticated as exc:
+        return _text(401, exc.detail, {"WWW-Authenticate": REALM})
+    except PermissionDenied as exc:
+        return _text(403, exc.detail)
+    except NotFound as exc:
+        return _text(404, exc.detail)
+    if not rt.repo_host.exists(parsed.key):
+        return _text(404, f"repository {parsed.key!r} has no storage on this server")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > rt.max_push_bytes):
+        return _too_large(rt)
+    return actor
+
+
+def _too_large(rt: GitRuntime) -> Response:
+    return _text(413, f"the request exceeds the limit of {rt.max_push_bytes} bytes (FACTORY_MAX_PUSH_BYTES)")
 
 
 async def _receive_pack(

@@ -95,7 +95,7 @@ def set_template_trust(request: Request, actor: CurrentActor, key: str, data: Te
 def start_onboarding(request: Request, actor: CurrentActor, data: OnboardingRequest) -> Job:
     """Onboard a team in one step; follow `GET /jobs/{id}`. Bad input is refused here, at once."""
     rt = runtime(request)
-    job_id = runner.start_onboarding(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor, data)
+    job_id = runner.start_onboarding(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=actor, data=data)
     return rt.platform_jobs.get(job_id, viewer=actor.name)
 
 
@@ -127,7 +127,7 @@ def get_fleet(request: Request, actor: CurrentActor) -> list[FleetEntry]:
 def start_upgrades(request: Request, actor: CurrentActor, data: UpgradeRequest) -> Job:
     """`copier update` each named service (or all that are behind) on a branch; clean ones are pushed."""
     rt = runtime(request)
-    job_id = runner.start_upgrades(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor, data)
+    job_id = runner.start_upgrades(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=actor, data=data)
     return rt.platform_jobs.get(job_id, viewer=actor.name)
 
 

@@ -12,7 +12,9 @@ from rich.table import Table
 from digital_factory.cli.client import ApiClient
 from digital_factory.cli.output import console, domain_errors, fail
 
-template_app = typer.Typer(help="Golden-path templates and the template fleet (through the REST API).", no_args_is_help=True)
+template_app = typer.Typer(
+    help="Golden-path templates and the template fleet (through the REST API).", no_args_is_help=True
+)
 repo_app = typer.Typer(help="Hosted git repositories (through the REST API).", no_args_is_help=True)
 POLL_SECONDS = 0.5
 SYMBOLS = {"pending": "·", "running": "…", "done": "✔", "skipped": "–", "failed": "✘"}
@@ -100,7 +102,11 @@ def template_list() -> None:
     table = Table("key", "name", "newest", "versions", "trusted", "source")
     for t in templates:
         table.add_row(
-            t["key"], t["name"], t["latest_version"] or "-", ", ".join(t["versions"]), "yes" if t["trusted"] else "no",
+            t["key"],
+            t["name"],
+            t["latest_version"] or "-",
+            ", ".join(t["versions"]),
+            "yes" if t["trusted"] else "no",
             "built in" if t["builtin"] else t["source"],
         )
     console.print(table)

@@ -15,7 +15,6 @@ from typing import Any
 
 def execute(job: dict[str, Any]) -> None:
     import copier  # noqa: PLC0415  (the render process alone needs copier)
-    from copier.settings import Settings  # noqa: PLC0415
 
     common: dict[str, Any] = {
         "data": job["data"],
@@ -25,7 +24,7 @@ def execute(job: dict[str, Any]) -> None:
         "quiet": True,
         "unsafe": bool(job["trusted"]),
         "skip_tasks": not job["trusted"],
-        "settings": Settings(),
+        "settings": copier.Settings(),  # no user settings: no trust list from a home folder
     }
     if job["mode"] == "copy":
         copier.run_copy(job["src"], job["dst"], cleanup_on_error=False, **common)

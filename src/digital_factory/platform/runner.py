@@ -24,7 +24,7 @@ Submit = Callable[[str, Callable[[], object]], object]
 
 
 def start_onboarding(
-    store: Store, ctx: PlatformContext, board: JobBoard, submit: Submit, actor: Actor, data: OnboardingRequest
+    store: Store, ctx: PlatformContext, board: JobBoard, submit: Submit, *, actor: Actor, data: OnboardingRequest
 ) -> str:
     """Check the request now (bad input is refused at once), then onboard in the background."""
     with store.unit_of_work(actor, write=False) as uow:
@@ -32,12 +32,14 @@ def start_onboarding(
     job_id = board.create(
         "onboarding", actor.name, f"Onboard {data.team_key} with {data.service_key}", platform.ONBOARDING_STEPS
     )
-    submit(f"onboard-{data.service_key}", lambda: run_onboarding(store, ctx, board, actor, data, job_id))
+    submit(
+        f"onboard-{data.service_key}", lambda: run_onboarding(store, ctx, board, actor=actor, data=data, job_id=job_id)
+    )
     return job_id
 
 
 def run_onboarding(
-    store: Store, ctx: PlatformContext, board: JobBoard, actor: Actor, data: OnboardingRequest, job_id: str
+    store: Store, ctx: PlatformContext, board: JobBoard, *, actor: Actor, data: OnboardingRequest, job_id: str
 ) -> None:
     def sink(name: str, status: StepStatus, detail: str) -> None:
         board.step(job_id, name, status, detail)
@@ -65,18 +67,24 @@ def run_onboarding(
 
 
 def start_upgrades(
-    store: Store, ctx: PlatformContext, board: JobBoard, submit: Submit, actor: Actor, data: UpgradeRequest
+    store: Store, ctx: PlatformContext, board: JobBoard, submit: Submit, *, actor: Actor, data: UpgradeRequest
 ) -> str:
     with store.unit_of_work(actor, write=False) as uow:
         plans = platform.plan_upgrades(uow, ctx, data.services, every=data.all)
     steps = [(p.service, f"{p.service}: {p.template.key} {p.from_version} → {p.to_version}") for p in plans]
     job_id = board.create("upgrade", actor.name, f"Upgrade {len(plans)} service(s) to their newest template", steps)
-    submit("template-upgrade", lambda: run_upgrades(store, ctx, board, actor, plans, job_id))
+    submit("template-upgrade", lambda: run_upgrades(store, ctx, board, actor=actor, plans=plans, job_id=job_id))
     return job_id
 
 
 def run_upgrades(
-    store: Store, ctx: PlatformContext, board: JobBoard, actor: Actor, plans: list[platform.UpgradePlan], job_id: str
+    store: Store,
+    ctx: PlatformContext,
+    board: JobBoard,
+    *,
+    actor: Actor,
+    plans: list[platform.UpgradePlan],
+    job_id: str,
 ) -> None:
     results: list[dict[str, Any]] = []
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -35,22 +35,20 @@ class TreeEntry:
     path: str
 
 
+_PATH_RULES: tuple[tuple[Callable[[str, PurePosixPath], bool], str], ...] = (
+    (lambda raw, _: not raw or "\x00" in raw, "empty or contains NUL"),
+    (lambda raw, _: "\\" in raw, "contains a backslash"),
+    (lambda _, pure: pure.is_absolute(), "is absolute"),
+    (lambda _, pure: ".." in pure.parts, "climbs out with '..'"),
+    (lambda _, pure: ".git" in pure.parts, "writes into a .git folder"),
+    (lambda _, pure: bool(pure.parts) and len(pure.parts[0]) == 2 and pure.parts[0][1] == ":", "names a drive"),
+)
+
+
 def path_problem(path: str) -> str | None:
     """Why a path inside a template or destination is unacceptable, or None."""
-    if not path or "\x00" in path:
-        return "empty or contains NUL"
-    if "\\" in path:
-        return "contains a backslash"
     pure = PurePosixPath(path)
-    if pure.is_absolute():
-        return "is absolute"
-    if any(part == ".." for part in pure.parts):
-        return "climbs out with '..'"
-    if any(part == ".git" for part in pure.parts):
-        return "writes into a .git folder"
-    if len(pure.parts) > 0 and ":" in pure.parts[0] and len(pure.parts[0]) == 2:
-        return "names a drive"
-    return None
+    return next((reason for rule, reason in _PATH_RULES if rule(path, pure)), None)
 
 
 def tree_problems(entries: Iterable[TreeEntry]) -> list[str]:
@@ -120,18 +118,20 @@ def config_problems(config: Mapping[str, Any], includes: Iterable[Include], *, t
                 problems.append(
                     f"{setting}: runs code or loads extensions; only a template an admin marked trusted may use it"
                 )
-    subdirectory = config.get("_subdirectory")
-    if subdirectory is not None:
-        reason = path_problem(str(subdirectory))
-        if reason and str(subdirectory) not in {"", "."}:
-            problems.append(f"_subdirectory {subdirectory!r}: {reason}")
-    answers_file = config.get("_answers_file")
-    if answers_file is not None and path_problem(str(answers_file)):
-        problems.append(f"_answers_file {answers_file!r}: {path_problem(str(answers_file))}")
-    for include in includes:
-        reason = path_problem(include.target)
+    return problems + _inner_path_problems(config, includes)
+
+
+def _inner_path_problems(config: Mapping[str, Any], includes: Iterable[Include]) -> list[str]:
+    """Settings and includes that name paths must stay inside the template."""
+    named = [(setting, config.get(setting)) for setting in ("_subdirectory", "_answers_file")]
+    named += [("!include", include.target) for include in includes]
+    problems = []
+    for label, value in named:
+        if value is None or str(value) in {"", "."}:
+            continue
+        reason = path_problem(str(value))
         if reason:
-            problems.append(f"!include {include.target!r}: {reason}")
+            problems.append(f"{label} {value!r}: {reason}")
     return problems
 
 

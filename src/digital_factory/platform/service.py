@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from digital_factory.accounts import audit
 from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.roles import Permission, Role
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionKeyCreate, ServiceCreate, WorkLinkCreate
 from digital_factory.core.errors import Conflict, DomainError, FieldProblem, NotFound, ValidationFailed
@@ -384,12 +384,7 @@ def onboard(
             note.append(f"{service.key}, owned by {data.team_key}, on {template.key} {version}")
         with _step(steps, "environments") as note:
             environments = catalog.list_environments(uow, service.key)
-            note.append(
-                " → ".join(
-                    f"{e.name} ({'approval by ' + '/'.join(map(str, e.approval_roles)) if e.approval_roles else 'automatic'})"
-                    for e in environments
-                )
-            )
+            note.append(" → ".join(f"{e.name} ({_policy(e.approval_roles)})" for e in environments))
         with _step(steps, "flags") as note:
             summary = ctx.integrations.create_flag_space(uow, service.key)
             note.extend([summary] if summary else ["skipped", "releases is not installed: no flag space yet"])
@@ -417,7 +412,7 @@ def onboard(
             ingestion_key_id=created_key.key.public_id,
             ingestion_key=created_key.secret,
         )
-        _save_onboarding(uow, job_id, data, version, steps.steps, "succeeded", None)
+        _save_onboarding(uow, job_id, data, version=version, steps=steps.steps, status="succeeded", error=None)
         audit.record(
             uow,
             "team.onboard",
@@ -432,6 +427,10 @@ def onboard(
         raise
     finally:
         sandbox.remove(scratch)
+
+
+def _policy(approval_roles: list[Role]) -> str:
+    return "approval by " + "/".join(map(str, approval_roles)) if approval_roles else "automatic"
 
 
 class _StepLog:
@@ -491,6 +490,7 @@ def _save_onboarding(
     uow: UnitOfWork,
     job_id: str,
     data: OnboardingRequest,
+    *,
     version: str | None,
     steps: list[Step],
     status: str,
@@ -519,7 +519,7 @@ def record_failed_onboarding(
     uow: UnitOfWork, job_id: str, data: OnboardingRequest, steps: list[Step], error: str
 ) -> None:
     """Keep the failed attempt (its steps and error) and audit it; nothing it made remains."""
-    _save_onboarding(uow, job_id, data, None, steps, "failed", error[:2000])
+    _save_onboarding(uow, job_id, data, version=None, steps=steps, status="failed", error=error[:2000])
     audit.record(
         uow,
         "team.onboard",
@@ -650,32 +650,37 @@ def perform_upgrade(ctx: PlatformContext, plan: UpgradePlan) -> UpgradeOutcome:
             )
         except sandbox.RenderError as exc:
             return UpgradeOutcome(UpgradeStatus.FAILED, None, None, git.ZERO_SHA, [], exc.reason[:1000])
-        conflicts = _conflicts(work)
-        if conflicts:
-            return UpgradeOutcome(
-                UpgradeStatus.CONFLICT,
-                None,
-                None,
-                git.ZERO_SHA,
-                conflicts,
-                f"local changes conflict with {plan.to_version} in {', '.join(conflicts)}; nothing was pushed",
-            )
-        problems = safety.rendered_problems(work)
-        if problems:
-            return UpgradeOutcome(UpgradeStatus.FAILED, None, None, git.ZERO_SHA, [], "; ".join(problems[:5]))
-        if not git.run(["status", "--porcelain"], cwd=work).stdout.strip():
-            return UpgradeOutcome(UpgradeStatus.CURRENT, None, None, git.ZERO_SHA, [], "the update changed nothing")
-        commit = git.commit_all(work, f"Upgrade {plan.template.key} from {plan.from_version} to {plan.to_version}")
-        before = _remote_ref(plan, f"refs/heads/{branch}")
-        git.run(["push", "--quiet", "--force", plan.remote, f"HEAD:refs/heads/{branch}"], cwd=work, env=plan.remote_env)
-        changed = git.run(["diff", "--name-only", "HEAD~1", "HEAD"], cwd=work).stdout.split()
-        return UpgradeOutcome(
-            UpgradeStatus.UPGRADED, branch, commit, before, [], f"pushed {branch}: {', '.join(changed)}"[:1000]
-        )
+        return _settle(plan, work, branch)
     except git.GitError as exc:
         return UpgradeOutcome(UpgradeStatus.FAILED, None, None, git.ZERO_SHA, [], str(exc)[:1000])
     finally:
         sandbox.remove(scratch)
+
+
+def _settle(plan: UpgradePlan, work: Path, branch: str) -> UpgradeOutcome:
+    """After `copier update`: report conflicts (nothing pushed), or commit and push a clean branch."""
+    conflicts = _conflicts(work)
+    if conflicts:
+        return UpgradeOutcome(
+            UpgradeStatus.CONFLICT,
+            None,
+            None,
+            git.ZERO_SHA,
+            conflicts,
+            f"local changes conflict with {plan.to_version} in {', '.join(conflicts)}; nothing was pushed",
+        )
+    problems = safety.rendered_problems(work)
+    if problems:
+        return UpgradeOutcome(UpgradeStatus.FAILED, None, None, git.ZERO_SHA, [], "; ".join(problems[:5]))
+    if not git.run(["status", "--porcelain"], cwd=work).stdout.strip():
+        return UpgradeOutcome(UpgradeStatus.CURRENT, None, None, git.ZERO_SHA, [], "the update changed nothing")
+    commit = git.commit_all(work, f"Upgrade {plan.template.key} from {plan.from_version} to {plan.to_version}")
+    before = _remote_ref(plan, f"refs/heads/{branch}")
+    git.run(["push", "--quiet", "--force", plan.remote, f"HEAD:refs/heads/{branch}"], cwd=work, env=plan.remote_env)
+    changed = git.run(["diff", "--name-only", "HEAD~1", "HEAD"], cwd=work).stdout.split()
+    return UpgradeOutcome(
+        UpgradeStatus.UPGRADED, branch, commit, before, [], f"pushed {branch}: {', '.join(changed)}"[:1000]
+    )
 
 
 def _remote_ref(plan: UpgradePlan, ref: str) -> str:
@@ -776,19 +781,23 @@ def on_push(uow: UnitOfWork, event: PushReceived) -> None:
     file names another template version (an upgrade branch was merged), record that version."""
     if event.service_key is None or event.ref != "refs/heads/main" or event.after == git.ZERO_SHA:
         return
-    content = git.show_file(Path(event.git_dir), event.after, ANSWERS_FILE)
-    if content is None:
-        return
-    try:
-        answers = yaml.safe_load(content)
-    except yaml.YAMLError:
-        return
-    version = answers.get("_commit") if isinstance(answers, dict) else None
-    if not isinstance(version, str):
+    version = _answered_version(Path(event.git_dir), event.after)
+    if version is None:
         return
     known = catalog.service_templates(uow).get(event.service_key)
     if known is not None and known.version != version and templates.version_key(version) is not None:
         catalog.set_service_template(uow, event.service_key, known.template, version)
+
+
+def _answered_version(git_dir: Path, commit: str) -> str | None:
+    """The template version (`_commit`) in a commit's answers file, if any."""
+    content = git.show_file(git_dir, commit, ANSWERS_FILE)
+    try:
+        answers = yaml.safe_load(content) if content is not None else None
+    except yaml.YAMLError:
+        answers = None
+    version = answers.get("_commit") if isinstance(answers, dict) else None
+    return version if isinstance(version, str) else None
 
 
 # --- scorecards ----------------------------------------------------------------------------------------

@@ -162,7 +162,9 @@ async def _start(rt: PlatformWebRuntime, viewer: PageViewer, data: OnboardingReq
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
 
     return await run_in_threadpool(
-        runner.start_onboarding, rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, viewer.actor, data
+        lambda: runner.start_onboarding(
+            rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=viewer.actor, data=data
+        )
     )
 
 
@@ -209,7 +211,9 @@ async def upgrade(request: Request, viewer: FormViewer) -> Response:
     services = [str(v) for v in form.getlist("service")]
     data = parse_input(UpgradeRequest, {"services": services, "all": not services})
     job_id = await run_in_threadpool(
-        runner.start_upgrades, rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, viewer.actor, data
+        lambda: runner.start_upgrades(
+            rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=viewer.actor, data=data
+        )
     )
     return see_other(f"/platform/jobs/{job_id}")
 
