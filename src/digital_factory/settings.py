@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted on the API and web (bytes)."
     )
+    max_push_bytes: int = Field(
+        209_715_200, ge=1_048_576, description="Largest git push (or fetch request) accepted by hosted repositories."
+    )
+    render_timeout_seconds: int = Field(
+        120, ge=5, le=3600, description="A golden-path template render (or upgrade) is killed after this long."
+    )
     session_idle_minutes: int = Field(120, ge=5, description="A web session ends after this long without a request.")
     session_max_hours: int = Field(12, ge=1, description="A web session ends this long after login, whatever.")
     auto_upgrade: bool = Field(

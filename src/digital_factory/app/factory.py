@@ -19,12 +19,18 @@ from digital_factory.accounts import service as accounts
 from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.api import git as git_http
 from digital_factory.api import problems
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
+from digital_factory.platform import service as platform
+from digital_factory.platform.context import PlatformContext
+from digital_factory.platform.progress import JobBoard
+from digital_factory.repos.events import PushReceived
+from digital_factory.repos.hosting import LocalRepoHost
 from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
@@ -42,12 +48,19 @@ class Runtime:
     settings: Settings
     store: Store
     digester: SecretDigester
+    repo_host: LocalRepoHost
+    platform: PlatformContext
     jobs: JobRunner = field(default_factory=JobRunner)
+    platform_jobs: JobBoard = field(default_factory=JobBoard)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @property
     def public_url(self) -> str:
         return self.settings.effective_public_url
+
+    @property
+    def max_push_bytes(self) -> int:
+        return self.settings.max_push_bytes
 
     @property
     def session_idle(self) -> timedelta:
@@ -61,7 +74,33 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     settings.ensure_home()
     store = Store(make_engine(settings.effective_database_url), clock=clock)
-    return Runtime(settings=settings, store=store, digester=SecretDigester(settings.resolved_secret_key()))
+    digester = SecretDigester(settings.resolved_secret_key())
+    repo_host = LocalRepoHost(settings.home / "repos")
+    platform_context = PlatformContext(
+        repo_host=repo_host,
+        digester=digester,
+        templates_root=settings.home / "templates",
+        scratch_root=settings.home / "scratch",
+        public_url=settings.effective_public_url,
+        render_timeout=settings.render_timeout_seconds,
+    )
+    runtime = Runtime(settings=settings, store=store, digester=digester, repo_host=repo_host, platform=platform_context)
+    _subscribe(runtime)
+    return runtime
+
+
+def _subscribe(runtime: Runtime) -> None:
+    def template_version_from_push(event: PushReceived) -> None:
+        with runtime.store.unit_of_work(system_actor("platform")) as uow:
+            platform.on_push(uow, event)
+
+    runtime.store.bus.subscribe(PushReceived, template_version_from_push)
+
+
+def prepare_platform(runtime: Runtime) -> None:
+    """Materialise the built-in golden-path templates (git repositories with version tags)."""
+    with runtime.store.unit_of_work(system_actor("platform")) as uow:
+        platform.ensure_builtin_templates(uow, runtime.platform)
 
 
 def prepare_store(runtime: Runtime, *, one_time_admin_password: bool = True) -> CreatedUser | None:
@@ -99,6 +138,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         state = schema.schema_state(rt.store.engine)
         if not state.up_to_date:
             raise SchemaMismatch(f"store at {state.current}, build needs {state.head}: run `factory db upgrade`")
+        prepare_platform(rt)
         rt.jobs.start()
         try:
             yield
@@ -114,9 +154,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     api.state.runtime = rt
     app.mount(API_PREFIX, api)
     _add_probes(app, rt)
+    git_http.install(app)
     install_web(app)
     _route_api_misses_to_problems(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=(git_http.GIT_PREFIX,))
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

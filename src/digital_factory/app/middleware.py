@@ -66,14 +66,17 @@ class _LimitedExchange:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413 problem JSON, by Content-Length or while streaming."""
+    """Refuses bodies over `max_bytes` with 413 problem JSON, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths under `exempt_prefixes` apply their own limit (git pushes are larger than any API body)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
         exchange = _LimitedExchange(receive, send, self.max_bytes)

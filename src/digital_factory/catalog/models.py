@@ -34,3 +34,45 @@ class Environment(Base):
     position: Mapped[int]
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+
+
+# --- provenance, ingestion keys and the work a service serves (platform) ----------------------
+
+
+class ServiceTemplate(Base):
+    """The golden-path template a service was made from, and the version it is on."""
+
+    __tablename__ = "catalog_service_template"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), primary_key=True)
+    template: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class IngestionKey(Base):
+    """A bearer secret (`dfik_...`) that authenticates one service's telemetry; only its digest is kept."""
+
+    __tablename__ = "catalog_ingestion_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class ServiceWork(Base):
+    """A feature or epic (by key, e.g. FEAT-12, EPIC-3) that a service serves."""
+
+    __tablename__ = "catalog_service_work"
+    __table_args__ = (UniqueConstraint("service_id", "work_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    work_key: Mapped[str] = mapped_column(String(24), index=True)
+    linked_at: Mapped[datetime]

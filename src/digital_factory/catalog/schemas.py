@@ -68,3 +68,47 @@ class Service(OutputModel):
     repository_url: str | None
     created_at: datetime
     environments: list[Environment] = Field(default_factory=list)
+    template: str | None = Field(None, description="The golden-path template it was made from.")
+    template_version: str | None = Field(None, description="The template version it is on (a tag, e.g. v1.0.0).")
+    serves: list[WorkLink] = Field(default_factory=list, description="Features and epics it serves.")
+
+
+# --- provenance, ingestion keys and the work a service serves (platform) ----------------------
+
+WORK_PREFIXES = {"FEAT": "feature", "EPIC": "epic"}
+
+
+class WorkLinkCreate(InputModel):
+    key: str = Field(min_length=3, max_length=24, description="A feature or epic key, e.g. FEAT-12 or EPIC-3.")
+
+
+class WorkLink(OutputModel):
+    kind: str
+    key: str
+
+
+class IngestionKeyCreate(InputModel):
+    name: str = Field("telemetry", min_length=1, max_length=100, description="What the key is for.")
+
+
+class IngestionKey(OutputModel):
+    public_id: str
+    service: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class CreatedIngestionKey(OutputModel):
+    key: IngestionKey
+    secret: str = Field(description="The key itself (`dfik_...`), shown only now; only its digest is kept.")
+
+
+class ServiceProvenance(OutputModel):
+    template: str
+    version: str
+    updated_at: datetime
+
+
+Service.model_rebuild()

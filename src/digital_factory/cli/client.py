@@ -36,6 +36,14 @@ class ApiClient:
             )
         return cls(os.environ.get("FACTORY_URL", DEFAULT_URL), token)
 
+    # Usable as a context manager for symmetry with other clients; each request opens and closes its own
+    # connection, so there is nothing left to close.
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             # one connection per command: CLI invocations are short-lived, so nothing is left open

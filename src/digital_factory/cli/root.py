@@ -14,6 +14,7 @@ from rich.table import Table
 
 from digital_factory import __version__
 from digital_factory.cli import logs
+from digital_factory.cli import platform as platform_cli
 from digital_factory.cli.config import load_settings
 from digital_factory.cli.output import console, domain_errors, err_console
 from digital_factory.cli.resources import audit_app, service_app, team_app, user_app
@@ -41,6 +42,7 @@ for sub, name in (
     (service_app, "service"),
 ):
     app.add_typer(sub, name=name)
+platform_cli.install(app, team_app)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""The platform: golden-path templates, one-step onboarding, the template fleet, scorecards."""

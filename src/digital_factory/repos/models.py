@@ -1,0 +1,37 @@
+"""Repos tables (private to the domain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digital_factory.store.base import Base
+
+
+class Repository(Base):
+    __tablename__ = "repos_repository"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    host: Mapped[str] = mapped_column(String(20), default="hosted")
+    owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"), index=True)
+    service_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    default_branch: Mapped[str] = mapped_column(String(100), default="main")
+    created_at: Mapped[datetime]
+
+
+class Push(Base):
+    """One ref update received by a repository (a push of three branches is three rows)."""
+
+    __tablename__ = "repos_push"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repos_repository.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(255))
+    before: Mapped[str] = mapped_column(String(64))
+    after: Mapped[str] = mapped_column(String(64))
+    pusher: Mapped[str | None] = mapped_column(String(100))
+    pushed_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,177 @@
+"""Repos use-cases: hosted repositories, who may read and push, and the record of pushes.
+
+Callers own the transaction. Creating a repository touches the host (a folder, or a provider's API)
+as well as the store: a caller whose transaction fails afterwards must call `host.delete` (onboarding
+does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from digital_factory.accounts import audit
+from digital_factory.accounts.policy import allowed, require
+from digital_factory.accounts.roles import Permission
+from digital_factory.core.actor import Actor
+from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.repos import git, models
+from digital_factory.repos.events import PushReceived
+from digital_factory.repos.hosting import RepoHost
+from digital_factory.repos.schemas import PushRecord, RefUpdate, Repository, RepositoryCreate
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.teams import service as teams
+
+
+def create_repository(uow: UnitOfWork, host: RepoHost, data: RepositoryCreate) -> Repository:
+    """Register and create an empty repository on `host`."""
+    require(uow.actor, Permission.PLATFORM_WRITE)
+    if uow.session.scalar(select(models.Repository.id).where(models.Repository.key == data.key)):
+        raise Conflict(f"a repository with the key {data.key!r} already exists", rule="unique-repository-key")
+    owner_id = teams.team_id(uow, data.owner_team) if data.owner_team else None
+    row = models.Repository(
+        key=data.key,
+        description=data.description,
+        host=host.kind,
+        owner_team_id=owner_id,
+        service_key=data.service_key,
+        default_branch="main",
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    host.create(data.key)
+    audit.record(uow, "repository.create", "repository", row.key, after=data.model_dump(mode="json"))
+    return _out(uow, row)
+
+
+def get_repository(uow: UnitOfWork, key: str) -> Repository:
+    require(uow.actor, Permission.READ)
+    return _out(uow, _row(uow, key))
+
+
+def list_repositories(uow: UnitOfWork, page: PageRequest, *, owner_team: str | None = None) -> Page[Repository]:
+    require(uow.actor, Permission.READ)
+    query = select(models.Repository)
+    if owner_team:
+        query = query.where(models.Repository.owner_team_id == teams.team_id(uow, owner_team))
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.scalars(query.order_by(models.Repository.key).limit(page.limit).offset(page.offset))
+    return Page(items=[_out(uow, r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+def repository_for_service(uow: UnitOfWork, service_key: str) -> Repository | None:
+    row = uow.session.scalar(select(models.Repository).where(models.Repository.service_key == service_key))
+    return _out(uow, row) if row else None
+
+
+def authorize_read(uow: UnitOfWork, key: str) -> None:
+    """Reading (clone, fetch) needs the `read` permission; the repository must exist."""
+    require(uow.actor, Permission.READ)
+    _row(uow, key)
+
+
+def authorize_push(uow: UnitOfWork, key: str) -> None:
+    """Pushing needs `platform:write`, or membership of the owning team together with `delivery:write`
+    (a push starts a pipeline). The caller audits a refusal with `record_refused_push` in its own
+    transaction (this one rolls back with the error)."""
+    row = _row(uow, key)
+    if not can_push(uow, uow.actor, row):
+        raise PermissionDenied(
+            f"{uow.actor.name} may not push to {key}: only members of its owning team and the platform role may"
+        )
+
+
+def record_refused_push(uow: UnitOfWork, key: str, reason: str) -> None:
+    audit.record(uow, "repository.push", "repository", key, outcome="denied", detail=reason[:500])
+
+
+def can_push(uow: UnitOfWork, actor: Actor, row: models.Repository) -> bool:
+    if allowed(actor, Permission.PLATFORM_WRITE):
+        return True
+    if row.owner_team_id is None or not allowed(actor, Permission.DELIVERY_WRITE):
+        return False
+    team = teams.get_team(uow, teams.team_key_of(uow, row.owner_team_id))
+    return any(member.username == actor.name for member in team.members)
+
+
+def record_push(
+    uow: UnitOfWork, host: RepoHost, key: str, updates: Sequence[tuple[str, str, str]], *, pusher: str | None
+) -> list[PushRecord]:
+    """Record each ref update of one push and emit `PushReceived` for it (published after commit)."""
+    row = _row(uow, key)
+    now = uow.clock.now()
+    git_dir = host.git_dir(key)
+    records = []
+    for ref, before, after in updates:
+        if not git.is_valid_ref(ref):
+            raise ValidationFailed.on("ref", f"{ref!r} is not a branch or tag name")
+        push = models.Push(repository_id=row.id, ref=ref, before=before, after=after, pusher=pusher, pushed_at=now)
+        uow.session.add(push)
+        uow.session.flush()
+        records.append(_push_out(row.key, push))
+        uow.emit(
+            PushReceived(
+                repository_key=row.key,
+                service_key=row.service_key,
+                git_dir=str(git_dir) if git_dir else host.remote(key),
+                ref=ref,
+                before=before,
+                after=after,
+                pusher=pusher,
+            )
+        )
+    if records:
+        audit.record(
+            uow,
+            "repository.push",
+            "repository",
+            key,
+            after={"updates": [RefUpdate(ref=r, before=b, after=a).model_dump() for r, b, a in updates]},
+        )
+    return records
+
+
+def list_pushes(uow: UnitOfWork, key: str, page: PageRequest) -> Page[PushRecord]:
+    require(uow.actor, Permission.READ)
+    row = _row(uow, key)
+    query = select(models.Push).where(models.Push.repository_id == row.id)
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.scalars(query.order_by(models.Push.id.desc()).limit(page.limit).offset(page.offset))
+    return Page(items=[_push_out(row.key, p) for p in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+def _row(uow: UnitOfWork, key: str) -> models.Repository:
+    row = uow.session.scalar(select(models.Repository).where(models.Repository.key == key))
+    if row is None:
+        raise NotFound(f"no repository with the key {key!r}")
+    return row
+
+
+def _push_out(key: str, row: models.Push) -> PushRecord:
+    return PushRecord(
+        id=row.id,
+        repository=key,
+        ref=row.ref,
+        before=row.before,
+        after=row.after,
+        pusher=row.pusher,
+        pushed_at=row.pushed_at,
+    )
+
+
+def _out(uow: UnitOfWork, row: models.Repository) -> Repository:
+    last_push = uow.session.scalar(select(func.max(models.Push.pushed_at)).where(models.Push.repository_id == row.id))
+    return Repository(
+        id=row.id,
+        key=row.key,
+        description=row.description,
+        host=row.host,
+        owner_team=teams.team_key_of(uow, row.owner_team_id) if row.owner_team_id else None,
+        service_key=row.service_key,
+        default_branch=row.default_branch,
+        created_at=row.created_at,
+        last_push_at=last_push,
+    )

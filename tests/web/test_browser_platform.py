@@ -1,0 +1,76 @@
+"""In real Chromium: the platform team onboards a team through the form and follows its progress live."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from digital_factory.accounts.roles import Role
+from tests.browser import LiveServer, sign_in
+from tests.factories import make_user
+from tests.platform.support import git, with_token
+
+pytestmark = pytest.mark.browser
+
+
+def test_onboarding_through_the_web_form(live_server: LiveServer, page: Page, tmp_path: Path) -> None:
+    pia = make_user(live_server.runtime, "pia", Role.PLATFORM)
+    make_user(live_server.runtime, "erin", Role.TEAM)
+    sign_in(page, live_server.url, "pia", pia.password)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Platform", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Platform")).to_be_visible()
+    expect(page.get_by_role("cell", name="v1.0.0").first).to_be_visible()
+
+    page.locator("a[href='/platform/onboard?template=python-service']").click()
+    expect(page.get_by_role("heading", name="Onboard a team")).to_be_visible()
+    page.get_by_label("Team key").fill("engines")
+    page.get_by_label("Team name").fill("Engines")
+    page.get_by_label("Members (usernames)").fill("erin")
+    page.get_by_label("Service key").fill("engine-control")
+    page.get_by_label("Service name").fill("Engine control")
+    page.get_by_label("Feature it serves").fill("FEAT-3")
+    page.get_by_label("Python version the service runs on.").select_option("3.12")
+    page.get_by_label("Port the service listens on.").fill("8080")
+    page.get_by_role("button", name="Onboard").click()
+
+    expect(page).to_have_url(re.compile(r"/platform/jobs/"))
+    expect(page.get_by_role("heading", name="Done")).to_be_visible(timeout=60_000)
+    for step in ("team", "render", "repository", "service", "environments", "ingestion", "work", "pipeline"):
+        expect(page.locator(f"li[data-step='{step}'] .badge")).to_have_text("done")
+    expect(page.locator("li[data-step='flags'] .badge")).to_have_text("skipped")
+    key = page.get_by_test_id("ingestion-key").inner_text()
+    assert key.startswith("dfik_")
+    clone_url = page.get_by_test_id("clone-url").inner_text().removeprefix("git clone ")
+    assert clone_url == f"{live_server.url}/git/engine-control.git"
+
+    work = tmp_path / "clone"
+    git("clone", with_token(clone_url, pia.token), str(work))
+    assert "http_port: 8080" in (work / ".copier-answers.yml").read_text()
+
+    page.reload()  # the ingestion key was shown once
+    expect(page.get_by_role("heading", name="Done")).to_be_visible()
+    expect(page.get_by_test_id("ingestion-key")).to_have_count(0)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Platform", exact=True).click()
+    expect(page.get_by_role("cell", name="engine-control")).to_be_visible()
+    page.get_by_role("navigation", name="Platform").get_by_role("link", name="Fleet").click()
+    expect(page.locator("tr[data-service='engine-control']")).to_contain_text("current")
+    page.get_by_role("navigation", name="Platform").get_by_role("link", name="Scorecards").click()
+    expect(page.locator("section[data-service='engine-control']")).to_contain_text("Has an owning team")
+    expect(page.locator("section[data-service='engine-control']")).to_contain_text("unknown")
+
+
+def test_a_refused_onboarding_shows_the_reason_on_the_form(live_server: LiveServer, page: Page) -> None:
+    pia = make_user(live_server.runtime, "pia", Role.PLATFORM)
+    sign_in(page, live_server.url, "pia", pia.password)
+    page.goto(live_server.url + "/platform/onboard?template=static-site")
+    page.get_by_label("Team key").fill("web")
+    page.get_by_label("Service key").fill("drone-site")
+    page.get_by_label("Service name").fill("Drone site")
+    page.get_by_label("Epic it serves").fill("FEAT-1")
+    page.get_by_role("button", name="Onboard").click()
+    expect(page.get_by_role("alert")).to_contain_text("team_name")
+    expect(page.get_by_label("Service key")).to_have_value("drone-site")
