@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -55,4 +57,4 @@ def test_example_loops_are_real_loops_inside_their_component(edges: list[tuple[i
     for component in graph.strongly_connected(g):
         loop = graph.example_loop(g, component)
         assert loop[0] == loop[-1] and set(loop) <= set(component)
-        assert all((a, b) in edge_set for a, b in zip(loop, loop[1:], strict=False))
+        assert all((a, b) in edge_set for a, b in itertools.pairwise(loop))
