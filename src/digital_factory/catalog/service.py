@@ -116,6 +116,12 @@ def list_services(
     return Page(items=_outs(uow, rows), total=total, limit=page.limit, offset=page.offset)
 
 
+def service_refs(uow: UnitOfWork) -> list[ServiceRef]:
+    """Every service, briefly, by key (for pickers)."""
+    require(uow.actor, Permission.READ)
+    return sorted(_refs(uow, uow.session.scalars(select(models.Service.id))).values(), key=lambda r: r.key)
+
+
 def service_row(uow: UnitOfWork, key: str) -> models.Service:
     row = uow.session.scalar(select(models.Service).where(models.Service.key == key))
     if row is None:

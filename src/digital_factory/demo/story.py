@@ -10,6 +10,7 @@ from digital_factory.accounts.roles import Role
 from digital_factory.accounts.schemas import UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor, Origin, system_actor
+from digital_factory.demo import catalog, teams
 
 # The people of the story: (username, display name, role).
 CAST: tuple[tuple[str, str, Role], ...] = (
@@ -46,7 +47,10 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    return []
+    return [
+        ("teams: flight software, power systems and the platform team", teams.seed),
+        ("catalog: the heavy-lift drones value stream and its dependencies", catalog.seed),
+    ]
 
 
 def play(runtime: Runtime, password: str, report: Callable[[str], None]) -> DemoContext:
