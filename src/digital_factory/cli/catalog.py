@@ -24,8 +24,8 @@ def service_list(
     value_stream: Annotated[str | None, typer.Option(help="Only services in this value stream.")] = None,
 ) -> None:
     """List services in the catalog."""
-    with domain_errors():
-        page = _client().get("/services", limit=200, owner_team=owner, value_stream=value_stream)
+    with domain_errors(), _client() as client:
+        page = client.get("/services", limit=200, owner_team=owner, value_stream=value_stream)
     table = Table("key", "name", "owner", "value stream", "repository")
     for svc in page["items"]:
         table.add_row(
@@ -41,8 +41,7 @@ def service_list(
 @service_app.command("show")
 def service_show(key: Annotated[str, typer.Argument(help="The service's key.")]) -> None:
     """A service: owner, value stream, environments with their policy, dependencies both ways."""
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         svc = client.get(f"/services/{key}")
         deps = client.get(f"/services/{key}/dependencies")
     console.print(f"[bold]{svc['name']}[/] ({svc['key']})", highlight=False)
@@ -85,8 +84,7 @@ def service_depend(
     remove: Annotated[bool, typer.Option("--remove", help="Remove the dependency instead.")] = False,
 ) -> None:
     """Declare (or remove) a dependency between two services; loops are reported."""
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         if remove:
             client.request("DELETE", f"/services/{key}/dependencies/{on}")
             console.print(f"{key} no longer depends on {on}")
@@ -100,8 +98,8 @@ def service_depend(
 @value_stream_app.command("list")
 def value_stream_list() -> None:
     """List value streams with their services and teams."""
-    with domain_errors():
-        streams = _client().get("/value-streams")
+    with domain_errors(), _client() as client:
+        streams = client.get("/value-streams")
     table = Table("key", "name", "services", "teams")
     for s in streams:
         table.add_row(s["key"], s["name"], str(s["services"]), ", ".join(s["teams"]) or "-")
@@ -115,18 +113,15 @@ def value_stream_create(
     description: Annotated[str, typer.Option(help="What value flows to whom.")] = "",
 ) -> None:
     """Create a value stream."""
-    with domain_errors():
-        created = _client().request(
-            "POST", "/value-streams", json={"key": key, "name": name, "description": description}
-        )
+    with domain_errors(), _client() as client:
+        created = client.request("POST", "/value-streams", json={"key": key, "name": name, "description": description})
     console.print(f"created value stream [bold]{created['key']}[/] ({created['name']})")
 
 
 @value_stream_app.command("show")
 def value_stream_show(key: Annotated[str, typer.Argument(help="The value stream's key.")]) -> None:
     """A value stream and its services."""
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         stream = client.get(f"/value-streams/{key}")
         services = client.get("/services", limit=200, value_stream=key)
     console.print(f"[bold]{stream['name']}[/] ({stream['key']})", highlight=False)
@@ -145,8 +140,7 @@ def value_stream_assign(
 ) -> None:
     """Put services into a value stream (each service serves at most one)."""
     stream = None if key == "none" else key
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         for service in services:
             client.request("PATCH", f"/services/{service}", json={"value_stream": stream})
     console.print(f"{', '.join(services)} -> {stream or 'no value stream'}")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.table import Table
 
@@ -27,8 +26,8 @@ def _client() -> ApiClient:
 @team_app.command("list")
 def team_list() -> None:
     """List teams."""
-    with domain_errors():
-        page = _client().get("/teams", limit=200)
+    with domain_errors(), _client() as client:
+        page = client.get("/teams", limit=200)
     table = Table("key", "name", "type", "members")
     for team in page["items"]:
         table.add_row(team["key"], team["name"], team["team_type"], str(len(team["members"])))
@@ -45,8 +44,8 @@ def team_create(
     mission: Annotated[str, typer.Option(help="What the team is for.")] = "",
 ) -> None:
     """Create a team."""
-    with domain_errors():
-        team = _client().request(
+    with domain_errors(), _client() as client:
+        team = client.request(
             "POST", "/teams", json={"key": key, "name": name, "team_type": team_type, "mission": mission}
         )
     console.print(f"created team [bold]{team['key']}[/] ({team['team_type']})")
@@ -55,8 +54,8 @@ def team_create(
 @team_app.command("show")
 def team_show(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
     """A team: mission, members, owned domains, interactions, load warnings and latest survey score."""
-    with domain_errors():
-        team = _client().get(f"/teams/{key}")
+    with domain_errors(), _client() as client:
+        team = client.get(f"/teams/{key}")
     console.print(f"[bold]{team['name']}[/] ({team['key']}) · {team['team_type']}", highlight=False)
     if team["mission"]:
         console.print(team["mission"], highlight=False)
@@ -100,8 +99,8 @@ def team_add_member(
     role: Annotated[str, typer.Option("--role", help="Their role in the team, e.g. tech lead.")] = "member",
 ) -> None:
     """Add a person to a team."""
-    with domain_errors():
-        _client().request("POST", f"/teams/{key}/members", json={"username": username, "team_role": role})
+    with domain_errors(), _client() as client:
+        client.request("POST", f"/teams/{key}/members", json={"username": username, "team_role": role})
     console.print(f"{username} joined {key} as {role}")
 
 
@@ -113,8 +112,7 @@ def team_domain(
     description: Annotated[str, typer.Option(help="What the domain covers.")] = "",
 ) -> None:
     """Give a team a domain to own; prints the team's domain-load warnings."""
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         domain = client.request(
             "POST",
             f"/teams/{key}/domains",
@@ -149,8 +147,7 @@ def team_interact(
             raise fail(f"--expected: {expected!r} is not a duration like '6 weeks' or '3 months'", 2)
         body["expected_duration"] = int(match.group(1))
         body["expected_duration_unit"] = match.group(2).rstrip("s") + "s"
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         created = client.request("POST", "/interactions", json=body)
         warnings = client.get(f"/teams/{key}/warnings")
     console.print(
@@ -167,8 +164,7 @@ def team_end_interaction(
     on: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD); default today.")] = None,
 ) -> None:
     """End an interaction, keeping its history."""
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         day = on or _today()
         ended = client.request("PATCH", f"/interactions/{interaction_id}", json={"ends_on": day})
     console.print(f"interaction {ended['id']} ({ended['team']} {ended['mode']} {ended['with_team']}) ends {day}")
@@ -189,8 +185,8 @@ def team_export(
     """Write the team's Team API document (TeamAPI-As-Code plus members and domains)."""
     if fmt not in {"yaml", "json"}:
         raise fail("--format must be yaml or json", 2)
-    with domain_errors():
-        document = _client().get(f"/teams/{key}/team-api", format="json")
+    with domain_errors(), _client() as client:
+        document = client.get(f"/teams/{key}/team-api", format="json")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else _yaml(document)
     if output is None:
         sys.stdout.write(text)
@@ -215,8 +211,8 @@ def team_import(
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {path}: {exc}", 2) from None
-    with domain_errors():
-        result = _client().request(
+    with domain_errors(), _client() as client:
+        result = client.request(
             "POST",
             "/teams/import",
             params={"dry_run": "true" if dry_run else "false"},
@@ -241,8 +237,7 @@ def team_survey(
     show: Annotated[bool, typer.Option("--show", help="Only show the scores over time.")] = False,
 ) -> None:
     """Answer the cognitive-load survey for your team (1 = strongly disagree … 5 = strongly agree)."""
-    with domain_errors():
-        client = _client()
+    with domain_errors(), _client() as client:
         if not show:
             answers = _answers(client.get("/survey/questions"), answer or [])
             body: dict[str, Any] = {"answers": answers}
@@ -274,6 +269,10 @@ def _answers(questions: list[dict[str, Any]], given: list[str]) -> dict[str, int
             raise fail(f"--answer {item!r}: expected question=1..5", 2)
         answers[question.strip()] = int(value)
     for q in questions:
-        if q["id"] not in answers:
-            answers[q["id"]] = typer.prompt(f"{q['text']} ({q['id']}, 1-5)", type=click.IntRange(1, 5))
+        while q["id"] not in answers:
+            said: int = typer.prompt(f"{q['text']} ({q['id']}, 1-5)", type=int)
+            if 1 <= said <= 5:
+                answers[q["id"]] = said
+            else:
+                err_console.print("answer 1 (strongly disagree) to 5 (strongly agree)")
     return answers
