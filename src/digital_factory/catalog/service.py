@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 
 from digital_factory.accounts import audit
 from digital_factory.accounts.policy import allowed, require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.roles import Permission, Role
 from digital_factory.catalog import graph, models
 from digital_factory.catalog.events import ServiceRegistered
 from digital_factory.catalog.schemas import (
@@ -239,16 +239,23 @@ def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentS
 
 
 def _environments_by_service(uow: UnitOfWork, keys: dict[int, str]) -> dict[int, list[Environment]]:
+    """Every listed service's environments in promotion order: one column query (no ORM objects), and
+    the rows are trusted (the store wrote them), so the DTOs are built without re-validation."""
     found: dict[int, list[Environment]] = defaultdict(list)
     if not keys:
         return found
-    rows = uow.session.scalars(
-        select(models.Environment)
-        .where(models.Environment.service_id.in_(keys))
-        .order_by(models.Environment.service_id, models.Environment.position)
+    env = models.Environment
+    rows = uow.session.execute(
+        select(env.id, env.service_id, env.name, env.position, env.approval_roles)
+        .where(env.service_id.in_(keys))
+        .order_by(env.service_id, env.position)
     )
-    for row in rows:
-        found[row.service_id].append(_environment_out(keys[row.service_id], row))
+    for id_, service_id_, name, position, roles in rows:
+        found[service_id_].append(
+            Environment.model_construct(
+                id=id_, service=keys[service_id_], name=name, position=position, approval_roles=[Role(r) for r in roles]
+            )
+        )
     return found
 
 
