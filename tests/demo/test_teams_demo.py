@@ -10,6 +10,7 @@ from digital_factory.demo import catalog as catalog_step
 from digital_factory.demo import teams as teams_step
 from digital_factory.demo.story import DemoContext, cast_step, play, steps
 from digital_factory.teams import service as teams
+from digital_factory.teams import surveys
 from digital_factory.teams.schemas import TeamCreate
 
 
@@ -34,9 +35,9 @@ def test_demo_seeds_teams_domains_surveys_interactions_and_the_value_stream(runt
         flight = teams.team_detail(uow, "flight-software")
         assert [d.complexity for d in flight.domains] == ["complex", "simple"]
         assert [w.rule for w in flight.warnings] == ["complex-domain-not-alone"]
-        scores = teams.survey_results(uow, "flight-software").scores
+        scores = surveys.survey_results(uow, "flight-software").scores
         assert len(scores) == 3 and scores[0].index > scores[-1].index  # load falls over time
-        assert len(teams.survey_results(uow, "power-systems").scores) == 2
+        assert len(surveys.survey_results(uow, "power-systems").scores) == 2
         (stream,) = catalog.list_value_streams(uow)
         assert (stream.name, stream.teams) == ("Heavy-lift drones", ["flight-software", "power-systems"])
         assert [d.service.key for d in catalog.service_dependencies(uow, "flight-control").depends_on] == [

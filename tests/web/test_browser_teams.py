@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from digital_factory.accounts.roles import Role
 from digital_factory.teams import service as teams
+from digital_factory.teams import surveys
 from digital_factory.teams.schemas import (
     InteractionCreate,
     InteractionMode,
@@ -40,7 +41,7 @@ def seed(server: LiveServer) -> None:
         )
     last_month = add_months(datetime.now(UTC).date(), -1)
     with runtime.store.unit_of_work(actor_of(runtime, "fiona")) as uow:
-        teams.submit_survey(uow, "flight-software", SurveyAnswer(answers=ANSWERS, answered_on=last_month))
+        surveys.submit_survey(uow, "flight-software", SurveyAnswer(answers=ANSWERS, answered_on=last_month))
 
 
 def test_topology_shows_the_interaction(live_server: LiveServer, page: Page) -> None:

@@ -13,6 +13,7 @@ from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import DependencyCreate, ServiceCreate, ValueStreamCreate
 from digital_factory.teams import service as teams
+from digital_factory.teams import surveys
 from digital_factory.teams.schemas import (
     Complexity,
     DomainCreate,
@@ -47,7 +48,7 @@ def seed(runtime: Runtime) -> dict[str, MadeUser]:
         catalog.register_service(uow, ServiceCreate(key="battery-api", name="Battery API", owner_team="power-systems"))
         catalog.add_dependency(uow, "flight-control", DependencyCreate(on="battery-api"))
     with runtime.store.unit_of_work(actor_of(runtime, "fiona")) as uow:
-        teams.submit_survey(
+        surveys.submit_survey(
             uow,
             "flight-software",
             SurveyAnswer(

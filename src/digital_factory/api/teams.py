@@ -14,7 +14,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
 from digital_factory.teams import service as teams
-from digital_factory.teams import team_api
+from digital_factory.teams import surveys, team_api
 from digital_factory.teams.schemas import (
     Domain,
     DomainCreate,
@@ -185,21 +185,21 @@ def topology(request: Request, actor: CurrentActor) -> Topology:
 
 @router.get("/survey/questions")
 def survey_questions(actor: CurrentActor) -> list[SurveyQuestion]:
-    return teams.survey_questions()
+    return surveys.survey_questions()
 
 
 @router.get("/teams/{key}/survey")
 def survey_results(request: Request, actor: CurrentActor, key: str) -> SurveyResults:
     """The team's cognitive-load scores per month, oldest first."""
     with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.survey_results(uow, key)
+        return surveys.survey_results(uow, key)
 
 
 @router.post("/teams/{key}/survey", status_code=status.HTTP_201_CREATED)
 def submit_survey(request: Request, actor: CurrentActor, key: str, data: SurveyAnswer) -> SurveyScore:
     """Your answers for the month; answering again in the same month replaces them."""
     with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.submit_survey(uow, key, data)
+        return surveys.submit_survey(uow, key, data)
 
 
 # --- Team API ------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from digital_factory.core.errors import NotFound
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
+from digital_factory.teams import surveys
 from digital_factory.teams.schemas import (
     Channel,
     Complexity,
@@ -112,11 +113,11 @@ def seed(ctx: DemoContext) -> None:
     for key, answers in SURVEYS.items():
         member = next(m for k, _, _, _, m, _ in TEAMS if k == key)
         with store.unit_of_work(ctx.actor(member)) as uow:
-            if teams.survey_results(uow, key).scores:
+            if surveys.survey_results(uow, key).scores:
                 continue
             for months_ago, answer in zip(range(len(answers) - 1, -1, -1), answers, strict=True):
                 day = _mid_month(add_months(today, -months_ago), today)
-                teams.submit_survey(uow, key, SurveyAnswer(answers=answer, answered_on=day))
+                surveys.submit_survey(uow, key, SurveyAnswer(answers=answer, answered_on=day))
 
 
 def _domains(uow: UnitOfWork) -> None:

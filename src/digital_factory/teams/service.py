@@ -8,22 +8,22 @@ team's type, adding or removing members and importing Team API documents need `t
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 
 from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import allowed, require
+from digital_factory.accounts.policy import require
 from digital_factory.accounts.roles import Permission
-from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.core.slugs import slugify
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams import cognitive_load, models, queries, topology
+from digital_factory.teams import access, models, queries, surveys, topology
+from digital_factory.teams.access import may_maintain_row
 from digital_factory.teams.schemas import (
     Complexity,
     Domain,
@@ -38,10 +38,6 @@ from digital_factory.teams.schemas import (
     Member,
     MemberAdd,
     MemberUpdate,
-    SurveyAnswer,
-    SurveyQuestion,
-    SurveyResults,
-    SurveyScore,
     Team,
     TeamCreate,
     TeamDetail,
@@ -116,7 +112,7 @@ def team_detail(uow: UnitOfWork, key: str) -> TeamDetail:
     domains = list_domains(uow, team=key)
     interactions = list_interactions(uow, team=key)
     types = _types_of(uow, [i.team for i in interactions] + [i.with_team for i in interactions] + [key])
-    results = survey_results(uow, key)
+    results = surveys.survey_results(uow, key)
     return TeamDetail(
         **team.model_dump(),
         domains=domains,
@@ -138,10 +134,13 @@ def team_warnings(uow: UnitOfWork, key: str) -> list[LoadWarning]:
 
 
 def team_row(uow: UnitOfWork, key: str) -> models.Team:
-    row = uow.session.scalar(select(models.Team).where(models.Team.key == key))
-    if row is None:
-        raise NotFound(f"no team with the key {key!r}")
-    return row
+    """The row behind a team key (for this domain's modules)."""
+    return access.team_row(uow, key)
+
+
+def require_maintainer(uow: UnitOfWork, team: models.Team) -> None:
+    """Refuses unless the actor may maintain this team (see the module's docstring)."""
+    access.require_maintainer(uow, team)
 
 
 def team_id(uow: UnitOfWork, key: str) -> int:
@@ -170,30 +169,7 @@ def team_ref(uow: UnitOfWork, key: str) -> TeamRef:
 
 def may_maintain(uow: UnitOfWork, key: str) -> bool:
     """Whether the actor may maintain this team's own things (see the module's docstring)."""
-    return _may_maintain(uow, team_row(uow, key))
-
-
-def require_maintainer(uow: UnitOfWork, team: models.Team) -> None:
-    if not _may_maintain(uow, team):
-        raise PermissionDenied(
-            f"{uow.actor.name} may not change the team {team.key}: that needs {Permission.TEAMS_WRITE} "
-            "or membership of the team"
-        )
-
-
-def _may_maintain(uow: UnitOfWork, team: models.Team) -> bool:
-    actor = uow.actor
-    if allowed(actor, Permission.TEAMS_WRITE):
-        return True
-    if actor.user_id is None or not (actor.permissions - {str(Permission.READ)}):
-        return False
-    return bool(
-        uow.session.scalar(
-            select(models.TeamMember.id).where(
-                models.TeamMember.team_id == team.id, models.TeamMember.user_id == actor.user_id
-            )
-        )
-    )
+    return may_maintain_row(uow, team_row(uow, key))
 
 
 def _team_view(team: models.Team) -> dict[str, Any]:
@@ -424,10 +400,10 @@ def create_interaction(uow: UnitOfWork, data: InteractionCreate) -> Interaction:
     """Records how two teams work together. Refused: a team with itself, an end before the start, and a
     second interaction of the same mode and direction between the same teams over an overlapping period."""
     team, other = team_row(uow, data.team), team_row(uow, data.with_team)
-    if not (_may_maintain(uow, team) or _may_maintain(uow, other)):
+    if not (may_maintain_row(uow, team) or may_maintain_row(uow, other)):
         require_maintainer(uow, team)
     starts_on = data.starts_on or uow.clock.now().date()
-    _check_interaction(uow, team, other, mode=data.mode, starts_on=starts_on, ends_on=data.ends_on)
+    check_interaction(uow, team, other, mode=data.mode, starts_on=starts_on, ends_on=data.ends_on)
     row = models.Interaction(
         team_id=team.id,
         other_team_id=other.id,
@@ -446,7 +422,7 @@ def create_interaction(uow: UnitOfWork, data: InteractionCreate) -> Interaction:
     return out
 
 
-def _check_interaction(
+def check_interaction(
     uow: UnitOfWork,
     team: models.Team,
     other: models.Team,
@@ -491,7 +467,7 @@ def update_interaction(uow: UnitOfWork, interaction_id: int, data: InteractionUp
         raise ValidationFailed.on("expected_duration", "expected_duration and expected_duration_unit go together")
     ends_on = None if data.reopen else (data.ends_on if data.ends_on is not None else row.ends_on)
     team, other = _team_by_id(uow, row.team_id), _team_by_id(uow, row.other_team_id)
-    _check_interaction(
+    check_interaction(
         uow, team, other, mode=InteractionMode(row.mode), starts_on=row.starts_on, ends_on=ends_on, ignore_id=row.id
     )
     row.ends_on = ends_on
@@ -544,7 +520,7 @@ def _interaction_row(uow: UnitOfWork, interaction_id: int) -> models.Interaction
 
 def _require_interaction_maintainer(uow: UnitOfWork, row: models.Interaction) -> None:
     team, other = _team_by_id(uow, row.team_id), _team_by_id(uow, row.other_team_id)
-    if not (_may_maintain(uow, team) or _may_maintain(uow, other)):
+    if not (may_maintain_row(uow, team) or may_maintain_row(uow, other)):
         require_maintainer(uow, team)
 
 
@@ -651,135 +627,3 @@ def topology_view(uow: UnitOfWork) -> Topology:
             )
         )
     return Topology(teams=nodes, interactions=[i for i in interactions if i.current])
-
-
-# --- wholesale replacement (Team API import) ----------------------------------------------------------------------
-
-
-def replace_members(uow: UnitOfWork, team: models.Team, members: list[tuple[int, str]]) -> None:
-    """Sets the team's members (user id, team role) to exactly these; kept members keep their join date."""
-    kept = {
-        m.user_id: m for m in uow.session.scalars(select(models.TeamMember).where(models.TeamMember.team_id == team.id))
-    }
-    wanted = dict(members)
-    for user_id, membership in kept.items():
-        if user_id not in wanted:
-            uow.session.delete(membership)
-    for user_id, role in members:
-        if user_id in kept:
-            kept[user_id].team_role = role
-        else:
-            uow.session.add(
-                models.TeamMember(team_id=team.id, user_id=user_id, team_role=role, joined_at=uow.clock.now())
-            )
-    uow.session.flush()
-
-
-def replace_domains(uow: UnitOfWork, team: models.Team, domains: list[DomainCreate]) -> None:
-    """Sets the team's owned domains to exactly these; unowned domains of the same key are taken over."""
-    wanted = {d.key or slugify(d.name): d for d in domains}
-    for row in queries.domains(uow.session, [team.id]):
-        if row.key not in wanted:
-            uow.session.delete(row)
-    uow.session.flush()
-    for key, spec in wanted.items():
-        found = uow.session.scalar(select(models.Domain).where(models.Domain.key == key))
-        if found is not None and found.team_id not in (None, team.id):
-            raise Conflict(f"the domain {key!r} is owned by another team", rule="one-team-per-domain")
-        domain = found or models.Domain(key=key, created_at=uow.clock.now())
-        if found is None:
-            uow.session.add(domain)
-        domain.name, domain.complexity, domain.description = spec.name, str(spec.complexity), spec.description
-        domain.team_id = team.id
-    uow.session.flush()
-
-
-def replace_interactions(uow: UnitOfWork, team: models.Team, interactions: list[InteractionCreate]) -> None:
-    """Sets every interaction the team takes part in (either side) to exactly these."""
-    uow.session.execute(
-        delete(models.Interaction).where(
-            or_(models.Interaction.team_id == team.id, models.Interaction.other_team_id == team.id)
-        )
-    )
-    uow.session.flush()
-    for spec in interactions:
-        first, second = team_row(uow, spec.team), team_row(uow, spec.with_team)
-        starts_on = spec.starts_on or uow.clock.now().date()
-        _check_interaction(uow, first, second, mode=spec.mode, starts_on=starts_on, ends_on=spec.ends_on)
-        uow.session.add(
-            models.Interaction(
-                team_id=first.id,
-                other_team_id=second.id,
-                mode=str(spec.mode),
-                purpose=spec.purpose,
-                starts_on=starts_on,
-                ends_on=spec.ends_on,
-                expected_duration=spec.expected_duration,
-                expected_duration_unit=str(spec.expected_duration_unit) if spec.expected_duration_unit else None,
-                created_at=uow.clock.now(),
-            )
-        )
-        uow.session.flush()
-
-
-# --- the cognitive-load survey ------------------------------------------------------------------------------------
-
-
-def survey_questions() -> list[SurveyQuestion]:
-    return list(cognitive_load.QUESTIONS)
-
-
-def submit_survey(uow: UnitOfWork, team_key: str, data: SurveyAnswer) -> SurveyScore:
-    """One person's answers for the month of `answered_on`; answering again that month replaces them.
-    Returns the month's score with these answers in it."""
-    team = team_row(uow, team_key)
-    require_maintainer(uow, team)
-    problems = cognitive_load.check_answers(data.answers)
-    if problems:
-        raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), problems)
-    today = uow.clock.now().date()
-    answered_on = data.answered_on or today
-    if answered_on > today:
-        raise ValidationFailed.on("answered_on", f"is in the future (today is {today.isoformat()})")
-    period = cognitive_load.period_of(answered_on)
-    existing = uow.session.scalar(
-        select(models.SurveyResponse).where(
-            models.SurveyResponse.team_id == team.id,
-            models.SurveyResponse.respondent_id == uow.actor.user_id,
-            models.SurveyResponse.period == period,
-        )
-    )
-    if existing is None or uow.actor.user_id is None:
-        existing = models.SurveyResponse(team_id=team.id, respondent_id=uow.actor.user_id, period=period)
-        uow.session.add(existing)
-    existing.answered_on = answered_on
-    existing.answers = dict(data.answers)
-    existing.submitted_at = uow.clock.now()
-    uow.session.flush()
-    audit.record(uow, "team.survey", "team", team.key, after={"period": period})  # answers stay private
-    return next(s for s in survey_results(uow, team_key).scores if s.period == period)
-
-
-def survey_results(uow: UnitOfWork, key: str) -> SurveyResults:
-    """The team's scores per month, oldest first. Individual answers are never shown."""
-    require(uow.actor, Permission.READ)
-    team = team_row(uow, key)
-    return SurveyResults(team=team.key, questions=survey_questions(), scores=_scores(uow, [team.id]).get(team.id, []))
-
-
-def latest_survey_scores(uow: UnitOfWork) -> dict[str, SurveyScore]:
-    """Every team's most recent score, by team key."""
-    require(uow.actor, Permission.READ)
-    keys = dict(uow.session.execute(select(models.Team.id, models.Team.key)).all())
-    return {keys[tid]: scores[-1] for tid, scores in _scores(uow, keys).items() if scores}
-
-
-def _scores(uow: UnitOfWork, team_ids: Iterable[int]) -> dict[int, list[SurveyScore]]:
-    grouped: dict[int, dict[str, list[dict[str, int]]]] = defaultdict(lambda: defaultdict(list))
-    for row in queries.survey_responses(uow.session, team_ids):
-        if not cognitive_load.check_answers(row.answers):  # answers from an older question set do not count
-            grouped[row.team_id][row.period].append(row.answers)
-    return {
-        tid: [cognitive_load.score(period, answers) for period, answers in sorted(periods.items())]
-        for tid, periods in grouped.items()
-    }

@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.policy import require
 from digital_factory.accounts.roles import Permission
-from digital_factory.core.errors import FieldProblem, NotFound, ValidationFailed
+from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.slugs import slugify
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams import models, service
+from digital_factory.teams import models, queries, service
 from digital_factory.teams import team_api_document as doc
 from digital_factory.teams.schemas import (
     DomainCreate,
@@ -289,11 +289,11 @@ class _Plan:
             self.uow.session.add(team)
         self.uow.session.flush()
         if "members" in self.present:
-            service.replace_members(self.uow, team, self.members)
+            _replace_members(self.uow, team, self.members)
         if "domains" in self.present:
-            service.replace_domains(self.uow, team, self.domains)
+            _replace_domains(self.uow, team, self.domains)
         if "interactions" in self.present:
-            service.replace_interactions(self.uow, team, self.interactions)
+            _replace_interactions(self.uow, team, self.interactions)
 
     def _profile(self, current: TeamProfile) -> TeamProfile:
         d, present = self.doc, self.present
@@ -336,3 +336,72 @@ def _same_slot(a: InteractionCreate, b: InteractionCreate, today: date) -> bool:
     )
     a_start, b_start = a.starts_on or today, b.starts_on or today
     return same_pair and (a.ends_on is None or b_start <= a.ends_on) and (b.ends_on is None or a_start <= b.ends_on)
+
+
+# --- applying a checked document ------------------------------------------------------------------------------
+
+
+def _replace_members(uow: UnitOfWork, team: models.Team, members: list[tuple[int, str]]) -> None:
+    """Sets the team's members (user id, team role) to exactly these; kept members keep their join date."""
+    kept = {
+        m.user_id: m for m in uow.session.scalars(select(models.TeamMember).where(models.TeamMember.team_id == team.id))
+    }
+    wanted = dict(members)
+    for user_id, membership in kept.items():
+        if user_id not in wanted:
+            uow.session.delete(membership)
+    for user_id, role in members:
+        if user_id in kept:
+            kept[user_id].team_role = role
+        else:
+            uow.session.add(
+                models.TeamMember(team_id=team.id, user_id=user_id, team_role=role, joined_at=uow.clock.now())
+            )
+    uow.session.flush()
+
+
+def _replace_domains(uow: UnitOfWork, team: models.Team, domains: list[DomainCreate]) -> None:
+    """Sets the team's owned domains to exactly these; unowned domains of the same key are taken over."""
+    wanted = {d.key or slugify(d.name): d for d in domains}
+    for row in queries.domains(uow.session, [team.id]):
+        if row.key not in wanted:
+            uow.session.delete(row)
+    uow.session.flush()
+    for key, spec in wanted.items():
+        found = uow.session.scalar(select(models.Domain).where(models.Domain.key == key))
+        if found is not None and found.team_id not in (None, team.id):
+            raise Conflict(f"the domain {key!r} is owned by another team", rule="one-team-per-domain")
+        domain = found or models.Domain(key=key, created_at=uow.clock.now())
+        if found is None:
+            uow.session.add(domain)
+        domain.name, domain.complexity, domain.description = spec.name, str(spec.complexity), spec.description
+        domain.team_id = team.id
+    uow.session.flush()
+
+
+def _replace_interactions(uow: UnitOfWork, team: models.Team, interactions: list[InteractionCreate]) -> None:
+    """Sets every interaction the team takes part in (either side) to exactly these."""
+    uow.session.execute(
+        delete(models.Interaction).where(
+            or_(models.Interaction.team_id == team.id, models.Interaction.other_team_id == team.id)
+        )
+    )
+    uow.session.flush()
+    for spec in interactions:
+        first, second = service.team_row(uow, spec.team), service.team_row(uow, spec.with_team)
+        starts_on = spec.starts_on or uow.clock.now().date()
+        service.check_interaction(uow, first, second, mode=spec.mode, starts_on=starts_on, ends_on=spec.ends_on)
+        uow.session.add(
+            models.Interaction(
+                team_id=first.id,
+                other_team_id=second.id,
+                mode=str(spec.mode),
+                purpose=spec.purpose,
+                starts_on=starts_on,
+                ends_on=spec.ends_on,
+                expected_duration=spec.expected_duration,
+                expected_duration_unit=str(spec.expected_duration_unit) if spec.expected_duration_unit else None,
+                created_at=uow.clock.now(),
+            )
+        )
+        uow.session.flush()

@@ -18,7 +18,7 @@ from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
 from digital_factory.teams import service as teams
-from digital_factory.teams import team_api
+from digital_factory.teams import surveys, team_api
 from digital_factory.teams.schemas import (
     Complexity,
     DomainCreate,
@@ -69,7 +69,7 @@ def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **e
     with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
         topology = teams.topology_view(uow)
         all_teams = teams.list_teams(uow, PageRequest(limit=200)).items
-        latest = teams.latest_survey_scores(uow)
+        latest = surveys.latest_survey_scores(uow)
         domains = teams.list_domains(uow)
     graph = {
         "teams": [n.model_dump(mode="json") for n in topology.teams],
@@ -158,7 +158,7 @@ def team_page(request: Request, viewer: PageViewer, key: str, notice: str | None
 def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
     with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
         detail = teams.team_detail(uow, key)
-        survey = teams.survey_results(uow, key)
+        survey = surveys.survey_results(uow, key)
         services = catalog.list_services(uow, PageRequest(limit=200), owner_team=key).items
         ownership = catalog.ownership_warnings(uow, team=key)
         others = [t for t in teams.list_teams(uow, PageRequest(limit=200)).items if t.key != key]
@@ -333,13 +333,13 @@ def end_interaction(request: Request, viewer: FormViewer, key: str, interaction_
 async def submit_survey(request: Request, viewer: FormViewer, key: str) -> Response:
     form = await request.form()
     answers: dict[str, Any] = {}
-    for question in teams.survey_questions():
+    for question in surveys.survey_questions():
         value = form.get(f"q-{question.id}")
         if isinstance(value, str) and value.strip().isdigit():
             answers[question.id] = int(value)
 
     def work() -> Response:
-        missing = [q.id for q in teams.survey_questions() if q.id not in answers]
+        missing = [q.id for q in surveys.survey_questions() if q.id not in answers]
         if missing:
             return _team_page(
                 request,
@@ -356,7 +356,7 @@ async def submit_survey(request: Request, viewer: FormViewer, key: str) -> Respo
             key,
             "survey",
             "Thank you: your answers count in this month's score.",
-            lambda uow: teams.submit_survey(uow, key, SurveyAnswer(answers=answers)),
+            lambda uow: surveys.submit_survey(uow, key, SurveyAnswer(answers=answers)),
         )
 
     return await run_in_threadpool(work)
