@@ -24,6 +24,7 @@ from digital_factory.teams.schemas import (
     InteractionMode,
     InteractionUpdate,
     MemberUpdate,
+    TeamCreate,
     TeamProfile,
     TeamType,
     TeamUpdate,
@@ -205,3 +206,10 @@ def test_members_maintain_their_own_team_only(runtime: Runtime) -> None:
         assert teams.remove_member(uow, "flight-software", "fiona").members == []
         page = teams.list_teams(uow, PageRequest(), team_type=TeamType.STREAM_ALIGNED)
     assert [t.key for t in page.items] == ["power-systems"]
+
+
+def test_reserved_team_keys(runtime: Runtime) -> None:
+    drone_teams(runtime)
+    with pytest.raises(ValidationFailed) as refused, runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        teams.create_team(uow, TeamCreate(key="import", name="Import"))
+    assert refused.value.problems[0].field == "key"

@@ -49,11 +49,16 @@ from digital_factory.teams.schemas import (
     TopologyNode,
 )
 
+# Keys that name pages and endpoints under /teams/ rather than a team.
+RESERVED_KEYS = frozenset({"import"})
+
 # --- teams ---------------------------------------------------------------------------------------------
 
 
 def create_team(uow: UnitOfWork, data: TeamCreate) -> Team:
     require(uow.actor, Permission.TEAMS_WRITE)
+    if data.key in RESERVED_KEYS:
+        raise ValidationFailed.on("key", f"{data.key!r} is reserved; choose another key")
     if uow.session.scalar(select(models.Team.id).where(models.Team.key == data.key)):
         raise Conflict(f"a team with the key {data.key!r} already exists", rule="unique-team-key")
     row = models.Team(

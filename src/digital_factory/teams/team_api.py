@@ -162,6 +162,8 @@ class _Plan:
         self.present = parsed.model_fields_set
         self.key = parsed.info.key or slugify(parsed.info.name)
         self.problems: list[FieldProblem] = []
+        if self.key in service.RESERVED_KEYS:
+            self.problems.append(FieldProblem("info.key", f"{self.key!r} is reserved; choose another key"))
         self.members = self._members()
         self.domains = self._domains()
         self.interactions = self._interactions()
