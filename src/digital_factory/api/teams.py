@@ -1,24 +1,53 @@
-"""/teams."""
+"""/teams, /domains, /interactions, /topology, the cognitive-load survey and Team API export/import."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+import json
+from typing import Annotated, Any
 
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
 from digital_factory.api.context import CurrentActor, runtime
-from digital_factory.api.paging import Paging
+from digital_factory.api.paging import Paging, RowId
+from digital_factory.catalog import service as catalog
+from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
 from digital_factory.teams import service as teams
-from digital_factory.teams.schemas import MemberAdd, Team, TeamCreate
+from digital_factory.teams import surveys, team_api
+from digital_factory.teams.schemas import (
+    Domain,
+    DomainCreate,
+    DomainUpdate,
+    Interaction,
+    InteractionCreate,
+    InteractionUpdate,
+    LoadWarning,
+    MemberAdd,
+    MemberUpdate,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyResults,
+    SurveyScore,
+    Team,
+    TeamApiImport,
+    TeamCreate,
+    TeamDetail,
+    TeamType,
+    TeamUpdate,
+    Topology,
+)
 
 router = APIRouter(tags=["teams"])
+MEDIA_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 
 
 @router.get("/teams")
-def list_teams(request: Request, actor: CurrentActor, page: Paging) -> Page[Team]:
+def list_teams(
+    request: Request, actor: CurrentActor, page: Paging, team_type: Annotated[TeamType | None, Query()] = None
+) -> Page[Team]:
     with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.list_teams(uow, page)
+        return teams.list_teams(uow, page, team_type=team_type)
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
@@ -28,13 +57,201 @@ def create_team(request: Request, actor: CurrentActor, data: TeamCreate) -> Team
 
 
 @router.get("/teams/{key}")
-def get_team(request: Request, actor: CurrentActor, key: str) -> Team:
-    require(actor, Permission.READ)
+def get_team(request: Request, actor: CurrentActor, key: str) -> TeamDetail:
+    """The team with its members, owned domains, interactions, load warnings and latest survey score."""
     with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.get_team(uow, key)
+        return teams.team_detail(uow, key)
+
+
+@router.patch("/teams/{key}")
+def update_team(request: Request, actor: CurrentActor, key: str, data: TeamUpdate) -> Team:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.update_team(uow, key, data)
+
+
+@router.get("/teams/{key}/warnings")
+def team_warnings(request: Request, actor: CurrentActor, key: str) -> list[LoadWarning]:
+    """Team Topologies heuristics the team's set-up goes against (domain load, size, interactions)."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return teams.team_warnings(uow, key)
+
+
+# --- members -------------------------------------------------------------------------------------------
 
 
 @router.post("/teams/{key}/members", status_code=status.HTTP_201_CREATED)
 def add_member(request: Request, actor: CurrentActor, key: str, data: MemberAdd) -> Team:
     with runtime(request).store.unit_of_work(actor) as uow:
         return teams.add_member(uow, key, data)
+
+
+@router.patch("/teams/{key}/members/{username}")
+def update_member(request: Request, actor: CurrentActor, key: str, username: str, data: MemberUpdate) -> Team:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.update_member(uow, key, username, data)
+
+
+@router.delete("/teams/{key}/members/{username}")
+def remove_member(request: Request, actor: CurrentActor, key: str, username: str) -> Team:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.remove_member(uow, key, username)
+
+
+# --- domains -------------------------------------------------------------------------------------------
+
+
+@router.get("/domains")
+def list_domains(request: Request, actor: CurrentActor, team: str | None = None) -> list[Domain]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return teams.list_domains(uow, team=team)
+
+
+@router.post("/teams/{key}/domains", status_code=status.HTTP_201_CREATED)
+def add_domain(request: Request, actor: CurrentActor, key: str, data: DomainCreate) -> Domain:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.add_domain(uow, key, data)
+
+
+@router.get("/domains/{key}")
+def get_domain(request: Request, actor: CurrentActor, key: str) -> Domain:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return teams.get_domain(uow, key)
+
+
+@router.patch("/domains/{key}")
+def update_domain(request: Request, actor: CurrentActor, key: str, data: DomainUpdate) -> Domain:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.update_domain(uow, key, data)
+
+
+@router.delete("/domains/{key}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_domain(request: Request, actor: CurrentActor, key: str) -> Response:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        teams.delete_domain(uow, key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- interactions ----------------------------------------------------------------------------------------
+
+
+@router.get("/interactions")
+def list_interactions(
+    request: Request, actor: CurrentActor, team: str | None = None, current: bool = False
+) -> list[Interaction]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return teams.list_interactions(uow, team=team, current=current)
+
+
+@router.post("/interactions", status_code=status.HTTP_201_CREATED)
+def create_interaction(request: Request, actor: CurrentActor, data: InteractionCreate) -> Interaction:
+    """x-as-a-service: `team` consumes what `with_team` provides; facilitating: `team` facilitates
+    `with_team`; collaboration: symmetric."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.create_interaction(uow, data)
+
+
+@router.get("/interactions/{interaction_id}")
+def get_interaction(request: Request, actor: CurrentActor, interaction_id: RowId) -> Interaction:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return teams.get_interaction(uow, interaction_id)
+
+
+@router.patch("/interactions/{interaction_id}")
+def update_interaction(
+    request: Request, actor: CurrentActor, interaction_id: RowId, data: InteractionUpdate
+) -> Interaction:
+    """Change the purpose or expected duration, end it (`ends_on`) or reopen it."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return teams.update_interaction(uow, interaction_id, data)
+
+
+@router.delete("/interactions/{interaction_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_interaction(request: Request, actor: CurrentActor, interaction_id: RowId) -> Response:
+    """Remove one recorded by mistake; to keep the history, end it instead."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        teams.delete_interaction(uow, interaction_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/topology")
+def topology(request: Request, actor: CurrentActor) -> Topology:
+    """Every team and the interactions going on today."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return teams.topology_view(uow)
+
+
+# --- the cognitive-load survey -----------------------------------------------------------------------------
+
+
+@router.get("/survey/questions")
+def survey_questions(actor: CurrentActor) -> list[SurveyQuestion]:
+    return surveys.survey_questions()
+
+
+@router.get("/teams/{key}/survey")
+def survey_results(request: Request, actor: CurrentActor, key: str) -> SurveyResults:
+    """The team's cognitive-load scores per month, oldest first."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return surveys.survey_results(uow, key)
+
+
+@router.post("/teams/{key}/survey", status_code=status.HTTP_201_CREATED)
+def submit_survey(request: Request, actor: CurrentActor, key: str, data: SurveyAnswer) -> SurveyScore:
+    """Your answers for the month; answering again in the same month replaces them."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return surveys.submit_survey(uow, key, data)
+
+
+# --- Team API ------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/teams/{key}/team-api",
+    responses={200: {"content": {"application/json": {}, "application/yaml": {}}}},
+)
+def export_team_api(request: Request, actor: CurrentActor, key: str, format: str = "json") -> Response:
+    """The team as a Team API document (TeamAPI-As-Code with the product's fields), JSON or YAML."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        text = team_api.render(catalog.team_api_document(uow, key), format)
+    return Response(
+        text,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{key}.teamapi.{format}"'},
+    )
+
+
+@router.post(
+    "/teams/import",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}, "application/yaml": {}},
+        }
+    },
+)
+async def import_team_api(request: Request, actor: CurrentActor, dry_run: bool = False) -> TeamApiImport:
+    """Create or update a team from a Team API document (JSON or YAML body). The whole document is checked
+    first; any problem refuses it with every problem listed (`members[2].username: no such user`) and
+    nothing stored. `dry_run=true` only checks."""
+    body = await request.body()
+    source = _decode(body, request.headers.get("content-type", "application/json"))
+
+    def work() -> TeamApiImport:
+        with runtime(request).store.unit_of_work(actor) as uow:
+            return team_api.import_team_api(uow, source, dry_run=dry_run)
+
+    return await run_in_threadpool(work)
+
+
+def _decode(body: bytes, content_type: str) -> str | dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed.on("document", "is not UTF-8 text") from None
+    if "yaml" in content_type:
+        return text
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed.on("document", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return data if isinstance(data, dict) else text

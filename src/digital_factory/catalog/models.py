@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digital_factory.store.base import Base
@@ -20,6 +20,9 @@ class Service(Base):
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"), index=True)
     repository_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    value_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_value_stream.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Environment(Base):
@@ -33,6 +36,34 @@ class Environment(Base):
     name: Mapped[str] = mapped_column(String(40))
     position: Mapped[int]
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+class ValueStream(Base):
+    """A stream of value to customers (e.g. a product line); services are grouped under one."""
+
+    __tablename__ = "catalog_value_stream"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Dependency(Base):
+    """`service` depends on (calls, reads from, needs) `depends_on`."""
+
+    __tablename__ = "catalog_dependency"
+    __table_args__ = (
+        UniqueConstraint("service_id", "depends_on_id"),
+        CheckConstraint("service_id <> depends_on_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    depends_on_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
 

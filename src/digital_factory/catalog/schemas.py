@@ -39,6 +39,7 @@ class ServiceCreate(InputModel):
     description: str = Field("", max_length=4000)
     owner_team: str | None = Field(None, description="Key of the owning team.")
     repository_url: str | None = Field(None, max_length=500)
+    value_stream: str | None = Field(None, description="Key of the value stream the service serves.")
     environments: list[EnvironmentSpec] | None = Field(
         None,
         min_length=1,
@@ -71,6 +72,115 @@ class Service(OutputModel):
     template: str | None = Field(None, description="The golden-path template it was made from.")
     template_version: str | None = Field(None, description="The template version it is on (a tag, e.g. v1.0.0).")
     serves: list[WorkLink] = Field(default_factory=list, description="Features and epics it serves.")
+
+    value_stream: str | None = None
+
+
+class ServiceUpdate(InputModel):
+    """Only the fields sent change; `null` clears an optional one (owner, repository, value stream)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    owner_team: str | None = None
+    repository_url: str | None = Field(None, max_length=500)
+    value_stream: str | None = None
+
+
+class ServiceRef(OutputModel):
+    key: str
+    name: str
+    owner_team: str | None
+    value_stream: str | None
+
+
+# --- value streams ---------------------------------------------------------------------------------------
+
+
+class ValueStreamCreate(InputModel):
+    key: str = Field(pattern=SLUG_PATTERN, description="Short stable name, e.g. `heavy-lift-drones`.")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=4000)
+
+
+class ValueStreamUpdate(InputModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+
+
+class ValueStream(OutputModel):
+    id: int
+    key: str
+    name: str
+    description: str
+    created_at: datetime
+    services: int = Field(0, description="How many services serve this stream.")
+    teams: list[str] = Field(default_factory=list, description="Teams owning those services.")
+
+
+# --- dependencies ------------------------------------------------------------------------------------------
+
+
+class DependencyCreate(InputModel):
+    on: str = Field(min_length=1, max_length=64, description="Key of the service depended on.")
+    description: str = Field("", max_length=2000, description="What for: calls its API, reads its topic, …")
+
+
+class Dependency(OutputModel):
+    service: ServiceRef = Field(description="The other service.")
+    description: str
+    created_at: datetime
+
+
+class DependencyCycle(OutputModel):
+    """Services that depend on each other in a loop: `path` is one loop, `services` every member."""
+
+    services: list[str]
+    path: list[str]
+
+
+class DependencyAdded(OutputModel):
+    service: str
+    depends_on: str
+    description: str
+    cycles: list[DependencyCycle] = Field(description="Loops this dependency closes (reported, not refused).")
+
+
+class ServiceDependencies(OutputModel):
+    service: str
+    depends_on: list[Dependency]
+    dependents: list[Dependency] = Field(description="Services that depend on this one.")
+    transitive_dependencies: list[str] = Field(description="Everything this service needs, directly or not.")
+    transitive_dependents: list[str] = Field(description="Everything affected when this service fails.")
+    cycles: list[DependencyCycle]
+
+
+# --- the catalog page ----------------------------------------------------------------------------------------
+
+
+class CatalogWarning(OutputModel):
+    team: str
+    rule: str
+    message: str
+    source: str
+
+
+class CatalogEntry(OutputModel):
+    service: Service
+    depends_on: list[str]
+    dependents: list[str]
+
+
+class CatalogGroup(OutputModel):
+    value_stream: ValueStream | None = Field(description="None: services in no value stream.")
+    entries: list[CatalogEntry]
+
+
+class CatalogOverview(OutputModel):
+    groups: list[CatalogGroup]
+    services: int
+    dependencies: int
+    cycles: list[DependencyCycle]
+    warnings: list[CatalogWarning]
 
 
 # --- provenance, ingestion keys and the work a service serves (platform) ----------------------
@@ -111,4 +221,5 @@ class ServiceProvenance(OutputModel):
     updated_at: datetime
 
 
-Service.model_rebuild()
+for _model in (Service, CatalogEntry, CatalogGroup, CatalogOverview):
+    _model.model_rebuild()

@@ -12,8 +12,6 @@ from digital_factory.cli.output import console, domain_errors
 
 user_app = typer.Typer(help="Users (through the REST API).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log (through the REST API).", no_args_is_help=True)
-team_app = typer.Typer(help="Teams (through the REST API).", no_args_is_help=True)
-service_app = typer.Typer(help="The service catalog (through the REST API).", no_args_is_help=True)
 
 
 @user_app.command("list")
@@ -46,43 +44,4 @@ def audit_list(
             f"{e['object_type']} {e['object_id'] or ''}",
             e["outcome"],
         )
-    console.print(table)
-
-
-@team_app.command("list")
-def team_list() -> None:
-    """List teams."""
-    with domain_errors():
-        page = ApiClient.from_environment().get("/teams", limit=200)
-    table = Table("key", "name", "type", "members")
-    for team in page["items"]:
-        table.add_row(team["key"], team["name"], team["team_type"], str(len(team["members"])))
-    console.print(table)
-
-
-@team_app.command("create")
-def team_create(
-    key: Annotated[str, typer.Argument(help="Short stable name, e.g. engines.")],
-    name: Annotated[str, typer.Option(help="Display name.")],
-    team_type: Annotated[
-        str, typer.Option("--type", help="stream-aligned, platform, enabling, complicated-subsystem.")
-    ] = "stream-aligned",
-    mission: Annotated[str, typer.Option(help="What the team is for.")] = "",
-) -> None:
-    """Create a team."""
-    with domain_errors():
-        team = ApiClient.from_environment().request(
-            "POST", "/teams", json={"key": key, "name": name, "team_type": team_type, "mission": mission}
-        )
-    console.print(f"created team [bold]{team['key']}[/] ({team['team_type']})")
-
-
-@service_app.command("list")
-def service_list(owner: Annotated[str | None, typer.Option(help="Only services of this team.")] = None) -> None:
-    """List services in the catalog."""
-    with domain_errors():
-        page = ApiClient.from_environment().get("/services", limit=200, owner_team=owner)
-    table = Table("key", "name", "owner", "repository")
-    for svc in page["items"]:
-        table.add_row(svc["key"], svc["name"], svc["owner_team"] or "-", svc["repository_url"] or "-")
     console.print(table)

@@ -15,10 +15,12 @@ from rich.table import Table
 from digital_factory import __version__
 from digital_factory.cli import logs
 from digital_factory.cli import platform as platform_cli
+from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
 from digital_factory.cli.output import console, domain_errors, err_console
-from digital_factory.cli.resources import audit_app, service_app, team_app, user_app
+from digital_factory.cli.resources import audit_app, user_app
 from digital_factory.cli.store import admin_app, db_app, token_app
+from digital_factory.cli.teams import team_app
 from digital_factory.settings import Settings, masked_values
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ for sub, name in (
     (audit_app, "audit"),
     (team_app, "team"),
     (service_app, "service"),
+    (value_stream_app, "value-stream"),
 ):
     app.add_typer(sub, name=name)
 platform_cli.install(app, team_app)

@@ -10,6 +10,7 @@ from digital_factory.accounts.roles import Role
 from digital_factory.accounts.schemas import UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor, Origin, system_actor
+from digital_factory.demo import catalog, teams
 
 # The people of the story: (username, display name, role).
 CAST: tuple[tuple[str, str, Role], ...] = (
@@ -48,7 +49,11 @@ def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
     from digital_factory.demo import platform  # noqa: PLC0415  (a step module imports this one)
 
-    return [("the platform onboards the new engines team", platform.seed)]
+    return [
+        ("teams: flight software, power systems and the platform team", teams.seed),
+        ("the platform onboards the new engines team", platform.seed),
+        ("catalog: the heavy-lift drones value stream and its dependencies", catalog.seed),
+    ]
 
 
 def play(runtime: Runtime, password: str, report: Callable[[str], None]) -> DemoContext:

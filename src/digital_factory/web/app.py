@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from digital_factory.web import errors, pages, platform
+from digital_factory.web import errors, pages, platform, teams
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -16,4 +16,5 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(platform.router)
+    app.include_router(teams.router)
     errors.install(app)

@@ -34,7 +34,7 @@ class Area:
 AREAS: tuple[Area, ...] = (
     Area("portfolio", "Portfolio", "Strategic themes, epics on the portfolio kanban, WSJF ranking, epic hypotheses."),
     Area("product", "Product", "Features and stories under each epic, handed to teams as ordered backlogs."),
-    Area("teams", "Teams", "Teams, their topology and interactions, ownership and cognitive load."),
+    Area("teams", "Teams", "Teams, their topology and interactions, ownership and cognitive load.", href="/teams"),
     Area(
         "platform",
         "Platform",

@@ -1,0 +1,278 @@
+"""`factory team …`: teams, members, domains, interactions, the cognitive-load survey and Team API files."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from digital_factory.cli.client import ApiClient
+from digital_factory.cli.output import console, domain_errors, err_console, fail
+
+team_app = typer.Typer(help="Teams, their topology and cognitive load (through the REST API).", no_args_is_help=True)
+
+DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months)\s*$")
+
+
+def _client() -> ApiClient:
+    return ApiClient.from_environment()
+
+
+@team_app.command("list")
+def team_list() -> None:
+    """List teams."""
+    with domain_errors(), _client() as client:
+        page = client.get("/teams", limit=200)
+    table = Table("key", "name", "type", "members")
+    for team in page["items"]:
+        table.add_row(team["key"], team["name"], team["team_type"], str(len(team["members"])))
+    console.print(table)
+
+
+@team_app.command("create")
+def team_create(
+    key: Annotated[str, typer.Argument(help="Short stable name, e.g. engines.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    team_type: Annotated[
+        str, typer.Option("--type", help="stream-aligned, platform, enabling, complicated-subsystem.")
+    ] = "stream-aligned",
+    mission: Annotated[str, typer.Option(help="What the team is for.")] = "",
+) -> None:
+    """Create a team."""
+    with domain_errors(), _client() as client:
+        team = client.request(
+            "POST", "/teams", json={"key": key, "name": name, "team_type": team_type, "mission": mission}
+        )
+    console.print(f"created team [bold]{team['key']}[/] ({team['team_type']})")
+
+
+@team_app.command("show")
+def team_show(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
+    """A team: mission, members, owned domains, interactions, load warnings and latest survey score."""
+    with domain_errors(), _client() as client:
+        team = client.get(f"/teams/{key}")
+    console.print(f"[bold]{team['name']}[/] ({team['key']}) · {team['team_type']}", highlight=False)
+    if team["mission"]:
+        console.print(team["mission"], highlight=False)
+    members = Table("member", "name", "team role", title="Members")
+    for m in team["members"]:
+        members.add_row(m["username"], m["display_name"], m["team_role"])
+    console.print(members)
+    domains = Table("domain", "complexity", "description", title="Owned domains")
+    for d in team["domains"]:
+        domains.add_row(d["name"], d["complexity"], d["description"])
+    console.print(domains)
+    interactions = Table("id", "with", "mode", "role", "from", "to", "purpose", title="Interactions")
+    for i in team["interactions"]:
+        other = i["with_team"] if i["team"] == key else i["team"]
+        interactions.add_row(
+            str(i["id"]), other, i["mode"], _role(i, key), i["starts_on"], i["ends_on"] or "-", i["purpose"]
+        )
+    console.print(interactions)
+    for w in team["warnings"]:
+        console.print(f"[yellow]{w['severity']}:[/] {w['message']} [dim]({w['source']})[/]", highlight=False)
+    latest = team["latest_survey"]
+    if latest:
+        console.print(
+            f"cognitive load {latest['period']}: {latest['index']:.1f}/100 ({latest['band']}), "
+            f"{latest['respondents']} respondent(s)"
+        )
+
+
+def _role(interaction: dict[str, Any], key: str) -> str:
+    first = interaction["team"] == key
+    return {
+        "x-as-a-service": "consumer" if first else "provider",
+        "facilitating": "facilitator" if first else "facilitated",
+    }.get(interaction["mode"], "collaborator")
+
+
+@team_app.command("add-member")
+def team_add_member(
+    key: Annotated[str, typer.Argument(help="The team's key.")],
+    username: Annotated[str, typer.Argument(help="Who joins.")],
+    role: Annotated[str, typer.Option("--role", help="Their role in the team, e.g. tech lead.")] = "member",
+) -> None:
+    """Add a person to a team."""
+    with domain_errors(), _client() as client:
+        client.request("POST", f"/teams/{key}/members", json={"username": username, "team_role": role})
+    console.print(f"{username} joined {key} as {role}")
+
+
+@team_app.command("domain")
+def team_domain(
+    key: Annotated[str, typer.Argument(help="The owning team's key.")],
+    name: Annotated[str, typer.Argument(help="The domain's name.")],
+    complexity: Annotated[str, typer.Option(help="simple, complicated or complex.")],
+    description: Annotated[str, typer.Option(help="What the domain covers.")] = "",
+) -> None:
+    """Give a team a domain to own; prints the team's domain-load warnings."""
+    with domain_errors(), _client() as client:
+        domain = client.request(
+            "POST",
+            f"/teams/{key}/domains",
+            json={"name": name, "complexity": complexity, "description": description},
+        )
+        warnings = client.get(f"/teams/{key}/warnings")
+    console.print(f"{key} owns {domain['name']} ({domain['complexity']})")
+    for w in warnings:
+        console.print(f"[yellow]{w['severity']}:[/] {w['message']}", highlight=False)
+
+
+@team_app.command("interact")
+def team_interact(
+    key: Annotated[str, typer.Argument(help="The team (consumer for x-as-a-service, facilitator for facilitating).")],
+    *,
+    with_team: Annotated[str, typer.Option("--with", help="The other team.")],
+    mode: Annotated[str, typer.Option(help="collaboration, x-as-a-service or facilitating.")],
+    purpose: Annotated[str, typer.Option(help="What the interaction is for.")] = "",
+    start: Annotated[str | None, typer.Option(help="Start date (YYYY-MM-DD); default today.")] = None,
+    end: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD).")] = None,
+    expected: Annotated[str | None, typer.Option(help="Expected duration, e.g. '6 weeks' or '3 months'.")] = None,
+) -> None:
+    """Record how two teams work together."""
+    body: dict[str, Any] = {"team": key, "with_team": with_team, "mode": mode, "purpose": purpose}
+    if start:
+        body["starts_on"] = start
+    if end:
+        body["ends_on"] = end
+    if expected:
+        match = DURATION.match(expected)
+        if match is None:
+            raise fail(f"--expected: {expected!r} is not a duration like '6 weeks' or '3 months'", 2)
+        body["expected_duration"] = int(match.group(1))
+        body["expected_duration_unit"] = match.group(2).rstrip("s") + "s"
+    with domain_errors(), _client() as client:
+        created = client.request("POST", "/interactions", json=body)
+        warnings = client.get(f"/teams/{key}/warnings")
+    console.print(
+        f"interaction {created['id']}: {created['team']} {created['mode']} {created['with_team']} "
+        f"from {created['starts_on']}"
+    )
+    for w in warnings:
+        console.print(f"[yellow]{w['severity']}:[/] {w['message']}", highlight=False)
+
+
+@team_app.command("end-interaction")
+def team_end_interaction(
+    interaction_id: Annotated[int, typer.Argument(help="The interaction's id (see `factory team show`).")],
+    on: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD); default today.")] = None,
+) -> None:
+    """End an interaction, keeping its history."""
+    with domain_errors(), _client() as client:
+        day = on or _today()
+        ended = client.request("PATCH", f"/interactions/{interaction_id}", json={"ends_on": day})
+    console.print(f"interaction {ended['id']} ({ended['team']} {ended['mode']} {ended['with_team']}) ends {day}")
+
+
+def _today() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date().isoformat()
+
+
+@team_app.command("export")
+def team_export(
+    key: Annotated[str, typer.Argument(help="The team's key.")],
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+) -> None:
+    """Write the team's Team API document (TeamAPI-As-Code plus members and domains)."""
+    if fmt not in {"yaml", "json"}:
+        raise fail("--format must be yaml or json", 2)
+    with domain_errors(), _client() as client:
+        document = client.get(f"/teams/{key}/team-api", format="json")
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else _yaml(document)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {output}")
+
+
+def _yaml(document: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+@team_app.command("import")
+def team_import(
+    path: Annotated[Path, typer.Argument(help="A Team API file (.yaml, .yml or .json); `-` reads stdin.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only check the document.")] = False,
+) -> None:
+    """Create or update a team from a Team API file. Any problem refuses the whole file."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}", 2) from None
+    with domain_errors(), _client() as client:
+        result = client.request(
+            "POST",
+            "/teams/import",
+            params={"dry_run": "true" if dry_run else "false"},
+            content=text.encode("utf-8"),
+            headers={"Content-Type": "application/yaml"},
+        )
+    verb = "would create" if result["dry_run"] and result["created"] else "would update" if result["dry_run"] else None
+    verb = verb or ("created" if result["created"] else "updated")
+    console.print(f"{verb} team [bold]{result['team']}[/]")
+    for part in result["ignored"]:
+        console.print(f"[dim]{part}: reported by the catalog, not imported[/]")
+
+
+@team_app.command("survey")
+def team_survey(
+    key: Annotated[str, typer.Argument(help="The team's key.")],
+    answer: Annotated[
+        list[str] | None,
+        typer.Option("--answer", "-a", help="question=1..5 (repeatable); unanswered questions are asked."),
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Date answered (YYYY-MM-DD); default today.")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Only show the scores over time.")] = False,
+) -> None:
+    """Answer the cognitive-load survey for your team (1 = strongly disagree … 5 = strongly agree)."""
+    with domain_errors(), _client() as client:
+        if not show:
+            answers = _answers(client.get("/survey/questions"), answer or [])
+            body: dict[str, Any] = {"answers": answers}
+            if on:
+                body["answered_on"] = on
+            score = client.request("POST", f"/teams/{key}/survey", json=body)
+            console.print(f"recorded; {score['period']}: {score['index']:.1f}/100 ({score['band']})")
+        results = client.get(f"/teams/{key}/survey")
+    table = Table("month", "index", "band", "intrinsic", "extraneous", "germane", "effective (1-5)", "respondents")
+    for s in results["scores"]:
+        table.add_row(
+            s["period"],
+            f"{s['index']:.1f}",
+            s["band"],
+            f"{s['intrinsic']:.1f}",
+            f"{s['extraneous']:.1f}",
+            f"{s['germane']:.1f}",
+            f"{s['headline']:.2f}",
+            str(s["respondents"]),
+        )
+    console.print(table)
+
+
+def _answers(questions: list[dict[str, Any]], given: list[str]) -> dict[str, int]:
+    answers: dict[str, int] = {}
+    for item in given:
+        question, _, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise fail(f"--answer {item!r}: expected question=1..5", 2)
+        answers[question.strip()] = int(value)
+    for q in questions:
+        while q["id"] not in answers:
+            said: int = typer.prompt(f"{q['text']} ({q['id']}, 1-5)", type=int)
+            if 1 <= said <= 5:
+                answers[q["id"]] = said
+            else:
+                err_console.print("answer 1 (strongly disagree) to 5 (strongly agree)")
+    return answers

@@ -1,0 +1,41 @@
+"""Finding a team's row and deciding who may maintain it (private to the domain; see service.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from digital_factory.accounts.policy import allowed
+from digital_factory.accounts.roles import Permission
+from digital_factory.core.errors import NotFound, PermissionDenied
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.teams import models
+
+
+def team_row(uow: UnitOfWork, key: str) -> models.Team:
+    row = uow.session.scalar(select(models.Team).where(models.Team.key == key))
+    if row is None:
+        raise NotFound(f"no team with the key {key!r}")
+    return row
+
+
+def require_maintainer(uow: UnitOfWork, team: models.Team) -> None:
+    if not may_maintain_row(uow, team):
+        raise PermissionDenied(
+            f"{uow.actor.name} may not change the team {team.key}: that needs {Permission.TEAMS_WRITE} "
+            "or membership of the team"
+        )
+
+
+def may_maintain_row(uow: UnitOfWork, team: models.Team) -> bool:
+    actor = uow.actor
+    if allowed(actor, Permission.TEAMS_WRITE):
+        return True
+    if actor.user_id is None or not (actor.permissions - {str(Permission.READ)}):
+        return False
+    return bool(
+        uow.session.scalar(
+            select(models.TeamMember.id).where(
+                models.TeamMember.team_id == team.id, models.TeamMember.user_id == actor.user_id
+            )
+        )
+    )

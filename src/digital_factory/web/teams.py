@@ -1,0 +1,518 @@
+"""Web pages of the Teams area (/teams, /teams/{key}) and the service catalog (/catalog)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.policy import allowed
+from digital_factory.accounts.roles import Permission
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate
+from digital_factory.core.errors import DomainError, ValidationFailed
+from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import InputModel, parse_input
+from digital_factory.teams import service as teams
+from digital_factory.teams import surveys, team_api
+from digital_factory.teams.schemas import (
+    Complexity,
+    DomainCreate,
+    DurationUnit,
+    InteractionCreate,
+    InteractionMode,
+    MemberAdd,
+    SurveyAnswer,
+    TeamCreate,
+    TeamType,
+    TeamUpdate,
+)
+from digital_factory.teams.team_api_document import MAX_DOCUMENT_CHARS
+from digital_factory.web.context import Viewer, runtime
+from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+TEAM_ROLES = ("product owner", "tech lead", "engineer", "designer", "tester", "site reliability engineer", "member")
+MODE_LABELS = {
+    InteractionMode.COLLABORATION: "Collaboration",
+    InteractionMode.X_AS_A_SERVICE: "X-as-a-Service",
+    InteractionMode.FACILITATING: "Facilitating",
+}
+
+
+def _fail_soft(exc: DomainError) -> str:
+    """A refusal the person can fix on the page; a missing permission is not one of them."""
+    if exc.code in {"permission-denied", "unauthenticated"}:
+        raise exc
+    return exc.detail
+
+
+def _back(url: str, notice: str | None = None, anchor: str = "") -> Response:
+    return see_other(url + (f"?notice={quote(notice)}" if notice else "") + (f"#{anchor}" if anchor else ""))
+
+
+# --- /teams ------------------------------------------------------------------------------------------------
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams_page(request: Request, viewer: PageViewer, notice: str | None = None) -> Response:
+    return _teams_page(request, viewer, notice=notice)
+
+
+def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **extra: Any) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        topology = teams.topology_view(uow)
+        all_teams = teams.list_teams(uow, PageRequest(limit=200)).items
+        latest = surveys.latest_survey_scores(uow)
+        domains = teams.list_domains(uow)
+    graph = {
+        "teams": [n.model_dump(mode="json") for n in topology.teams],
+        "interactions": [
+            {
+                **i.model_dump(mode="json", include={"team", "with_team", "mode", "purpose"}),
+                "label": MODE_LABELS[i.mode],
+            }
+            for i in topology.interactions
+        ],
+    }
+    return render(
+        request,
+        "teams.html",
+        viewer,
+        status_code=status_code,
+        active="teams",
+        topology=topology,
+        teams=all_teams,
+        nodes={n.key: n for n in topology.teams},
+        latest=latest,
+        domain_counts={t.key: sum(d.owner_team == t.key for d in domains) for t in all_teams},
+        graph=graph,
+        mode_labels=MODE_LABELS,
+        team_types=list(TeamType),
+        can_admin=allowed(viewer.actor, Permission.TEAMS_WRITE),
+        **extra,
+    )
+
+
+@router.post("/teams", response_class=HTMLResponse)
+def create_team(
+    request: Request,
+    viewer: FormViewer,
+    key: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    team_type: Annotated[str, Form()],
+    mission: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = parse_input(TeamCreate, {"key": key, "name": name, "team_type": team_type, "mission": mission})
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            teams.create_team(uow, data)
+    except DomainError as exc:
+        return _teams_page(request, viewer, status_code=422, error=_fail_soft(exc), form=dict(key=key, name=name))
+    return see_other(f"/teams/{key}")
+
+
+@router.post("/teams/import", response_class=HTMLResponse)
+async def import_team(
+    request: Request,
+    viewer: FormViewer,
+    document: Annotated[str, Form()] = "",
+    file: UploadFile | None = None,
+) -> Response:
+    text = document
+    if file is not None and file.filename:
+        raw = await file.read(MAX_DOCUMENT_CHARS + 1)
+        text = raw.decode("utf-8", errors="replace")
+
+    def work() -> Response:
+        try:
+            if not text.strip():
+                raise ValidationFailed.on("document", "paste a Team API document or choose a file")
+            with runtime(request).store.unit_of_work(viewer.actor) as uow:
+                result = team_api.import_team_api(uow, text)
+        except DomainError as exc:
+            problems = exc.problems if isinstance(exc, ValidationFailed) else []
+            return _teams_page(
+                request, viewer, status_code=422, import_error=_fail_soft(exc), problems=problems, document=text
+            )
+        verb = "Created" if result.created else "Updated"
+        return _back(f"/teams/{result.team}", f"{verb} from the Team API document.")
+
+    return await run_in_threadpool(work)
+
+
+# --- /teams/{key} ------------------------------------------------------------------------------------------
+
+
+@router.get("/teams/{key}", response_class=HTMLResponse)
+def team_page(request: Request, viewer: PageViewer, key: str, notice: str | None = None) -> Response:
+    return _team_page(request, viewer, key, notice=notice)
+
+
+def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        detail = teams.team_detail(uow, key)
+        survey = surveys.survey_results(uow, key)
+        services = catalog.list_services(uow, PageRequest(limit=200), owner_team=key).items
+        ownership = catalog.ownership_warnings(uow, team=key)
+        others = [t for t in teams.list_teams(uow, PageRequest(limit=200)).items if t.key != key]
+        can_maintain = teams.may_maintain(uow, key)
+        can_admin = allowed(viewer.actor, Permission.TEAMS_WRITE)
+        users = accounts.list_users(uow, PageRequest(limit=200)).items if can_admin else []
+    member_names = {m.username for m in detail.members}
+    chart = {
+        "periods": [s.period for s in survey.scores],
+        "index": [s.index for s in survey.scores],
+        "intrinsic": [s.intrinsic for s in survey.scores],
+        "extraneous": [s.extraneous for s in survey.scores],
+        "germane": [s.germane for s in survey.scores],
+    }
+    return render(
+        request,
+        "team.html",
+        viewer,
+        status_code=status_code,
+        active="teams",
+        team=detail,
+        survey=survey,
+        chart=chart,
+        services=services,
+        ownership=ownership,
+        others=others,
+        can_maintain=can_maintain,
+        can_admin=can_admin,
+        candidates=[u.username for u in users if u.username not in member_names],
+        team_roles=TEAM_ROLES,
+        complexities=list(Complexity),
+        modes=MODE_LABELS,
+        units=list(DurationUnit),
+        today=runtime(request).store.clock.now().date().isoformat(),
+        **extra,
+    )
+
+
+def _team_form(request: Request, viewer: Viewer, key: str, anchor: str, notice: str, work: Any) -> Response:
+    """Runs one change of the team page: back to the page with a notice, or the page with the reason."""
+    try:
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            work(uow)
+    except DomainError as exc:
+        return _team_page(request, viewer, key, status_code=422, error=_fail_soft(exc), error_at=anchor)
+    return _back(f"/teams/{key}", notice, anchor)
+
+
+def _parsed(model: type[InputModel], data: dict[str, Any]) -> Any:
+    return parse_input(model, {k: v for k, v in data.items() if v not in ("", None)})
+
+
+@router.post("/teams/{key}", response_class=HTMLResponse)
+def update_team(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    name: Annotated[str, Form()],
+    mission: Annotated[str, Form()] = "",
+) -> Response:
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "about",
+        "Saved.",
+        lambda uow: teams.update_team(uow, key, parse_input(TeamUpdate, {"name": name, "mission": mission})),
+    )
+
+
+@router.post("/teams/{key}/members", response_class=HTMLResponse)
+def add_member(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    username: Annotated[str, Form()],
+    team_role: Annotated[str, Form()] = "member",
+) -> Response:
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "members",
+        f"{username} joined the team.",
+        lambda uow: teams.add_member(uow, key, _parsed(MemberAdd, {"username": username, "team_role": team_role})),
+    )
+
+
+@router.post("/teams/{key}/members/{username}/remove", response_class=HTMLResponse)
+def remove_member(request: Request, viewer: FormViewer, key: str, username: str) -> Response:
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "members",
+        f"{username} left the team.",
+        lambda uow: teams.remove_member(uow, key, username),
+    )
+
+
+@router.post("/teams/{key}/domains", response_class=HTMLResponse)
+def add_domain(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    name: Annotated[str, Form()],
+    complexity: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    data = {"name": name, "complexity": complexity, "description": description}
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "domains",
+        f"{name} is now owned by the team.",
+        lambda uow: teams.add_domain(uow, key, _parsed(DomainCreate, data)),
+    )
+
+
+@router.post("/teams/{key}/domains/{domain}/delete", response_class=HTMLResponse)
+def delete_domain(request: Request, viewer: FormViewer, key: str, domain: str) -> Response:
+    return _team_form(request, viewer, key, "domains", "Domain removed.", lambda uow: teams.delete_domain(uow, domain))
+
+
+@router.post("/teams/{key}/interactions", response_class=HTMLResponse)
+def add_interaction(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    with_team: Annotated[str, Form()],
+    mode: Annotated[str, Form()],
+    purpose: Annotated[str, Form()] = "",
+    starts_on: Annotated[str, Form()] = "",
+    expected_duration: Annotated[str, Form()] = "",
+    expected_duration_unit: Annotated[str, Form()] = "",
+    direction: Annotated[str, Form()] = "from",
+) -> Response:
+    first, second = (key, with_team) if direction != "to" else (with_team, key)
+    data = {
+        "team": first,
+        "with_team": second,
+        "mode": mode,
+        "purpose": purpose,
+        "starts_on": starts_on,
+        "expected_duration": int(expected_duration) if expected_duration.strip().isdigit() else expected_duration,
+        "expected_duration_unit": expected_duration_unit if expected_duration.strip() else "",
+    }
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "interactions",
+        "Interaction recorded.",
+        lambda uow: teams.create_interaction(uow, _parsed(InteractionCreate, data)),
+    )
+
+
+@router.post("/teams/{key}/interactions/{interaction_id}/end", response_class=HTMLResponse)
+def end_interaction(request: Request, viewer: FormViewer, key: str, interaction_id: int) -> Response:
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "interactions",
+        "Interaction ended.",
+        lambda uow: teams.end_interaction(uow, interaction_id),
+    )
+
+
+@router.post("/teams/{key}/survey", response_class=HTMLResponse)
+async def submit_survey(request: Request, viewer: FormViewer, key: str) -> Response:
+    form = await request.form()
+    answers: dict[str, Any] = {}
+    for question in surveys.survey_questions():
+        value = form.get(f"q-{question.id}")
+        if isinstance(value, str) and value.strip().isdigit():
+            answers[question.id] = int(value)
+
+    def work() -> Response:
+        missing = [q.id for q in surveys.survey_questions() if q.id not in answers]
+        if missing:
+            return _team_page(
+                request,
+                viewer,
+                key,
+                status_code=422,
+                error=f"please answer every question ({', '.join(missing)} unanswered)",
+                error_at="survey",
+                given=answers,
+            )
+        return _team_form(
+            request,
+            viewer,
+            key,
+            "survey",
+            "Thank you: your answers count in this month's score.",
+            lambda uow: surveys.submit_survey(uow, key, SurveyAnswer(answers=answers)),
+        )
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/teams/{key}/team-api.{fmt}")
+def export_team_api(request: Request, viewer: PageViewer, key: str, fmt: str) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        text = team_api.render(catalog.team_api_document(uow, key), fmt)
+    return Response(
+        text,
+        media_type="application/yaml" if fmt == "yaml" else "application/json",
+        headers={"Content-Disposition": f'attachment; filename="{key}.teamapi.{fmt}"', "Cache-Control": "no-store"},
+    )
+
+
+# --- /catalog --------------------------------------------------------------------------------------------------
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_page(
+    request: Request,
+    viewer: PageViewer,
+    value_stream: str | None = None,
+    owner_team: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    return _catalog_page(
+        request, viewer, value_stream=value_stream or None, owner_team=owner_team or None, notice=notice
+    )
+
+
+def _catalog_page(
+    request: Request,
+    viewer: Viewer,
+    *,
+    value_stream: str | None = None,
+    owner_team: str | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        overview = catalog.catalog_overview(uow, value_stream=value_stream, owner_team=owner_team)
+        streams = catalog.list_value_streams(uow)
+        team_list = teams.list_teams(uow, PageRequest(limit=200)).items
+    return render(
+        request,
+        "catalog.html",
+        viewer,
+        status_code=status_code,
+        active="teams",
+        overview=overview,
+        streams=streams,
+        teams=team_list,
+        team_types={t.key: t.team_type for t in team_list},
+        selected_stream=value_stream,
+        selected_team=owner_team,
+        can_platform=allowed(viewer.actor, Permission.PLATFORM_WRITE),
+        **extra,
+    )
+
+
+@router.post("/catalog/value-streams", response_class=HTMLResponse)
+def create_value_stream(
+    request: Request,
+    viewer: FormViewer,
+    key: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = parse_input(ValueStreamCreate, {"key": key, "name": name, "description": description})
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            catalog.create_value_stream(uow, data)
+    except DomainError as exc:
+        return _catalog_page(request, viewer, status_code=422, error=_fail_soft(exc))
+    return _back("/catalog", f"Value stream {name} created.")
+
+
+@router.get("/catalog/services/{key}", response_class=HTMLResponse)
+def service_page(request: Request, viewer: PageViewer, key: str, notice: str | None = None) -> Response:
+    return _service_page(request, viewer, key, notice=notice)
+
+
+def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        service = catalog.get_service(uow, key)
+        dependencies = catalog.service_dependencies(uow, key)
+        refs = catalog.service_refs(uow)
+        streams = catalog.list_value_streams(uow)
+        owner = teams.team_ref(uow, service.owner_team) if service.owner_team else None
+        can_change = allowed(viewer.actor, Permission.PLATFORM_WRITE) or (
+            service.owner_team is not None and teams.may_maintain(uow, service.owner_team)
+        )
+    already = {d.service.key for d in dependencies.depends_on} | {key}
+    return render(
+        request,
+        "service.html",
+        viewer,
+        status_code=status_code,
+        active="teams",
+        service=service,
+        owner=owner,
+        dependencies=dependencies,
+        candidates=[r for r in refs if r.key not in already],
+        streams=streams,
+        can_change=can_change,
+        **extra,
+    )
+
+
+def _service_form(request: Request, viewer: Viewer, key: str, notice: str, work: Any) -> Response:
+    try:
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            result = work(uow)
+    except DomainError as exc:
+        return _service_page(request, viewer, key, status_code=422, error=_fail_soft(exc))
+    cycles = getattr(result, "cycles", None)
+    if cycles:
+        notice += " It closes a dependency loop: " + " → ".join(cycles[0].path) + "."
+    return _back(f"/catalog/services/{key}", notice, "dependencies")
+
+
+@router.post("/catalog/services/{key}/dependencies", response_class=HTMLResponse)
+def add_dependency(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    on: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    return _service_form(
+        request,
+        viewer,
+        key,
+        f"{key} now depends on {on}.",
+        lambda uow: catalog.add_dependency(
+            uow, key, parse_input(DependencyCreate, {"on": on, "description": description})
+        ),
+    )
+
+
+@router.post("/catalog/services/{key}/dependencies/{on}/remove", response_class=HTMLResponse)
+def remove_dependency(request: Request, viewer: FormViewer, key: str, on: str) -> Response:
+    return _service_form(
+        request, viewer, key, f"{key} no longer depends on {on}.", lambda uow: catalog.remove_dependency(uow, key, on)
+    )
+
+
+@router.post("/catalog/services/{key}", response_class=HTMLResponse)
+def update_service(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    value_stream: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    data = ServiceUpdate.model_validate({"value_stream": value_stream or None, "description": description})
+    return _service_form(request, viewer, key, "Saved.", lambda uow: catalog.update_service(uow, key, data))
