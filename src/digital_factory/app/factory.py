@@ -22,12 +22,19 @@ from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersM
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.events import StepCancelRequested, StepQueued
+from digital_factory.delivery.executors import Executor
+from digital_factory.delivery.runner import reap
+from digital_factory.repos.events import PushReceived
 from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
 from digital_factory.store.uow import Store
 from digital_factory.web.app import install_web
 from digital_factory.workers.jobs import JobRunner
+from digital_factory.workers.pipelines import REAP_EVERY_SECONDS, delivery_config, make_executor
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,8 @@ class Runtime:
     settings: Settings
     store: Store
     digester: SecretDigester
+    delivery: DeliveryConfig
+    executor: Executor
     jobs: JobRunner = field(default_factory=JobRunner)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
@@ -58,7 +67,32 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     settings.ensure_home()
     store = Store(make_engine(settings.effective_database_url), clock=clock)
-    return Runtime(settings=settings, store=store, digester=SecretDigester(settings.resolved_secret_key()))
+    config = delivery_config(settings)
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        digester=SecretDigester(settings.resolved_secret_key()),
+        delivery=config,
+        executor=make_executor(settings, store, config),
+    )
+    _wire_delivery(runtime)
+    return runtime
+
+
+def _wire_delivery(runtime: Runtime) -> None:
+    """Pushes start pipelines; queued steps go to the executor (events are published after commit)."""
+    bus = runtime.store.bus
+    bus.subscribe(StepQueued, runtime.executor.submit)
+    bus.subscribe(StepCancelRequested, runtime.executor.cancel)
+
+    def on_push(event: PushReceived) -> None:
+        if event.service_key is None:
+            return
+        prepared = delivery.prepare(runtime.delivery, event.git_dir, event.ref, sha=event.after)
+        with runtime.store.unit_of_work(system_actor("push")) as uow:
+            delivery.start_run_for_push(uow, prepared, event)
+
+    bus.subscribe(PushReceived, on_push)
 
 
 def prepare_store(runtime: Runtime, *, one_time_admin_password: bool = True) -> CreatedUser | None:
@@ -85,6 +119,7 @@ def _register_jobs(runtime: Runtime) -> None:
             accounts.purge_expired_sessions(uow, idle=runtime.session_idle)
 
     runtime.jobs.every("purge-expired-sessions", 600, purge_sessions)
+    runtime.jobs.every("delivery-reaper", REAP_EVERY_SECONDS, lambda: reap(runtime.store, runtime.delivery))
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
@@ -101,6 +136,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             yield
         finally:
             rt.jobs.stop()
+            rt.executor.stop()
             rt.store.dispose()
 
     app = FastAPI(
