@@ -111,6 +111,7 @@ class GitRepo:
 
 
 def make_repo(root: Path, files: dict[str, str], message: str = "Initial commit") -> GitRepo:
+    root.mkdir(parents=True, exist_ok=True)
     bare = root / "origin.git"
     work = root / "work"
     git("init", "-q", "--bare", "-b", "main", str(bare), cwd=root)

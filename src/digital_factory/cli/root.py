@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from digital_factory import __version__
+from digital_factory.cli import delivery as delivery_cli
 from digital_factory.cli import logs
 from digital_factory.cli.client import ApiClient
 from digital_factory.cli.output import console, domain_errors, err_console, fail
@@ -52,6 +53,7 @@ for sub, name in (
     (service_app, "service"),
 ):
     app.add_typer(sub, name=name)
+delivery_cli.register(app)
 
 
 def load_settings(**overrides: Any) -> Settings:
