@@ -9,9 +9,9 @@ from starlette.testclient import TestClient
 from digital_factory.accounts.roles import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
+from digital_factory.core.pagination import PageRequest
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import RunFilter
-from digital_factory.core.pagination import PageRequest
 from tests.delivery.gitrepo import PROJECT_FILES, TEMPLATE_PIPELINE, make_repo, publish_push, wait_for, waiting
 from tests.factories import make_user
 
@@ -46,9 +46,7 @@ def test_push_runs_the_template_pipeline_and_prod_waits_for_another_approver(
     stages = {s.name: s for s in run.stages}
     assert [s.status for s in run.stages] == ["passed", "passed", "passed", "passed", "waiting"]
     assert stages["test"].steps[0].exit_code == 0
-    log = client.get(
-        f"/api/v1/runs/{run.id}/steps/{stages['test'].steps[0].id}/log", headers=viewer.headers
-    ).json()
+    log = client.get(f"/api/v1/runs/{run.id}/steps/{stages['test'].steps[0].id}/log", headers=viewer.headers).json()
     assert "2 passed" in "".join(c["text"] for c in log["chunks"])
     deploy_log = client.get(
         f"/api/v1/runs/{run.id}/steps/{stages['deploy-staging'].steps[0].id}/log", headers=viewer.headers

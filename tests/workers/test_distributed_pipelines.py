@@ -45,9 +45,7 @@ class Workers:
 
 
 @pytest.fixture
-def distributed(
-    backend: str, database_url: str, redis: str, tmp_path: Path
-) -> Iterator[tuple[Runtime, Workers, Path]]:
+def distributed(backend: str, database_url: str, redis: str, tmp_path: Path) -> Iterator[tuple[Runtime, Workers, Path]]:
     if backend != "postgresql":
         pytest.skip("the distributed executor is exercised on PostgreSQL (several processes share the store)")
     namespace = f"factory-test-{uuid.uuid4().hex[:8]}"
@@ -115,10 +113,7 @@ def distributed(
 
 def _pipeline(ledger: Path) -> str:
     record = f'echo "$FACTORY_RUN_ID $FACTORY_STEP $FACTORY_STEP_ATTEMPT" >> {ledger}/ledger.txt'
-    slow = (
-        f'if [ -f slow ] && [ "$FACTORY_STEP_ATTEMPT" = 1 ]; then '
-        f"echo started >> {ledger}/slow.txt; sleep 287; fi"
-    )
+    slow = f'if [ -f slow ] && [ "$FACTORY_STEP_ATTEMPT" = 1 ]; then echo started >> {ledger}/slow.txt; sleep 287; fi'
     return f"""\
 version: 1
 stages:
@@ -148,7 +143,10 @@ def test_two_workers_run_every_step_exactly_once_and_survive_a_killed_worker(
         catalog.register_service(
             uow,
             ServiceCreate(
-                key="drone-api", name="Drone API", repository_url=str(repo.bare), environments=[EnvironmentSpec(name="dev")]
+                key="drone-api",
+                name="Drone API",
+                repository_url=str(repo.bare),
+                environments=[EnvironmentSpec(name="dev")],
             ),
         )
     fiona = actor_of(runtime, "fiona")
@@ -189,9 +187,8 @@ def test_two_workers_run_every_step_exactly_once_and_survive_a_killed_worker(
     assert done.status == Status.PASSED, done.model_dump_json(indent=1)
     assert unit.attempt == 2 and unit.worker != victim
     assert f"{slow_id} unit 2" in (ledger / "ledger.txt").read_text().splitlines()
-    orphans = subprocess.run(["pgrep", "-f", "sleep 287"], capture_output=True, text=True)
+    orphans = subprocess.run(["pgrep", "-f", "sleep 287"], check=False, capture_output=True, text=True)
     assert orphans.stdout == "", f"the killed worker's step left processes: {orphans.stdout}"
     with runtime.store.unit_of_work(fiona, write=False) as uow:
         log = delivery.step_log(uow, slow_id, unit.id, attempt=1)
     assert "stopped renewing its lease" in "".join(c.text for c in log.chunks)
-

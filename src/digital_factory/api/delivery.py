@@ -201,7 +201,9 @@ def set_secret(request: Request, actor: CurrentActor, key: str, name: str, data:
 
 
 @router.delete("/services/{key}/secrets/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_secret(request: Request, actor: CurrentActor, key: str, name: str, environment: str | None = None) -> Response:
+def delete_secret(
+    request: Request, actor: CurrentActor, key: str, name: str, environment: str | None = None
+) -> Response:
     with _rt(request).store.unit_of_work(actor) as uow:
         secrets.delete_secret(uow, key, name, environment)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

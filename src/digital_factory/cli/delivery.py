@@ -99,7 +99,9 @@ def pipeline_run(
     with domain_errors():
         client = ApiClient.from_environment()
         run = client.request("POST", f"/services/{service}/runs", json={"ref": ref} if ref else {})
-    console.print(f"run [bold]{run['id']}[/] of {service} at {run['commit_sha'][:12]} ({run['version']}): {run['status']}")
+    console.print(
+        f"run [bold]{run['id']}[/] of {service} at {run['commit_sha'][:12]} ({run['version']}): {run['status']}"
+    )
     if follow:
         with domain_errors():
             _follow(client, run["id"], None)
@@ -245,7 +247,9 @@ def pipeline_retry(
 def deployment_list(
     service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
     environment: Annotated[str | None, typer.Option(help="Only this environment.")] = None,
-    status: Annotated[str | None, typer.Option(help="waiting, running, succeeded, failed, rejected, cancelled.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="waiting, running, succeeded, failed, rejected, cancelled.")
+    ] = None,
 ) -> None:
     """List deployments (newest first)."""
     with domain_errors():
@@ -333,7 +337,7 @@ def environment_status(service: Annotated[str, typer.Argument(help="Service key.
 
 
 @incident_app.command("open")
-def incident_open(
+def incident_open(  # noqa: PLR0917  (Typer maps parameters)
     service: Annotated[str, typer.Argument(help="Service key.")],
     environment: Annotated[str, typer.Argument(help="Environment.")],
     title: Annotated[str, typer.Option(help="What is wrong.")],

@@ -102,7 +102,9 @@ def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deploy
         raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
     _decide(uow, deployment, "rejected", data.comment)
     run = orchestration.lock_run(uow, deployment.run_id)
-    orchestration.cancel(uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}")
+    orchestration.cancel(
+        uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}"
+    )
     deployment.status = DeploymentStatus.REJECTED
     audit.record(
         uow,
@@ -129,7 +131,9 @@ def _decide(uow: UnitOfWork, deployment: models.Deployment, decision: str, comme
     uow.session.flush()
 
 
-def rollback(uow: UnitOfWork, config: DeliveryConfig, service_key: str, environment: str, data: RollbackRequest) -> RunSummary:
+def rollback(
+    uow: UnitOfWork, config: DeliveryConfig, service_key: str, environment: str, data: RollbackRequest
+) -> RunSummary:
     """Deploy an earlier version again: a new run of that commit's deploy stage for the environment."""
     require(uow.actor, Permission.DELIVERY_WRITE)
     service_id = catalog.service_id(uow, service_key)

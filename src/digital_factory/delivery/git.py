@@ -80,7 +80,7 @@ def local_path(source: str) -> str | None:
     """The filesystem path of a local repository source, or None for a remote URL."""
     if source.startswith("file://"):
         return urlsplit(source).path
-    if "://" in source or (":" in source.split("/")[0] and not source.startswith("/")):
+    if "://" in source or (":" in source.split("/", maxsplit=1)[0] and not source.startswith("/")):
         return None
     return source
 
@@ -140,7 +140,14 @@ class Repository:
     def log(self, sha: str, exclude: str | None = None, limit: int = MAX_CHANGES) -> list[Commit]:
         """Commits reachable from `sha` (not from `exclude`), newest first, at most `limit`."""
         spec = [sha] if exclude is None or exclude == ZERO_SHA else [sha, f"^{exclude}"]
-        out = git("log", f"--max-count={limit}", "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1e", *spec, "--", git_dir=self.git_dir)
+        out = git(
+            "log",
+            f"--max-count={limit}",
+            "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1e",
+            *spec,
+            "--",
+            git_dir=self.git_dir,
+        )
         commits = []
         for record in out.split("\x1e"):
             fields = record.strip("\n").split("\x1f")

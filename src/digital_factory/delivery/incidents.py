@@ -11,7 +11,7 @@ planned work).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -79,18 +79,19 @@ def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
 
 
 def _cause(
-    uow: UnitOfWork, service_id: int, data: IncidentCreate, detected: object
+    uow: UnitOfWork, service_id: int, data: IncidentCreate, detected: datetime
 ) -> tuple[models.Deployment | None, str | None]:
     if data.caused_by_deployment is not None:
         named = uow.session.get(models.Deployment, data.caused_by_deployment)
         if named is None or named.service_id != service_id:
-            raise ValidationFailed.on("caused_by_deployment", f"{data.service} has no deployment {data.caused_by_deployment}")
+            raise ValidationFailed.on(
+                "caused_by_deployment", f"{data.service} has no deployment {data.caused_by_deployment}"
+            )
         if named.environment != data.environment:
             raise ValidationFailed.on(
                 "caused_by_deployment", f"deployment {named.id} went to {named.environment}, not {data.environment}"
             )
         return named, "explicit"
-    assert hasattr(detected, "tzinfo")
     guess = uow.session.scalar(
         select(models.Deployment)
         .where(
@@ -98,7 +99,7 @@ def _cause(
             models.Deployment.environment == data.environment,
             models.Deployment.status == DeploymentStatus.SUCCEEDED,
             models.Deployment.finished_at <= detected,
-            models.Deployment.finished_at >= detected - CAUSE_WINDOW,  # type: ignore[operator]
+            models.Deployment.finished_at >= detected - CAUSE_WINDOW,
         )
         .order_by(models.Deployment.finished_at.desc())
         .limit(1)

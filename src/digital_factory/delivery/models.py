@@ -27,7 +27,9 @@ class PipelineRun(Base):
     triggered_by: Mapped[str] = mapped_column(String(100))
     triggered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(Text)
-    artifacts_from_run_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL"))
+    artifacts_from_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL")
+    )
     rollback_of_deployment_id: Mapped[int | None]
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]

@@ -455,9 +455,7 @@ def heartbeat(uow: UnitOfWork, step_id: int, attempt: int, worker: str, lease: t
     )
     if not getattr(result, "rowcount", 0):
         return False, True
-    cancel_requested = uow.session.scalar(
-        select(models.StepRun.cancel_requested).where(models.StepRun.id == step_id)
-    )
+    cancel_requested = uow.session.scalar(select(models.StepRun.cancel_requested).where(models.StepRun.id == step_id))
     return True, bool(cancel_requested)
 
 
@@ -494,9 +492,7 @@ def reap(uow: UnitOfWork, *, max_attempts: int, redispatch_after: timedelta) -> 
     """Re-queue (or fail) running steps whose lease lapsed; re-announce queued steps nobody claimed."""
     now = uow.clock.now()
     lapsed = uow.session.scalars(
-        select(models.StepRun.id).where(
-            models.StepRun.status == Status.RUNNING, models.StepRun.lease_expires_at < now
-        )
+        select(models.StepRun.id).where(models.StepRun.status == Status.RUNNING, models.StepRun.lease_expires_at < now)
     ).all()
     for step_id in lapsed:
         _reap_step(uow, step_id, now, max_attempts)
@@ -528,7 +524,9 @@ def _reap_step(uow: UnitOfWork, step_id: int, now: datetime, max_attempts: int) 
         step.status = Status.CANCELLED
         step.error = f"{lost} while the step was being cancelled"
     elif step.attempt < max_attempts:
-        append_log(uow, step.id, step.attempt, f"\n[factory] {lost}; the step is queued again (attempt {step.attempt + 1})\n")
+        append_log(
+            uow, step.id, step.attempt, f"\n[factory] {lost}; the step is queued again (attempt {step.attempt + 1})\n"
+        )
         queue_step(uow, run, step)
         return
     else:

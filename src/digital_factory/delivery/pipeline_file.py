@@ -23,7 +23,7 @@ DEFAULT_TIMEOUT_SECONDS = 600
 MAX_TIMEOUT_SECONDS = 24 * 3600
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
-SECRET_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"
+SECRET_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"  # noqa: S105  (a name pattern)
 DURATION_PATTERN = r"^[1-9][0-9]{0,6}(s|m|h)$"
 _DURATION = re.compile(DURATION_PATTERN)
 RESERVED_VARIABLE_PREFIX = "FACTORY_"
@@ -227,7 +227,7 @@ class _Composer:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self.loader.construct_object(node)  # type: ignore[no-untyped-call]
+        return self.loader.construct_object(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -273,7 +273,7 @@ def _compose(text: str) -> tuple[Any, _Composer] | list[Problem]:
         return [Problem(0, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")]
     loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        node = loader.get_single_node()
         if node is None:
             return [Problem(1, "", "the file is empty")]
         composer = _Composer(loader)
@@ -288,7 +288,7 @@ def _compose(text: str) -> tuple[Any, _Composer] | list[Problem]:
             Problem(0, "", f"the document is too large: over {MAX_NODES} nodes or {MAX_DEPTH} levels (aliases count)")
         ]
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return data, composer
 
 
@@ -306,9 +306,11 @@ def _schema_problems(data: Any, composer: _Composer) -> list[Problem]:
 
 
 def _message(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
+        allowed = ", ".join(sorted(schema.get("properties", {})))
         return f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} (allowed: {allowed})"
     if error.validator == "pattern":
         return f"{error.instance!r} does not match {error.validator_value}"
@@ -415,9 +417,7 @@ def _step_problems(stage: dict[str, Any], stage_path: Path_, composer: _Composer
                 problems.append(Problem(composer.line_of(path), _dotted(path), "a step cannot need itself"))
             elif need not in names:
                 problems.append(
-                    Problem(
-                        composer.line_of(path), _dotted(path), f"needs {need!r}, which is not a step of this stage"
-                    )
+                    Problem(composer.line_of(path), _dotted(path), f"needs {need!r}, which is not a step of this stage")
                 )
         artifacts = step.get("artifacts")
         for a_index, artifact in enumerate(artifacts if isinstance(artifacts, list) else []):

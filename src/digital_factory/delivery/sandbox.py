@@ -15,6 +15,7 @@ outlive its timeout, and killing it must kill everything it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import selectors
@@ -80,7 +81,9 @@ class SandboxConfig:
         """`mode` is `bwrap` (required), `off`, or `auto` (bubblewrap where installed)."""
         bwrap = shutil.which("bwrap")
         if mode == "bwrap" and bwrap is None:
-            raise RuntimeError("the sandbox is set to bwrap but bubblewrap is not installed (apt-get install bubblewrap)")
+            raise RuntimeError(
+                "the sandbox is set to bwrap but bubblewrap is not installed (apt-get install bubblewrap)"
+            )
         isolation = Isolation.BWRAP if mode != "off" and bwrap else Isolation.NONE
         return cls(
             isolation=isolation,
@@ -98,7 +101,9 @@ def step_path(config: SandboxConfig) -> str:
     return ":".join([*config.path_dirs, SYSTEM_PATH])
 
 
-def command(config: SandboxConfig, *, script: str, attempt_dir: Path, workdir: Path, network: bool, cpu_seconds: int) -> list[str]:
+def command(
+    config: SandboxConfig, *, script: str, attempt_dir: Path, workdir: Path, network: bool, cpu_seconds: int
+) -> list[str]:
     """The argv that runs `script` with `sh -e` in `workdir`, isolated as configured."""
     inner = ["/bin/sh", "-e", "-c", script]
     if config.isolation is Isolation.BWRAP:
@@ -128,11 +133,11 @@ def _bwrap_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, netw
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / name
         if top.is_symlink():
-            options += ["--symlink", os.readlink(top), str(top)]
+            options += ["--symlink", str(os.readlink(top)), str(top)]
         elif top.is_dir():
             options += ["--ro-bind", str(top), str(top)]
-    for path in ETC_FILES:
-        options += ["--ro-bind-try", path, path]
+    for etc in ETC_FILES:
+        options += ["--ro-bind-try", etc, etc]
     options += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108  (the sandbox's private /tmp)
     for path in config.read_only_paths:
         options += ["--ro-bind-try", str(path), str(path)]
@@ -166,10 +171,8 @@ def _limit_child(limits: Limits, cpu_seconds: int) -> Callable[[], None]:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 @dataclass

@@ -32,9 +32,9 @@ class SecretBox:
     """Encrypts and decrypts secret values with a key derived from the server's secret key."""
 
     def __init__(self, server_key: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"digital-factory delivery secrets").derive(
-            server_key.encode()
-        )
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"digital-factory delivery secrets"
+        ).derive(server_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
 
     def seal(self, value: str) -> bytes:

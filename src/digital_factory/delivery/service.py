@@ -22,7 +22,8 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration, traceability
 from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.git import ZERO_SHA, Commit, GitError, Repository
-from digital_factory.delivery.pipeline_file import PIPELINE_PATH, Pipeline, PipelineInvalid, Problem, lint as lint_text
+from digital_factory.delivery.pipeline_file import PIPELINE_PATH, Pipeline, PipelineInvalid, Problem
+from digital_factory.delivery.pipeline_file import lint as lint_text
 from digital_factory.delivery.pipeline_file import parse as parse_pipeline
 from digital_factory.delivery.schemas import (
     ChangeOut,
@@ -374,9 +375,7 @@ def _step_row(uow: UnitOfWork, run_id: int, step_id: int) -> models.StepRun:
     return step
 
 
-def step_log(
-    uow: UnitOfWork, run_id: int, step_id: int, *, cursor: int = 0, attempt: int | None = None
-) -> StepLogPage:
+def step_log(uow: UnitOfWork, run_id: int, step_id: int, *, cursor: int = 0, attempt: int | None = None) -> StepLogPage:
     """Chunks after `cursor` (a sequence number; 0 = from the start) of the step's latest (or given) attempt."""
     require(uow.actor, Permission.READ)
     step = _step_row(uow, run_id, step_id)

@@ -36,7 +36,12 @@ AREAS: tuple[Area, ...] = (
     Area("product", "Product", "Features and stories under each epic, handed to teams as ordered backlogs."),
     Area("teams", "Teams", "Teams, their topology and interactions, ownership and cognitive load."),
     Area("platform", "Platform", "Golden-path templates, one-step onboarding, the service catalog and its fleet."),
-    Area("delivery", "Delivery", "Pipelines, runs with live logs, environments, approvals, deployments, incidents."),
+    Area(
+        "delivery",
+        "Delivery",
+        "Pipelines, runs with live logs, environments, approvals, deployments, incidents.",
+        href="/delivery",
+    ),
     Area("releases", "Releases", "Feature flags with targeting and rollouts; every release on one timeline."),
     Area("telemetry", "Telemetry", "Product telemetry (OpenTelemetry) and business events flowing back in."),
     Area("insights", "Insights", "DORA and flow metrics, value lead time, live hypothesis evaluation, board pack."),

@@ -70,7 +70,9 @@ def make_broker(settings: Settings) -> RedisBroker:
     if not settings.redis_url:
         raise RuntimeError("FACTORY_EXECUTOR=dramatiq needs FACTORY_REDIS_URL (redis://host:6379/0)")
     heartbeat_ms = max(settings.step_lease_seconds * 1000, 5000)
-    return RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace, heartbeat_timeout=heartbeat_ms)
+    return RedisBroker(  # type: ignore[no-untyped-call]
+        url=settings.redis_url, namespace=settings.redis_namespace, heartbeat_timeout=heartbeat_ms
+    )
 
 
 class DramatiqExecutor:
@@ -85,8 +87,7 @@ class DramatiqExecutor:
                 raise RuntimeError("this process only sends steps; `factory worker` runs them")
             self.runner.execute(step_id, attempt)
 
-        self.actor = dramatiq.actor(
-            run_step,
+        declare = dramatiq.actor(
             actor_name=ACTOR_NAME,
             queue_name=QUEUE,
             broker=broker,
@@ -94,6 +95,7 @@ class DramatiqExecutor:
             min_backoff=1000,
             max_backoff=30_000,
         )
+        self.actor = declare(run_step)
 
     def submit(self, job: StepQueued) -> None:
         # Dramatiq's time limit is in milliseconds; the step's own timeout is enforced by the runner

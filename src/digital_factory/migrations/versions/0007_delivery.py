@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade() -> None:  # noqa: PLR0915
     op.create_table(
         "delivery_change",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -453,7 +453,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
 
 
-def downgrade() -> None:
+def downgrade() -> None:  # noqa: PLR0915
     with op.batch_alter_table("delivery_step_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_step_log_step_id"))
 
