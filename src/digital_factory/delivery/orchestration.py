@@ -396,8 +396,8 @@ def link_changes(uow: UnitOfWork, deployment: models.Deployment) -> None:
 
 
 def _link_incident_fixes(uow: UnitOfWork, deployment: models.Deployment) -> None:
-    """A deployment that fixes an incident is rework: its changes name the incident (`INC-7`), or it is a
-    rollback while the environment has an open incident. It becomes the incident's restoring deployment."""
+    """A deployment that fixes an incident of its environment is rework: its changes name the incident
+    (`INC-7`), or it is a rollback while the incident is open. It becomes the incident's restoring deployment."""
     keys: set[str] = set()
     rows = uow.session.scalars(
         select(models.Change.item_keys)
@@ -408,13 +408,12 @@ def _link_incident_fixes(uow: UnitOfWork, deployment: models.Deployment) -> None
         keys |= {k for k in item_keys if k.startswith(INCIDENT_PREFIX + "-")}
     query = select(models.Incident).where(
         models.Incident.service_id == deployment.service_id,
+        models.Incident.environment == deployment.environment,
         models.Incident.restored_by_deployment_id.is_(None),
     )
     for incident in uow.session.scalars(query):
         by_commit = incident.key in keys
-        by_rollback = (
-            deployment.is_rollback and incident.status == "open" and incident.environment == deployment.environment
-        )
+        by_rollback = deployment.is_rollback and incident.status == "open"
         if by_commit or by_rollback:
             deployment.is_rework = True
             incident.restored_by_deployment_id = deployment.id

@@ -301,17 +301,19 @@ def _schema_problems(data: Any, composer: _Composer) -> list[Problem]:
     problems = []
     for error in _VALIDATOR.iter_errors(data):
         path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            schema = error.schema if isinstance(error.schema, dict) else {}
+            allowed = ", ".join(sorted(schema.get("properties", {})))
+            for key in sorted(set(error.instance) - set(schema.get("properties", {}))):
+                where = (*path, key)
+                message = f"unknown key {key!r} (allowed: {allowed})"
+                problems.append(Problem(composer.line_of(where), _dotted(where), message))
+            continue
         problems.append(Problem(composer.line_of(path), _dotted(path), _message(error)))
     return problems
 
 
 def _message(error: ValidationError) -> str:
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties":
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        extra = sorted(set(instance) - set(schema.get("properties", {})))
-        allowed = ", ".join(sorted(schema.get("properties", {})))
-        return f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} (allowed: {allowed})"
     if error.validator == "pattern":
         return f"{error.instance!r} does not match {error.validator_value}"
     if error.validator == "oneOf" and error.absolute_path and error.absolute_path[-1] == "timeout":
