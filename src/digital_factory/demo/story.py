@@ -46,7 +46,9 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    return []
+    from digital_factory.demo import delivery
+
+    return [("flight-control ships through its pipeline; prod waits for an approval", delivery.seed)]
 
 
 def play(runtime: Runtime, password: str, report: Callable[[str], None]) -> DemoContext:
