@@ -182,5 +182,5 @@ class Commit:
 
 def checkout(repository: Repository, sha: str, target: Path) -> None:
     """A working tree of `sha` at `target` (shares objects with a local repository: fast, read-only use)."""
-    git("clone", "--quiet", "--no-checkout", "--shared", repository.git_dir, str(target))
+    git("clone", "--quiet", "--template=", "--no-checkout", "--shared", repository.git_dir, str(target))
     git("checkout", "--quiet", "--detach", sha, cwd=target)

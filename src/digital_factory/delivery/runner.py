@@ -27,7 +27,7 @@ from digital_factory.delivery import models, orchestration
 from digital_factory.delivery import sandbox as sbx
 from digital_factory.delivery import secrets as secret_store
 from digital_factory.delivery.config import DeliveryConfig
-from digital_factory.delivery.git import Repository, checkout
+from digital_factory.delivery.git import Repository, checkout, local_path
 from digital_factory.delivery.masking import Masker, StreamMasker
 from digital_factory.delivery.schemas import Status
 from digital_factory.store.uow import Store
@@ -148,6 +148,17 @@ class StepRunner:
         self.config = config
         self.worker_id = worker_id or default_worker_id()
         self.shutting_down = threading.Event()
+        self._repositories: dict[str, Repository] = {}
+
+    def _repository(self, source: str) -> Repository:
+        """Local repositories are resolved once per source; remote ones are fetched for every step."""
+        cached = self._repositories.get(source)
+        if cached is not None:
+            return cached
+        repository = Repository.open(source, self.config.mirrors_dir)
+        if local_path(source) is not None:
+            self._repositories[source] = repository
+        return repository
 
     @property
     def lease(self) -> timedelta:
@@ -175,13 +186,15 @@ class StepRunner:
         finally:
             beat.stop()
             writer.close()
-            if not self.config.keep_workspaces:
+        try:
+            if self.shutting_down.is_set() and status == Status.CANCELLED:
+                return None  # leave the lease to lapse: the reaper queues the step again after a restart
+            with self.store.unit_of_work(ACTOR) as uow:
+                orchestration.finish(uow, step_id, attempt, self.worker_id, status, exit_code=exit_code, error=error)
+            return status
+        finally:
+            if not self.config.keep_workspaces:  # after the outcome is recorded: the next step need not wait
                 shutil.rmtree(attempt_dir, ignore_errors=True)
-        if self.shutting_down.is_set() and status == Status.CANCELLED:
-            return None  # leave the lease to lapse: the reaper queues the step again after a restart
-        with self.store.unit_of_work(ACTOR) as uow:
-            orchestration.finish(uow, step_id, attempt, self.worker_id, status, exit_code=exit_code, error=error)
-        return status
 
     def _load(self, step_id: int, attempt: int) -> StepJob:
         with self.store.unit_of_work(ACTOR, write=False) as uow:
@@ -280,7 +293,7 @@ class StepRunner:
         workdir = attempt_dir / "ws"
         for folder in (attempt_dir, attempt_dir / "home", attempt_dir / "tmp"):
             folder.mkdir(parents=True, mode=0o700)
-        repository = Repository.open(job.source, self.config.mirrors_dir)
+        repository = self._repository(job.source)
         checkout(repository, job.sha, workdir)
         writer.note(f"checked out {job.sha[:12]} ({job.version}) of {job.service_key}")
         self._restore_artifacts(job, workdir, writer)

@@ -241,7 +241,8 @@ def run(
                     else:
                         selector.unregister(process.stdout)
             else:
-                time.sleep(0.05)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(0.05)
             now = time.monotonic()
             on_tick()
             if process.poll() is not None:
