@@ -27,6 +27,12 @@ class ApiClient:
             base_url=base_url.rstrip("/") + "/api/v1", headers=headers, timeout=30.0, transport=transport
         )
 
+    def close(self) -> None:
+        self._http.close()
+
+    def __del__(self) -> None:  # commands drop their client when they end: close its connections
+        self._http.close()
+
     @classmethod
     def from_environment(cls) -> ApiClient:
         token = os.environ.get("FACTORY_TOKEN")

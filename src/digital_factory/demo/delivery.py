@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
@@ -18,7 +19,9 @@ from digital_factory.core.errors import NotFound
 from digital_factory.delivery import deployments, incidents
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DecisionRequest, IncidentCreate, IncidentResolve, Run, RunRequest, Status
-from digital_factory.demo.story import DemoContext
+
+if TYPE_CHECKING:
+    from digital_factory.demo.story import DemoContext
 
 SERVICE = "flight-control"
 RUN_TIMEOUT_SECONDS = 180
@@ -69,7 +72,7 @@ def altitude_hold(target: float, current: float, gain: float = {gain}) -> float:
     return max(-2.0, min(2.0, (target - current) * gain))
 '''
 
-TESTS = '''import sys
+TESTS = """import sys
 import unittest
 
 sys.path.insert(0, "src")
@@ -86,7 +89,7 @@ class AltitudeHold(unittest.TestCase):
 
     def test_never_climbs_faster_than_two_metres_a_second(self):
         self.assertEqual(altitude_hold(1000, 0), 2.0)
-'''
+"""
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Fiona Flight-Software",

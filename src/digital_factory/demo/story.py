@@ -10,6 +10,7 @@ from digital_factory.accounts.roles import Role
 from digital_factory.accounts.schemas import UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor, Origin, system_actor
+from digital_factory.demo import delivery
 
 # The people of the story: (username, display name, role).
 CAST: tuple[tuple[str, str, Role], ...] = (
@@ -46,8 +47,6 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    from digital_factory.demo import delivery
-
     return [("flight-control ships through its pipeline; prod waits for an approval", delivery.seed)]
 
 
