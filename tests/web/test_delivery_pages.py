@@ -97,6 +97,8 @@ def test_run_from_the_web_approve_and_follow_events(client: TestClient, runtime:
         body = "".join(stream.iter_text())
     assert "event: end" in body and "hello from" not in body  # the cursor says it was seen
 
+    overview = client.get("/delivery")
+    assert "What runs where" in overview.text and f"<strong>{done.version}</strong>" in overview.text
     service_page = client.get("/delivery/services/drone-api")
     assert service_page.status_code == 200
     assert done.version in service_page.text and "pavel" in service_page.text and "FEAT-3" in service_page.text

@@ -26,6 +26,7 @@ from digital_factory.delivery import service as delivery
 from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.events import StepCancelRequested, StepQueued
 from digital_factory.delivery.executors import Executor
+from digital_factory.delivery.git import ZERO_SHA
 from digital_factory.delivery.runner import reap
 from digital_factory.repos.events import PushReceived
 from digital_factory.settings import Settings
@@ -86,7 +87,7 @@ def _wire_delivery(runtime: Runtime) -> None:
     bus.subscribe(StepCancelRequested, runtime.executor.cancel)
 
     def on_push(event: PushReceived) -> None:
-        if event.service_key is None:
+        if event.service_key is None or event.after == ZERO_SHA:  # no service, or the ref was deleted
             return
         prepared = delivery.prepare(runtime.delivery, event.git_dir, event.ref, sha=event.after)
         with runtime.store.unit_of_work(system_actor("push")) as uow:

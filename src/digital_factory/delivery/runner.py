@@ -239,7 +239,6 @@ class StepRunner:
             writer.note(str(exc))
             return Status.FAILED, None, str(exc)
         writer.note(f"running in {config.isolation} isolation, network {'on' if job.network else 'off'}")
-        writer.flush()
         argv = sbx.command(
             config,
             script=job.command,

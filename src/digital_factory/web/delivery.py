@@ -39,6 +39,7 @@ from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 EVENT_POLL_SECONDS = 0.5
+WHERE_LIMIT = 30  # services in the "what runs where" table of the delivery page
 
 
 class DeliveryWebRuntime(Protocol):
@@ -61,6 +62,7 @@ def index(
     with _rt(request).store.unit_of_work(viewer.actor, write=False) as uow:
         runs = delivery.list_runs(uow, RunFilter(service=service or None), PageRequest(limit=30, offset=offset))
         services = catalog.list_services(uow, PageRequest(limit=200))
+        where = [deployments.service_delivery(uow, s.key, recent=1) for s in services.items[:WHERE_LIMIT]]
         open_incidents = incidents.list_incidents(uow, IncidentFilter(status=IncidentStatus.OPEN), PageRequest())
     return render(
         request,
@@ -69,6 +71,7 @@ def index(
         active="delivery",
         runs=runs,
         services=services.items,
+        where=where,
         service=service,
         incidents=open_incidents.items,
         can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
