@@ -41,6 +41,11 @@ from digital_factory.store.uow import UnitOfWork
 
 
 def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
+    """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock)."""
+    run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
+    if run_id is None:
+        raise NotFound(f"there is no deployment {deployment_id}")
+    orchestration.lock_run(uow, run_id)
     row = uow.session.execute(
         select(models.Deployment)
         .where(models.Deployment.id == deployment_id)
