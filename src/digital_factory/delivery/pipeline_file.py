@@ -271,7 +271,10 @@ def _dotted(path: Path_) -> str:
 def _compose(text: str) -> tuple[Any, _Composer] | list[Problem]:
     if len(text.encode()) > MAX_FILE_BYTES:
         return [Problem(0, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")]
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters before any parsing
+        return [Problem(0, "", f"not valid YAML: {exc}")]
     try:
         node = loader.get_single_node()
         if node is None:
