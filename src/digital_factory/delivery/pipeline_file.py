@@ -271,16 +271,14 @@ def _dotted(path: Path_) -> str:
 def _compose(text: str) -> tuple[Any, _Composer] | list[Problem]:
     if len(text.encode()) > MAX_FILE_BYTES:
         return [Problem(0, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")]
+    loader: yaml.SafeLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)
-    except yaml.YAMLError as exc:  # the reader refuses control characters before any parsing
-        return [Problem(0, "", f"not valid YAML: {exc}")]
-    try:
+        loader = yaml.SafeLoader(text)  # the reader refuses control characters right here
         node = loader.get_single_node()
         if node is None:
             return [Problem(1, "", "the file is empty")]
         composer = _Composer(loader)
-        data = composer.build(node)
+        return composer.build(node), composer
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return [Problem(mark.line + 1 if mark else 0, "", f"not valid YAML: {exc.problem or exc.context}")]
@@ -291,8 +289,8 @@ def _compose(text: str) -> tuple[Any, _Composer] | list[Problem]:
             Problem(0, "", f"the document is too large: over {MAX_NODES} nodes or {MAX_DEPTH} levels (aliases count)")
         ]
     finally:
-        loader.dispose()
-    return data, composer
+        if loader is not None:
+            loader.dispose()
 
 
 # --- validation -----------------------------------------------------------------------------------
