@@ -232,3 +232,50 @@ stages:
     assert passed.stages[0].steps[0].attempt == 2
     deployments = client.get("/api/v1/deployments", headers=fiona.headers, params={"service": "drone-api"}).json()
     assert [(d["environment"], d["status"]) for d in deployments["items"]] == [("dev", "succeeded")]
+
+
+def test_an_environment_secret_reaches_only_its_deploy_stage(
+    client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    fiona = make_user(runtime, "fiona", Role.TEAM)
+    pavel = make_user(runtime, "pavel", Role.TEAM)
+    pipeline = """\
+version: 1
+stages:
+  - name: build
+    steps:
+      - name: peek
+        secrets: [PROD_TOKEN]
+        run: echo "build sees it"
+  - name: deploy
+    environment: prod
+    steps:
+      - name: go
+        secrets: [PROD_TOKEN]
+        run: test -n "$PROD_TOKEN" && echo "prod has its token"
+"""
+    _setup(runtime, tmp_path, pipeline)
+    scoped = client.put(
+        "/api/v1/services/drone-api/secrets/PROD_TOKEN",
+        headers=fiona.headers,
+        json={"value": "prod-only-token-value", "environment": "prod"},
+    )
+    assert scoped.status_code == 200 and scoped.json()["environment"] == "prod"
+    failed = wait_for(runtime, int(str(_start(client, fiona)["id"])), finished)
+    peek = failed.stages[0].steps[0]
+    assert peek.status == "failed" and (peek.error or "").startswith("secret(s) PROD_TOKEN not set for drone-api")
+
+    build_only = pipeline.replace("        secrets: [PROD_TOKEN]\n        run: echo", "        run: echo")
+    repo_dir = tmp_path / "drone-api" / "work"
+    from tests.delivery.gitrepo import git
+
+    (repo_dir / ".factory" / "pipeline.yml").write_text(build_only)
+    git("commit", "-qam", "Only prod needs the token", cwd=repo_dir)
+    git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=repo_dir)
+    run_id = int(str(_start(client, fiona)["id"]))
+    gated = wait_for(runtime, run_id, lambda r: r.status == "waiting")
+    client.post(
+        f"/api/v1/deployments/{gated.stages[1].deployment_id}/approve", headers=pavel.headers, json={"comment": "ok"}
+    )
+    done = wait_for(runtime, run_id, finished)
+    assert done.status == "passed", done.model_dump_json(indent=1)

@@ -286,7 +286,11 @@ class StepRunner:
                 uow, self.config.secret_box, job.service_id, job.secret_names, job.environment
             )
         if missing:
-            scope = f" (or for {job.environment})" if job.environment else ""
+            scope = (
+                f" (or for {job.environment})"
+                if job.environment
+                else " (a secret scoped to an environment reaches only that environment's deploy stage)"
+            )
             raise StepFailed(f"secret(s) {', '.join(missing)} not set for {job.service_key}{scope}")
         shutil.rmtree(attempt_dir, ignore_errors=True)
         workdir = attempt_dir / "ws"
