@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import threading
 import time
@@ -13,8 +12,10 @@ import pytest
 
 from digital_factory.delivery import sandbox
 from digital_factory.delivery.sandbox import Ending, Isolation, SandboxConfig
+from tests.systemparts import bwrap_path, require_all
 
-needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+# with FACTORY_TEST_REQUIRE_ALL (CI) a missing bubblewrap fails these tests instead of skipping them
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None and not require_all(), reason="bubblewrap is not installed")
 
 
 def _config(mode: str) -> SandboxConfig:
@@ -63,7 +64,7 @@ def _alive(marker: str) -> list[str]:
 
 @pytest.mark.parametrize("mode", ["bwrap", "off"])
 def test_a_hanging_step_is_killed_at_its_timeout_with_its_children(mode: str, tmp_path: Path) -> None:
-    if mode == "bwrap" and shutil.which("bwrap") is None:
+    if mode == "bwrap" and bwrap_path() is None and not require_all():
         pytest.skip("bubblewrap is not installed")
     seconds = f"{300 + uuid.uuid4().int % 1000}.{uuid.uuid4().int % 1000}"  # a unique command line to look for
     script = f"""
