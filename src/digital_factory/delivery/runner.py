@@ -170,9 +170,7 @@ class StepRunner:
             if not orchestration.claim(uow, step_id, attempt, self.worker_id, self.lease):
                 return None
         cancel = cancel or threading.Event()
-        job = self._load(step_id, attempt)
-        with self.store.unit_of_work(ACTOR, write=False) as uow:
-            masker = Masker(secret_store.all_values(uow, self.config.secret_box, job.service_id))
+        job, masker = self._load(step_id, attempt)
         writer = LogWriter(self.store, step_id, attempt, masker, self.config.log_max_bytes)
         beat = _Heartbeat(self, step_id, attempt, cancel)
         beat.start()
@@ -196,7 +194,9 @@ class StepRunner:
             if not self.config.keep_workspaces:  # after the outcome is recorded: the next step need not wait
                 shutil.rmtree(attempt_dir, ignore_errors=True)
 
-    def _load(self, step_id: int, attempt: int) -> StepJob:
+    def _load(self, step_id: int, attempt: int) -> tuple[StepJob, Masker]:
+        """The step's job, and a masker for every secret of its service (a step may print one it was not
+        given, e.g. read from a file)."""
         with self.store.unit_of_work(ACTOR, write=False) as uow:
             step = uow.session.get(models.StepRun, step_id)
             assert step is not None
@@ -205,7 +205,8 @@ class StepRunner:
             assert run is not None and stage is not None
             variables = {k: str(v) for k, v in stage.variables.items() if not k.startswith("__")}
             variables.update({k: str(v) for k, v in step.variables.items()})
-            return StepJob(
+            masker = Masker(secret_store.all_values(uow, self.config.secret_box, run.service_id))
+            job = StepJob(
                 run_id=run.id,
                 step_id=step.id,
                 attempt=attempt,
@@ -228,6 +229,7 @@ class StepRunner:
                 needs=list(step.needs),
                 artifacts_from_run_id=run.artifacts_from_run_id,
             )
+        return job, masker
 
     def _run(
         self, job: StepJob, attempt_dir: Path, writer: LogWriter, cancel: threading.Event
