@@ -101,6 +101,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = build_runtime(settings)
     yield rt
+    rt.executor.stop()
     rt.store.dispose()
 
 

@@ -25,6 +25,10 @@ def chromium_path() -> Path | None:
     return CHROMIUM if CHROMIUM.exists() and shutil.which(str(CHROMIUM)) else None
 
 
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
 def require_all() -> bool:
     return os.environ.get("FACTORY_TEST_REQUIRE_ALL", "") not in {"", "0", "false"}
 
@@ -35,4 +39,5 @@ def status() -> dict[str, str | None]:
         "PostgreSQL (FACTORY_TEST_DATABASE_URL)": postgres_url(),
         "Redis (FACTORY_TEST_REDIS_URL)": redis_url(),
         "Chromium": str(chromium) if chromium else None,
+        "bubblewrap (pipeline sandbox)": bwrap_path(),
     }

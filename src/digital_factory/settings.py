@@ -20,6 +20,17 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class ExecutorKind(StrEnum):
+    LOCAL = "local"
+    DRAMATIQ = "dramatiq"
+
+
+class SandboxMode(StrEnum):
+    AUTO = "auto"
+    BWRAP = "bwrap"
+    OFF = "off"
+
+
 def default_home() -> Path:
     return Path(platformdirs.user_data_dir("digital-factory", appauthor=False))
 
@@ -68,6 +79,50 @@ class Settings(BaseSettings):
         "only by `factory db upgrade`.",
     )
 
+    executor: ExecutorKind = Field(
+        ExecutorKind.LOCAL,
+        description="Where pipeline steps run: `local` (in the server process, each step a sandboxed subprocess) "
+        "or `dramatiq` (distributed `factory worker` processes over Redis; run state stays in the store).",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL of the Dramatiq broker (`redis://host:6379/0`); needed with `executor=dramatiq`."
+    )
+    redis_namespace: str = Field(
+        "factory", pattern=r"^[a-z][a-z0-9_-]{0,40}$", description="Prefix of the broker's keys in Redis."
+    )
+    runs_dir: Path | None = Field(
+        None, description="Folder for step workspaces and repository mirrors. Default: `runs` in the data folder."
+    )
+    local_concurrency: int = Field(2, ge=1, le=64, description="Steps the in-process executor runs at once.")
+    worker_threads: int = Field(2, ge=1, le=64, description="Steps one `factory worker` process runs at once.")
+    sandbox: SandboxMode = Field(
+        SandboxMode.AUTO,
+        description="Step isolation: `bwrap` (bubblewrap: no network unless asked, writes only to the workspace), "
+        "`off` (plain subprocess), `auto` (bubblewrap where installed).",
+    )
+    sandbox_read_only_paths: list[Path] = Field(
+        default_factory=list,
+        description="Extra toolchain folders steps may read (JSON list). /usr and the Python environment the "
+        "factory runs in are always visible.",
+    )
+    sandbox_writable_paths: list[Path] = Field(
+        default_factory=list, description="Extra folders steps may write, e.g. shared caches (JSON list)."
+    )
+    step_memory_mb: int = Field(4096, ge=64, description="Address-space limit of a step's processes (MiB).")
+    step_file_size_mb: int = Field(1024, ge=1, description="Largest file a step may write (MiB).")
+    step_open_files: int = Field(1024, ge=16, description="Open files per step process.")
+    step_lease_seconds: int = Field(
+        30, ge=2, le=3600, description="A running step's lease; renewed every second, reaped when it lapses."
+    )
+    step_max_attempts: int = Field(
+        2, ge=1, le=10, description="Attempts of a step whose worker was lost before it is failed."
+    )
+    step_log_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Log kept per step attempt (bytes).")
+    artifact_max_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest artifact archive of a step.")
+    kill_grace_seconds: float = Field(
+        3.0, ge=0, le=60, description="Between SIGTERM and SIGKILL when a step times out or is cancelled."
+    )
+
     @field_validator("public_url")
     @classmethod
     def _public_url_is_absolute(cls, value: str | None) -> str | None:
@@ -89,6 +144,10 @@ class Settings(BaseSettings):
         return self.public_url or f"http://{host}:{self.port}"
 
     @property
+    def effective_runs_dir(self) -> Path:
+        return self.runs_dir or self.home / "runs"
+
+    @property
     def is_embedded_store(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
 
@@ -108,7 +167,7 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
-SECRET_FIELDS = frozenset({"secret_key", "database_url"})
+SECRET_FIELDS = frozenset({"secret_key", "database_url", "redis_url"})
 
 
 def masked_values(settings: Settings) -> dict[str, str]:
@@ -120,6 +179,8 @@ def masked_values(settings: Settings) -> dict[str, str]:
             shown[name] = "(set, hidden)" if value is not None else "(generated in the data folder)"
         elif name == "database_url":
             shown[name] = mask_url_password(settings.effective_database_url)
+        elif name == "redis_url":
+            shown[name] = mask_url_password(value) if value else "(not set)"
         else:
             shown[name] = str(value)
     shown["public_url"] = settings.effective_public_url

@@ -26,6 +26,7 @@ def test_demo_seeds_teams_domains_surveys_interactions_and_the_value_stream(runt
             "flight-software": ("Flight Software", "stream-aligned", ["flight"]),
             "power-systems": ("Power Systems", "stream-aligned", ["power"]),
             "platform": ("Platform", "platform", ["platform"]),
+            "engines": ("Engines", "stream-aligned", ["engines"]),  # onboarded by the platform step
         }
         current = teams.topology_view(uow).interactions
         assert sorted((i.team, i.mode, i.with_team) for i in current) == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from digital_factory import __version__
-from digital_factory.api import accounts, catalog, platform, problems, repos, teams
+from digital_factory.api import accounts, catalog, delivery, platform, problems, repos, teams
 
 API_PREFIX = "/api/v1"
 
@@ -22,6 +22,6 @@ def create_api() -> FastAPI:
         responses=problems.PROBLEM_RESPONSES,
     )
     problems.install(api)
-    for router in (accounts.router, teams.router, catalog.router, platform.router, repos.router):
+    for router in (accounts.router, teams.router, catalog.router, platform.router, repos.router, delivery.router):
         api.include_router(router)
     return api

@@ -26,6 +26,12 @@ from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersM
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.events import StepCancelRequested, StepQueued
+from digital_factory.delivery.executors import Executor
+from digital_factory.delivery.git import ZERO_SHA
+from digital_factory.delivery.runner import reap
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.progress import JobBoard
@@ -37,6 +43,7 @@ from digital_factory.store.engine import make_engine
 from digital_factory.store.uow import Store
 from digital_factory.web.app import install_web
 from digital_factory.workers.jobs import JobRunner
+from digital_factory.workers.pipelines import REAP_EVERY_SECONDS, delivery_config, make_executor
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ class Runtime:
     digester: SecretDigester
     repo_host: LocalRepoHost
     platform: PlatformContext
+    delivery: DeliveryConfig
+    executor: Executor
     jobs: JobRunner = field(default_factory=JobRunner)
     platform_jobs: JobBoard = field(default_factory=JobBoard)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -84,8 +93,18 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         public_url=settings.effective_public_url,
         render_timeout=settings.render_timeout_seconds,
     )
-    runtime = Runtime(settings=settings, store=store, digester=digester, repo_host=repo_host, platform=platform_context)
+    config = delivery_config(settings)
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        digester=digester,
+        repo_host=repo_host,
+        platform=platform_context,
+        delivery=config,
+        executor=make_executor(settings, store, config),
+    )
     _subscribe(runtime)
+    _wire_delivery(runtime)
     return runtime
 
 
@@ -101,6 +120,22 @@ def prepare_platform(runtime: Runtime) -> None:
     """Materialise the built-in golden-path templates (git repositories with version tags)."""
     with runtime.store.unit_of_work(system_actor("platform")) as uow:
         platform.ensure_builtin_templates(uow, runtime.platform)
+
+
+def _wire_delivery(runtime: Runtime) -> None:
+    """Pushes start pipelines; queued steps go to the executor (events are published after commit)."""
+    bus = runtime.store.bus
+    bus.subscribe(StepQueued, runtime.executor.submit)
+    bus.subscribe(StepCancelRequested, runtime.executor.cancel)
+
+    def on_push(event: PushReceived) -> None:
+        if event.service_key is None or event.after == ZERO_SHA:  # no service, or the ref was deleted
+            return
+        prepared = delivery.prepare(runtime.delivery, event.git_dir, event.ref, sha=event.after)
+        with runtime.store.unit_of_work(system_actor("push")) as uow:
+            delivery.start_run_for_push(uow, prepared, event)
+
+    bus.subscribe(PushReceived, on_push)
 
 
 def prepare_store(runtime: Runtime, *, one_time_admin_password: bool = True) -> CreatedUser | None:
@@ -127,6 +162,7 @@ def _register_jobs(runtime: Runtime) -> None:
             accounts.purge_expired_sessions(uow, idle=runtime.session_idle)
 
     runtime.jobs.every("purge-expired-sessions", 600, purge_sessions)
+    runtime.jobs.every("delivery-reaper", REAP_EVERY_SECONDS, lambda: reap(runtime.store, runtime.delivery))
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
@@ -144,6 +180,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             yield
         finally:
             rt.jobs.stop()
+            rt.executor.stop()
             rt.store.dispose()
 
     app = FastAPI(

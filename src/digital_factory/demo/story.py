@@ -10,7 +10,7 @@ from digital_factory.accounts.roles import Role
 from digital_factory.accounts.schemas import UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor, Origin, system_actor
-from digital_factory.demo import catalog, teams
+from digital_factory.demo import catalog, delivery, teams
 
 # The people of the story: (username, display name, role).
 CAST: tuple[tuple[str, str, Role], ...] = (
@@ -52,6 +52,7 @@ def steps() -> list[tuple[str, Step]]:
     return [
         ("teams: flight software, power systems and the platform team", teams.seed),
         ("the platform onboards the new engines team", platform.seed),
+        ("flight-control ships through its pipeline; prod waits for an approval", delivery.seed),
         ("catalog: the heavy-lift drones value stream and its dependencies", catalog.seed),
     ]
 

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 from digital_factory.accounts import models as _accounts  # noqa: F401  (registers tables)
 from digital_factory.catalog import models as _catalog  # noqa: F401
+from digital_factory.delivery import models as _delivery  # noqa: F401
 from digital_factory.platform import models as _platform  # noqa: F401
 from digital_factory.repos import models as _repos  # noqa: F401
 from digital_factory.store import sequences as _sequences  # noqa: F401

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from digital_factory.web import errors, pages, platform, teams
+from digital_factory.web import delivery, errors, pages, platform, teams
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -17,4 +17,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(platform.router)
     app.include_router(teams.router)
+    app.include_router(delivery.router)
     errors.install(app)

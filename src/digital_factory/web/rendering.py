@@ -41,7 +41,12 @@ AREAS: tuple[Area, ...] = (
         "Golden-path templates, one-step onboarding, the service catalog and its fleet.",
         href="/platform",
     ),
-    Area("delivery", "Delivery", "Pipelines, runs with live logs, environments, approvals, deployments, incidents."),
+    Area(
+        "delivery",
+        "Delivery",
+        "Pipelines, runs with live logs, environments, approvals, deployments, incidents.",
+        href="/delivery",
+    ),
     Area("releases", "Releases", "Feature flags with targeting and rollouts; every release on one timeline."),
     Area("telemetry", "Telemetry", "Product telemetry (OpenTelemetry) and business events flowing back in."),
     Area("insights", "Insights", "DORA and flow metrics, value lead time, live hypothesis evaluation, board pack."),

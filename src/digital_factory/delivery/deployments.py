@@ -1,0 +1,407 @@
+"""Deployments and their gates: approve, reject, roll back, environment policy, the environment view, trace.
+
+Approval rules (continuous delivery): the approver holds one of the environment's approval roles, is not the
+one who triggered the run, and writes a comment. The deployment row is locked while an approval is counted,
+so concurrent approvals count once each and never past the number required.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from digital_factory.accounts import audit
+from digital_factory.accounts.policy import require
+from digital_factory.accounts.roles import Permission
+from digital_factory.catalog import service as catalog
+from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.delivery import models, orchestration
+from digital_factory.delivery import windows as deploy_windows
+from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.schemas import (
+    ApprovalOut,
+    ChangeOut,
+    ChangeTrace,
+    DecisionRequest,
+    Deployment,
+    DeploymentFilter,
+    DeploymentStatus,
+    EnvironmentPolicy,
+    EnvironmentPolicyUpdate,
+    EnvironmentState,
+    Incident,
+    IncidentStatus,
+    RollbackRequest,
+    RunSummary,
+    ServiceDelivery,
+    Severity,
+)
+from digital_factory.delivery.service import _summary, start_rollback
+from digital_factory.store.uow import UnitOfWork
+
+
+def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
+    """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock)."""
+    run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
+    if run_id is None:
+        raise NotFound(f"there is no deployment {deployment_id}")
+    orchestration.lock_run(uow, run_id)
+    row = uow.session.execute(
+        select(models.Deployment)
+        .where(models.Deployment.id == deployment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"there is no deployment {deployment_id}")
+    return row
+
+
+def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
+    require(uow.actor, Permission.DELIVERY_APPROVE)
+    if not deployment.approval_roles:
+        raise Conflict(f"deployments to {deployment.environment} need no approval", rule="automatic-environment")
+    if uow.actor.role not in deployment.approval_roles:
+        raise PermissionDenied(
+            f"deployments to {deployment.environment} are approved by {' or '.join(deployment.approval_roles)}; "
+            f"{uow.actor.name} is {uow.actor.role}"
+        )
+    self_approval = (
+        uow.actor.user_id is not None and uow.actor.user_id == deployment.triggered_by_user_id
+    ) or uow.actor.name == deployment.triggered_by
+    if self_approval:
+        raise PermissionDenied(f"{uow.actor.name} triggered this deployment; someone else must decide on it")
+
+
+def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
+    deployment = _locked(uow, deployment_id)
+    _check_approver(uow, deployment)
+    if deployment.status != DeploymentStatus.WAITING:
+        raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
+    if orchestration.approval_count(uow, deployment.id) >= deployment.required_approvals:
+        raise Conflict(f"deployment {deployment_id} already has its approvals", rule="deployment-approved")
+    already = uow.session.scalar(
+        select(models.Approval.id).where(
+            models.Approval.deployment_id == deployment.id, models.Approval.username == uow.actor.name
+        )
+    )
+    if already:
+        raise Conflict(f"{uow.actor.name} already approved deployment {deployment_id}", rule="one-approval-per-person")
+    _decide(uow, deployment, "approved", data.comment)
+    run = orchestration.lock_run(uow, deployment.run_id)
+    orchestration.advance(uow, run)
+    audit.record(
+        uow,
+        "deployment.approve",
+        "deployment",
+        deployment.id,
+        after={"environment": deployment.environment, "version": deployment.version, "comment": data.comment},
+    )
+    return get_deployment(uow, deployment.id)
+
+
+def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
+    deployment = _locked(uow, deployment_id)
+    _check_approver(uow, deployment)
+    if deployment.status != DeploymentStatus.WAITING:
+        raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
+    _decide(uow, deployment, "rejected", data.comment)
+    run = orchestration.lock_run(uow, deployment.run_id)
+    orchestration.cancel(
+        uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}"
+    )
+    deployment.status = DeploymentStatus.REJECTED
+    audit.record(
+        uow,
+        "deployment.reject",
+        "deployment",
+        deployment.id,
+        after={"environment": deployment.environment, "version": deployment.version, "comment": data.comment},
+    )
+    return get_deployment(uow, deployment.id)
+
+
+def _decide(uow: UnitOfWork, deployment: models.Deployment, decision: str, comment: str) -> None:
+    uow.session.add(
+        models.Approval(
+            deployment_id=deployment.id,
+            user_id=uow.actor.user_id,
+            username=uow.actor.name,
+            role=uow.actor.role,
+            decision=decision,
+            comment=comment,
+            at=uow.clock.now(),
+        )
+    )
+    uow.session.flush()
+
+
+def rollback(
+    uow: UnitOfWork, config: DeliveryConfig, service_key: str, environment: str, data: RollbackRequest
+) -> RunSummary:
+    """Deploy an earlier version again: a new run of that commit's deploy stage for the environment."""
+    require(uow.actor, Permission.DELIVERY_WRITE)
+    service_id = catalog.service_id(uow, service_key)
+    target = uow.session.get(models.Deployment, data.to_deployment)
+    if target is None or target.service_id != service_id or target.environment != environment:
+        raise NotFound(f"{service_key}/{environment} has no deployment {data.to_deployment}")
+    if target.status != DeploymentStatus.SUCCEEDED:
+        raise ValidationFailed.on("to_deployment", f"deployment {target.id} did not succeed ({target.status})")
+    current = _current(uow, service_id, environment)
+    if current is not None and current.id == target.id:
+        raise Conflict(f"{target.version} is what runs in {environment} already", rule="rollback-to-current")
+    run = start_rollback(uow, config, target, current)
+    audit.record(
+        uow,
+        "deployment.rollback",
+        "pipeline_run",
+        run.id,
+        after={"service": service_key, "environment": environment, "to_version": target.version},
+    )
+    return _summary(run)
+
+
+def _current(uow: UnitOfWork, service_id: int, environment: str) -> models.Deployment | None:
+    return uow.session.scalar(
+        select(models.Deployment)
+        .where(
+            models.Deployment.service_id == service_id,
+            models.Deployment.environment == environment,
+            models.Deployment.status == DeploymentStatus.SUCCEEDED,
+        )
+        .order_by(models.Deployment.finished_at.desc(), models.Deployment.id.desc())
+        .limit(1)
+    )
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def get_deployment(uow: UnitOfWork, deployment_id: int) -> Deployment:
+    require(uow.actor, Permission.READ)
+    row = uow.session.get(models.Deployment, deployment_id)
+    if row is None:
+        raise NotFound(f"there is no deployment {deployment_id}")
+    return _out(uow, row, detail=True)
+
+
+def list_deployments(uow: UnitOfWork, filters: DeploymentFilter, page: PageRequest) -> Page[Deployment]:
+    require(uow.actor, Permission.READ)
+    query = select(models.Deployment)
+    if filters.service:
+        query = query.where(models.Deployment.service_id == catalog.service_id(uow, filters.service))
+    if filters.environment:
+        query = query.where(models.Deployment.environment == filters.environment)
+    if filters.status:
+        query = query.where(models.Deployment.status == filters.status)
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.scalars(query.order_by(models.Deployment.id.desc()).limit(page.limit).offset(page.offset))
+    return Page(items=[_out(uow, r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+def _out(uow: UnitOfWork, row: models.Deployment, *, detail: bool = False) -> Deployment:
+    approvals = uow.session.scalars(
+        select(models.Approval).where(models.Approval.deployment_id == row.id).order_by(models.Approval.id)
+    )
+    changes = list(
+        uow.session.scalars(
+            select(models.Change)
+            .join(models.DeploymentChange, models.DeploymentChange.change_id == models.Change.id)
+            .where(models.DeploymentChange.deployment_id == row.id)
+            .order_by(models.Change.committed_at.desc())
+        )
+    )
+    items: list[str] = []
+    for change in changes:
+        items += [k for k in change.item_keys if k not in items and not k.startswith("INC-")]
+    caused = uow.session.scalars(select(models.Incident.key).where(models.Incident.caused_by_deployment_id == row.id))
+    restored = uow.session.scalars(
+        select(models.Incident.key).where(models.Incident.restored_by_deployment_id == row.id)
+    )
+    return Deployment(
+        id=row.id,
+        service=row.service_key,
+        environment=row.environment,
+        is_production=row.is_production,
+        run_id=row.run_id,
+        version=row.version,
+        commit_sha=row.commit_sha,
+        status=DeploymentStatus(row.status),
+        approval_roles=list(row.approval_roles),
+        required_approvals=row.required_approvals,
+        triggered_by=row.triggered_by,
+        is_rollback=row.is_rollback,
+        rollback_of_id=row.rollback_of_id,
+        is_rework=row.is_rework,
+        gate_note=row.gate_note,
+        requested_at=row.requested_at,
+        approved_at=row.approved_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        approvals=[ApprovalOut.model_validate(a) for a in approvals],
+        changes=[ChangeOut.model_validate(c) for c in changes] if detail else [],
+        work_items=items,
+        incidents_caused=list(caused),
+        incidents_restored=list(restored),
+    )
+
+
+# --- environment policy and view -----------------------------------------------------------------------
+
+
+def set_environment_policy(
+    uow: UnitOfWork, service_key: str, environment: str, data: EnvironmentPolicyUpdate
+) -> EnvironmentPolicy:
+    require(uow.actor, Permission.PLATFORM_WRITE)
+    catalog.get_environment(uow, service_key, environment)
+    windows = [w.model_dump() for w in data.windows]
+    problems = deploy_windows.problems(windows)
+    if problems:
+        raise ValidationFailed.on("windows", "; ".join(problems))
+    service_id = catalog.service_id(uow, service_key)
+    row = uow.session.scalar(
+        select(models.EnvironmentPolicy).where(
+            models.EnvironmentPolicy.service_id == service_id, models.EnvironmentPolicy.environment == environment
+        )
+    )
+    before = {"required_approvals": row.required_approvals, "windows": row.windows} if row else None
+    if row is None:
+        row = models.EnvironmentPolicy(service_id=service_id, environment=environment, updated_at=uow.clock.now())
+        uow.session.add(row)
+    row.required_approvals = data.required_approvals
+    row.windows = windows
+    row.updated_at = uow.clock.now()
+    uow.session.flush()
+    audit.record(
+        uow,
+        "environment.delivery-policy",
+        "environment",
+        f"{service_key}/{environment}",
+        before=before,
+        after={"required_approvals": data.required_approvals, "windows": windows},
+    )
+    return get_environment_policy(uow, service_key, environment)
+
+
+def get_environment_policy(uow: UnitOfWork, service_key: str, environment: str) -> EnvironmentPolicy:
+    env = catalog.get_environment(uow, service_key, environment)
+    row = uow.session.scalar(
+        select(models.EnvironmentPolicy).where(
+            models.EnvironmentPolicy.service_id == catalog.service_id(uow, service_key),
+            models.EnvironmentPolicy.environment == environment,
+        )
+    )
+    return EnvironmentPolicy(
+        service=service_key,
+        environment=environment,
+        approval_roles=[str(r) for r in env.approval_roles],
+        required_approvals=(row.required_approvals if row else 1) if env.approval_roles else 0,
+        windows=list(row.windows) if row else [],
+    )
+
+
+def service_delivery(uow: UnitOfWork, service_key: str, *, recent: int = 10) -> ServiceDelivery:
+    """What runs where: per environment in promotion order, the current version, waiting and recent deployments,
+    open incidents."""
+    require(uow.actor, Permission.READ)
+    service_id = catalog.service_id(uow, service_key)
+    environments = catalog.list_environments(uow, service_key)
+    last = max((e.position for e in environments), default=0)
+    states = []
+    for env in environments:
+        rows = uow.session.scalars(
+            select(models.Deployment)
+            .where(models.Deployment.service_id == service_id, models.Deployment.environment == env.name)
+            .order_by(models.Deployment.id.desc())
+            .limit(recent)
+        ).all()
+        current = _current(uow, service_id, env.name)
+        incidents = uow.session.scalars(
+            select(models.Incident).where(
+                models.Incident.service_id == service_id,
+                models.Incident.environment == env.name,
+                models.Incident.status == IncidentStatus.OPEN,
+            )
+        )
+        states.append(
+            EnvironmentState(
+                name=env.name,
+                position=env.position,
+                is_production=env.position == last,
+                policy=get_environment_policy(uow, service_key, env.name),
+                current=_out(uow, current) if current else None,
+                waiting=[_out(uow, r) for r in rows if r.status == DeploymentStatus.WAITING],
+                recent=[_out(uow, r) for r in rows],
+                open_incidents=[incident_out(i) for i in incidents],
+            )
+        )
+    return ServiceDelivery(service=service_key, environments=states)
+
+
+def incident_out(row: models.Incident) -> Incident:
+    return Incident(
+        key=row.key,
+        service=row.service_key,
+        environment=row.environment,
+        title=row.title,
+        description=row.description,
+        severity=Severity(row.severity),
+        status=IncidentStatus(row.status),
+        detected_at=row.detected_at,
+        opened_at=row.opened_at,
+        opened_by=row.opened_by,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        resolution=row.resolution,
+        caused_by_deployment_id=row.caused_by_deployment_id,
+        cause_link=row.cause_link,
+        restored_by_deployment_id=row.restored_by_deployment_id,
+        restore_link=row.restore_link,
+    )
+
+
+# --- traceability ----------------------------------------------------------------------------------------
+
+
+def trace_item(uow: UnitOfWork, item_key: str) -> list[ChangeTrace]:
+    """Changes naming a work item (`FEAT-12`) and where each went, with its lead time to production."""
+    require(uow.actor, Permission.READ)
+    changes = uow.session.scalars(
+        select(models.Change)
+        .join(models.ChangeItem, models.ChangeItem.change_id == models.Change.id)
+        .where(models.ChangeItem.item_key == item_key.strip().upper())
+        .order_by(models.Change.authored_at)
+    ).all()
+    return [_trace(uow, change) for change in changes]
+
+
+def _trace(uow: UnitOfWork, change: models.Change) -> ChangeTrace:
+    deployments = uow.session.scalars(
+        select(models.Deployment)
+        .join(models.DeploymentChange, models.DeploymentChange.deployment_id == models.Deployment.id)
+        .where(models.DeploymentChange.change_id == change.id)
+        .order_by(models.Deployment.id)
+    ).all()
+    production = [
+        d.finished_at
+        for d in deployments
+        if d.is_production and d.status == DeploymentStatus.SUCCEEDED and d.finished_at is not None
+    ]
+    first = min(production) if production else None
+    lead = (first - change.authored_at).total_seconds() if first else None
+    service_key = deployments[0].service_key if deployments else ""
+    if not service_key:
+        run = uow.session.scalar(
+            select(models.PipelineRun)
+            .join(models.RunChange, models.RunChange.run_id == models.PipelineRun.id)
+            .where(models.RunChange.change_id == change.id)
+            .limit(1)
+        )
+        service_key = run.service_key if run else ""
+    return ChangeTrace(
+        service=service_key,
+        change=ChangeOut.model_validate(change),
+        deployments=[_out(uow, d) for d in deployments],
+        first_production_deploy_at=first,
+        lead_time_seconds=lead,
+    )

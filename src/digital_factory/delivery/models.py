@@ -1,0 +1,256 @@
+"""Delivery tables (private to the domain). The pipeline state machine lives here, not in the executors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digital_factory.store.base import Base
+
+
+class PipelineRun(Base):
+    __tablename__ = "delivery_pipeline_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    service_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(500))
+    ref: Mapped[str | None] = mapped_column(String(255))
+    commit_sha: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(100))
+    commit_message: Mapped[str] = mapped_column(String(300), default="")
+    triggered_by: Mapped[str] = mapped_column(String(100))
+    triggered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    artifacts_from_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL")
+    )
+    rollback_of_deployment_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class StageRun(Base):
+    __tablename__ = "delivery_stage_run"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    environment: Mapped[str | None] = mapped_column(String(40))
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class StepRun(Base):
+    __tablename__ = "delivery_step_run"
+    __table_args__ = (Index("ix_delivery_step_run_status_lease", "status", "lease_expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    command: Mapped[str] = mapped_column(Text)
+    timeout_seconds: Mapped[int]
+    network: Mapped[bool] = mapped_column(default=False)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    artifacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secrets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempt: Mapped[int] = mapped_column(default=0)
+    worker: Mapped[str | None] = mapped_column(String(120))
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    lease_expires_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    exit_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class StepLog(Base):
+    """One chunk of a step attempt's output, already masked."""
+
+    __tablename__ = "delivery_step_log"
+    __table_args__ = (UniqueConstraint("step_id", "attempt", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("delivery_step_run.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int]
+    seq: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Artifact(Base):
+    """A passed step's declared paths as one gzip'd tar, restored into later steps' workspaces."""
+
+    __tablename__ = "delivery_artifact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("delivery_step_run.id", ondelete="CASCADE"), unique=True)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    files: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class Deployment(Base):
+    __tablename__ = "delivery_deployment"
+    __table_args__ = (Index("ix_delivery_deployment_service_environment", "service_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    service_key: Mapped[str] = mapped_column(String(64))
+    environment: Mapped[str] = mapped_column(String(40))
+    is_production: Mapped[bool] = mapped_column(default=False)
+    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
+    version: Mapped[str] = mapped_column(String(100))
+    commit_sha: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required_approvals: Mapped[int] = mapped_column(default=0)
+    triggered_by: Mapped[str] = mapped_column(String(100))
+    triggered_by_user_id: Mapped[int | None]
+    is_rollback: Mapped[bool] = mapped_column(default=False)
+    rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="SET NULL"))
+    is_rework: Mapped[bool] = mapped_column(default=False)
+    gate_note: Mapped[str | None] = mapped_column(String(300))
+    requested_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Approval(Base):
+    __tablename__ = "delivery_approval"
+    __table_args__ = (UniqueConstraint("deployment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class EnvironmentPolicy(Base):
+    """What delivery adds to a catalog environment's approval roles: how many approvals, and when."""
+
+    __tablename__ = "delivery_environment_policy"
+    __table_args__ = (UniqueConstraint("service_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    environment: Mapped[str] = mapped_column(String(40))
+    required_approvals: Mapped[int] = mapped_column(default=1)
+    windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+class Change(Base):
+    """A commit of a service, with the work item keys its message names and the times lead time needs."""
+
+    __tablename__ = "delivery_change"
+    __table_args__ = (UniqueConstraint("service_id", "sha"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    sha: Mapped[str] = mapped_column(String(64))
+    author_name: Mapped[str] = mapped_column(String(200))
+    author_email: Mapped[str] = mapped_column(String(200))
+    authored_at: Mapped[datetime]
+    committed_at: Mapped[datetime]
+    merged_at: Mapped[datetime | None]
+    subject: Mapped[str] = mapped_column(String(300))
+    item_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_seen_at: Mapped[datetime]
+
+
+class ChangeItem(Base):
+    __tablename__ = "delivery_change_item"
+    __table_args__ = (UniqueConstraint("change_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str] = mapped_column(String(24), index=True)
+
+
+class RunChange(Base):
+    """The commits a run's commit contains (newest first, bounded): what its deployments may carry."""
+
+    __tablename__ = "delivery_run_change"
+    __table_args__ = (UniqueConstraint("run_id", "change_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)
+
+
+class DeploymentChange(Base):
+    __tablename__ = "delivery_deployment_change"
+    __table_args__ = (UniqueConstraint("deployment_id", "change_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)
+
+
+class Incident(Base):
+    __tablename__ = "delivery_incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(24), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    service_key: Mapped[str] = mapped_column(String(64))
+    environment: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    detected_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    caused_by_deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_deployment.id", ondelete="SET NULL"), index=True
+    )
+    cause_link: Mapped[str | None] = mapped_column(String(20))
+    restored_by_deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_deployment.id", ondelete="SET NULL")
+    )
+    restore_link: Mapped[str | None] = mapped_column(String(20))
+
+
+class Secret(Base):
+    """A service's secret, encrypted with a key derived from the server's secret key. Never read back out."""
+
+    __tablename__ = "delivery_secret"
+    __table_args__ = (UniqueConstraint("service_id", "name", "environment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    environment: Mapped[str] = mapped_column(String(40), default="")
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,354 @@
+"""Public DTOs of the delivery domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from digital_factory.core.schemas import FromJson, InputModel, OutputModel
+from digital_factory.delivery.masking import MIN_SECRET_LENGTH
+from digital_factory.delivery.pipeline_file import SECRET_PATTERN
+
+
+class Status(StrEnum):
+    """States of runs, stages and steps. Terminal: passed, failed, cancelled, timed_out, skipped."""
+
+    PENDING = "pending"  # not ready yet (needs, earlier stage)
+    QUEUED = "queued"  # ready; an executor may claim it
+    RUNNING = "running"
+    WAITING = "waiting"  # a deploy stage waits for approval (or its deploy window)
+    PASSED = "passed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    SKIPPED = "skipped"
+
+    @property
+    def finished(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Status.PASSED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT, Status.SKIPPED})
+
+
+class Trigger(StrEnum):
+    PUSH = "push"
+    MANUAL = "manual"
+    ROLLBACK = "rollback"
+    WEBHOOK = "webhook"
+
+
+class DeploymentStatus(StrEnum):
+    WAITING = "waiting"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Severity(StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+
+# --- runs ------------------------------------------------------------------------------------------
+
+
+class RunRequest(InputModel):
+    ref: str | None = Field(None, min_length=1, max_length=255, description="Branch, tag or commit; default: HEAD.")
+
+
+class LintRequest(InputModel):
+    content: str = Field(max_length=256 * 1024, description="The text of a `.factory/pipeline.yml`.")
+    service: str | None = Field(None, description="Also check deploy stages against this service's environments.")
+
+
+class LintProblem(OutputModel):
+    line: int
+    path: str
+    message: str
+
+
+class LintResult(OutputModel):
+    valid: bool
+    problems: list[LintProblem]
+
+
+class Step(OutputModel):
+    id: int
+    name: str
+    status: Status
+    command: str
+    timeout_seconds: int
+    network: bool
+    needs: list[str]
+    artifacts: list[str]
+    secrets: list[str]
+    attempt: int
+    worker: str | None
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    exit_code: int | None
+    error: str | None
+
+
+class Stage(OutputModel):
+    id: int
+    name: str
+    position: int
+    status: Status
+    environment: str | None
+    deployment_id: int | None = None
+    started_at: datetime | None
+    finished_at: datetime | None
+    steps: list[Step] = Field(default_factory=list)
+
+
+class RunSummary(OutputModel):
+    id: int
+    service: str
+    status: Status
+    trigger: Trigger
+    ref: str | None
+    commit_sha: str
+    version: str
+    commit_message: str
+    triggered_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+class Run(RunSummary):
+    source: str
+    stages: list[Stage] = Field(default_factory=list)
+    changes: list[ChangeOut] = Field(default_factory=list)
+
+
+class RunFilter(InputModel):
+    service: str | None = None
+    status: Annotated[Status, FromJson] | None = None
+
+
+class LogChunk(OutputModel):
+    seq: int
+    text: str
+    at: datetime
+
+
+class StepLogPage(OutputModel):
+    step_id: int
+    attempt: int
+    chunks: list[LogChunk]
+    cursor: int
+    complete: bool
+    status: Status
+
+
+# --- deployments and approvals -----------------------------------------------------------------------
+
+
+class DecisionRequest(InputModel):
+    comment: str = Field(min_length=1, max_length=2000, description="Why: kept on the deployment record.")
+
+
+class RollbackRequest(InputModel):
+    to_deployment: int = Field(description="An earlier succeeded deployment of the same environment.")
+
+
+class ApprovalOut(OutputModel):
+    username: str
+    role: str
+    decision: str
+    comment: str
+    at: datetime
+
+
+class ChangeOut(OutputModel):
+    sha: str
+    subject: str
+    author_name: str
+    authored_at: datetime
+    committed_at: datetime
+    merged_at: datetime | None
+    item_keys: list[str]
+
+
+class Deployment(OutputModel):
+    id: int
+    service: str
+    environment: str
+    is_production: bool
+    run_id: int
+    version: str
+    commit_sha: str
+    status: DeploymentStatus
+    approval_roles: list[str]
+    required_approvals: int
+    triggered_by: str
+    is_rollback: bool
+    rollback_of_id: int | None
+    is_rework: bool
+    gate_note: str | None
+    requested_at: datetime
+    approved_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    approvals: list[ApprovalOut] = Field(default_factory=list)
+    changes: list[ChangeOut] = Field(default_factory=list)
+    work_items: list[str] = Field(default_factory=list)
+    incidents_caused: list[str] = Field(default_factory=list)
+    incidents_restored: list[str] = Field(default_factory=list)
+
+
+class DeploymentFilter(InputModel):
+    service: str | None = None
+    environment: str | None = None
+    status: Annotated[DeploymentStatus, FromJson] | None = None
+
+
+class DeployWindow(InputModel):
+    """A weekly window (UTC) in which deployments to the environment may start."""
+
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        min_length=1, description="Weekdays, 0 = Monday ... 6 = Sunday."
+    )
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, UTC.")
+    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", description="HH:MM, UTC (after start).")
+
+
+class EnvironmentPolicyUpdate(InputModel):
+    required_approvals: int = Field(1, ge=1, le=10, description="Distinct approvers needed (when roles are set).")
+    windows: list[DeployWindow] = Field(default_factory=list, max_length=20)
+
+
+class EnvironmentPolicy(OutputModel):
+    service: str
+    environment: str
+    approval_roles: list[str]
+    required_approvals: int
+    windows: list[dict[str, object]]
+
+    @property
+    def automatic(self) -> bool:
+        return not self.approval_roles
+
+
+class EnvironmentState(OutputModel):
+    """One environment of a service: its policy, what runs there, what waits, what broke."""
+
+    name: str
+    position: int
+    is_production: bool
+    policy: EnvironmentPolicy
+    current: Deployment | None
+    waiting: list[Deployment]
+    recent: list[Deployment]
+    open_incidents: list[Incident]
+
+
+class ServiceDelivery(OutputModel):
+    service: str
+    environments: list[EnvironmentState]
+
+
+# --- incidents ---------------------------------------------------------------------------------------
+
+
+class IncidentCreate(InputModel):
+    service: str
+    environment: str
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=10_000)
+    severity: Annotated[Severity, FromJson] = Severity.SEV2
+    detected_at: Annotated[datetime, FromJson] | None = Field(None, description="Default: now.")
+    caused_by_deployment: int | None = Field(
+        None, description="The deployment that caused it; default: the heuristic in docs/delivery.md."
+    )
+
+
+class IncidentResolve(InputModel):
+    resolution: str = Field(min_length=1, max_length=10_000)
+    restored_by_deployment: int | None = Field(
+        None, description="The deployment that restored service (it is marked as rework)."
+    )
+
+
+class Incident(OutputModel):
+    key: str
+    service: str
+    environment: str
+    title: str
+    description: str
+    severity: Severity
+    status: IncidentStatus
+    detected_at: datetime
+    opened_at: datetime
+    opened_by: str
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+    caused_by_deployment_id: int | None
+    cause_link: str | None
+    restored_by_deployment_id: int | None
+    restore_link: str | None
+
+
+class IncidentFilter(InputModel):
+    service: str | None = None
+    status: Annotated[IncidentStatus, FromJson] | None = None
+
+
+# --- secrets -----------------------------------------------------------------------------------------
+
+
+class SecretWrite(InputModel):
+    value: str = Field(
+        min_length=MIN_SECRET_LENGTH,
+        max_length=16_384,
+        description=f"At least {MIN_SECRET_LENGTH} characters (shorter values cannot be masked in logs).",
+    )
+    environment: str | None = Field(
+        None, description="Only for deploy stages of this environment; default: every step that names it."
+    )
+
+
+class SecretInfo(OutputModel):
+    """A secret as the API shows it: never its value."""
+
+    name: str
+    environment: str | None
+    updated_at: datetime
+    updated_by: str
+
+
+SECRET_NAME_PATTERN = SECRET_PATTERN
+
+# --- traceability ------------------------------------------------------------------------------------
+
+
+class ChangeTrace(OutputModel):
+    """A change and where it went: the work items it names and its deployments (lead time inputs)."""
+
+    service: str
+    change: ChangeOut
+    deployments: list[Deployment]
+    first_production_deploy_at: datetime | None
+    lead_time_seconds: float | None
+
+
+Run.model_rebuild()
+EnvironmentState.model_rebuild()

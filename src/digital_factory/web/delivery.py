@@ -1,0 +1,309 @@
+"""Delivery pages: runs with live logs (server-sent events), approvals, environments, deployments, incidents."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Annotated, Protocol, cast
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from digital_factory.accounts.policy import allowed
+from digital_factory.accounts.roles import Permission
+from digital_factory.catalog import service as catalog
+from digital_factory.core.actor import Actor
+from digital_factory.core.errors import DomainError
+from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import parse_input
+from digital_factory.delivery import deployments, incidents
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.schemas import (
+    DecisionRequest,
+    IncidentCreate,
+    IncidentFilter,
+    IncidentResolve,
+    IncidentStatus,
+    RollbackRequest,
+    Run,
+    RunFilter,
+    RunRequest,
+)
+from digital_factory.store.uow import Store
+from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+EVENT_POLL_SECONDS = 0.5
+WHERE_LIMIT = 30  # services in the "what runs where" table of the delivery page
+
+
+class DeliveryWebRuntime(Protocol):
+    store: Store
+    delivery: DeliveryConfig
+
+
+def _rt(request: Request) -> DeliveryWebRuntime:
+    return cast(DeliveryWebRuntime, request.app.state.runtime)
+
+
+@router.get("/delivery", response_class=HTMLResponse)
+def index(
+    request: Request,
+    viewer: PageViewer,
+    service: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    error: str | None = None,
+) -> Response:
+    with _rt(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        runs = delivery.list_runs(uow, RunFilter(service=service or None), PageRequest(limit=30, offset=offset))
+        services = catalog.list_services(uow, PageRequest(limit=200))
+        where = [deployments.service_delivery(uow, s.key, recent=1) for s in services.items[:WHERE_LIMIT]]
+        open_incidents = incidents.list_incidents(uow, IncidentFilter(status=IncidentStatus.OPEN), PageRequest())
+    return render(
+        request,
+        "delivery.html",
+        viewer,
+        active="delivery",
+        runs=runs,
+        services=services.items,
+        where=where,
+        service=service,
+        incidents=open_incidents.items,
+        can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
+        error=error,
+    )
+
+
+@router.post("/delivery/runs")
+def start_run(
+    request: Request, viewer: FormViewer, service: Annotated[str, Form()], ref: Annotated[str, Form()] = ""
+) -> Response:
+    rt = _rt(request)
+    data = parse_input(RunRequest, {"ref": ref or None})
+    with rt.store.unit_of_work(viewer.actor) as uow:
+        run = delivery.start_run(uow, rt.delivery, service, data)
+    return see_other(f"/delivery/runs/{run.id}")
+
+
+def _log_views(actor: Actor, store: Store, run: Run) -> dict[int, tuple[int, int, str]]:
+    """Per step: (attempt, cursor, text) of the stored log, shown at once; the event stream continues it."""
+    views: dict[int, tuple[int, int, str]] = {}
+    with store.unit_of_work(actor, write=False) as uow:
+        for stage in run.stages:
+            for step in stage.steps:
+                if step.attempt == 0:
+                    continue
+                page = delivery.step_log(uow, run.id, step.id)
+                views[step.id] = (page.attempt, page.cursor, "".join(c.text for c in page.chunks))
+    return views
+
+
+@router.get("/delivery/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, viewer: PageViewer, run_id: int) -> Response:
+    rt = _rt(request)
+    with rt.store.unit_of_work(viewer.actor, write=False) as uow:
+        run = delivery.get_run(uow, run_id)
+        gates = [
+            deployments.get_deployment(uow, stage.deployment_id)
+            for stage in run.stages
+            if stage.deployment_id is not None
+        ]
+    return render(
+        request,
+        "delivery_run.html",
+        viewer,
+        active="delivery",
+        run=run,
+        logs=_log_views(viewer.actor, rt.store, run),
+        gates={d.id: d for d in gates},
+        can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
+        can_approve=allowed(viewer.actor, Permission.DELIVERY_APPROVE),
+    )
+
+
+@router.post("/delivery/runs/{run_id}/cancel")
+def cancel(request: Request, viewer: FormViewer, run_id: int) -> Response:
+    with _rt(request).store.unit_of_work(viewer.actor) as uow:
+        delivery.cancel_run(uow, run_id)
+    return see_other(f"/delivery/runs/{run_id}")
+
+
+@router.post("/delivery/runs/{run_id}/steps/{step_id}/retry")
+def retry(request: Request, viewer: FormViewer, run_id: int, step_id: int) -> Response:
+    with _rt(request).store.unit_of_work(viewer.actor) as uow:
+        delivery.retry_step(uow, run_id, step_id)
+    return see_other(f"/delivery/runs/{run_id}")
+
+
+@router.post("/delivery/deployments/{deployment_id}/{decision}")
+def decide(
+    request: Request, viewer: FormViewer, deployment_id: int, decision: str, comment: Annotated[str, Form()] = ""
+) -> Response:
+    data = parse_input(DecisionRequest, {"comment": comment})
+    with _rt(request).store.unit_of_work(viewer.actor) as uow:
+        if decision == "approve":
+            result = deployments.approve(uow, deployment_id, data)
+        elif decision == "reject":
+            result = deployments.reject(uow, deployment_id, data)
+        else:
+            return Response(status_code=404)
+    return see_other(f"/delivery/runs/{result.run_id}")
+
+
+# --- live events -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stream:
+    """What the browser has seen: per step (attempt, last chunk), and the statuses last sent."""
+
+    cursors: dict[int, tuple[int, int]] = field(default_factory=dict)
+    statuses: str = ""
+
+
+def _parse_cursors(text: str) -> dict[int, tuple[int, int]]:
+    cursors: dict[int, tuple[int, int]] = {}
+    for part in text.split(","):
+        pieces = part.split(".")
+        if len(pieces) == 3 and all(p.isdigit() for p in pieces):
+            cursors[int(pieces[0])] = (int(pieces[1]), int(pieces[2]))
+    return cursors
+
+
+def _events(store: Store, actor: Actor, run_id: int, stream: _Stream) -> tuple[list[str], bool]:
+    with store.unit_of_work(actor, write=False) as uow:
+        run = delivery.get_run(uow, run_id)
+        out: list[str] = []
+        statuses = {
+            "run": run.status,
+            "stages": {s.id: s.status for s in run.stages},
+            "steps": {t.id: [t.status, t.attempt] for s in run.stages for t in s.steps},
+        }
+        encoded = json.dumps(statuses)
+        if encoded != stream.statuses:
+            stream.statuses = encoded
+            out.append(f"event: status\ndata: {encoded}\n\n")
+        for stage in run.stages:
+            for step in stage.steps:
+                if step.attempt == 0:
+                    continue
+                attempt, cursor = stream.cursors.get(step.id, (step.attempt, 0))
+                if attempt != step.attempt:
+                    attempt, cursor = step.attempt, 0
+                page = delivery.step_log(uow, run_id, step.id, cursor=cursor, attempt=attempt)
+                if page.chunks:
+                    text = "".join(c.text for c in page.chunks)
+                    data = json.dumps({"step": step.id, "attempt": attempt, "cursor": page.cursor, "text": text})
+                    out.append(f"event: log\ndata: {data}\n\n")
+                stream.cursors[step.id] = (attempt, page.cursor)
+    return out, run.status.finished
+
+
+@router.get("/delivery/runs/{run_id}/events")
+async def run_events(request: Request, viewer: PageViewer, run_id: int, c: str = "") -> Response:
+    """Server-sent events: `status` (run, stage and step states) and `log` (new masked output), then `end`."""
+    store = _rt(request).store
+    stream = _Stream(cursors=_parse_cursors(c))
+    await run_in_threadpool(_events, store, viewer.actor, run_id, _Stream())  # 404 before the stream starts
+
+    async def generate() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            events, finished = await run_in_threadpool(_events, store, viewer.actor, run_id, stream)
+            for event in events:
+                yield event
+            if finished:
+                yield "event: end\ndata: {}\n\n"
+                return
+            await asyncio.sleep(EVENT_POLL_SECONDS)
+
+    return StreamingResponse(
+        generate(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
+
+
+# --- services: environments, deployments, incidents ---------------------------------------------------------
+
+
+@router.get("/delivery/services/{key}", response_class=HTMLResponse)
+def service_page(request: Request, viewer: PageViewer, key: str, error: str | None = None) -> Response:
+    with _rt(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        service = catalog.get_service(uow, key)
+        view = deployments.service_delivery(uow, key)
+        service_incidents = incidents.list_incidents(uow, IncidentFilter(service=key), PageRequest(limit=20))
+        runs = delivery.list_runs(uow, RunFilter(service=key), PageRequest(limit=10))
+    return render(
+        request,
+        "delivery_service.html",
+        viewer,
+        active="delivery",
+        service=service,
+        view=view,
+        incidents=service_incidents.items,
+        runs=runs.items,
+        can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
+        error=error,
+    )
+
+
+@router.post("/delivery/services/{key}/incidents")
+def open_incident(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    environment: Annotated[str, Form()],
+    title: Annotated[str, Form()],
+    severity: Annotated[str, Form()] = "sev2",
+    deployment: Annotated[str, Form()] = "",
+) -> Response:
+    body: dict[str, object] = {"service": key, "environment": environment, "title": title, "severity": severity}
+    if deployment.strip():
+        body["caused_by_deployment"] = deployment.strip()
+    try:
+        data = parse_input(IncidentCreate, body)
+        with _rt(request).store.unit_of_work(viewer.actor) as uow:
+            incidents.open_incident(uow, data)
+    except DomainError as exc:
+        if exc.code == "permission-denied":
+            raise
+        return _service_error(request, viewer, key, exc.detail)
+    return see_other(f"/delivery/services/{key}")
+
+
+def _service_error(request: Request, viewer: PageViewer, key: str, detail: str) -> Response:
+    response = service_page(request, viewer, key, error=detail)
+    response.status_code = 422
+    return response
+
+
+@router.post("/delivery/incidents/{incident_key}/resolve")
+def resolve_incident(
+    request: Request,
+    viewer: FormViewer,
+    incident_key: str,
+    resolution: Annotated[str, Form()],
+    deployment: Annotated[str, Form()] = "",
+) -> Response:
+    body: dict[str, object] = {"resolution": resolution}
+    if deployment.strip():
+        body["restored_by_deployment"] = deployment.strip()
+    data = parse_input(IncidentResolve, body)
+    with _rt(request).store.unit_of_work(viewer.actor) as uow:
+        incident = incidents.resolve_incident(uow, incident_key, data)
+    return see_other(f"/delivery/services/{incident.service}")
+
+
+@router.post("/delivery/services/{key}/environments/{environment}/rollback")
+def rollback(
+    request: Request, viewer: FormViewer, key: str, environment: str, to_deployment: Annotated[str, Form()]
+) -> Response:
+    rt = _rt(request)
+    data = parse_input(RollbackRequest, {"to_deployment": to_deployment})
+    with rt.store.unit_of_work(viewer.actor) as uow:
+        run = deployments.rollback(uow, rt.delivery, key, environment, data)
+    return see_other(f"/delivery/runs/{run.id}")

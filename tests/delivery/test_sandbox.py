@@ -1,0 +1,164 @@
+"""Running a step's commands: timeouts kill the whole process tree, the sandbox confines, rlimits bind."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from digital_factory.delivery import sandbox
+from digital_factory.delivery.sandbox import Ending, Isolation, SandboxConfig
+from tests.systemparts import bwrap_path, require_all
+
+# with FACTORY_TEST_REQUIRE_ALL (CI) a missing bubblewrap fails these tests instead of skipping them
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None and not require_all(), reason="bubblewrap is not installed")
+
+
+def _config(mode: str) -> SandboxConfig:
+    return SandboxConfig.detect(
+        mode,
+        read_only_paths=[Path(sys.prefix), Path(sys.base_prefix)],
+        path_dirs=[str(Path(sys.prefix) / "bin")],
+        kill_grace_seconds=0.5,
+    )
+
+
+def _run(
+    config: SandboxConfig, tmp_path: Path, script: str, *, timeout: float = 10, network: bool = False
+) -> tuple[sandbox.Outcome, str]:
+    workdir = tmp_path / "ws"
+    workdir.mkdir(exist_ok=True)
+    output: list[bytes] = []
+    argv = sandbox.command(
+        config, script=script, attempt_dir=tmp_path, workdir=workdir, network=network, cpu_seconds=60
+    )
+    outcome = sandbox.run(
+        argv,
+        env={"PATH": sandbox.step_path(config), "HOME": str(tmp_path)},
+        cwd=workdir,
+        timeout_seconds=timeout,
+        cancelled=threading.Event(),
+        on_output=output.append,
+        config=config,
+        cpu_seconds=60,
+    )
+    return outcome, b"".join(output).decode()
+
+
+def _alive(marker: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if marker in cmdline:
+                found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "off"])
+def test_a_hanging_step_is_killed_at_its_timeout_with_its_children(mode: str, tmp_path: Path) -> None:
+    if mode == "bwrap" and bwrap_path() is None and not require_all():
+        pytest.skip("bubblewrap is not installed")
+    seconds = f"{300 + uuid.uuid4().int % 1000}.{uuid.uuid4().int % 1000}"  # a unique command line to look for
+    script = f"""
+        sleep {seconds} &
+        (sleep {seconds} &)
+        sh -c 'sleep {seconds}' &
+        echo started
+        sleep {seconds}
+    """
+    started = time.monotonic()
+    outcome, output = _run(_config(mode), tmp_path, script, timeout=1.5)
+    assert outcome.ending == Ending.TIMED_OUT
+    assert "started" in output
+    assert time.monotonic() - started < 10
+    time.sleep(0.2)
+    assert _alive(f"sleep {seconds}") == [], "a child outlived its step"
+
+
+@needs_bwrap
+def test_background_children_do_not_survive_a_step_that_exits(tmp_path: Path) -> None:
+    seconds = f"{300 + uuid.uuid4().int % 1000}.5"
+    outcome, _ = _run(_config("bwrap"), tmp_path, f"(sleep {seconds} &); echo done")
+    assert outcome == sandbox.Outcome(Ending.EXITED, 0)
+    time.sleep(0.2)
+    assert _alive(f"sleep {seconds}") == []
+
+
+@needs_bwrap
+def test_the_sandbox_confines_reads_writes_network_and_identity(tmp_path: Path) -> None:
+    config = _config("bwrap")
+    assert config.isolation == Isolation.BWRAP
+    secret_home = tmp_path.parent / f"server-data-{uuid.uuid4().hex[:6]}"
+    secret_home.mkdir()
+    (secret_home / "factory.db").write_text("private")
+    script = f"""
+        id -u
+        grep NoNewPrivs /proc/self/status
+        cat {secret_home}/factory.db && echo READ-LEAK || echo no-read
+        touch /usr/evil 2>/dev/null && echo WRITE-LEAK || echo no-write
+        python -c "import socket; socket.create_connection(('127.0.0.1', 22), 1)" 2>/dev/null \\
+          && echo NET-LEAK || echo no-network
+        echo kept > inside.txt
+        python -c "print('python', 3)"
+    """
+    outcome, output = _run(config, tmp_path, script)
+    assert outcome.exit_code == 0, output
+    lines = output.split()
+    assert "65534" in lines
+    assert "NoNewPrivs:" in output and "1" in lines
+    assert {"no-read", "no-write", "no-network"} <= set(lines), output
+    assert "LEAK" not in output
+    assert (tmp_path / "ws" / "inside.txt").read_text() == "kept\n"
+    assert "python 3" in output
+
+
+@needs_bwrap
+def test_a_step_can_ask_for_the_network(tmp_path: Path) -> None:
+    interfaces = "awk 'NR > 2 {print $1}' /proc/net/dev"
+    shared, with_network = _run(_config("bwrap"), tmp_path, interfaces, network=True)
+    isolated, without = _run(_config("bwrap"), tmp_path, interfaces)
+    assert shared.exit_code == isolated.exit_code == 0
+    host = sorted(line.split()[0] for line in Path("/proc/net/dev").read_text().splitlines()[2:])
+    assert sorted(with_network.split()) == host
+    assert without.split() == ["lo:"]
+
+
+def test_rlimits_bind_memory(tmp_path: Path) -> None:
+    config = SandboxConfig.detect(
+        "off",
+        read_only_paths=[Path(sys.prefix)],
+        path_dirs=[str(Path(sys.prefix) / "bin")],
+        limits=sandbox.Limits(memory_bytes=200 * 1024 * 1024),
+    )
+    _, output = _run(config, tmp_path, "python -c 'x = bytearray(400 * 1024 * 1024)' || echo refused")
+    assert "MemoryError" in output and "refused" in output
+
+
+def test_cancel_kills_the_step(tmp_path: Path) -> None:
+    config = _config("auto")
+    workdir = tmp_path / "ws"
+    workdir.mkdir()
+    cancelled = threading.Event()
+    threading.Timer(0.5, cancelled.set).start()
+    argv = sandbox.command(
+        config, script="sleep 60", attempt_dir=tmp_path, workdir=workdir, network=False, cpu_seconds=60
+    )
+    outcome = sandbox.run(
+        argv,
+        env={"PATH": sandbox.step_path(config)},
+        cwd=workdir,
+        timeout_seconds=30,
+        cancelled=cancelled,
+        on_output=lambda _: None,
+        config=config,
+        cpu_seconds=60,
+    )
+    assert outcome.ending == Ending.CANCELLED

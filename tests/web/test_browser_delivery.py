@@ -1,0 +1,79 @@
+"""In real Chromium: a run started from the web streams its log live; another person approves prod."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from digital_factory.accounts.roles import Role
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
+from digital_factory.core.actor import system_actor
+from tests.browser import LiveServer, sign_in
+from tests.delivery.gitrepo import make_repo
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+
+PIPELINE = """\
+version: 1
+stages:
+  - name: build
+    steps:
+      - name: count
+        run: |
+          for i in 1 2 3; do echo "tick $i"; sleep 0.7; done
+  - name: deploy
+    environment: prod
+    steps:
+      - name: go
+        run: echo "shipped $FACTORY_VERSION"
+"""
+
+
+def _sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_live_log_and_approval_by_another_person(live_server: LiveServer, page: Page, tmp_path: Path) -> None:
+    runtime = live_server.runtime
+    make_user(runtime, "fiona", Role.TEAM)
+    make_user(runtime, "pavel", Role.TEAM)
+    repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Count (FEAT-7)")
+    with runtime.store.unit_of_work(system_actor("tests")) as uow:
+        catalog.register_service(
+            uow,
+            ServiceCreate(
+                key="flight-control",
+                name="Flight control",
+                repository_url=str(repo.bare),
+                environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
+            ),
+        )
+
+    sign_in(page, live_server.url, "fiona", DEFAULT_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Delivery").click()
+    expect(page.get_by_role("heading", level=1, name="Delivery")).to_be_visible()
+    page.get_by_role("button", name="Run pipeline").click()
+    expect(page).to_have_url(re.compile(r"/delivery/runs/\d+$"))
+    log = page.locator("pre.log").first
+    expect(log).to_contain_text("tick 1", timeout=15_000)
+    expect(page.locator("[data-step-status]").first).to_have_text("running")  # live: the step has not ended
+    expect(log).to_contain_text("tick 3", timeout=15_000)
+    expect(page.get_by_role("button", name="Approve")).to_be_visible(timeout=15_000)
+    run_url = page.url
+    _sign_out(page)
+
+    sign_in(page, live_server.url, "pavel", DEFAULT_PASSWORD)
+    page.goto(run_url)
+    page.get_by_label("Approval comment for prod").fill("Count looks right")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("[data-run-status]")).to_have_text("passed", timeout=20_000)
+    expect(page.get_by_text("approved by pavel")).to_be_visible()
+    page.get_by_role("link", name="flight-control").first.click()
+    expect(page.get_by_test_id("current-prod")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -1,0 +1,118 @@
+"""Delivery pages over HTTP: run list and page, the event stream, forms with CSRF, the environment view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from digital_factory.accounts.roles import Role
+from digital_factory.app.factory import Runtime
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
+from digital_factory.core.actor import system_actor
+from tests.delivery.gitrepo import finished, make_repo, wait_for
+from tests.factories import make_user, web_login
+
+PIPELINE = """\
+version: 1
+stages:
+  - name: build
+    steps:
+      - name: hello
+        run: echo "hello from $FACTORY_SERVICE <b>"
+  - name: deploy
+    environment: prod
+    steps:
+      - name: go
+        run: echo shipped
+"""
+
+
+def _service(runtime: Runtime, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Hello (FEAT-3)")
+    with runtime.store.unit_of_work(system_actor("tests")) as uow:
+        catalog.register_service(
+            uow,
+            ServiceCreate(
+                key="drone-api",
+                name="Drone API",
+                repository_url=str(repo.bare),
+                environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
+            ),
+        )
+
+
+def test_run_from_the_web_approve_and_follow_events(client: TestClient, runtime: Runtime, tmp_path: Path) -> None:
+    fiona = make_user(runtime, "fiona", Role.TEAM)
+    pavel = make_user(runtime, "pavel", Role.TEAM)
+    _service(runtime, tmp_path)
+    csrf = web_login(client, fiona)
+    page = client.get("/delivery")
+    assert page.status_code == 200 and "Run pipeline" in page.text
+    no_csrf = client.post("/delivery/runs", data={"service": "drone-api"}, headers={"Origin": "http://testserver"})
+    assert no_csrf.status_code == 403
+    started = client.post(
+        "/delivery/runs",
+        data={"service": "drone-api", "csrf_token": csrf},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    run_id = int(started.headers["location"].rsplit("/", 1)[1])
+    run = wait_for(runtime, run_id, lambda r: r.status == "waiting")
+    hello = run.stages[0].steps[0]
+
+    with client.stream("GET", f"/delivery/runs/{run_id}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        received = ""
+        for line in stream.iter_lines():
+            received += line + "\n"
+            if "event: log" in received and "hello from drone-api" in received:
+                break
+    assert '"run": "waiting"' in received
+
+    view = client.get(f"/delivery/runs/{run_id}")
+    assert "hello from drone-api &lt;b&gt;" in view.text  # escaped
+    assert f'data-step-log="{hello.id}"' in view.text and "Approve" in view.text
+    self_approval = client.post(
+        f"/delivery/deployments/{run.stages[1].deployment_id}/approve",
+        data={"comment": "mine", "csrf_token": csrf},
+        headers={"Origin": "http://testserver"},
+    )
+    assert self_approval.status_code == 403
+
+    client.cookies.clear()
+    csrf = web_login(client, pavel)
+    approved = client.post(
+        f"/delivery/deployments/{run.stages[1].deployment_id}/approve",
+        data={"comment": "Ship it", "csrf_token": csrf},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303
+    done = wait_for(runtime, run_id, finished)
+    assert done.status == "passed"
+    with client.stream("GET", f"/delivery/runs/{run_id}/events", params={"c": f"{hello.id}.1.999"}) as stream:
+        body = "".join(stream.iter_text())
+    assert "event: end" in body and "hello from" not in body  # the cursor says it was seen
+
+    overview = client.get("/delivery")
+    assert "What runs where" in overview.text and f"<strong>{done.version}</strong>" in overview.text
+    service_page = client.get("/delivery/services/drone-api")
+    assert service_page.status_code == 200
+    assert done.version in service_page.text and "pavel" in service_page.text and "FEAT-3" in service_page.text
+    opened = client.post(
+        "/delivery/services/drone-api/incidents",
+        data={"environment": "prod", "title": "Props spin backwards", "severity": "sev2", "csrf_token": csrf},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=True,
+    )
+    assert "Props spin backwards" in opened.text and "heuristic" in opened.text
+    bad = client.post(
+        "/delivery/services/drone-api/incidents",
+        data={"environment": "prod", "title": "", "csrf_token": csrf},
+        headers={"Origin": "http://testserver"},
+    )
+    assert bad.status_code == 422 and "title" in bad.text
+    assert client.get("/delivery/runs/99999").status_code == 404
