@@ -17,11 +17,15 @@ from digital_factory.accounts import service as accounts
 from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.api import ofrep
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
+from digital_factory.releases import service as releases
+from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
+from digital_factory.releases.serving import FlagServer
 from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
@@ -39,6 +43,7 @@ class Runtime:
     settings: Settings
     store: Store
     digester: SecretDigester
+    flags: FlagServer
     jobs: JobRunner = field(default_factory=JobRunner)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
@@ -58,7 +63,17 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     settings.ensure_home()
     store = Store(make_engine(settings.effective_database_url), clock=clock)
-    return Runtime(settings=settings, store=store, digester=SecretDigester(settings.resolved_secret_key()))
+    digester = SecretDigester(settings.resolved_secret_key())
+    flags = FlagServer(
+        store,
+        digester,
+        refresh_seconds=settings.flag_refresh_seconds,
+        rate=settings.ofrep_rate_limit,
+        burst=settings.ofrep_burst,
+    )
+    store.bus.subscribe(FlagsChanged, flags.invalidate)
+    store.bus.subscribe(ClientKeyRevoked, flags.forget_key)
+    return Runtime(settings=settings, store=store, digester=digester, flags=flags)
 
 
 def prepare_store(runtime: Runtime, *, one_time_admin_password: bool = True) -> CreatedUser | None:
@@ -86,6 +101,13 @@ def _register_jobs(runtime: Runtime) -> None:
 
     runtime.jobs.every("purge-expired-sessions", 600, purge_sessions)
 
+    def apply_scheduled_flag_changes() -> None:
+        with runtime.store.unit_of_work(system_actor("scheduler")) as uow:
+            releases.apply_due_changes(uow)
+
+    runtime.jobs.every("apply-scheduled-flag-changes", 15, apply_scheduled_flag_changes)
+    runtime.jobs.every("flush-flag-evaluation-counts", 60, runtime.flags.flush)
+
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
     rt = runtime or build_runtime(settings)
@@ -101,6 +123,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             yield
         finally:
             rt.jobs.stop()
+            _flush_flag_counts(rt)
             rt.store.dispose()
 
     app = FastAPI(
@@ -110,11 +133,19 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     api = create_api()
     api.state.runtime = rt
     app.mount(API_PREFIX, api)
+    app.include_router(ofrep.router)
     _add_probes(app, rt)
     install_web(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def _flush_flag_counts(rt: Runtime) -> None:
+    try:
+        rt.flags.flush()
+    except Exception:  # shutting down: report, do not mask the shutdown
+        log.exception("could not flush flag evaluation counts at shutdown")
 
 
 def _add_probes(app: FastAPI, rt: Runtime) -> None:
