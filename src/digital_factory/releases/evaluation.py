@@ -167,7 +167,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -189,11 +189,11 @@ def _as_number(value: Any) -> float | None:
 
 
 def _member_test(values: Sequence[Any]) -> Callable[[Any], bool]:
-    texts = frozenset(_as_text(v) for v in values)
+    texts = frozenset(as_text(v) for v in values)
 
     def member(value: Any) -> bool:
         if isinstance(value, str | bool) or _is_number(value):
-            return _as_text(value) in texts
+            return as_text(value) in texts
         return False
 
     return member

@@ -37,7 +37,12 @@ AREAS: tuple[Area, ...] = (
     Area("teams", "Teams", "Teams, their topology and interactions, ownership and cognitive load."),
     Area("platform", "Platform", "Golden-path templates, one-step onboarding, the service catalog and its fleet."),
     Area("delivery", "Delivery", "Pipelines, runs with live logs, environments, approvals, deployments, incidents."),
-    Area("releases", "Releases", "Feature flags with targeting and rollouts; every release on one timeline."),
+    Area(
+        "releases",
+        "Releases",
+        "Feature flags with targeting and rollouts; every release on one timeline.",
+        href="/releases",
+    ),
     Area("telemetry", "Telemetry", "Product telemetry (OpenTelemetry) and business events flowing back in."),
     Area("insights", "Insights", "DORA and flow metrics, value lead time, live hypothesis evaluation, board pack."),
 )
