@@ -79,7 +79,9 @@ def test_an_approver_approves_on_the_overview(client: TestClient, runtime: Runti
     people = flight_control(runtime)
     make_flag(runtime)
     pm_csrf = web_login(client, people["pm"])
-    requested = post(client, pm_csrf, f"{FLAG_PAGE}/environments/prod/rollout", {"percent": "50"}, follow_redirects=False)
+    requested = post(
+        client, pm_csrf, f"{FLAG_PAGE}/environments/prod/rollout", {"percent": "50"}, follow_redirects=False
+    )
     key = re.search(r"change=(FCR-\d+)", requested.headers["location"]).group(1)  # type: ignore[union-attr]
     client.cookies.clear()
     csrf = web_login(client, people["flight"])
@@ -95,7 +97,9 @@ def test_an_approver_approves_on_the_overview(client: TestClient, runtime: Runti
         "turned on: on · 50% on / 50% off",
     )
     assert "turned on: on · 50% on / 50% off" in client.get("/releases").text
-    evil = post(client, csrf, f"/releases/changes/{key}/approve", {"back": "https://evil.example/"}, follow_redirects=False)
+    evil = post(
+        client, csrf, f"/releases/changes/{key}/approve", {"back": "https://evil.example/"}, follow_redirects=False
+    )
     assert evil.status_code == 409  # already applied; and `back` could never leave /releases anyway
 
 
@@ -104,7 +108,9 @@ def test_preview_fragment_answers_for_saved_and_draft_configurations(client: Tes
     make_flag(runtime)
     csrf = web_login(client, people["vic"])
     headers = {**ORIGIN, "X-CSRF-Token": csrf, "HX-Request": "true"}
-    saved = client.post(f"{FLAG_PAGE}/preview", data={"targeting_key": "drone-7", "attributes": "plan = pro"}, headers=headers)
+    saved = client.post(
+        f"{FLAG_PAGE}/preview", data={"targeting_key": "drone-7", "attributes": "plan = pro"}, headers=headers
+    )
     assert saved.status_code == 200 and "<html" not in saved.text
     assert saved.text.count("DISABLED") == 3
     draft = {
@@ -131,7 +137,12 @@ def test_flags_and_client_keys_from_the_service_page(client: TestClient, runtime
         client,
         csrf,
         f"/releases/{SERVICE}/flags",
-        {"key": "battery-profile", "flag_type": "string", "variants": 'standard = "standard"\nextended = extended', "feature": "feat-2"},
+        {
+            "key": "battery-profile",
+            "flag_type": "string",
+            "variants": 'standard = "standard"\nextended = extended',
+            "feature": "feat-2",
+        },
         follow_redirects=False,
     )
     assert created.status_code == 303 and created.headers["location"].endswith("/flags/battery-profile?done=created")

@@ -49,6 +49,9 @@ class ApiClient:
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
 
+    def close(self) -> None:
+        self._http.close()
+
 
 def _error_from(response: httpx.Response) -> errors.DomainError:
     try:

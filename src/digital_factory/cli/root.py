@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from digital_factory import __version__
-from digital_factory.cli import logs
+from digital_factory.cli import logs, releases
 from digital_factory.cli.client import ApiClient
 from digital_factory.cli.output import console, domain_errors, err_console, fail
 from digital_factory.settings import Settings, masked_values
@@ -52,6 +52,7 @@ for sub, name in (
     (service_app, "service"),
 ):
     app.add_typer(sub, name=name)
+app.add_typer(releases.app, name="flag")
 
 
 def load_settings(**overrides: Any) -> Settings:
