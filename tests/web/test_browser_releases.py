@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagChange
@@ -17,8 +18,7 @@ from tests.releases.builders import SERVICE, flight_control, make_flag
 pytestmark = pytest.mark.browser
 
 
-def test_rollout_with_preview_and_approval(live_server: LiveServer, page: Page) -> None:
-    runtime = live_server.runtime
+def _seed(runtime: Runtime) -> None:
     flight_control(runtime)
     make_flag(runtime, name="Heavy-lift mode", feature="FEAT-3")
     with runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
@@ -29,6 +29,28 @@ def test_rollout_with_preview_and_approval(live_server: LiveServer, page: Page) 
         assert runtime.flags.evaluate(dev_id, "heavy-lift-mode", {"targetingKey": f"drone-{i}"}) is not None
     assert runtime.flags.flush() == 40
 
+
+def _edit_dev(page: Page, result: Locator) -> None:
+    """Add a rule with htmx, roll out the rest, preview the draft, save."""
+    dev = page.locator("#env-dev")
+    dev.get_by_text("Edit targeting and rollout in dev").click()
+    dev.get_by_role("button", name="Add a rule").click()
+    dev.locator("textarea[name$='-conditions']").fill("plan in pro, fleet")
+    default_serve = dev.locator("select[name=default-serve]")
+    expect(dev.get_by_label("Everyone else: percent on")).to_be_hidden()
+    default_serve.select_option("rollout")
+    dev.get_by_label("Everyone else: percent on").fill("0")
+    dev.get_by_label("Everyone else: percent off").fill("100")
+    dev.get_by_role("button", name="Preview these changes").click()
+    expect(result).to_contain_text("With the unsaved changes")
+    expect(result.locator("tr[data-environment=dev]")).to_contain_text("TARGETING_MATCH (rule 1)")
+    dev.get_by_role("button", name="Save (dev)").click()
+    expect(page.get_by_role("status")).to_contain_text("Applied")
+    expect(page.get_by_test_id("summary-dev")).to_have_text("on · 1 rule · 100% off")
+
+
+def test_rollout_with_preview_and_approval(live_server: LiveServer, page: Page) -> None:
+    _seed(live_server.runtime)
     sign_in(page, live_server.url, "pm", DEFAULT_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Releases").click()
     expect(page.get_by_role("heading", level=1, name="Releases")).to_be_visible()
@@ -48,22 +70,7 @@ def test_rollout_with_preview_and_approval(live_server: LiveServer, page: Page) 
     expect(result.locator("tr[data-environment=dev]")).to_contain_text("STATIC")
     expect(result.locator("tr[data-environment=prod]")).to_contain_text("DISABLED")
 
-    # edit dev: add a rule with htmx, roll out the rest, preview the draft, save
-    dev = page.locator("#env-dev")
-    dev.get_by_text("Edit targeting and rollout in dev").click()
-    dev.get_by_role("button", name="Add a rule").click()
-    dev.locator("textarea[name$='-conditions']").fill("plan in pro, fleet")
-    default_serve = dev.locator("select[name=default-serve]")
-    expect(dev.get_by_label("Everyone else: percent on")).to_be_hidden()
-    default_serve.select_option("rollout")
-    dev.get_by_label("Everyone else: percent on").fill("0")
-    dev.get_by_label("Everyone else: percent off").fill("100")
-    dev.get_by_role("button", name="Preview these changes").click()
-    expect(result).to_contain_text("With the unsaved changes")
-    expect(result.locator("tr[data-environment=dev]")).to_contain_text("TARGETING_MATCH (rule 1)")
-    dev.get_by_role("button", name="Save (dev)").click()
-    expect(page.get_by_role("status")).to_contain_text("Applied")
-    expect(page.get_by_test_id("summary-dev")).to_have_text("on · 1 rule · 100% off")
+    _edit_dev(page, result)
 
     # prod needs another person's approval
     prod = page.locator("#env-prod")

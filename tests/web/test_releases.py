@@ -7,9 +7,9 @@ import re
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
+from digital_factory.core.pagination import PageRequest
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import ReleaseFilter
-from digital_factory.core.pagination import PageRequest
 from tests.factories import actor_of, web_login
 from tests.releases.builders import SERVICE, flight_control, make_flag
 
