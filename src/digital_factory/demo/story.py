@@ -46,7 +46,9 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    return []
+    from digital_factory.demo import releases  # noqa: PLC0415  (steps import this module)
+
+    return [("heavy-lift features released behind flags: 10 % → 50 % → 100 % in prod", releases.seed)]
 
 
 def play(runtime: Runtime, password: str, report: Callable[[str], None]) -> DemoContext:

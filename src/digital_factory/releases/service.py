@@ -795,6 +795,12 @@ def create_client_key(
 ) -> CreatedClientKey:
     """A new OFREP client key for one service environment; the secret is returned once."""
     require(uow.actor, Permission.RELEASES_WRITE)
+    return _create_client_key(uow, digester, service_key, environment, name)
+
+
+def _create_client_key(
+    uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str, environment: str, name: str
+) -> CreatedClientKey:
     env = catalog.get_environment(uow, service_key, environment)
     service_id = catalog.service_id(uow, service_key)
     secret = bearer.generate(CLIENT_KEY_PREFIX)
@@ -825,7 +831,8 @@ def ensure_client_key(
     uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str, environment: str
 ) -> CreatedClientKey | None:
     """For onboarding: a client key for the environment unless an active one exists (then None, since a
-    secret is never shown twice)."""
+    secret is never shown twice). The platform team may call it (`platform:write`), as may releasers."""
+    _require_provisioner(uow)
     env = catalog.get_environment(uow, service_key, environment)
     active = uow.session.scalar(
         select(models.ClientKey.id).where(
@@ -834,13 +841,19 @@ def ensure_client_key(
     )
     if active is not None:
         return None
-    return create_client_key(uow, digester, service_key, environment)
+    return _create_client_key(uow, digester, service_key, environment, "default")
+
+
+def _require_provisioner(uow: UnitOfWork) -> None:
+    if not allowed(uow.actor, Permission.PLATFORM_WRITE):
+        require(uow.actor, Permission.RELEASES_WRITE)
 
 
 def ensure_client_keys(
     uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str
 ) -> dict[str, CreatedClientKey]:
     """A client key for every environment of the service that has none yet, by environment name."""
+    _require_provisioner(uow)
     created = {}
     for env in catalog.list_environments(uow, service_key):
         made = ensure_client_key(uow, digester, service_key, env.name)
