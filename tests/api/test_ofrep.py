@@ -114,7 +114,7 @@ def test_error_codes(client: TestClient, flags: dict[str, MadeUser]) -> None:
 
 
 def test_client_keys_authenticate_one_environment(
-    client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]
+    client: TestClient, runtime: Runtime, flags: dict[str, MadeUser], caplog: pytest.LogCaptureFixture
 ) -> None:
     dev, prod = client_key(client, flags["pm"], "dev"), client_key(client, flags["pm"], "prod")
     body = {"context": {"targetingKey": "a"}}
@@ -130,6 +130,10 @@ def test_client_keys_authenticate_one_environment(
         response = client.post(SINGLE + "engine-tuning", headers=headers, json=body)
         assert response.status_code == 401, headers
         assert response.json()["errorCode"] == "GENERAL"
+    refusals = [r.getMessage() for r in caplog.records if "client key refused" in r.getMessage()]
+    assert len(refusals) == 3 and not any(
+        "dffk_" in message for message in refusals
+    )  # the empty header is not an attempt
     assert client.post(BULK, headers={"X-API-Key": dev["Authorization"][7:]}, json=body).status_code == 200
     assert (
         client.post(

@@ -85,6 +85,8 @@ async def _admit(request: Request, server: FlagServer) -> Grant:
         if grant is None:
             grant = await run_in_threadpool(server.lookup, credential)
     except Unauthenticated as exc:
+        # the key itself is never logged (and the log filter would mask it): only why and from where
+        log.warning("OFREP client key refused (%s) from %s", exc.detail, request.client.host if request.client else "?")
         raise _Refusal(401, "GENERAL", exc.detail, {"WWW-Authenticate": 'Bearer realm="ofrep"'}) from None
     retry_after = server.limiter.take(grant.key_id)
     if retry_after:
