@@ -276,18 +276,49 @@ def _value_test(operator: str, values: Sequence[Any]) -> Callable[[Any], bool]:
     raise ValueError(f"unknown operator {operator!r}")
 
 
+def _member_condition(attribute: str, values: Sequence[Any], negate: bool) -> Matcher:
+    """equals / in (and their negations) on a plain attribute: the hot case, kept to one call."""
+    texts = frozenset(as_text(v) for v in values)
+    member = _member_test(values)
+
+    def holds(context: Context) -> bool:
+        value = context.get(attribute, _ABSENT)
+        if value.__class__ is str:
+            return value in texts
+        return value is not _ABSENT and member(value)
+
+    def holds_not(context: Context) -> bool:
+        value = context.get(attribute, _ABSENT)
+        if value.__class__ is str:
+            return value not in texts
+        return value is not _ABSENT and not member(value)
+
+    return holds_not if negate else holds
+
+
 def compile_condition(condition: Mapping[str, Any], segments: Mapping[str, Matcher]) -> Matcher:
     """One condition as a test of a context. A missing attribute never matches (negated operators too)."""
     operator = str(condition["operator"])
     values: Sequence[Any] = condition.get("values") or ()
     if operator in SEGMENT_OPERATORS:
         members = tuple(segments[str(v)] for v in values if str(v) in segments)
+        if len(members) == 1:
+            only = members[0]
+            return only if operator == "in_segment" else (lambda context: not only(context))
         if operator == "in_segment":
             return lambda context: any(member(context) for member in members)
         return lambda context: not any(member(context) for member in members)
-    get = _getter(str(condition["attribute"]))
+    attribute = str(condition["attribute"])
+    negate = operator.startswith("not_")
+    if operator in MEMBER_OPERATORS and "." not in attribute:
+        return _member_condition(attribute, values, negate)
     test = _value_test(operator, values)
-    if operator.startswith("not_"):
+    if "." not in attribute:
+        if negate:
+            return lambda context: (value := context.get(attribute, _ABSENT)) is not _ABSENT and not test(value)
+        return lambda context: (value := context.get(attribute, _ABSENT)) is not _ABSENT and test(value)
+    get = _getter(attribute)
+    if negate:
         return lambda context: (value := get(context)) is not _ABSENT and not test(value)
     return lambda context: (value := get(context)) is not _ABSENT and test(value)
 
@@ -295,7 +326,15 @@ def compile_condition(condition: Mapping[str, Any], segments: Mapping[str, Match
 def _all(matchers: Sequence[Matcher]) -> Matcher:
     if len(matchers) == 1:
         return matchers[0]
-    return lambda context: all(match(context) for match in matchers)
+    checks = tuple(matchers)
+
+    def every(context: Context) -> bool:
+        for check in checks:
+            if not check(context):
+                return False
+        return True
+
+    return every
 
 
 def compile_segment(definition: Mapping[str, Any]) -> Matcher:
