@@ -296,22 +296,18 @@ def _member_condition(attribute: str, values: Sequence[Any], negate: bool) -> Ma
     return holds_not if negate else holds
 
 
-def compile_condition(condition: Mapping[str, Any], segments: Mapping[str, Matcher]) -> Matcher:
-    """One condition as a test of a context. A missing attribute never matches (negated operators too)."""
-    operator = str(condition["operator"])
-    values: Sequence[Any] = condition.get("values") or ()
-    if operator in SEGMENT_OPERATORS:
-        members = tuple(segments[str(v)] for v in values if str(v) in segments)
-        if len(members) == 1:
-            only = members[0]
-            return only if operator == "in_segment" else (lambda context: not only(context))
-        if operator == "in_segment":
-            return lambda context: any(member(context) for member in members)
-        return lambda context: not any(member(context) for member in members)
-    attribute = str(condition["attribute"])
+def _segment_condition(operator: str, values: Sequence[Any], segments: Mapping[str, Matcher]) -> Matcher:
+    members = tuple(segments[str(v)] for v in values if str(v) in segments)
+    if len(members) == 1:
+        only = members[0]
+        return only if operator == "in_segment" else (lambda context: not only(context))
+    if operator == "in_segment":
+        return lambda context: any(member(context) for member in members)
+    return lambda context: not any(member(context) for member in members)
+
+
+def _attribute_condition(attribute: str, operator: str, values: Sequence[Any]) -> Matcher:
     negate = operator.startswith("not_")
-    if operator in MEMBER_OPERATORS and "." not in attribute:
-        return _member_condition(attribute, values, negate)
     test = _value_test(operator, values)
     if "." not in attribute:
         if negate:
@@ -323,13 +319,25 @@ def compile_condition(condition: Mapping[str, Any], segments: Mapping[str, Match
     return lambda context: (value := get(context)) is not _ABSENT and test(value)
 
 
+def compile_condition(condition: Mapping[str, Any], segments: Mapping[str, Matcher]) -> Matcher:
+    """One condition as a test of a context. A missing attribute never matches (negated operators too)."""
+    operator = str(condition["operator"])
+    values: Sequence[Any] = condition.get("values") or ()
+    if operator in SEGMENT_OPERATORS:
+        return _segment_condition(operator, values, segments)
+    attribute = str(condition["attribute"])
+    if operator in MEMBER_OPERATORS and "." not in attribute:
+        return _member_condition(attribute, values, operator.startswith("not_"))
+    return _attribute_condition(attribute, operator, values)
+
+
 def _all(matchers: Sequence[Matcher]) -> Matcher:
     if len(matchers) == 1:
         return matchers[0]
     checks = tuple(matchers)
 
     def every(context: Context) -> bool:
-        for check in checks:
+        for check in checks:  # noqa: SIM110  (a loop, not a generator per evaluation)
             if not check(context):
                 return False
         return True
