@@ -12,7 +12,13 @@ from pathlib import Path
 
 from bench.harness import Result
 
-MODULES = ["bench.bench_api", "bench.bench_teams", "bench.bench_onboarding", "bench.bench_pipeline"]
+MODULES = [
+    "bench.bench_api",
+    "bench.bench_teams",
+    "bench.bench_onboarding",
+    "bench.bench_pipeline",
+    "bench.bench_flags",
+]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

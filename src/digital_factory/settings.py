@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     )
     session_idle_minutes: int = Field(120, ge=5, description="A web session ends after this long without a request.")
     session_max_hours: int = Field(12, ge=1, description="A web session ends this long after login, whatever.")
+    flag_refresh_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a server process serves flags from memory before checking the store for "
+        "changes made by other processes (0: check on every request).",
+    )
+    ofrep_rate_limit: float = Field(
+        1000.0, ge=0, description="OFREP requests per second allowed per flag client key (0: no limit)."
+    )
+    ofrep_burst: int = Field(2000, ge=1, description="OFREP requests a client key may send in one burst.")
     auto_upgrade: bool = Field(
         True,
         description="Upgrade an embedded SQLite store at server start. PostgreSQL stores are upgraded "

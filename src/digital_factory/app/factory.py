@@ -20,7 +20,7 @@ from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.throttle import LoginThrottle
 from digital_factory.api import git as git_http
-from digital_factory.api import problems
+from digital_factory.api import ofrep, problems
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from digital_factory.core.actor import system_actor
@@ -35,6 +35,9 @@ from digital_factory.delivery.runner import reap
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.progress import JobBoard
+from digital_factory.releases import service as releases
+from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
+from digital_factory.releases.serving import FlagServer
 from digital_factory.repos.events import PushReceived
 from digital_factory.repos.hosting import LocalRepoHost
 from digital_factory.settings import Settings
@@ -59,6 +62,7 @@ class Runtime:
     platform: PlatformContext
     delivery: DeliveryConfig
     executor: Executor
+    flags: FlagServer
     jobs: JobRunner = field(default_factory=JobRunner)
     platform_jobs: JobBoard = field(default_factory=JobBoard)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -94,6 +98,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         render_timeout=settings.render_timeout_seconds,
     )
     config = delivery_config(settings)
+    flags = FlagServer(
+        store,
+        digester,
+        refresh_seconds=settings.flag_refresh_seconds,
+        rate=settings.ofrep_rate_limit,
+        burst=settings.ofrep_burst,
+    )
     runtime = Runtime(
         settings=settings,
         store=store,
@@ -102,9 +113,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         platform=platform_context,
         delivery=config,
         executor=make_executor(settings, store, config),
+        flags=flags,
     )
     _subscribe(runtime)
     _wire_delivery(runtime)
+    store.bus.subscribe(FlagsChanged, flags.invalidate)
+    store.bus.subscribe(ClientKeyRevoked, flags.forget_key)
     return runtime
 
 
@@ -164,6 +178,13 @@ def _register_jobs(runtime: Runtime) -> None:
     runtime.jobs.every("purge-expired-sessions", 600, purge_sessions)
     runtime.jobs.every("delivery-reaper", REAP_EVERY_SECONDS, lambda: reap(runtime.store, runtime.delivery))
 
+    def apply_scheduled_flag_changes() -> None:
+        with runtime.store.unit_of_work(system_actor("scheduler")) as uow:
+            releases.apply_due_changes(uow)
+
+    runtime.jobs.every("apply-scheduled-flag-changes", 15, apply_scheduled_flag_changes)
+    runtime.jobs.every("flush-flag-evaluation-counts", 60, runtime.flags.flush)
+
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
     rt = runtime or build_runtime(settings)
@@ -181,6 +202,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         finally:
             rt.jobs.stop()
             rt.executor.stop()
+            _flush_flag_counts(rt)
             rt.store.dispose()
 
     app = FastAPI(
@@ -190,6 +212,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     api = create_api()
     api.state.runtime = rt
     app.mount(API_PREFIX, api)
+    app.include_router(ofrep.router)
     _add_probes(app, rt)
     git_http.install(app)
     install_web(app)
@@ -211,6 +234,13 @@ def _route_api_misses_to_problems(app: FastAPI) -> None:
         return await answer if inspect.isawaitable(answer) else answer
 
     app.add_exception_handler(StarletteHTTPException, dispatch)
+
+
+def _flush_flag_counts(rt: Runtime) -> None:
+    try:
+        rt.flags.flush()
+    except Exception:  # shutting down: report, do not mask the shutdown
+        log.exception("could not flush flag evaluation counts at shutdown")
 
 
 def _add_probes(app: FastAPI, rt: Runtime) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from digital_factory import __version__
 from digital_factory.cli import delivery as delivery_cli
-from digital_factory.cli import logs
+from digital_factory.cli import logs, releases
 from digital_factory.cli import platform as platform_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
@@ -48,6 +48,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 platform_cli.install(app, team_app)
 delivery_cli.register(app)
+app.add_typer(releases.app, name="flag")
 
 
 def _version(value: bool) -> None:

@@ -47,12 +47,13 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    from digital_factory.demo import platform  # noqa: PLC0415  (a step module imports this one)
+    from digital_factory.demo import platform, releases  # noqa: PLC0415  (step modules import this one)
 
     return [
         ("teams: flight software, power systems and the platform team", teams.seed),
         ("the platform onboards the new engines team", platform.seed),
         ("flight-control ships through its pipeline; prod waits for an approval", delivery.seed),
+        ("heavy-lift features released behind flags: 10 % → 50 % → 100 % in prod", releases.seed),
         ("catalog: the heavy-lift drones value stream and its dependencies", catalog.seed),
     ]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from digital_factory.web import delivery, errors, pages, platform, teams
+from digital_factory.web import delivery, errors, pages, platform, releases, teams
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -18,4 +18,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(platform.router)
     app.include_router(teams.router)
     app.include_router(delivery.router)
+    app.include_router(releases.router)
     errors.install(app)

@@ -47,7 +47,12 @@ AREAS: tuple[Area, ...] = (
         "Pipelines, runs with live logs, environments, approvals, deployments, incidents.",
         href="/delivery",
     ),
-    Area("releases", "Releases", "Feature flags with targeting and rollouts; every release on one timeline."),
+    Area(
+        "releases",
+        "Releases",
+        "Feature flags with targeting and rollouts; every release on one timeline.",
+        href="/releases",
+    ),
     Area("telemetry", "Telemetry", "Product telemetry (OpenTelemetry) and business events flowing back in."),
     Area("insights", "Insights", "DORA and flow metrics, value lead time, live hypothesis evaluation, board pack."),
 )

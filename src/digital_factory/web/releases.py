@@ -1,0 +1,598 @@
+"""Release pages: flags per service and environment, the targeting and rollout editor with a live preview,
+approvals, client keys, segments and the release timeline."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from digital_factory.accounts.policy import allowed
+from digital_factory.accounts.roles import Permission
+from digital_factory.catalog import service as catalog
+from digital_factory.core.errors import DomainError, ValidationFailed
+from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import parse_input, validation_failed
+from digital_factory.releases import service as releases
+from digital_factory.releases import syntax
+from digital_factory.releases.schemas import (
+    Change,
+    ChangeFilter,
+    ChangeStatus,
+    CreatedClientKey,
+    Decision,
+    Flag,
+    FlagChange,
+    FlagConfig,
+    FlagCreate,
+    Kill,
+    ReleaseFilter,
+    SegmentSpec,
+)
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.web.context import Viewer, runtime
+from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.rendering import TEMPLATES, render
+
+router = APIRouter(include_in_schema=False)
+
+ROLLOUT = "rollout"
+NOTICES = {
+    "applied": "Applied: customers get it now.",
+    "pending": "Waiting for approval by another person with an approval role.",
+    "scheduled": "Scheduled: it applies at its time.",
+    "approved": "Approved.",
+    "rejected": "Rejected: nothing changed.",
+    "cancelled": "Cancelled: nothing changed.",
+    "created": "Created.",
+    "revoked": "Client key revoked: it stops working within a second.",
+}
+_RULE_FIELD = re.compile(r"^rules-([A-Za-z0-9]+)-conditions$")
+
+
+def _notice(done: str | None, change: str | None) -> str | None:
+    if done not in NOTICES:
+        return None
+    return f"{change}: {NOTICES[done]}" if change else NOTICES[done]
+
+
+def _can_write(viewer: Viewer) -> bool:
+    return allowed(viewer.actor, Permission.RELEASES_WRITE)
+
+
+def _decidable(uow: UnitOfWork, changes: list[Change]) -> set[str]:
+    return {c.key for c in changes if releases.can_decide(uow, c)}
+
+
+# --- overview ------------------------------------------------------------------------------------------
+
+
+@router.get("/releases", response_class=HTMLResponse)
+def overview(request: Request, viewer: PageViewer, done: str | None = None, change: str | None = None) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        services = catalog.list_services(uow, PageRequest(limit=200)).items
+        flags = {s.key: releases.list_flags(uow, s.key) for s in services}
+        pending = releases.list_changes(uow, ChangeFilter(status=ChangeStatus.PENDING), PageRequest(limit=100)).items
+        scheduled = releases.list_changes(uow, ChangeFilter(status=ChangeStatus.SCHEDULED), PageRequest(limit=50)).items
+        timeline = releases.list_releases(uow, ReleaseFilter(), PageRequest(limit=25))
+        decidable = _decidable(uow, pending)
+    on = {
+        s.key: {e.name: sum(1 for f in flags[s.key] if f.state(e.name).config.enabled) for e in s.environments}
+        for s in services
+    }
+    return render(
+        request,
+        "releases.html",
+        viewer,
+        active="releases",
+        services=services,
+        flags=flags,
+        on=on,
+        pending=pending,
+        scheduled=scheduled,
+        timeline=timeline,
+        decidable=decidable,
+        notice=_notice(done, change),
+    )
+
+
+@router.post("/releases/changes/{key}/{decision}")
+def decide(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    decision: str,
+    note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/releases",
+) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor) as uow:
+        if decision == "approve":
+            done = releases.approve_change(uow, key, Decision(note=note[:1000]))
+            outcome = "approved" if done.status is ChangeStatus.SCHEDULED else "applied"
+        elif decision == "reject":
+            releases.reject_change(uow, key, Decision(note=note[:1000]))
+            outcome = "rejected"
+        elif decision == "cancel":
+            releases.cancel_change(uow, key)
+            outcome = "cancelled"
+        else:
+            raise ValidationFailed.on("decision", "approve, reject or cancel")
+    return see_other(f"{_local(back)}?done={outcome}&change={key}")
+
+
+def _local(target: str) -> str:
+    return target if re.fullmatch(r"/releases(/[A-Za-z0-9._-]+)*", target) else "/releases"
+
+
+# --- a service -----------------------------------------------------------------------------------------
+
+
+def _service_page(
+    request: Request,
+    viewer: Viewer,
+    service: str,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    created_key: CreatedClientKey | None = None,
+) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        found = catalog.get_service(uow, service)
+        flags = releases.list_flags(uow, service)
+        keys = releases.list_client_keys(uow, service)
+        segments = {e.name: releases.list_segments(uow, service, e.name) for e in found.environments}
+        timeline = releases.list_releases(uow, ReleaseFilter(service=service), PageRequest(limit=25))
+        changes = releases.list_changes(uow, ChangeFilter(service=service), PageRequest(limit=50)).items
+        open_changes = [c for c in changes if c.status in {ChangeStatus.PENDING, ChangeStatus.SCHEDULED}]
+        decidable = _decidable(uow, open_changes)
+    return render(
+        request,
+        "releases_service.html",
+        viewer,
+        status_code=status_code,
+        active="releases",
+        service=found,
+        flags=flags,
+        keys=keys,
+        segments=segments,
+        timeline=timeline,
+        open_changes=open_changes,
+        decidable=decidable,
+        can_write=_can_write(viewer),
+        error=error,
+        notice=notice,
+        created_key=created_key,
+        format_conditions=syntax.format_conditions,
+    )
+
+
+@router.get("/releases/{service}", response_class=HTMLResponse)
+def service_page(
+    request: Request, viewer: PageViewer, service: str, done: str | None = None, change: str | None = None
+) -> Response:
+    return _service_page(request, viewer, service, notice=_notice(done, change))
+
+
+@router.post("/releases/{service}/flags", response_class=HTMLResponse)
+def create_flag(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    key: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+    flag_type: Annotated[str, Form()] = "boolean",
+    variants: Annotated[str, Form()] = "",
+    feature: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = parse_input(
+            FlagCreate,
+            {
+                "key": key,
+                "name": name or None,
+                "type": flag_type,
+                "variants": _variants(variants) if variants.strip() else None,
+                "feature": feature.strip().upper() or None,
+                "description": description,
+            },
+        )
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            created = releases.create_flag(uow, service, data)
+    except DomainError as exc:
+        if exc.code == "permission-denied":
+            raise
+        return _service_page(request, viewer, service, status_code=422, error=exc.detail)
+    return see_other(f"/releases/{service}/flags/{created.key}?done=created")
+
+
+def _variants(text: str) -> dict[str, Any]:
+    """`name = value` per line; values are JSON (`true`, `7.5`, `{"rpm": 9000}`) or else plain text."""
+    found: dict[str, Any] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, raw = line.partition("=")
+        if not sep or not name.strip():
+            raise ValidationFailed.on("variants", f"line {number}: write `name = value`")
+        found[name.strip()] = _json_or_text(raw.strip())
+    return found
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+@router.post("/releases/{service}/client-keys", response_class=HTMLResponse)
+def create_client_key(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    environment: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "default",
+) -> Response:
+    rt = runtime(request)
+    with rt.store.unit_of_work(viewer.actor) as uow:
+        created = releases.create_client_key(uow, rt.digester, service, environment, name.strip()[:100] or "default")
+    return _service_page(request, viewer, service, created_key=created)
+
+
+@router.post("/releases/client-keys/{public_id}/revoke")
+def revoke_client_key(request: Request, viewer: FormViewer, public_id: str) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor) as uow:
+        key = releases.revoke_client_key(uow, public_id)
+    return see_other(f"/releases/{key.service}?done=revoked")
+
+
+@router.post("/releases/{service}/segments", response_class=HTMLResponse)
+def put_segment(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    environment: Annotated[str, Form()],
+    key: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+    included: Annotated[str, Form()] = "",
+    conditions: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        spec = parse_input(
+            SegmentSpec,
+            {
+                "key": key,
+                "name": name or None,
+                "included": [k.strip() for k in re.split(r"[,\n]", included) if k.strip()],
+                "conditions": syntax.parse_conditions(conditions, "conditions") if conditions.strip() else [],
+            },
+        )
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            change = releases.put_segment(uow, service, environment, spec)
+    except DomainError as exc:
+        if exc.code == "permission-denied":
+            raise
+        return _service_page(request, viewer, service, status_code=422, error=exc.detail)
+    return see_other(f"/releases/{service}?done={change.status.value}&change={change.key}")
+
+
+# --- a flag ----------------------------------------------------------------------------------------------
+
+
+def _flag_page(
+    request: Request,
+    viewer: Viewer,
+    service: str,
+    flag_key: str,
+    *,
+    env: str | None = None,
+    status_code: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        flag = releases.get_flag(uow, service, flag_key)
+        names = [e.environment for e in flag.environments]
+        chart_env = env if env in names else names[-1]
+        counts = releases.evaluation_counts(uow, service, flag_key, chart_env)
+        changes = releases.list_changes(uow, ChangeFilter(service=service, flag=flag_key), PageRequest(limit=30)).items
+        timeline = releases.list_releases(uow, ReleaseFilter(service=service, flag=flag_key), PageRequest(limit=30))
+        segments = {name: [s.key for s in releases.list_segments(uow, service, name)] for name in names}
+        decidable = _decidable(uow, changes)
+    return render(
+        request,
+        "releases_flag.html",
+        viewer,
+        status_code=status_code,
+        active="releases",
+        flag=flag,
+        chart_env=chart_env,
+        counts=counts,
+        chart=json.dumps(_chart_option(counts)),
+        changes=changes,
+        timeline=timeline,
+        segments=segments,
+        decidable=decidable,
+        can_write=_can_write(viewer),
+        error=error,
+        notice=notice,
+        format_conditions=syntax.format_conditions,
+        new_id=lambda: secrets.token_hex(4),
+        json_value=lambda value: json.dumps(value, ensure_ascii=False),
+        now=datetime.now(UTC),
+    )
+
+
+def _chart_option(counts: Any) -> dict[str, Any]:
+    hours = sorted({h.hour for h in counts.hours})
+    labels = [h.strftime("%m-%d %H:00") for h in hours]
+    variants = sorted({h.variant for h in counts.hours})
+    by = {(h.hour, h.variant): h.count for h in counts.hours}
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": variants},
+        "grid": {"left": 48, "right": 16, "top": 32, "bottom": 32},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "name": "evaluations"},
+        "series": [
+            {"name": v, "type": "bar", "stack": "all", "data": [by.get((h, v), 0) for h in hours]} for v in variants
+        ],
+    }
+
+
+@router.get("/releases/{service}/flags/{flag}", response_class=HTMLResponse)
+def flag_page(
+    request: Request,
+    viewer: PageViewer,
+    service: str,
+    flag: str,
+    env: str | None = None,
+    done: str | None = None,
+    change: str | None = None,
+) -> Response:
+    return _flag_page(request, viewer, service, flag, env=env, notice=_notice(done, change))
+
+
+@router.get("/releases/{service}/flags/{flag}/rule", response_class=HTMLResponse)
+def new_rule(request: Request, viewer: PageViewer, service: str, flag: str) -> Response:
+    """An empty rule card for the editor (htmx appends it)."""
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        found = releases.get_flag(uow, service, flag)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "releases_rule.html",
+        {"flag": found, "rule_id": secrets.token_hex(4), "rule": None, "format_conditions": syntax.format_conditions},
+    )
+
+
+def _serve_from_form(form: FormData, prefix: str, flag: Flag) -> dict[str, Any]:
+    choice = str(form.get(f"{prefix}-serve") or "")
+    if choice != ROLLOUT:
+        return {"variant": choice}
+    splits = []
+    for variant in flag.variants:
+        raw = str(form.get(f"{prefix}-pct-{variant}") or "").strip() or "0"
+        try:
+            percent = float(raw)
+        except ValueError:
+            raise ValidationFailed.on(f"{prefix}.{variant}", f"{raw!r} is not a percentage") from None
+        if percent:
+            splits.append({"variant": variant, "percent": percent})
+    return {"rollout": splits}
+
+
+def _config_from_form(form: FormData, flag: Flag) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    for name in form:
+        match = _RULE_FIELD.match(name)
+        if match is None or form.get(f"rules-{match.group(1)}-remove"):
+            continue
+        prefix = f"rules-{match.group(1)}"
+        text = str(form.get(name) or "")
+        if not text.strip():
+            continue  # an empty new rule card
+        rules.append(
+            {
+                "name": str(form.get(f"{prefix}-name") or "")[:100],
+                "conditions": syntax.parse_conditions(text, f"rule {len(rules) + 1}"),
+                "serve": _serve_from_form(form, prefix, flag),
+            }
+        )
+    return {
+        "enabled": form.get("enabled") == "on",
+        "off_variant": str(form.get("off_variant") or flag.off_variant),
+        "default": _serve_from_form(form, "default", flag),
+        "rules": rules,
+    }
+
+
+def _checked(config: dict[str, Any]) -> FlagConfig:
+    try:
+        return FlagConfig.model_validate(config)
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+
+
+def _scheduled_at(raw: str) -> datetime | None:
+    if not raw.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed.on("at", f"{raw!r} is not a date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _submit(request: Request, viewer: Viewer, service: str, flag: str, environment: str, data: FlagChange) -> Response:
+    try:
+        with runtime(request).store.unit_of_work(viewer.actor) as uow:
+            change = releases.request_change(uow, service, flag, environment, data)
+    except DomainError as exc:
+        if exc.code == "permission-denied":
+            raise
+        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{environment}: {exc.detail}")
+    return see_other(f"/releases/{service}/flags/{flag}?done={change.status.value}&change={change.key}")
+
+
+@router.post("/releases/{service}/flags/{flag}/environments/{environment}", response_class=HTMLResponse)
+async def edit_environment(request: Request, viewer: FormViewer, service: str, flag: str, environment: str) -> Response:
+    """The editor: the whole configuration of one environment, as a governed change."""
+    form = await request.form()
+    return await _in_thread(_edit_environment, request, viewer, service, flag, environment, form)
+
+
+async def _in_thread(function: Any, *args: Any) -> Response:
+    result: Response = await run_in_threadpool(function, *args)
+    return result
+
+
+def _edit_environment(
+    request: Request, viewer: Viewer, service: str, flag: str, environment: str, form: FormData
+) -> Response:
+    try:
+        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+            found = releases.get_flag(uow, service, flag)
+        config = _checked(_config_from_form(form, found))
+        data = FlagChange(
+            enabled=config.enabled,
+            off_variant=config.off_variant,
+            default=config.default,
+            rules=config.rules,
+            at=_scheduled_at(str(form.get("at") or "")),
+            reason=str(form.get("reason") or "")[:1000],
+        )
+    except DomainError as exc:
+        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{environment}: {exc.detail}")
+    return _submit(request, viewer, service, flag, environment, data)
+
+
+@router.post("/releases/{service}/flags/{flag}/environments/{environment}/rollout", response_class=HTMLResponse)
+def quick_rollout(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    flag: str,
+    environment: str,
+    percent: Annotated[str, Form()],
+    variant: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Roll a variant out to a share of targeting keys (the rest get the off variant); turns the flag on."""
+    try:
+        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+            found = releases.get_flag(uow, service, flag)
+        target = variant or found.default_variant
+        share = float(percent)
+        rest = found.off_variant
+        splits = [{"variant": target, "percent": share}]
+        if share < 100 and rest != target:
+            splits.append({"variant": rest, "percent": round(100 - share, 2)})
+        data = parse_input(
+            FlagChange, {"enabled": True, "default": {"rollout": splits}, "reason": reason[:1000] or f"{share:g}%"}
+        )
+    except ValueError:
+        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{percent!r} is not a percentage")
+    except DomainError as exc:
+        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{environment}: {exc.detail}")
+    return _submit(request, viewer, service, flag, environment, data)
+
+
+@router.post("/releases/{service}/flags/{flag}/environments/{environment}/switch", response_class=HTMLResponse)
+def switch(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    flag: str,
+    environment: str,
+    enabled: Annotated[str, Form()],
+) -> Response:
+    """Turn on or off as an ordinary (governed) change."""
+    return _submit(request, viewer, service, flag, environment, FlagChange(enabled=enabled == "on"))
+
+
+@router.post("/releases/{service}/flags/{flag}/environments/{environment}/kill", response_class=HTMLResponse)
+def kill(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    flag: str,
+    environment: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """The kill switch: off now (in governed environments only for people who could approve)."""
+    with runtime(request).store.unit_of_work(viewer.actor) as uow:
+        change = releases.kill_flag(uow, service, flag, environment, Kill(reason=reason[:1000]))
+    return see_other(f"/releases/{service}/flags/{flag}?done=applied&change={change.key}")
+
+
+@router.post("/releases/{service}/flags/{flag}/preview", response_class=HTMLResponse)
+async def preview(
+    request: Request,
+    viewer: FormViewer,
+    service: str,
+    flag: str,
+    draft_env: Annotated[str | None, Query()] = None,
+) -> Response:
+    """Which variant does this context get? Against the saved configuration of every environment, or
+    against the unsaved editor of one (htmx swaps the result in)."""
+    form = await request.form()
+    return await _in_thread(_preview, request, viewer, service, flag, draft_env, form)
+
+
+def _preview(
+    request: Request, viewer: Viewer, service: str, flag: str, draft_env: str | None, form: FormData
+) -> Response:
+    error, results = None, []
+    try:
+        context = _context_from_form(form)
+        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+            found = releases.get_flag(uow, service, flag)
+            draft = _checked(_config_from_form(form, found)) if draft_env else None
+            results = releases.preview(uow, service, flag, context, environment=draft_env, draft=draft)
+    except DomainError as exc:
+        if exc.code == "permission-denied":
+            raise
+        error = exc.detail
+    return TEMPLATES.TemplateResponse(
+        request,
+        "releases_preview.html",
+        {"results": results, "error": error, "json_value": lambda value: json.dumps(value, ensure_ascii=False)},
+        status_code=200,
+    )
+
+
+def _context_from_form(form: FormData) -> dict[str, Any]:
+    """`targetingKey` plus attributes, one `name = value` per line (values JSON or text), or a JSON object."""
+    raw = str(form.get("attributes") or "").strip()
+    context: dict[str, Any] = {}
+    if raw.startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationFailed.on("attributes", f"not a JSON object: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ValidationFailed.on("attributes", "not a JSON object")
+        context.update(parsed)
+    elif raw:
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise ValidationFailed.on("attributes", f"line {number}: write `name = value`")
+            context[name.strip()] = _json_or_text(value.strip())
+    key = str(form.get("targeting_key") or "").strip()
+    if key:
+        context["targetingKey"] = key
+    return context

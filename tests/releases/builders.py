@@ -1,0 +1,33 @@
+"""Test data for releases, made through the services: a service with dev/staging/prod, people, flags."""
+
+from __future__ import annotations
+
+from digital_factory.accounts.roles import Role
+from digital_factory.app.factory import Runtime
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import ServiceCreate
+from digital_factory.releases import service as releases
+from digital_factory.releases.schemas import Flag, FlagCreate
+from tests.factories import MadeUser, actor_of, make_user
+
+SERVICE = "flight-control"
+
+
+def flight_control(runtime: Runtime) -> dict[str, MadeUser]:
+    """The service (dev, staging automatic; prod approved by team or admin) and its people."""
+    people = {
+        "pia": make_user(runtime, "pia", Role.PLATFORM),
+        "pm": make_user(runtime, "pm", Role.PRODUCT),
+        "pat": make_user(runtime, "pat", Role.PRODUCT),
+        "flight": make_user(runtime, "flight", Role.TEAM),
+        "power": make_user(runtime, "power", Role.TEAM),
+        "vic": make_user(runtime, "vic", Role.VIEWER),
+    }
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        catalog.register_service(uow, ServiceCreate(key=SERVICE, name="Flight control"))
+    return people
+
+
+def make_flag(runtime: Runtime, key: str = "heavy-lift-mode", by: str = "pm", **fields: object) -> Flag:
+    with runtime.store.unit_of_work(actor_of(runtime, by)) as uow:
+        return releases.create_flag(uow, SERVICE, FlagCreate.model_validate({"key": key, **fields}))
