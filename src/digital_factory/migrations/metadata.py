@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 from digital_factory.accounts import models as _accounts  # noqa: F401  (registers tables)
 from digital_factory.catalog import models as _catalog  # noqa: F401
+from digital_factory.portfolio import models as _portfolio  # noqa: F401
 from digital_factory.store import sequences as _sequences  # noqa: F401
 from digital_factory.store.base import Base
 from digital_factory.teams import models as _teams  # noqa: F401
