@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from digital_factory import __version__
-from digital_factory.api import accounts, catalog, problems, teams
+from digital_factory.api import accounts, catalog, portfolio, problems, teams
 
 API_PREFIX = "/api/v1"
 
@@ -22,6 +22,6 @@ def create_api() -> FastAPI:
         responses=problems.PROBLEM_RESPONSES,
     )
     problems.install(api)
-    for router in (accounts.router, teams.router, catalog.router):
+    for router in (accounts.router, teams.router, catalog.router, portfolio.router):
         api.include_router(router)
     return api

@@ -37,6 +37,15 @@ class ApiClient:
             )
         return cls(os.environ.get("FACTORY_URL", DEFAULT_URL), token)
 
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from digital_factory import __version__
 from digital_factory.cli import logs
+from digital_factory.cli import portfolio as portfolio_cli
 from digital_factory.cli.client import ApiClient
 from digital_factory.cli.output import console, domain_errors, err_console, fail
 from digital_factory.settings import Settings, masked_values
@@ -52,6 +53,8 @@ for sub, name in (
     (service_app, "service"),
 ):
     app.add_typer(sub, name=name)
+for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
+    app.add_typer(portfolio_typer)
 
 
 def load_settings(**overrides: Any) -> Settings:

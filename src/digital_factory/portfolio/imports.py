@@ -92,11 +92,13 @@ def _validate_row(row: importing.Row) -> _Checked:
     if row.ref is not None and len(row.ref) > MAX_REF_LENGTH:
         checked.errors.append(_error(row, "ref", f"longer than {MAX_REF_LENGTH} characters"))
     try:
+        # JSON is validated like an API request (the models' own strictness); CSV cells are text
+        strict = None if not row.lax else False
         if row.kind == "epic":
-            checked.epic = EpicCreate.model_validate(row.data, strict=not row.lax)
+            checked.epic = EpicCreate.model_validate(row.data, strict=strict)
         else:
             data = {**row.data, "epic": _PLACEHOLDER_EPIC}
-            checked.feature = FeatureCreate.model_validate(data, strict=not row.lax)
+            checked.feature = FeatureCreate.model_validate(data, strict=strict)
     except ValidationError as exc:
         for problem in exc.errors():
             where = ".".join(str(part) for part in problem["loc"]) or "row"
