@@ -54,7 +54,7 @@ from digital_factory.portfolio.schemas import (
 )
 
 router = APIRouter()
-MOVE_REFUSED = {
+MOVE_REFUSED: dict[int | str, dict[str, Any]] = {
     409: {
         "description": "The move is refused: `rule` names the gate or rule (e.g. `ready-needs-business-case`, "
         "`wip-limit`, `transition-not-allowed`); `refusals` lists every one; `can_override` says whether the "
