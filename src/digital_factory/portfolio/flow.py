@@ -442,3 +442,26 @@ def board(uow: UnitOfWork, *, cards_per_column: int = BOARD_CARDS_PER_COLUMN) ->
         ],
         total=sum(counts.values()),
     )
+
+
+# --- what the edges offer people --------------------------------------------------------------------
+
+
+def move_options(column_id: str) -> list[tuple[str, str]]:
+    """(column id, label) of the columns an epic in `column_id` may move to."""
+    return [(c.id, c.label) for c in kanban.allowed_targets(Column.parse(column_id))]
+
+
+def done_reasons_for(column_id: str) -> list[DoneReason]:
+    """The reasons that fit ending an epic that is in `column_id`."""
+    return sorted(kanban.DONE_REASONS_FROM.get(Column.parse(column_id), frozenset()))
+
+
+def decisions_for(column_id: str) -> list[DecisionKind]:
+    """The decisions the board can take about an epic in `column_id`."""
+    source = Column.parse(column_id)
+    return [kind for kind in DecisionKind if source in kanban.DECISION_FROM[kind]]
+
+
+def column_labels() -> dict[str, str]:
+    return {c.id: c.label for c in kanban.COLUMNS}
