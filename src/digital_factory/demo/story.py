@@ -46,7 +46,9 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    return []
+    from digital_factory.demo import portfolio  # noqa: PLC0415  (the steps import this module)
+
+    return [("the board's themes, the portfolio kanban, features and team backlogs", portfolio.seed)]
 
 
 def play(runtime: Runtime, password: str, report: Callable[[str], None]) -> DemoContext:
