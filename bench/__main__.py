@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.harness import Result
 
-MODULES = ["bench.bench_api"]
+MODULES = ["bench.bench_api", "bench.bench_portfolio"]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 
 from digital_factory.accounts import audit
 from digital_factory.accounts.schemas import AuditFilter
@@ -299,3 +300,29 @@ def test_implementing_counts_both_stages_toward_its_limit(runtime: Runtime) -> N
         columns = {c.id: c for c in portfolio.board(uow).columns}
     assert columns["implementing:persevere"].cards[0].substate is Substate.PERSEVERE
     assert columns["implementing:mvp"].state_count == 1 and columns["implementing:mvp"].full
+
+
+def test_the_board_costs_the_same_few_statements_however_many_epics(runtime: Runtime) -> None:
+    _, pm = people(runtime)
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(runtime.store.engine, "before_cursor_execute", count)
+        try:
+            with runtime.store.unit_of_work(pm, write=False) as uow:
+                portfolio.board(uow)
+        finally:
+            event.remove(runtime.store.engine, "before_cursor_execute", count)
+        return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
+
+    epic(runtime, pm, "First", owner="paul")
+    few = statements()
+    for n in range(12):
+        made = epic(runtime, pm, f"Idea {n}", owner="bea" if n % 2 else "paul", hypothesis=HYPOTHESIS)
+        if n < 5:
+            move(runtime, pm, made.key, "reviewing")
+    assert statements() == few == 4  # cards, counts, owners, WIP limits

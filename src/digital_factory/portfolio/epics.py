@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Row, Select, delete, func, or_, select
 
 from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
@@ -316,7 +316,7 @@ def _as_score(score: WsjfScore | None) -> wsjf.Score | None:
     return wsjf.Score(score.user_business_value, score.time_criticality, score.risk_reduction, score.job_size)
 
 
-def score_out(row: models.WsjfColumns) -> WsjfScore | None:
+def score_out(row: models.WsjfColumns | Row[Any]) -> WsjfScore | None:
     if row.job_size is None or row.wsjf is None:
         return None
     return WsjfScore(
@@ -407,7 +407,8 @@ def usernames(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int, str]:
     return {uid: user.username for uid, user in accounts.users_by_id(uow, wanted).items()}
 
 
-def summary_of(row: models.Epic, owners: dict[int, str], feature_count: int) -> EpicSummary:
+def summary_of(row: models.Epic | Row[Any], owners: dict[int, str], feature_count: int) -> EpicSummary:
+    """A summary from an epic, or from a result row with the same column names (the board's query)."""
     return EpicSummary(
         id=row.id,
         key=row.key,

@@ -3,10 +3,10 @@ transition history, the WIP and gate configuration, and the board."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select, union_all
 
 from digital_factory.accounts import audit
 from digital_factory.accounts.policy import allowed, require
@@ -22,6 +22,7 @@ from digital_factory.portfolio.schemas import (
     Decision,
     DecisionCreate,
     DecisionResult,
+    EpicSummary,
     GateSetting,
     Hypothesis,
     KanbanConfig,
@@ -34,6 +35,24 @@ from digital_factory.portfolio.schemas import (
 from digital_factory.store.uow import UnitOfWork
 
 BOARD_CARDS_PER_COLUMN = 50
+CARD_COLUMNS = (
+    "id",
+    "key",
+    "title",
+    "epic_type",
+    "state",
+    "substate",
+    "done_reason",
+    "owner_user_id",
+    "user_business_value",
+    "time_criticality",
+    "risk_reduction",
+    "job_size",
+    "cost_of_delay",
+    "wsjf",
+    "state_entered_at",
+    "created_at",
+)
 
 
 class MoveRefused(Conflict):
@@ -389,40 +408,42 @@ def _config_view(config: KanbanConfig) -> dict[str, Any]:
 
 def board(uow: UnitOfWork, *, cards_per_column: int = BOARD_CARDS_PER_COLUMN) -> Board:
     """Every column with its count, its state's WIP limit and at most `cards_per_column` cards (backlog
-    states by WSJF, the others newest first). One query for cards and counts, one for the owners' names,
-    one for the limits: the cost does not grow with the number of epics shown."""
+    states by WSJF, the others newest first). A fixed number of statements whatever the number of epics:
+    the cards of all columns in one (each column an index range with a limit), the counts in one, the
+    owners' names and the limits."""
     require(uow.actor, Permission.READ)
     epic = models.Epic
-    in_backlog = epic.state.in_([str(s) for s in BACKLOG_STATES])
-    order = (
-        case((in_backlog & epic.wsjf.is_(None), 1), else_=0),
-        case((in_backlog, -func.coalesce(epic.wsjf, 0.0)), else_=0.0),
-        case((in_backlog, -func.coalesce(epic.cost_of_delay, 0)), else_=0),
-        case((in_backlog, func.coalesce(epic.job_size, 0)), else_=0),
-        epic.state_entered_at.desc(),
-        epic.id.desc(),
+    parts = []
+    for column in kanban.COLUMNS:
+        query = select(*(getattr(epic, name) for name in CARD_COLUMNS)).where(epic.state == str(column.state))
+        if column.substate is not None:
+            query = query.where(epic.substate == str(column.substate))
+        if column.state in BACKLOG_STATES:
+            query = query.order_by(
+                epic.wsjf.is_(None), epic.wsjf.desc(), epic.cost_of_delay.desc(), epic.job_size, epic.id
+            )
+        else:
+            query = query.order_by(epic.state_entered_at.desc(), epic.id.desc())
+        parts.append(select(query.limit(cards_per_column).subquery()))
+    cards_query = union_all(*parts).subquery("cards")
+    features = (
+        select(func.count()).where(models.Feature.epic_id == cards_query.c.id).correlate(cards_query).scalar_subquery()
     )
-    partition = (epic.state, epic.substate)
-    ranked = select(
-        epic,
-        func.row_number().over(partition_by=partition, order_by=order).label("position"),
-        func.count().over(partition_by=partition).label("column_count"),
-    ).subquery()
-    card = aliased(epic, ranked)
-    features = select(func.count()).where(models.Feature.epic_id == ranked.c.id).correlate(ranked).scalar_subquery()
-    rows = uow.session.execute(
-        select(card, ranked.c.position, ranked.c.column_count, features)
-        .where(ranked.c.position <= cards_per_column)
-        .order_by(ranked.c.position)
+    rows = uow.session.execute(select(cards_query, features.label("feature_count"))).all()
+    counted = uow.session.execute(
+        select(epic.state, epic.substate, func.count()).group_by(epic.state, epic.substate)
     ).all()
-    owners = usernames(uow, [r[0].owner_user_id for r in rows])
+    owners = usernames(uow, [r.owner_user_id for r in rows])
     limits = wip_limits(uow)
-    cards: dict[Column, list[Any]] = {c: [] for c in kanban.COLUMNS}
     counts: dict[Column, int] = dict.fromkeys(kanban.COLUMNS, 0)
-    for row, _position, column_count, feature_count in rows:
-        column = column_of(row)
-        cards[column].append(summary_of(row, owners, int(feature_count)))
-        counts[column] = int(column_count)
+    for state, substate, count in counted:
+        counts[Column(EpicState(state), kanban.Substate(substate) if substate else None)] = int(count)
+    cards: dict[Column, list[EpicSummary]] = {c: [] for c in kanban.COLUMNS}
+    for row in rows:
+        column = Column(EpicState(row.state), kanban.Substate(row.substate) if row.substate else None)
+        cards[column].append(summary_of(row, owners, int(row.feature_count)))
+    for column, listed in cards.items():
+        listed.sort(key=_card_order(column))
     state_counts: dict[EpicState, int] = {}
     for column, count in counts.items():
         state_counts[column.state] = state_counts.get(column.state, 0) + count
@@ -442,6 +463,19 @@ def board(uow: UnitOfWork, *, cards_per_column: int = BOARD_CARDS_PER_COLUMN) ->
         ],
         total=sum(counts.values()),
     )
+
+
+def _card_order(column: Column) -> Callable[[EpicSummary], Any]:
+    """The order the SQL of `board` uses, for the cards of one column (a union keeps no order)."""
+    if column.state in BACKLOG_STATES:
+        return lambda card: (*_wsjf_order(card), card.id)
+    return lambda card: (-card.state_entered_at.timestamp(), -card.id)
+
+
+def _wsjf_order(card: EpicSummary) -> tuple[int, float, int, int]:
+    if card.score is None:
+        return (1, 0.0, 0, 0)
+    return (0, -card.score.wsjf, -card.score.cost_of_delay, card.score.job_size)
 
 
 # --- what the edges offer people --------------------------------------------------------------------

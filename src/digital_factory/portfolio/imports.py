@@ -30,7 +30,7 @@ from digital_factory.portfolio.schemas import (
     ScoreInput,
     WorkState,
 )
-from digital_factory.store.sequences import next_key
+from digital_factory.store.sequences import next_keys
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
@@ -228,7 +228,8 @@ def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[in
     created: dict[int, str] = {}
     epic_ids: dict[int, int] = {}
     if epics:
-        epic_rows = [_epic_values(c, owners, now, next_key(uow.session, "EPIC")) for c in epics]
+        new_keys = next_keys(uow.session, "EPIC", len(epics))
+        epic_rows = [_epic_values(c, owners, now, key) for c, key in zip(epics, new_keys, strict=True)]
         returned = uow.session.execute(
             insert(models.Epic).returning(models.Epic.id, models.Epic.key, sort_by_parameter_order=True), epic_rows
         ).all()
@@ -238,9 +239,9 @@ def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[in
         _epic_children(uow, epics, epic_ids, themes, now)
     if features:
         feature_rows = []
-        for c in features:
+        for c, key in zip(features, next_keys(uow.session, "FEAT", len(features)), strict=True):
             epic_id = c.parent_epic_id if c.parent_epic_id is not None else epic_ids[c.parent_row or 0]
-            feature_rows.append(_feature_values(c, epic_id, team_ids, now, next_key(uow.session, "FEAT")))
+            feature_rows.append(_feature_values(c, epic_id, team_ids, now, key))
         returned = uow.session.execute(
             insert(models.Feature).returning(models.Feature.id, models.Feature.key, sort_by_parameter_order=True),
             feature_rows,

@@ -31,5 +31,23 @@ def next_key(session: Session, prefix: str) -> str:
     return format_key(prefix, result)
 
 
+def next_keys(session: Session, prefix: str, count: int) -> list[str]:
+    """Allocate `count` consecutive keys at once (bulk imports): one row-locked UPDATE, not one per key."""
+    if count <= 0:
+        return []
+    last = session.execute(
+        update(KeySequence)
+        .where(KeySequence.prefix == prefix)
+        .values(last_value=KeySequence.last_value + count)
+        .returning(KeySequence.last_value)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if last is None:
+        session.add(KeySequence(prefix=prefix, last_value=count))
+        session.flush()
+        last = count
+    return [format_key(prefix, number) for number in range(last - count + 1, last + 1)]
+
+
 def current_value(session: Session, prefix: str) -> int:
     return session.execute(select(KeySequence.last_value).where(KeySequence.prefix == prefix)).scalar() or 0
