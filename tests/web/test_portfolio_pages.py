@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from digital_factory.accounts.roles import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import EpicState, FeatureCreate, StoryCreate
+from digital_factory.portfolio.schemas import EpicState, FeatureCreate, StoryCreate, ThemeCreate
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import TeamCreate
 from digital_factory.web.rendering import AREA_BY_SLUG
@@ -197,3 +197,96 @@ def test_viewers_see_but_cannot_change(client: TestClient, runtime: Runtime) -> 
         client.post("/portfolio/settings", data={"csrf_token": csrf, "wip_reviewing": "1"}, headers=ORIGIN).status_code
         == 403
     )
+
+
+def test_product_forms_make_features_and_stories(client: TestClient, runtime: Runtime) -> None:
+    csrf = _signed_in(client, runtime, "paul", Role.PRODUCT)
+    make_user(runtime, "pia", Role.PLATFORM)
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        teams.create_team(uow, TeamCreate(key="power-systems", name="Power Systems"))
+    make_user(runtime, "bea", Role.BOARD)
+    epic = ready_epic(runtime, actor_of(runtime, "bea"))
+    created = client.post(
+        f"/product/epics/{epic.key}/features",
+        data={
+            "csrf_token": csrf,
+            "title": "Bigger batteries",
+            "acceptance_criteria": "40 km loaded\n90 min charge",
+            "flow_item": "feature",
+            "team": "power-systems",
+            "user_business_value": "13",
+            "time_criticality": "8",
+            "risk_reduction": "5",
+            "job_size": "8",
+        },
+        headers=ORIGIN,
+        follow_redirects=True,
+    )
+    assert created.status_code == 200 and "FEAT-1 · Bigger batteries" in created.text
+    assert "<li>90 min charge</li>" in created.text and "3.25" in created.text
+    bad = client.post(f"/product/epics/{epic.key}/features", data={"csrf_token": csrf, "title": ""}, headers=ORIGIN)
+    assert bad.status_code == 422 and "title" in bad.text
+
+    story = client.post(
+        "/product/features/FEAT-1/stories",
+        data={"csrf_token": csrf, "title": "Cell chemistry", "points": "5"},
+        headers=ORIGIN,
+        follow_redirects=True,
+    )
+    assert "Cell chemistry" in story.text and "power-systems" in story.text
+    started = client.post(
+        "/product/features/FEAT-1/state",
+        data={"csrf_token": csrf, "to": "active", "reason": "kick-off"},
+        headers=ORIGIN,
+        follow_redirects=True,
+    )
+    assert 'data-testid="feature-state">active' in started.text and "(kick-off)" in started.text
+    refused = client.post("/product/features/FEAT-1/state", data={"csrf_token": csrf, "to": "new"}, headers=ORIGIN)
+    assert refused.status_code == 409 and "cannot go from active to new" in refused.text
+    unassigned = client.post(
+        "/product/features/FEAT-1/team", data={"csrf_token": csrf, "team": ""}, headers=ORIGIN, follow_redirects=True
+    )
+    assert "team: none yet" in unassigned.text
+    headers = {**ORIGIN, "X-CSRF-Token": csrf, "Accept": "application/json"}
+    moved = client.post("/product/stories/STORY-1/state", data={"to": "waiting"}, headers=headers)
+    assert moved.json() == {"ok": True, "message": "STORY-1 is waiting"}
+    wrong = client.post("/product/teams/power-systems/order", data={"story": ["STORY-9"]}, headers=headers)
+    assert wrong.json()["ok"] is False and "STORY-9" in wrong.json()["message"]
+
+
+def test_import_page_dry_runs_then_imports(client: TestClient, runtime: Runtime) -> None:
+    csrf = _signed_in(client, runtime, "ada", Role.ADMIN)
+    content = b"type,ref,parent,title\nepic,A,,Imported epic\nfeature,B,A,Imported feature\nfeature,C,Z,Lost\n"
+    dry = client.post(
+        "/portfolio/import",
+        data={"csrf_token": csrf, "dry_run": "on"},
+        files={"file": ("export.csv", content, "text/csv")},
+        headers=ORIGIN,
+    )
+    assert dry.status_code == 422 and "Nothing would be imported: 1 problem" in dry.text
+    assert "no epic with the ref &#39;Z&#39; in this file" in dry.text
+    done = client.post(
+        "/portfolio/import",
+        data={"csrf_token": csrf, "skip_invalid": "on"},
+        files={"file": ("export.csv", content, "text/csv")},
+        headers=ORIGIN,
+    )
+    assert done.status_code == 200 and "Imported 1 epic and 1 feature, skipping 1 row" in done.text
+    assert 'href="/portfolio/epics/EPIC-1"' in done.text and 'href="/product/features/FEAT-1"' in done.text
+    empty = client.post("/portfolio/import", data={"csrf_token": csrf}, headers=ORIGIN)
+    assert empty.status_code == 422 and "Choose a CSV or JSON file." in empty.text
+
+
+def test_themes_archive_and_restore(client: TestClient, runtime: Runtime) -> None:
+    csrf = _signed_in(client, runtime, "bea", Role.BOARD)
+    with runtime.store.unit_of_work(actor_of(runtime, "bea")) as uow:
+        portfolio.create_theme(uow, ThemeCreate(objective="Grow heavy lift"))
+    archived = client.post(
+        "/portfolio/themes/THEME-1/archive",
+        data={"csrf_token": csrf, "archived": "on"},
+        headers=ORIGIN,
+        follow_redirects=True,
+    )
+    assert "archived</span>" in archived.text and ">Restore<" in archived.text
+    with runtime.store.unit_of_work(actor_of(runtime, "bea"), write=False) as uow:
+        assert portfolio.list_themes(uow) == []

@@ -621,9 +621,14 @@ async def import_file(request: Request, viewer: FormViewer) -> Response:
     error = None
     report = None
     if not isinstance(upload, UploadFile) or not upload.filename:
+        if isinstance(upload, UploadFile):
+            await upload.close()
         error = "Choose a CSV or JSON file."
     else:
-        raw = await upload.read()
+        try:
+            raw = await upload.read()
+        finally:
+            await upload.close()
         fmt = ImportFormat.JSON if upload.filename.lower().endswith(".json") else ImportFormat.CSV
         try:
             content = raw.decode("utf-8")
