@@ -13,7 +13,9 @@ def test_portfolio_revision_round_trip(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            seeded = dict(connection.execute(text("SELECT state, wip_limit FROM portfolio_state_config")).all())
+            seeded: dict[str, int | None] = dict(
+                connection.execute(text("SELECT state, wip_limit FROM portfolio_state_config")).tuples().all()
+            )
         if seeded:  # (the PostgreSQL test store is emptied between tests)
             assert seeded == {str(state): limit for state, limit in DEFAULT_WIP_LIMITS.items()}
         schema.downgrade(engine, "0002")
@@ -21,7 +23,9 @@ def test_portfolio_revision_round_trip(database_url: str) -> None:
         schema.upgrade(engine)
         assert "portfolio_epic" in inspect(engine).get_table_names()
         with engine.connect() as connection:
-            seeded = dict(connection.execute(text("SELECT state, wip_limit FROM portfolio_state_config")).all())
+            seeded = dict(
+                connection.execute(text("SELECT state, wip_limit FROM portfolio_state_config")).tuples().all()
+            )
         assert seeded == {str(state): limit for state, limit in DEFAULT_WIP_LIMITS.items()}
     finally:
         engine.dispose()
