@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, delete, func, or_, select
 
 from digital_factory.accounts import audit
@@ -16,7 +17,7 @@ from digital_factory.core.keys import parse_key
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import models, wsjf
 from digital_factory.portfolio.events import EpicCreated
-from digital_factory.portfolio.kanban import DoneReason, EpicState, Substate
+from digital_factory.portfolio.kanban import EpicState
 from digital_factory.portfolio.schemas import (
     Backlog,
     BacklogEntry,
@@ -28,7 +29,6 @@ from digital_factory.portfolio.schemas import (
     Hypothesis,
     Indicator,
     IndicatorSpec,
-    ItemKind,
     LeanBusinessCase,
     Rescore,
     ScoreEntry,
@@ -399,7 +399,7 @@ def summaries(uow: UnitOfWork, rows: Sequence[models.Epic]) -> list[EpicSummary]
             ).all()
         )
     owners = usernames(uow, [r.owner_user_id for r in rows])
-    return [summary_of(r, owners, counts.get(r.id, 0)) for r in rows]
+    return SUMMARIES.validate_python([summary_values(r, owners, counts.get(r.id, 0)) for r in rows])
 
 
 def usernames(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int, str]:
@@ -408,21 +408,39 @@ def usernames(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int, str]:
 
 
 def summary_of(row: models.Epic | Row[Any], owners: dict[int, str], feature_count: int) -> EpicSummary:
-    """A summary from an epic, or from a result row with the same column names (the board's query)."""
-    return EpicSummary(
-        id=row.id,
-        key=row.key,
-        title=row.title,
-        epic_type=ItemKind(row.epic_type),
-        state=EpicState(row.state),
-        substate=Substate(row.substate) if row.substate else None,
-        done_reason=DoneReason(row.done_reason) if row.done_reason else None,
-        owner=owners.get(row.owner_user_id) if row.owner_user_id else None,
-        score=score_out(row),
-        state_entered_at=row.state_entered_at,
-        created_at=row.created_at,
-        feature_count=feature_count,
-    )
+    return EpicSummary.model_validate(summary_values(row, owners, feature_count))
+
+
+def summary_values(row: models.Epic | Row[Any], owners: dict[int, str], feature_count: int) -> dict[str, Any]:
+    """An epic summary's values from an epic, or from a result row with the same column names (the
+    board's query), to validate many at once (`SUMMARIES.validate_python`)."""
+    score = None
+    if row.job_size is not None and row.wsjf is not None:
+        score = {
+            "user_business_value": row.user_business_value,
+            "time_criticality": row.time_criticality,
+            "risk_reduction": row.risk_reduction,
+            "job_size": row.job_size,
+            "cost_of_delay": row.cost_of_delay,
+            "wsjf": row.wsjf,
+        }
+    return {
+        "id": row.id,
+        "key": row.key,
+        "title": row.title,
+        "epic_type": row.epic_type,
+        "state": row.state,
+        "substate": row.substate,
+        "done_reason": row.done_reason,
+        "owner": owners.get(row.owner_user_id) if row.owner_user_id else None,
+        "score": score,
+        "state_entered_at": row.state_entered_at,
+        "created_at": row.created_at,
+        "feature_count": feature_count,
+    }
+
+
+SUMMARIES: TypeAdapter[list[EpicSummary]] = TypeAdapter(list[EpicSummary])
 
 
 def indicators_of(uow: UnitOfWork, epic_id: int) -> list[Indicator]:
