@@ -62,6 +62,12 @@ def test_drag_an_epic_from_analyzing_to_ready_and_it_stays(live_server: LiveServ
         history = portfolio.list_transitions(uow, key)
     assert (history[-1].from_column, history[-1].to_column, history[-1].actor_name) == ("analyzing", "ready", "bea")
 
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone the columns stack
+    for path in ("/portfolio", f"/portfolio/epics/{key}", "/portfolio/backlog", f"/portfolio/epics/{key}/edit"):
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width} px)"
+
 
 def test_a_full_column_refuses_the_card_and_explains_why(live_server: LiveServer, page: Page) -> None:
     make_user(live_server.runtime, "bea", Role.BOARD)
