@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from digital_factory import __version__
-from digital_factory.api import accounts, catalog, delivery, platform, problems, releases, repos, teams
+from digital_factory.api import accounts, catalog, delivery, platform, portfolio, problems, releases, repos, teams
 
 API_PREFIX = "/api/v1"
 
@@ -25,6 +25,7 @@ def create_api() -> FastAPI:
     for router in (
         accounts.router,
         teams.router,
+        portfolio.router,
         catalog.router,
         platform.router,
         repos.router,

@@ -44,9 +44,6 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def close(self) -> None:
-        return None
-
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             # one connection per command: CLI invocations are short-lived, so nothing is left open

@@ -29,11 +29,7 @@ FlagKey = Annotated[str, typer.Argument(help="Flag key, e.g. heavy-lift-mode.")]
 
 def _call(method: str, path: str, **kwargs: Any) -> Any:
     """One request to the server (FACTORY_URL, FACTORY_TOKEN); the connection is closed afterwards."""
-    client = ApiClient.from_environment()
-    try:
-        return client.request(method, path, **kwargs)
-    finally:
-        client.close()
+    return ApiClient.from_environment().request(method, path, **kwargs)
 
 
 def _get(path: str, **params: Any) -> Any:

@@ -16,6 +16,7 @@ from digital_factory import __version__
 from digital_factory.cli import delivery as delivery_cli
 from digital_factory.cli import logs, releases
 from digital_factory.cli import platform as platform_cli
+from digital_factory.cli import portfolio as portfolio_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
 from digital_factory.cli.output import console, domain_errors, err_console
@@ -49,6 +50,8 @@ for sub, name in (
 platform_cli.install(app, team_app)
 delivery_cli.register(app)
 app.add_typer(releases.app, name="flag")
+for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
+    app.add_typer(portfolio_typer)
 
 
 def _version(value: bool) -> None:

@@ -11,6 +11,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from digital_factory.core.errors import NotFound
 from digital_factory.core.pagination import PageRequest
+from digital_factory.demo.portfolio import FEATURES
 from digital_factory.demo.story import DemoContext
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import Decision, FlagChange, FlagCreate, SegmentSpec
@@ -19,6 +20,14 @@ from digital_factory.teams import service as teams
 SERVICE = "flight-control"
 FLEET = 400  # drones asking for their flags after each step
 PILOTS = ["drone-0007", "drone-0042", "drone-0108"]
+
+# Which portfolio feature (by title, see demo/portfolio.py) each flag releases.
+RELEASES_FEATURE = {
+    "heavy-lift-mode": FEATURES[0],
+    "max-payload-kg": FEATURES[0],
+    "battery-profile": FEATURES[1],
+    "engine-tuning": FEATURES[2],
+}
 
 FLAGS: tuple[dict[str, Any], ...] = (
     {
@@ -71,7 +80,8 @@ def seed(ctx: DemoContext) -> None:
     pm, flight = ctx.actor("pm"), ctx.actor("flight")
     with store.unit_of_work(pm) as uow:
         for spec in FLAGS:
-            releases.create_flag(uow, SERVICE, FlagCreate.model_validate(spec))
+            feature = ctx.work.get(RELEASES_FEATURE.get(spec["key"], ""))  # the portfolio feature it releases
+            releases.create_flag(uow, SERVICE, FlagCreate.model_validate({**spec, "feature": feature}))
         for environment in ("dev", "staging"):  # continuous deployment: changes apply directly
             releases.request_change(uow, SERVICE, "heavy-lift-mode", environment, FlagChange(enabled=True))
             releases.request_change(

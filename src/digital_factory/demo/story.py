@@ -27,6 +27,7 @@ CAST: tuple[tuple[str, str, Role], ...] = (
 class DemoContext:
     runtime: Runtime
     actors: dict[str, Actor] = field(default_factory=dict)
+    work: dict[str, str] = field(default_factory=dict)  # epic and feature titles -> keys (EPIC-1, FEAT-3)
 
     def actor(self, username: str) -> Actor:
         return self.actors[username]
@@ -47,11 +48,12 @@ def cast_step(ctx: DemoContext, password: str) -> None:
 
 def steps() -> list[tuple[str, Step]]:
     """The story after the cast, in order. Capabilities append theirs here."""
-    from digital_factory.demo import platform, releases  # noqa: PLC0415  (step modules import this one)
+    from digital_factory.demo import platform, portfolio, releases  # noqa: PLC0415  (step modules import this one)
 
     return [
         ("teams: flight software, power systems and the platform team", teams.seed),
-        ("the platform onboards the new engines team", platform.seed),
+        ("the board's themes, the portfolio kanban, features and team backlogs", portfolio.seed),
+        ("the platform onboards the new engines team for better engines", platform.seed),
         ("flight-control ships through its pipeline; prod waits for an approval", delivery.seed),
         ("heavy-lift features released behind flags: 10 % → 50 % → 100 % in prod", releases.seed),
         ("catalog: the heavy-lift drones value stream and its dependencies", catalog.seed),

@@ -8,6 +8,7 @@ from digital_factory.accounts import models as _accounts  # noqa: F401  (registe
 from digital_factory.catalog import models as _catalog  # noqa: F401
 from digital_factory.delivery import models as _delivery  # noqa: F401
 from digital_factory.platform import models as _platform  # noqa: F401
+from digital_factory.portfolio import models as _portfolio  # noqa: F401
 from digital_factory.releases import models as _releases  # noqa: F401
 from digital_factory.repos import models as _repos  # noqa: F401
 from digital_factory.store import sequences as _sequences  # noqa: F401

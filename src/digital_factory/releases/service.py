@@ -27,6 +27,7 @@ from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.core.schemas import validation_failed
+from digital_factory.portfolio import service as portfolio
 from digital_factory.releases import changes, evaluation, models
 from digital_factory.releases.events import ClientKeyRevoked, FlagReleased, FlagsChanged
 from digital_factory.releases.schemas import (
@@ -95,7 +96,7 @@ def create_flag(uow: UnitOfWork, service_key: str, data: FlagCreate) -> Flag:
         variants=variants,
         default_variant=default_variant,
         off_variant=off_variant,
-        feature_key=data.feature,
+        feature_key=_known_feature(uow, data.feature),
         created_at=uow.clock.now(),
         created_by=uow.actor.name,
     )
@@ -137,7 +138,7 @@ def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpda
     if "description" in changes_given and data.description is not None:
         row.description = data.description
     if "feature" in changes_given:
-        row.feature_key = data.feature
+        row.feature_key = _known_feature(uow, data.feature)
     if data.variants is not None:
         row.variants = _changed_variants(uow, row, data.variants)
         _bump(uow, service_id, [e.id for e in environments])
@@ -1276,3 +1277,10 @@ def _patch_summary(row: models.Change) -> str:
 def open_change_count(uow: UnitOfWork) -> int:
     require(uow.actor, Permission.READ)
     return uow.session.scalar(select(func.count(models.Change.id)).where(models.Change.status.in_(OPEN_STATUSES))) or 0
+
+
+def _known_feature(uow: UnitOfWork, key: str | None) -> str | None:
+    """The feature a flag releases must exist in the portfolio (NotFound otherwise)."""
+    if key is None:
+        return None
+    return portfolio.get_feature(uow, key.upper()).key

@@ -18,20 +18,28 @@ class KeySequence(Base):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-def next_key(session: Session, prefix: str) -> str:
-    """Allocate the next key for `prefix` inside the caller's transaction.
+def next_keys(session: Session, prefix: str, count: int) -> list[str]:
+    """Allocate `count` consecutive keys at once inside the caller's transaction.
 
     One upsert statement, so concurrent first allocations cannot collide (both engines support
     `INSERT … ON CONFLICT DO UPDATE … RETURNING`); the row lock serialises the rest."""
+    if count <= 0:
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     upsert = (
         insert(KeySequence)
-        .values(prefix=prefix, last_value=1)
-        .on_conflict_do_update(index_elements=[KeySequence.prefix], set_={"last_value": KeySequence.last_value + 1})
+        .values(prefix=prefix, last_value=count)
+        .on_conflict_do_update(index_elements=[KeySequence.prefix], set_={"last_value": KeySequence.last_value + count})
         .returning(KeySequence.last_value)
     )
-    return format_key(prefix, session.execute(upsert).scalar_one())
+    last = session.execute(upsert).scalar_one()
+    return [format_key(prefix, number) for number in range(last - count + 1, last + 1)]
+
+
+def next_key(session: Session, prefix: str) -> str:
+    """Allocate the next key for `prefix` inside the caller's transaction."""
+    return next_keys(session, prefix, 1)[0]
 
 
 def current_value(session: Session, prefix: str) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from digital_factory.web import delivery, errors, pages, platform, releases, teams
+from digital_factory.web import delivery, errors, pages, platform, portfolio, product, releases, teams
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -15,6 +15,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
+    app.include_router(portfolio.router)
+    app.include_router(product.router)
     app.include_router(platform.router)
     app.include_router(teams.router)
     app.include_router(delivery.router)

@@ -32,8 +32,18 @@ class Area:
 
 # The product loop, in order: the navigation follows it.
 AREAS: tuple[Area, ...] = (
-    Area("portfolio", "Portfolio", "Strategic themes, epics on the portfolio kanban, WSJF ranking, epic hypotheses."),
-    Area("product", "Product", "Features and stories under each epic, handed to teams as ordered backlogs."),
+    Area(
+        "portfolio",
+        "Portfolio",
+        "Strategic themes, epics on the portfolio kanban, WSJF ranking, epic hypotheses.",
+        href="/portfolio",
+    ),
+    Area(
+        "product",
+        "Product",
+        "Features and stories under each epic, handed to teams as ordered backlogs.",
+        href="/product",
+    ),
     Area("teams", "Teams", "Teams, their topology and interactions, ownership and cognitive load.", href="/teams"),
     Area(
         "platform",

@@ -1,0 +1,388 @@
+"""/themes, /epics, /portfolio (board, backlog, scoring, kanban settings), /features, /stories, /backlogs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from digital_factory.api.context import CurrentActor, runtime
+from digital_factory.api.paging import Paging
+from digital_factory.api.problems import problem
+from digital_factory.core.errors import ValidationFailed
+from digital_factory.core.pagination import Page
+from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import (
+    Backlog,
+    BacklogOrder,
+    Board,
+    Decision,
+    DecisionCreate,
+    DecisionResult,
+    Epic,
+    EpicCreate,
+    EpicFilter,
+    EpicState,
+    EpicSummary,
+    EpicUpdate,
+    Feature,
+    FeatureCreate,
+    FeatureSummary,
+    FeatureUpdate,
+    ImportFormat,
+    ImportReport,
+    KanbanConfig,
+    KanbanConfigUpdate,
+    MoveRequest,
+    MoveResult,
+    Rescore,
+    ScoreEntry,
+    ScoreInput,
+    StateChange,
+    Story,
+    StoryCreate,
+    StoryUpdate,
+    TeamBacklog,
+    Theme,
+    ThemeCreate,
+    ThemeUpdate,
+    Transition,
+    WorkState,
+    WorkTransition,
+)
+
+router = APIRouter()
+MOVE_REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "The move is refused: `rule` names the gate or rule (e.g. `ready-needs-business-case`, "
+        "`wip-limit`, `transition-not-allowed`); `refusals` lists every one; `can_override` says whether the "
+        "caller may pass a full column with `wip_override_reason`.",
+        "content": {"application/problem+json": {}},
+    }
+}
+
+
+def _refused(exc: portfolio.MoveRefused, path: str) -> JSONResponse:
+    return problem(
+        409,
+        exc.detail,
+        code=exc.code,
+        title="Move refused",
+        instance=path,
+        rule=exc.rule,
+        refusals=[{"rule": r.rule, "reason": r.reason} for r in exc.refusals],
+        can_override=exc.can_override,
+    )
+
+
+# --- strategic themes ----------------------------------------------------------------------------
+
+
+@router.get("/themes", tags=["themes"])
+def list_themes(request: Request, actor: CurrentActor, include_archived: bool = False) -> list[Theme]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.list_themes(uow, include_archived=include_archived)
+
+
+@router.post("/themes", status_code=status.HTTP_201_CREATED, tags=["themes"])
+def create_theme(request: Request, actor: CurrentActor, data: ThemeCreate) -> Theme:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.create_theme(uow, data)
+
+
+@router.get("/themes/{key}", tags=["themes"])
+def get_theme(request: Request, actor: CurrentActor, key: str) -> Theme:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.get_theme(uow, key)
+
+
+@router.patch("/themes/{key}", tags=["themes"])
+def update_theme(request: Request, actor: CurrentActor, key: str, data: ThemeUpdate) -> Theme:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.update_theme(uow, key, data)
+
+
+# --- epics ---------------------------------------------------------------------------------------
+
+
+@router.get("/epics", tags=["epics"])
+def list_epics(
+    request: Request,
+    actor: CurrentActor,
+    page: Paging,
+    state: EpicState | None = None,
+    theme: str | None = None,
+    owner: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[EpicSummary]:
+    filters = EpicFilter(state=state, theme=theme, owner=owner, q=q)
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.list_epics(uow, filters, page)
+
+
+@router.post("/epics", status_code=status.HTTP_201_CREATED, tags=["epics"])
+def create_epic(request: Request, actor: CurrentActor, data: EpicCreate) -> Epic:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.create_epic(uow, data)
+
+
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file: CSV (`text/csv`) or JSON (`application/json`); see docs/portfolio.md.",
+        "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+@router.post("/epics/import", tags=["epics"], openapi_extra=IMPORT_BODY)
+async def import_epics(
+    request: Request,
+    actor: CurrentActor,
+    format: ImportFormat | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Import epics and features. Nothing is stored when any row is invalid, unless `skip_invalid`;
+    `dry_run` only reports. The format follows the Content-Type unless `format` is given."""
+    fmt = format or (ImportFormat.CSV if "csv" in request.headers.get("content-type", "") else ImportFormat.JSON)
+    raw = await request.body()
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed.on("body", "the file is not UTF-8 text") from None
+
+    def work() -> ImportReport:
+        with runtime(request).store.unit_of_work(actor) as uow:
+            return portfolio.import_items(uow, content, fmt, dry_run=dry_run, skip_invalid=skip_invalid)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/epics/{key}", tags=["epics"])
+def get_epic(request: Request, actor: CurrentActor, key: str) -> Epic:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.get_epic(uow, key)
+
+
+@router.patch("/epics/{key}", tags=["epics"])
+def update_epic(request: Request, actor: CurrentActor, key: str, data: EpicUpdate) -> Epic:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.update_epic(uow, key, data)
+
+
+@router.post(
+    "/epics/{key}/moves",
+    status_code=status.HTTP_201_CREATED,
+    tags=["epics"],
+    responses=MOVE_REFUSED,
+    response_model=MoveResult,
+)
+def move_epic(request: Request, actor: CurrentActor, key: str, data: MoveRequest) -> MoveResult | JSONResponse:
+    """Move the epic on the portfolio kanban (gates, WIP limits; every move is in the history)."""
+    try:
+        with runtime(request).store.unit_of_work(actor) as uow:
+            return portfolio.move_epic(uow, key, data)
+    except portfolio.MoveRefused as exc:
+        return _refused(exc, request.url.path)
+
+
+@router.get("/epics/{key}/transitions", tags=["epics"])
+def list_transitions(request: Request, actor: CurrentActor, key: str) -> list[Transition]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.list_transitions(uow, key)
+
+
+@router.post(
+    "/epics/{key}/decisions",
+    status_code=status.HTTP_201_CREATED,
+    tags=["epics"],
+    responses=MOVE_REFUSED,
+    response_model=DecisionResult,
+)
+def decide(request: Request, actor: CurrentActor, key: str, data: DecisionCreate) -> DecisionResult | JSONResponse:
+    """Record a board decision (go, no-go, persevere, pivot, stop) and make its move."""
+    try:
+        with runtime(request).store.unit_of_work(actor) as uow:
+            return portfolio.decide(uow, key, data)
+    except portfolio.MoveRefused as exc:
+        return _refused(exc, request.url.path)
+
+
+@router.get("/epics/{key}/decisions", tags=["epics"])
+def list_decisions(request: Request, actor: CurrentActor, key: str) -> list[Decision]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.list_decisions(uow, key)
+
+
+@router.post("/epics/{key}/scores", status_code=status.HTTP_201_CREATED, tags=["epics"])
+def score_epic(request: Request, actor: CurrentActor, key: str, data: ScoreInput) -> EpicSummary:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.score_epic(uow, key, data)
+
+
+@router.get("/epics/{key}/scores", tags=["epics"])
+def score_history(request: Request, actor: CurrentActor, key: str) -> list[ScoreEntry]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.score_history(uow, key)
+
+
+@router.get("/epics/{key}/features", tags=["epics"])
+def product_backlog(request: Request, actor: CurrentActor, key: str) -> list[FeatureSummary]:
+    """The epic's product backlog: its features ranked by WSJF."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.product_backlog(uow, key)
+
+
+# --- the portfolio as a whole ----------------------------------------------------------------------
+
+
+@router.get("/portfolio/board", tags=["portfolio"])
+def board(
+    request: Request, actor: CurrentActor, cards: Annotated[int, Query(ge=1, le=500)] = portfolio.BOARD_CARDS_PER_COLUMN
+) -> Board:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.board(uow, cards_per_column=cards)
+
+
+@router.get("/portfolio/backlog", tags=["portfolio"])
+def backlog(request: Request, actor: CurrentActor) -> Backlog:
+    """Epics in Reviewing, Analyzing and Ready ranked by WSJF."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.backlog(uow)
+
+
+@router.post("/portfolio/scores", tags=["portfolio"])
+def rescore(request: Request, actor: CurrentActor, data: Rescore) -> list[EpicSummary]:
+    """Re-score many epics at once; all or nothing. Returns the epics whose score changed."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.rescore_epics(uow, data)
+
+
+@router.get("/portfolio/kanban", tags=["portfolio"])
+def kanban_config(request: Request, actor: CurrentActor) -> KanbanConfig:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.get_kanban_config(uow)
+
+
+@router.patch("/portfolio/kanban", tags=["portfolio"])
+def update_kanban_config(request: Request, actor: CurrentActor, data: KanbanConfigUpdate) -> KanbanConfig:
+    """WIP limits per state and which gates are on (admin and board)."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.update_kanban_config(uow, data)
+
+
+# --- features --------------------------------------------------------------------------------------
+
+
+@router.get("/features", tags=["features"])
+def list_features(
+    request: Request,
+    actor: CurrentActor,
+    page: Paging,
+    epic: str | None = None,
+    team: str | None = None,
+    state: WorkState | None = None,
+) -> Page[FeatureSummary]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.list_features(uow, page, epic=epic, team=team, state=state)
+
+
+@router.post("/features", status_code=status.HTTP_201_CREATED, tags=["features"])
+def create_feature(request: Request, actor: CurrentActor, data: FeatureCreate) -> Feature:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.create_feature(uow, data)
+
+
+@router.get("/features/{key}", tags=["features"])
+def get_feature(request: Request, actor: CurrentActor, key: str) -> Feature:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.get_feature(uow, key)
+
+
+@router.patch("/features/{key}", tags=["features"])
+def update_feature(request: Request, actor: CurrentActor, key: str, data: FeatureUpdate) -> Feature:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.update_feature(uow, key, data)
+
+
+@router.post("/features/{key}/state", tags=["features"])
+def change_feature_state(request: Request, actor: CurrentActor, key: str, data: StateChange) -> Feature:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.change_feature_state(uow, key, data)
+
+
+@router.post("/features/{key}/scores", status_code=status.HTTP_201_CREATED, tags=["features"])
+def score_feature(request: Request, actor: CurrentActor, key: str, data: ScoreInput) -> Feature:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.score_feature(uow, key, data)
+
+
+@router.get("/features/{key}/history", tags=["features"])
+def feature_history(request: Request, actor: CurrentActor, key: str) -> list[WorkTransition]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        portfolio.get_feature(uow, key)
+        return portfolio.work_history(uow, key)
+
+
+# --- stories and team backlogs ---------------------------------------------------------------------
+
+
+@router.get("/stories", tags=["stories"])
+def list_stories(
+    request: Request,
+    actor: CurrentActor,
+    page: Paging,
+    feature: str | None = None,
+    team: str | None = None,
+    state: WorkState | None = None,
+) -> Page[Story]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.list_stories(uow, page, feature=feature, team=team, state=state)
+
+
+@router.post("/stories", status_code=status.HTTP_201_CREATED, tags=["stories"])
+def create_story(request: Request, actor: CurrentActor, data: StoryCreate) -> Story:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.create_story(uow, data)
+
+
+@router.get("/stories/{key}", tags=["stories"])
+def get_story(request: Request, actor: CurrentActor, key: str) -> Story:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.get_story(uow, key)
+
+
+@router.patch("/stories/{key}", tags=["stories"])
+def update_story(request: Request, actor: CurrentActor, key: str, data: StoryUpdate) -> Story:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.update_story(uow, key, data)
+
+
+@router.post("/stories/{key}/state", tags=["stories"])
+def change_story_state(request: Request, actor: CurrentActor, key: str, data: StateChange) -> Story:
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.change_story_state(uow, key, data)
+
+
+@router.get("/stories/{key}/history", tags=["stories"])
+def story_history(request: Request, actor: CurrentActor, key: str) -> list[WorkTransition]:
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        portfolio.get_story(uow, key)
+        return portfolio.work_history(uow, key)
+
+
+@router.get("/backlogs/{team}", tags=["stories"])
+def team_backlog(request: Request, actor: CurrentActor, team: str) -> TeamBacklog:
+    """A team's stories in backlog order (the most recent done ones last)."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        return portfolio.team_backlog(uow, team)
+
+
+@router.put("/backlogs/{team}", tags=["stories"])
+def reorder_backlog(request: Request, actor: CurrentActor, team: str, data: BacklogOrder) -> TeamBacklog:
+    """Order the named stories; they keep the positions they held between them."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return portfolio.reorder_backlog(uow, team, data)

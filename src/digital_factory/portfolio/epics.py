@@ -1,0 +1,479 @@
+"""Epics: create, change, read, list; WSJF scoring, score history and the ranked backlog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import Row, Select, delete, func, or_, select
+
+from digital_factory.accounts import audit
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.policy import require
+from digital_factory.accounts.roles import Permission
+from digital_factory.core.errors import NotFound, ValidationFailed
+from digital_factory.core.keys import parse_key
+from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.portfolio import models, wsjf
+from digital_factory.portfolio.events import EpicCreated
+from digital_factory.portfolio.kanban import EpicState
+from digital_factory.portfolio.schemas import (
+    Backlog,
+    BacklogEntry,
+    Epic,
+    EpicCreate,
+    EpicFilter,
+    EpicSummary,
+    EpicUpdate,
+    Hypothesis,
+    Indicator,
+    IndicatorSpec,
+    LeanBusinessCase,
+    Rescore,
+    ScoreEntry,
+    ScoreInput,
+    WsjfScore,
+)
+from digital_factory.portfolio.themes import theme_ids
+from digital_factory.store.sequences import next_key
+from digital_factory.store.uow import UnitOfWork
+
+BACKLOG_STATES = (EpicState.REVIEWING, EpicState.ANALYZING, EpicState.READY)
+
+
+# --- create and change ---------------------------------------------------------------------------
+
+
+def create_epic(uow: UnitOfWork, data: EpicCreate, *, source_ref: str | None = None) -> Epic:
+    """A new epic enters the Funnel; its first transition is recorded."""
+    require(uow.actor, Permission.PORTFOLIO_WRITE)
+    owner_id = owner_user_id(uow, data.owner)
+    themes = theme_ids(uow, data.themes)
+    now = uow.clock.now()
+    row = models.Epic(
+        key=next_key(uow.session, "EPIC"),
+        source_ref=source_ref,
+        title=data.title,
+        description=data.description,
+        epic_type=str(data.epic_type),
+        owner_user_id=owner_id,
+        state=str(EpicState.FUNNEL),
+        substate=None,
+        done_reason=None,
+        hypothesis=data.hypothesis.model_dump(mode="json"),
+        business_outcomes=list(data.business_outcomes),
+        nfrs=list(data.nfrs),
+        business_case=data.business_case.model_dump(mode="json") if data.business_case else None,
+        mvp_definition=data.mvp_definition,
+        estimated_cost=data.estimated_cost,
+        currency=data.currency,
+        state_entered_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    _set_themes(uow, row.id, themes)
+    _replace_indicators(uow, row.id, data.leading_indicators)
+    uow.session.add(
+        models.Transition(
+            epic_id=row.id,
+            from_state=None,
+            to_state=str(EpicState.FUNNEL),
+            at=now,
+            actor_user_id=uow.actor.user_id,
+            actor_name=uow.actor.name,
+            reason="imported" if source_ref else "created",
+        )
+    )
+    if data.score is not None:
+        apply_score(uow, row, data.score, epic_id=row.id)
+    uow.session.flush()
+    audit.record(
+        uow,
+        "epic.create",
+        "epic",
+        row.key,
+        after=data.model_dump(mode="json", exclude_defaults=True),
+        detail=f"imported from {source_ref}" if source_ref else None,
+    )
+    uow.emit(EpicCreated(epic_id=row.id, key=row.key, title=row.title))
+    return epic_out(uow, row)
+
+
+def update_epic(uow: UnitOfWork, key: str, data: EpicUpdate) -> Epic:
+    require(uow.actor, Permission.PORTFOLIO_WRITE)
+    row = epic_row(uow, key)
+    before = _comparable(epic_out(uow, row))
+    _apply_update(uow, row, data)
+    row.updated_at = uow.clock.now()
+    uow.session.flush()
+    out = epic_out(uow, row)
+    after = _comparable(out)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    audit.record(
+        uow,
+        "epic.update",
+        "epic",
+        row.key,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+    )
+    return out
+
+
+def _apply_update(uow: UnitOfWork, row: models.Epic, data: EpicUpdate) -> None:
+    sent = data.model_fields_set
+    plain: dict[str, Any] = {
+        "title": data.title,
+        "description": data.description,
+        "mvp_definition": data.mvp_definition,
+        "currency": data.currency,
+        "epic_type": str(data.epic_type) if data.epic_type else None,
+        "hypothesis": data.hypothesis.model_dump(mode="json") if data.hypothesis else None,
+        "business_outcomes": list(data.business_outcomes) if data.business_outcomes is not None else None,
+        "nfrs": list(data.nfrs) if data.nfrs is not None else None,
+    }
+    for name, value in plain.items():
+        if value is not None:
+            setattr(row, name, value)
+    if "owner" in sent:
+        row.owner_user_id = owner_user_id(uow, data.owner or None)
+    if "estimated_cost" in sent:
+        row.estimated_cost = data.estimated_cost
+    if "business_case" in sent:
+        row.business_case = data.business_case.model_dump(mode="json") if data.business_case else None
+    if data.themes is not None:
+        _set_themes(uow, row.id, theme_ids(uow, data.themes))
+    if data.leading_indicators is not None:
+        _replace_indicators(uow, row.id, data.leading_indicators)
+
+
+def owner_user_id(uow: UnitOfWork, username: str | None) -> int | None:
+    if not username:
+        return None
+    try:
+        return accounts.get_user(uow, username.strip().lower()).id
+    except NotFound:
+        raise ValidationFailed.on("owner", f"no user named {username!r}") from None
+
+
+def _set_themes(uow: UnitOfWork, epic_id: int, ids: list[int]) -> None:
+    uow.session.execute(delete(models.EpicTheme).where(models.EpicTheme.epic_id == epic_id))
+    for theme_id in ids:
+        uow.session.add(models.EpicTheme(epic_id=epic_id, theme_id=theme_id))
+    uow.session.flush()
+
+
+def _replace_indicators(uow: UnitOfWork, epic_id: int, specs: Sequence[IndicatorSpec]) -> None:
+    uow.session.execute(delete(models.Indicator).where(models.Indicator.epic_id == epic_id))
+    for position, spec in enumerate(specs):
+        uow.session.add(
+            models.Indicator(
+                epic_id=epic_id,
+                position=position,
+                name=spec.name,
+                metric_query=spec.metric_query,
+                source=str(spec.source),
+                baseline=spec.baseline,
+                target=spec.target,
+                direction=str(spec.direction),
+                deadline=spec.deadline,
+                weight=spec.weight,
+                critical=spec.critical,
+            )
+        )
+    uow.session.flush()
+
+
+def _comparable(epic: Epic) -> dict[str, Any]:
+    return epic.model_dump(
+        mode="json", exclude={"id", "updated_at", "created_at", "feature_count", "state_entered_at", "score"}
+    )
+
+
+# --- WSJF ------------------------------------------------------------------------------------------
+
+
+def apply_score(
+    uow: UnitOfWork,
+    row: models.WsjfColumns,
+    data: ScoreInput,
+    *,
+    epic_id: int | None = None,
+    feature_id: int | None = None,
+    note: str | None = None,
+) -> wsjf.Score:
+    """Set an epic's or feature's WSJF inputs and derived figures, and append to the score history."""
+    score = wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
+    values: dict[str, Any] = {**score.as_dict(), "cost_of_delay": score.cost_of_delay, "wsjf": score.wsjf}
+    for name, value in values.items():
+        setattr(row, name, value)
+    uow.session.add(
+        models.Score(
+            epic_id=epic_id,
+            feature_id=feature_id,
+            at=uow.clock.now(),
+            actor_name=uow.actor.name,
+            note=note if note is not None else data.note,
+            **values,
+        )
+    )
+    return score
+
+
+def score_epic(uow: UnitOfWork, key: str, data: ScoreInput) -> EpicSummary:
+    require(uow.actor, Permission.PORTFOLIO_WRITE)
+    row = epic_row(uow, key)
+    before = score_out(row)
+    score = apply_score(uow, row, data, epic_id=row.id)
+    row.updated_at = uow.clock.now()
+    uow.session.flush()
+    audit.record(
+        uow,
+        "epic.score",
+        "epic",
+        row.key,
+        before=before.model_dump() if before else None,
+        after={**score.as_dict(), "wsjf": score.wsjf, "note": data.note},
+    )
+    return summaries(uow, [row])[0]
+
+
+def rescore_epics(uow: UnitOfWork, data: Rescore) -> list[EpicSummary]:
+    """Re-score many epics at once (the scoring table); all or nothing."""
+    require(uow.actor, Permission.PORTFOLIO_WRITE)
+    keys = [item.key.strip().upper() for item in data.scores]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValidationFailed.on("scores", f"an epic is scored twice: {', '.join(repeated)}")
+    rows = {r.key: r for r in uow.session.scalars(select(models.Epic).where(models.Epic.key.in_(keys)))}
+    missing = [k for k in keys if k not in rows]
+    if missing:
+        raise ValidationFailed.on("scores", f"no epic {', '.join(missing)}")
+    changed: list[models.Epic] = []
+    for item in data.scores:
+        row = rows[item.key.strip().upper()]
+        current = score_out(row)
+        new = (item.user_business_value, item.time_criticality, item.risk_reduction, item.job_size)
+        if current is not None and new == (
+            current.user_business_value,
+            current.time_criticality,
+            current.risk_reduction,
+            current.job_size,
+        ):
+            continue  # unchanged rows of the table leave no history entry
+        score = apply_score(uow, row, item, epic_id=row.id, note=item.note or data.note)
+        row.updated_at = uow.clock.now()
+        audit.record(
+            uow,
+            "epic.score",
+            "epic",
+            row.key,
+            before=current.model_dump() if current else None,
+            after={**score.as_dict(), "wsjf": score.wsjf, "note": item.note or data.note},
+            detail="scoring table",
+        )
+        changed.append(row)
+    uow.session.flush()
+    return summaries(uow, changed)
+
+
+def score_history(uow: UnitOfWork, key: str) -> list[ScoreEntry]:
+    require(uow.actor, Permission.READ)
+    row = epic_row(uow, key)
+    rows = uow.session.scalars(
+        select(models.Score).where(models.Score.epic_id == row.id).order_by(models.Score.at, models.Score.id)
+    )
+    return [ScoreEntry.model_validate(r) for r in rows]
+
+
+def backlog(uow: UnitOfWork) -> Backlog:
+    """Epics in Reviewing, Analyzing and Ready, ranked by WSJF (ties: higher cost of delay, smaller job);
+    unscored epics last, oldest first."""
+    require(uow.actor, Permission.READ)
+    rows = list(
+        uow.session.scalars(
+            select(models.Epic)
+            .where(models.Epic.state.in_([str(s) for s in BACKLOG_STATES]))
+            .order_by(models.Epic.created_at, models.Epic.id)
+        )
+    )
+    items = summaries(uow, rows)
+    scores = {i.key: _as_score(i.score) for i in items}
+    items.sort(key=lambda i: wsjf.rank_key(scores[i.key]))
+    scored = [s for s in scores.values() if s is not None]
+    return Backlog(
+        entries=[BacklogEntry(rank=n, epic=item) for n, item in enumerate(items, start=1)],
+        columns_without_one=wsjf.columns_without_one(scored),
+    )
+
+
+def _as_score(score: WsjfScore | None) -> wsjf.Score | None:
+    if score is None:
+        return None
+    return wsjf.Score(score.user_business_value, score.time_criticality, score.risk_reduction, score.job_size)
+
+
+def score_out(row: models.WsjfColumns | Row[Any]) -> WsjfScore | None:
+    if row.job_size is None or row.wsjf is None:
+        return None
+    return WsjfScore(
+        user_business_value=row.user_business_value or 0,
+        time_criticality=row.time_criticality or 0,
+        risk_reduction=row.risk_reduction or 0,
+        job_size=row.job_size,
+        cost_of_delay=row.cost_of_delay or 0,
+        wsjf=row.wsjf,
+    )
+
+
+# --- read ------------------------------------------------------------------------------------------
+
+
+def normalize_key(key: str, prefix: str) -> str:
+    try:
+        parse_key(key, expected_prefix=prefix)
+    except ValidationFailed:
+        raise NotFound(f"no {prefix.lower()} with the key {key!r}") from None
+    return key.strip().upper()
+
+
+def epic_row(uow: UnitOfWork, key: str, *, lock: bool = False) -> models.Epic:
+    query = select(models.Epic).where(models.Epic.key == normalize_key(key, "EPIC"))
+    if lock:
+        query = query.with_for_update()
+    row = uow.session.scalar(query)
+    if row is None:
+        raise NotFound(f"no epic with the key {key!r}")
+    return row
+
+
+def get_epic(uow: UnitOfWork, key: str) -> Epic:
+    require(uow.actor, Permission.READ)
+    return epic_out(uow, epic_row(uow, key))
+
+
+def list_epics(uow: UnitOfWork, filters: EpicFilter, page: PageRequest) -> Page[EpicSummary]:
+    require(uow.actor, Permission.READ)
+    query = _filtered(uow, filters)
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(
+        uow.session.scalars(
+            query.order_by(models.Epic.state_entered_at.desc(), models.Epic.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    )
+    return Page(items=summaries(uow, rows), total=total, limit=page.limit, offset=page.offset)
+
+
+def _filtered(uow: UnitOfWork, filters: EpicFilter) -> Select[models.Epic]:
+    query = select(models.Epic)
+    if filters.state is not None:
+        query = query.where(models.Epic.state == str(filters.state))
+    if filters.theme:
+        theme = theme_ids(uow, [filters.theme], field="theme")[0]
+        query = query.where(
+            models.Epic.id.in_(select(models.EpicTheme.epic_id).where(models.EpicTheme.theme_id == theme))
+        )
+    if filters.owner:
+        query = query.where(models.Epic.owner_user_id == owner_user_id(uow, filters.owner))
+    if filters.q:
+        words = filters.q.strip()
+        query = query.where(or_(models.Epic.title.ilike(f"%{words}%"), models.Epic.key == words.upper()))
+    return query
+
+
+def summaries(uow: UnitOfWork, rows: Sequence[models.Epic]) -> list[EpicSummary]:
+    """Summaries of many epics in three queries (features counted, owners named), whatever their number."""
+    ids = [r.id for r in rows]
+    counts: dict[int, int] = {}
+    if ids:
+        counts = dict(
+            uow.session.execute(
+                select(models.Feature.epic_id, func.count())
+                .where(models.Feature.epic_id.in_(ids))
+                .group_by(models.Feature.epic_id)
+            ).all()
+        )
+    owners = usernames(uow, [r.owner_user_id for r in rows])
+    return SUMMARIES.validate_python([summary_values(r, owners, counts.get(r.id, 0)) for r in rows])
+
+
+def usernames(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int, str]:
+    wanted = [i for i in set(ids) if i is not None]
+    return {uid: user.username for uid, user in accounts.users_by_id(uow, wanted).items()}
+
+
+def summary_of(row: models.Epic | Row[Any], owners: dict[int, str], feature_count: int) -> EpicSummary:
+    return EpicSummary.model_validate(summary_values(row, owners, feature_count))
+
+
+def summary_values(row: models.Epic | Row[Any], owners: dict[int, str], feature_count: int) -> dict[str, Any]:
+    """An epic summary's values from an epic, or from a result row with the same column names (the
+    board's query), to validate many at once (`SUMMARIES.validate_python`)."""
+    score = None
+    if row.job_size is not None and row.wsjf is not None:
+        score = {
+            "user_business_value": row.user_business_value,
+            "time_criticality": row.time_criticality,
+            "risk_reduction": row.risk_reduction,
+            "job_size": row.job_size,
+            "cost_of_delay": row.cost_of_delay,
+            "wsjf": row.wsjf,
+        }
+    return {
+        "id": row.id,
+        "key": row.key,
+        "title": row.title,
+        "epic_type": row.epic_type,
+        "state": row.state,
+        "substate": row.substate,
+        "done_reason": row.done_reason,
+        "owner": owners.get(row.owner_user_id) if row.owner_user_id else None,
+        "score": score,
+        "state_entered_at": row.state_entered_at,
+        "created_at": row.created_at,
+        "feature_count": feature_count,
+    }
+
+
+SUMMARIES: TypeAdapter[list[EpicSummary]] = TypeAdapter(list[EpicSummary])
+
+
+def indicators_of(uow: UnitOfWork, epic_id: int) -> list[Indicator]:
+    rows = uow.session.scalars(
+        select(models.Indicator).where(models.Indicator.epic_id == epic_id).order_by(models.Indicator.position)
+    )
+    return [Indicator.model_validate(r) for r in rows]
+
+
+def theme_keys_of(uow: UnitOfWork, epic_id: int) -> list[str]:
+    return list(
+        uow.session.scalars(
+            select(models.Theme.key)
+            .join(models.EpicTheme, models.EpicTheme.theme_id == models.Theme.id)
+            .where(models.EpicTheme.epic_id == epic_id)
+            .order_by(models.Theme.id)
+        )
+    )
+
+
+def epic_out(uow: UnitOfWork, row: models.Epic) -> Epic:
+    summary = summaries(uow, [row])[0]
+    return Epic(
+        **summary.model_dump(),
+        description=row.description,
+        themes=theme_keys_of(uow, row.id),
+        hypothesis=Hypothesis.model_validate(row.hypothesis),
+        business_outcomes=list(row.business_outcomes),
+        nfrs=list(row.nfrs),
+        business_case=LeanBusinessCase.model_validate(row.business_case, strict=False) if row.business_case else None,
+        mvp_definition=row.mvp_definition,
+        estimated_cost=row.estimated_cost,
+        currency=row.currency,
+        leading_indicators=indicators_of(uow, row.id),
+        updated_at=row.updated_at,
+    )

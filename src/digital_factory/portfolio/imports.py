@@ -1,0 +1,415 @@
+"""Importing epics and features (a tracker export as CSV or JSON): every row validated first, row-level
+errors, a dry run; nothing stored when any row is invalid unless bad rows are to be skipped. Valid rows
+are stored in bulk (a few statements per table, not per row)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+
+from digital_factory.accounts import audit
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.policy import require
+from digital_factory.accounts.roles import Permission
+from digital_factory.core.errors import NotFound, ValidationFailed
+from digital_factory.core.keys import parse_key
+from digital_factory.portfolio import importing, models, wsjf
+from digital_factory.portfolio.events import EpicCreated, FeatureCreated
+from digital_factory.portfolio.kanban import EpicState
+from digital_factory.portfolio.schemas import (
+    EpicCreate,
+    FeatureCreate,
+    ImportedItem,
+    ImportFormat,
+    ImportReport,
+    RowError,
+    ScoreInput,
+    WorkState,
+)
+from digital_factory.store.sequences import next_keys
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.teams import service as teams
+
+MAX_REF_LENGTH = 100
+_PLACEHOLDER_EPIC = "EPIC-1"
+
+
+@dataclass
+class _Checked:
+    row: importing.Row
+    epic: EpicCreate | None = None
+    feature: FeatureCreate | None = None
+    errors: list[RowError] = field(default_factory=list)
+    parent_row: int | None = None  # features under an epic of this file
+    parent_epic_id: int | None = None  # features under an epic already stored
+
+
+def import_items(
+    uow: UnitOfWork, content: str, fmt: ImportFormat, *, dry_run: bool = False, skip_invalid: bool = False
+) -> ImportReport:
+    require(uow.actor, Permission.PORTFOLIO_WRITE)
+    parsed = importing.parse_csv(content) if fmt is ImportFormat.CSV else importing.parse_json(content)
+    file_errors = [RowError(row=p.row, ref=p.ref, field=p.field, reason=p.reason) for p in parsed.problems]
+    checked = [_validate_row(row) for row in parsed.rows]
+    if any(c.row.kind == "feature" for c in checked):
+        require(uow.actor, Permission.PRODUCT_WRITE)
+    _check_references(uow, checked)
+    valid = _usable(checked)
+    errors = file_errors + [e for c in checked for e in c.errors]
+    errors.sort(key=lambda e: e.row)
+    fatal = bool(file_errors) and not parsed.rows
+    store = not dry_run and not fatal and (skip_invalid or not errors)
+    created = _store(uow, valid, fmt) if store else {}
+    items = [
+        ImportedItem(
+            row=c.row.number,
+            kind=c.row.kind,
+            ref=c.row.ref,
+            key=created.get(c.row.number),
+            title=(c.epic.title if c.epic else c.feature.title if c.feature else ""),
+        )
+        for c in valid
+    ]
+    would_store = store or (dry_run and (skip_invalid or not errors))
+    return ImportReport(
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        epics=sum(1 for c in valid if c.epic) if would_store else 0,
+        features=sum(1 for c in valid if c.feature) if would_store else 0,
+        skipped=len({e.row for e in errors}) if would_store else 0,
+        items=items if would_store else [],
+        errors=errors,
+        ignored_columns=parsed.ignored_columns,
+    )
+
+
+def _validate_row(row: importing.Row) -> _Checked:
+    checked = _Checked(row=row)
+    if row.ref is not None and len(row.ref) > MAX_REF_LENGTH:
+        checked.errors.append(_error(row, "ref", f"longer than {MAX_REF_LENGTH} characters"))
+    try:
+        # JSON is validated like an API request (the models' own strictness); CSV cells are text
+        strict = None if not row.lax else False
+        if row.kind == "epic":
+            checked.epic = EpicCreate.model_validate(row.data, strict=strict)
+        else:
+            data = {**row.data, "epic": _PLACEHOLDER_EPIC}
+            checked.feature = FeatureCreate.model_validate(data, strict=strict)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            where = ".".join(str(part) for part in problem["loc"]) or "row"
+            checked.errors.append(_error(row, where, problem["msg"]))
+    return checked
+
+
+def _error(row: importing.Row, field_name: str, reason: str) -> RowError:
+    return RowError(row=row.number, ref=row.ref, field=field_name, reason=reason)
+
+
+def _check_references(uow: UnitOfWork, checked: list[_Checked]) -> None:
+    refs: dict[str, _Checked] = {}
+    for c in checked:
+        if c.row.ref is None:
+            continue
+        if c.row.ref in refs:
+            c.errors.append(_error(c.row, "ref", f"also used on row {refs[c.row.ref].row.number}"))
+        else:
+            refs[c.row.ref] = c
+    _check_already_imported(uow, checked)
+    users = _lookup(
+        {c.epic.owner for c in checked if c.epic and c.epic.owner},
+        lambda name: accounts.get_user(uow, name.lower()).id,
+    )
+    team_ids = _lookup(
+        {c.feature.team for c in checked if c.feature and c.feature.team}, lambda k: teams.team_id(uow, k)
+    )
+    theme_keys = {k.strip().upper() for c in checked if c.epic for k in c.epic.themes}
+    themes = dict(
+        uow.session.execute(select(models.Theme.key, models.Theme.id).where(models.Theme.key.in_(theme_keys))).all()
+    )
+    for c in checked:
+        if c.epic is not None:
+            if c.epic.owner and users.get(c.epic.owner) is None:
+                c.errors.append(_error(c.row, "owner", f"no user named {c.epic.owner!r}"))
+            unknown = [k for k in c.epic.themes if k.strip().upper() not in themes]
+            if unknown:
+                c.errors.append(_error(c.row, "themes", f"no strategic theme {', '.join(unknown)}"))
+        if c.feature is not None:
+            if c.feature.team and team_ids.get(c.feature.team) is None:
+                c.errors.append(_error(c.row, "team", f"no team {c.feature.team!r}"))
+            _resolve_parent(uow, c, refs)
+
+
+def _check_already_imported(uow: UnitOfWork, checked: list[_Checked]) -> None:
+    epic_refs = [c.row.ref for c in checked if c.row.ref and c.row.kind == "epic"]
+    feature_refs = [c.row.ref for c in checked if c.row.ref and c.row.kind == "feature"]
+    existing = dict(
+        uow.session.execute(
+            select(models.Epic.source_ref, models.Epic.key).where(models.Epic.source_ref.in_(epic_refs))
+        ).all()
+    )
+    existing.update(
+        uow.session.execute(
+            select(models.Feature.source_ref, models.Feature.key).where(models.Feature.source_ref.in_(feature_refs))
+        ).all()
+    )
+    for c in checked:
+        if c.row.ref and c.row.ref in existing:
+            c.errors.append(_error(c.row, "ref", f"already imported as {existing[c.row.ref]}"))
+
+
+def _resolve_parent(uow: UnitOfWork, c: _Checked, refs: dict[str, _Checked]) -> None:
+    parent = c.row.parent or ""
+    if parent.startswith("#row"):
+        c.parent_row = int(parent[4:])
+        return
+    in_file = refs.get(parent)
+    if in_file is not None:
+        if in_file.row.kind != "epic":
+            c.errors.append(_error(c.row, "parent", f"{parent!r} is a feature, not an epic"))
+        else:
+            c.parent_row = in_file.row.number
+        return
+    try:
+        parse_key(parent, expected_prefix="EPIC")
+    except ValidationFailed:
+        c.errors.append(_error(c.row, "parent", f"no epic with the ref {parent!r} in this file"))
+        return
+    epic = uow.session.scalar(select(models.Epic).where(models.Epic.key == parent.strip().upper()))
+    if epic is None:
+        c.errors.append(_error(c.row, "parent", f"no epic {parent!r}"))
+    elif epic.state == EpicState.DONE:
+        c.errors.append(_error(c.row, "parent", f"{epic.key} is done; it takes no new features"))
+    else:
+        c.parent_epic_id = epic.id
+
+
+def _lookup(names: set[str], find: Callable[[str], int]) -> dict[str, int | None]:
+    found: dict[str, int | None] = {}
+    for name in names:
+        try:
+            found[name] = find(name)
+        except NotFound:
+            found[name] = None
+    return found
+
+
+def _usable(checked: list[_Checked]) -> list[_Checked]:
+    """Rows that can be stored: valid themselves, and (features) under a valid epic."""
+    by_number = {c.row.number: c for c in checked}
+    for c in checked:
+        if c.feature is None or c.errors or c.parent_row is None:
+            continue
+        parent = by_number.get(c.parent_row)
+        if parent is None or parent.errors:
+            c.errors.append(_error(c.row, "parent", f"its epic (row {c.parent_row}) is invalid"))
+    return [c for c in checked if not c.errors]
+
+
+# --- storing, in bulk ------------------------------------------------------------------------------
+
+
+def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[int, str]:
+    now = uow.clock.now()
+    epics = [c for c in valid if c.epic is not None]
+    features = [c for c in valid if c.feature is not None]
+    owners = {
+        name: accounts.get_user(uow, name.lower()).id
+        for name in {c.epic.owner for c in epics if c.epic and c.epic.owner}
+    }
+    team_ids = {
+        key: teams.team_id(uow, key) for key in {c.feature.team for c in features if c.feature and c.feature.team}
+    }
+    themes = dict(uow.session.execute(select(models.Theme.key, models.Theme.id)).all())
+    created: dict[int, str] = {}
+    epic_ids: dict[int, int] = {}
+    if epics:
+        new_keys = next_keys(uow.session, "EPIC", len(epics))
+        epic_rows = [_epic_values(c, owners, now, key) for c, key in zip(epics, new_keys, strict=True)]
+        returned = uow.session.execute(
+            insert(models.Epic).returning(models.Epic.id, models.Epic.key, sort_by_parameter_order=True), epic_rows
+        ).all()
+        for c, (epic_id, key) in zip(epics, returned, strict=True):
+            created[c.row.number] = key
+            epic_ids[c.row.number] = epic_id
+        _epic_children(uow, epics, epic_ids, themes, now)
+    if features:
+        feature_rows = []
+        for c, key in zip(features, next_keys(uow.session, "FEAT", len(features)), strict=True):
+            epic_id = c.parent_epic_id if c.parent_epic_id is not None else epic_ids[c.parent_row or 0]
+            feature_rows.append(_feature_values(c, epic_id, team_ids, now, key))
+        returned = uow.session.execute(
+            insert(models.Feature).returning(models.Feature.id, models.Feature.key, sort_by_parameter_order=True),
+            feature_rows,
+        ).all()
+        feature_ids = {}
+        for c, (feature_id, key) in zip(features, returned, strict=True):
+            created[c.row.number] = key
+            feature_ids[c.row.number] = feature_id
+        _feature_children(uow, features, feature_ids, now)
+        epic_keys = dict(
+            uow.session.execute(
+                select(models.Epic.id, models.Epic.key).where(models.Epic.id.in_({r["epic_id"] for r in feature_rows}))
+            ).all()
+        )
+        for c, values in zip(features, feature_rows, strict=True):
+            uow.emit(
+                FeatureCreated(
+                    feature_id=feature_ids[c.row.number],
+                    key=created[c.row.number],
+                    epic_key=epic_keys[values["epic_id"]],
+                    team_key=c.feature.team if c.feature else None,
+                )
+            )
+    for c in epics:
+        assert c.epic is not None
+        uow.emit(EpicCreated(epic_id=epic_ids[c.row.number], key=created[c.row.number], title=c.epic.title))
+    audit.record(
+        uow,
+        "epic.import",
+        "import",
+        None,
+        after={
+            "format": str(fmt),
+            "epics": [created[c.row.number] for c in epics],
+            "features": [created[c.row.number] for c in features],
+        },
+        detail=f"{len(epics)} epics and {len(features)} features imported",
+    )
+    return created
+
+
+def _score_values(score: ScoreInput | None) -> dict[str, Any]:
+    if score is None:
+        return dict.fromkeys(("user_business_value", "time_criticality", "risk_reduction", "job_size"))
+    s = wsjf.Score(score.user_business_value, score.time_criticality, score.risk_reduction, score.job_size)
+    return {**s.as_dict(), "cost_of_delay": s.cost_of_delay, "wsjf": s.wsjf}
+
+
+def _epic_values(c: _Checked, owners: dict[str, int], now: Any, key: str) -> dict[str, Any]:
+    e = c.epic
+    assert e is not None
+    return {
+        "key": key,
+        "source_ref": c.row.ref,
+        "title": e.title,
+        "description": e.description,
+        "epic_type": str(e.epic_type),
+        "owner_user_id": owners.get(e.owner) if e.owner else None,
+        "state": str(EpicState.FUNNEL),
+        "substate": None,
+        "done_reason": None,
+        "hypothesis": e.hypothesis.model_dump(mode="json"),
+        "business_outcomes": list(e.business_outcomes),
+        "nfrs": list(e.nfrs),
+        "business_case": e.business_case.model_dump(mode="json") if e.business_case else None,
+        "mvp_definition": e.mvp_definition,
+        "estimated_cost": e.estimated_cost,
+        "currency": e.currency,
+        "state_entered_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "cost_of_delay": None,
+        "wsjf": None,
+        **_score_values(e.score),
+    }
+
+
+def _epic_children(
+    uow: UnitOfWork, epics: list[_Checked], ids: dict[int, int], themes: dict[str, int], now: Any
+) -> None:
+    who = {"actor_user_id": uow.actor.user_id, "actor_name": uow.actor.name}
+    transitions: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    indicators: list[dict[str, Any]] = []
+    scores: list[dict[str, Any]] = []
+    for c in epics:
+        e, epic_id = c.epic, ids[c.row.number]
+        assert e is not None
+        transitions.append(
+            {"epic_id": epic_id, "to_state": str(EpicState.FUNNEL), "at": now, "reason": "imported", **who}
+        )
+        links.extend({"epic_id": epic_id, "theme_id": themes[k.strip().upper()]} for k in dict.fromkeys(e.themes))
+        indicators.extend(
+            {"epic_id": epic_id, "position": n, **i.model_dump(mode="python")}
+            for n, i in enumerate(e.leading_indicators)
+        )
+        if e.score is not None:
+            scores.append(
+                {
+                    "epic_id": epic_id,
+                    "at": now,
+                    "actor_name": uow.actor.name,
+                    "note": "imported",
+                    **_score_values(e.score),
+                }
+            )
+    _bulk(uow, models.Transition, transitions)
+    _bulk(uow, models.EpicTheme, links)
+    _bulk(
+        uow, models.Indicator, [{**i, "source": str(i["source"]), "direction": str(i["direction"])} for i in indicators]
+    )
+    _bulk(uow, models.Score, scores)
+
+
+def _feature_values(c: _Checked, epic_id: int, team_ids: dict[str, int], now: Any, key: str) -> dict[str, Any]:
+    f = c.feature
+    assert f is not None
+    return {
+        "key": key,
+        "source_ref": c.row.ref,
+        "epic_id": epic_id,
+        "title": f.title,
+        "description": f.description,
+        "benefit_hypothesis": f.benefit_hypothesis,
+        "acceptance_criteria": list(f.acceptance_criteria),
+        "feature_type": str(f.feature_type),
+        "flow_item": str(f.flow_item),
+        "team_id": team_ids.get(f.team) if f.team else None,
+        "state": str(WorkState.NEW),
+        "created_at": now,
+        "updated_at": now,
+        "state_changed_at": now,
+        "cost_of_delay": None,
+        "wsjf": None,
+        **_score_values(f.score),
+    }
+
+
+def _feature_children(uow: UnitOfWork, features: list[_Checked], ids: dict[int, int], now: Any) -> None:
+    transitions: list[dict[str, Any]] = []
+    scores: list[dict[str, Any]] = []
+    for c in features:
+        assert c.feature is not None
+        feature_id = ids[c.row.number]
+        transitions.append(
+            {
+                "feature_id": feature_id,
+                "to_state": str(WorkState.NEW),
+                "at": now,
+                "actor_user_id": uow.actor.user_id,
+                "actor_name": uow.actor.name,
+                "reason": "imported",
+            }
+        )
+        if c.feature.score is not None:
+            scores.append(
+                {
+                    "feature_id": feature_id,
+                    "at": now,
+                    "actor_name": uow.actor.name,
+                    "note": "imported",
+                    **_score_values(c.feature.score),
+                }
+            )
+    _bulk(uow, models.WorkTransition, transitions)
+    _bulk(uow, models.Score, scores)
+
+
+def _bulk(uow: UnitOfWork, model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        uow.session.execute(insert(model), rows)

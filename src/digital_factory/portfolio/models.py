@@ -1,0 +1,250 @@
+"""Portfolio tables (private to the domain)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digital_factory.store.base import Base
+
+USER_FK = "accounts_user.id"
+
+
+class WsjfColumns:
+    """The four WSJF inputs and the two figures derived from them (kept for ranking in SQL)."""
+
+    user_business_value: Mapped[int | None] = mapped_column(Integer)
+    time_criticality: Mapped[int | None] = mapped_column(Integer)
+    risk_reduction: Mapped[int | None] = mapped_column(Integer)
+    job_size: Mapped[int | None] = mapped_column(Integer)
+    cost_of_delay: Mapped[int | None] = mapped_column(Integer)
+    wsjf: Mapped[float | None] = mapped_column(Float)
+
+
+class Theme(Base):
+    __tablename__ = "portfolio_theme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    objective: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class KeyResult(Base):
+    __tablename__ = "portfolio_key_result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("portfolio_theme.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    description: Mapped[str] = mapped_column(String(500))
+    metric_query: Mapped[str | None] = mapped_column(String(1000))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40), default="")
+    due: Mapped[date | None] = mapped_column(Date)
+
+
+class Epic(WsjfColumns, Base):
+    __tablename__ = "portfolio_epic"
+    __table_args__ = (
+        Index("ix_portfolio_epic_state_entered", "state", "state_entered_at"),
+        Index("ix_portfolio_epic_state_wsjf", "state", "wsjf"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    epic_type: Mapped[str] = mapped_column(String(20))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey(USER_FK, ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    substate: Mapped[str | None] = mapped_column(String(20))
+    done_reason: Mapped[str | None] = mapped_column(String(30))
+    hypothesis: Mapped[dict[str, Any]]
+    business_outcomes: Mapped[list[str]] = mapped_column(JSON)
+    nfrs: Mapped[list[str]] = mapped_column(JSON)
+    business_case: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    mvp_definition: Mapped[str] = mapped_column(Text, default="")
+    estimated_cost: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    state_entered_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EpicTheme(Base):
+    __tablename__ = "portfolio_epic_theme"
+
+    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("portfolio_theme.id", ondelete="CASCADE"), primary_key=True)
+    __table_args__ = (Index("ix_portfolio_epic_theme_theme", "theme_id"),)
+
+
+class Indicator(Base):
+    __tablename__ = "portfolio_indicator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(120))
+    metric_query: Mapped[str] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(20))
+    baseline: Mapped[float] = mapped_column(Float)
+    target: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(10))
+    deadline: Mapped[date] = mapped_column(Date)
+    weight: Mapped[float] = mapped_column(Float)
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Decision(Base):
+    __tablename__ = "portfolio_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    rationale: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]]
+    at: Mapped[datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey(USER_FK, ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+
+
+class Transition(Base):
+    """One move on the portfolio kanban; never changed afterwards."""
+
+    __tablename__ = "portfolio_transition"
+    __table_args__ = (Index("ix_portfolio_transition_epic_at", "epic_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    from_substate: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    to_substate: Mapped[str | None] = mapped_column(String(20))
+    done_reason: Mapped[str | None] = mapped_column(String(30))
+    at: Mapped[datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey(USER_FK, ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    wip_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_decision.id", ondelete="SET NULL"))
+
+
+class Score(WsjfColumns, Base):
+    """WSJF score history of epics and features."""
+
+    __tablename__ = "portfolio_score"
+    __table_args__ = (
+        CheckConstraint("(epic_id IS NULL) <> (feature_id IS NULL)", name="one_item"),
+        Index("ix_portfolio_score_epic", "epic_id", "at"),
+        Index("ix_portfolio_score_feature", "feature_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epic_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
+    feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor_name: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class StateConfig(Base):
+    """WIP limit per kanban state (no row: the documented default)."""
+
+    __tablename__ = "portfolio_state_config"
+
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    wip_limit: Mapped[int | None] = mapped_column(Integer)
+
+
+class GateConfig(Base):
+    """Whether a gate is on (no row: its documented default)."""
+
+    __tablename__ = "portfolio_gate_config"
+
+    gate: Mapped[str] = mapped_column(String(60), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class Feature(WsjfColumns, Base):
+    __tablename__ = "portfolio_feature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    benefit_hypothesis: Mapped[str] = mapped_column(Text, default="")
+    acceptance_criteria: Mapped[list[str]] = mapped_column(JSON)
+    feature_type: Mapped[str] = mapped_column(String(20))
+    flow_item: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    state_changed_at: Mapped[datetime]
+
+
+class Story(Base):
+    __tablename__ = "portfolio_story"
+    __table_args__ = (Index("ix_portfolio_story_team_rank", "team_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    feature_id: Mapped[int] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    acceptance_criteria: Mapped[list[str]] = mapped_column(JSON)
+    story_type: Mapped[str] = mapped_column(String(20))
+    flow_item: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    state_changed_at: Mapped[datetime]
+
+
+class WorkTransition(Base):
+    """A feature's or story's flow-state change; the insights domain computes flow metrics from these."""
+
+    __tablename__ = "portfolio_work_transition"
+    __table_args__ = (
+        CheckConstraint("(feature_id IS NULL) <> (story_id IS NULL)", name="one_item"),
+        Index("ix_portfolio_work_transition_feature", "feature_id", "at"),
+        Index("ix_portfolio_work_transition_story", "story_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_story.id", ondelete="CASCADE"))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey(USER_FK, ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,274 @@
+"""Product pages: an epic's product backlog (features by WSJF), features with their stories, and each
+team's backlog board (drag to reorder or to change a story's flow state)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from digital_factory.accounts.roles import Permission
+from digital_factory.core.errors import DomainError, NotFound, PermissionDenied
+from digital_factory.core.pagination import PageRequest
+from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import (
+    SCALE,
+    BacklogOrder,
+    EpicFilter,
+    EpicState,
+    FeatureCreate,
+    FeatureUpdate,
+    FlowItem,
+    ScoreInput,
+    StateChange,
+    StoryCreate,
+    WorkState,
+)
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.teams import service as teams
+from digital_factory.web.context import Viewer
+from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.portfolio import (
+    SCORE_PARTS,
+    can,
+    failure,
+    lines,
+    optional,
+    parse,
+    read,
+    score_from_form,
+    text,
+    wants_json,
+    write,
+)
+from digital_factory.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+PRODUCT_STATES = (EpicState.IMPLEMENTING, EpicState.READY, EpicState.ANALYZING)
+
+
+@router.get("/product", response_class=HTMLResponse)
+def product_home(request: Request, viewer: PageViewer) -> Response:
+    def load(uow: UnitOfWork) -> dict[str, Any]:
+        groups = [
+            (state, portfolio.list_epics(uow, EpicFilter(state=state), PageRequest(limit=100)))
+            for state in PRODUCT_STATES
+        ]
+        return {"groups": groups, "teams": teams.list_teams(uow, PageRequest(limit=200)).items}
+
+    return render(
+        request,
+        "product/home.html",
+        viewer,
+        active="product",
+        labels=portfolio.column_labels(),
+        **read(request, viewer, load),
+    )
+
+
+# --- an epic's product backlog --------------------------------------------------------------------------
+
+
+@router.get("/product/epics/{key}", response_class=HTMLResponse)
+def epic_backlog(request: Request, viewer: PageViewer, key: str) -> Response:
+    return _epic_backlog(request, viewer, key)
+
+
+def _epic_backlog(
+    request: Request, viewer: Viewer, key: str, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    def load(uow: UnitOfWork) -> dict[str, Any]:
+        epic = portfolio.get_epic(uow, key)
+        return {
+            "epic": epic,
+            "features": portfolio.product_backlog(uow, epic.key),
+            "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
+        }
+
+    return render(
+        request,
+        "product/epic.html",
+        viewer,
+        status_code=status_code,
+        active="product",
+        error=error,
+        scale=SCALE,
+        parts=SCORE_PARTS,
+        flow_items=list(FlowItem),
+        labels=portfolio.column_labels(),
+        can_write=can(viewer, Permission.PRODUCT_WRITE),
+        **read(request, viewer, load),
+    )
+
+
+@router.post("/product/epics/{key}/features", response_class=HTMLResponse)
+async def create_feature(request: Request, viewer: FormViewer, key: str) -> Response:
+    form = await request.form()
+    try:
+        data = parse(
+            FeatureCreate,
+            {
+                "epic": key,
+                "title": text(form, "title"),
+                "description": text(form, "description"),
+                "benefit_hypothesis": text(form, "benefit_hypothesis"),
+                "acceptance_criteria": lines(text(form, "acceptance_criteria")),
+                "feature_type": text(form, "feature_type") or "business",
+                "flow_item": text(form, "flow_item") or "feature",
+                "team": optional(form, "team"),
+                "score": score_from_form(form),
+            },
+        )
+        feature = await run_in_threadpool(write, request, viewer, lambda uow: portfolio.create_feature(uow, data))
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return await run_in_threadpool(_epic_backlog, request, viewer, key, error=exc.detail, status_code=422)
+    return see_other(f"/product/features/{feature.key}")
+
+
+# --- features -----------------------------------------------------------------------------------------
+
+
+@router.get("/product/features/{key}", response_class=HTMLResponse)
+def feature_page(request: Request, viewer: PageViewer, key: str) -> Response:
+    return _feature(request, viewer, key)
+
+
+def _feature(
+    request: Request, viewer: Viewer, key: str, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    def load(uow: UnitOfWork) -> dict[str, Any]:
+        feature = portfolio.get_feature(uow, key)
+        return {
+            "feature": feature,
+            "epic": portfolio.get_epic(uow, feature.epic),
+            "stories": portfolio.list_stories(uow, PageRequest(limit=200), feature=feature.key).items,
+            "history": portfolio.work_history(uow, feature.key),
+            "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
+        }
+
+    return render(
+        request,
+        "product/feature.html",
+        viewer,
+        status_code=status_code,
+        active="product",
+        error=error,
+        scale=SCALE,
+        parts=SCORE_PARTS,
+        states=list(WorkState),
+        can_write=can(viewer, Permission.PRODUCT_WRITE),
+        **read(request, viewer, load),
+    )
+
+
+@router.post("/product/features/{key}/team", response_class=HTMLResponse)
+def assign_feature(request: Request, viewer: FormViewer, key: str, team: Annotated[str, Form()] = "") -> Response:
+    return _feature_action(
+        request, viewer, key, lambda uow: portfolio.update_feature(uow, key, FeatureUpdate(team=team))
+    )
+
+
+@router.post("/product/features/{key}/state", response_class=HTMLResponse)
+def feature_state(
+    request: Request, viewer: FormViewer, key: str, to: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        change = parse(StateChange, {"to": to, "reason": reason})
+    except DomainError as exc:
+        return _feature(request, viewer, key, error=exc.detail, status_code=422)
+    return _feature_action(request, viewer, key, lambda uow: portfolio.change_feature_state(uow, key, change))
+
+
+@router.post("/product/features/{key}/score", response_class=HTMLResponse)
+async def feature_score(request: Request, viewer: FormViewer, key: str) -> Response:
+    form = await request.form()
+    try:
+        data = parse(ScoreInput, {**(score_from_form(form) or {}), "note": text(form, "note")})
+    except DomainError as exc:
+        return await run_in_threadpool(_feature, request, viewer, key, error=exc.detail, status_code=422)
+    return await run_in_threadpool(
+        _feature_action, request, viewer, key, lambda uow: portfolio.score_feature(uow, key, data)
+    )
+
+
+@router.post("/product/features/{key}/stories", response_class=HTMLResponse)
+async def create_story(request: Request, viewer: FormViewer, key: str) -> Response:
+    form = await request.form()
+    try:
+        data = parse(
+            StoryCreate,
+            {
+                "feature": key,
+                "title": text(form, "title"),
+                "description": text(form, "description"),
+                "acceptance_criteria": lines(text(form, "acceptance_criteria")),
+                "team": optional(form, "team"),
+                "points": optional(form, "points"),
+            },
+        )
+    except DomainError as exc:
+        return await run_in_threadpool(_feature, request, viewer, key, error=exc.detail, status_code=422)
+    return await run_in_threadpool(_feature_action, request, viewer, key, lambda uow: portfolio.create_story(uow, data))
+
+
+def _feature_action(request: Request, viewer: Viewer, key: str, work: Any) -> Response:
+    try:
+        write(request, viewer, work)
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _feature(request, viewer, key, error=exc.detail, status_code=409 if exc.code == "conflict" else 422)
+    return see_other(f"/product/features/{key.upper()}")
+
+
+# --- team backlog boards ----------------------------------------------------------------------------------
+
+
+@router.get("/product/teams/{team}", response_class=HTMLResponse)
+def team_board(request: Request, viewer: PageViewer, team: str) -> Response:
+    def load(uow: UnitOfWork) -> dict[str, Any]:
+        return {"team": teams.get_team(uow, team), "backlog": portfolio.team_backlog(uow, team)}
+
+    data = read(request, viewer, load)
+    columns = {state: [s for s in data["backlog"].stories if s.state == state] for state in WorkState}
+    return render(
+        request,
+        "product/team.html",
+        viewer,
+        active="product",
+        columns=columns,
+        can_write=can(viewer, Permission.PRODUCT_WRITE),
+        **data,
+    )
+
+
+@router.post("/product/stories/{key}/state")
+def story_state(
+    request: Request, viewer: FormViewer, key: str, to: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        change = parse(StateChange, {"to": to, "reason": reason})
+        story = write(request, viewer, lambda uow: portfolio.change_story_state(uow, key, change))
+    except DomainError as exc:
+        if not wants_json(request):
+            raise
+        return failure(exc)
+    if wants_json(request):
+        return JSONResponse({"ok": True, "message": f"{story.key} is {story.state}"})
+    return see_other(f"/product/features/{story.feature}")
+
+
+@router.post("/product/teams/{team}/order")
+async def reorder(request: Request, viewer: FormViewer, team: str) -> Response:
+    form = await request.form()
+    keys = [k for k in form.getlist("story") if isinstance(k, str)]
+    try:
+        order = parse(BacklogOrder, {"stories": keys})
+        await run_in_threadpool(write, request, viewer, lambda uow: portfolio.reorder_backlog(uow, team, order))
+    except DomainError as exc:
+        return failure(exc)
+    return JSONResponse({"ok": True, "message": "Backlog order saved."})
