@@ -19,6 +19,8 @@ from digital_factory.core.errors import NotFound
 from digital_factory.delivery import deployments, incidents
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DecisionRequest, IncidentCreate, IncidentResolve, Run, RunRequest, Status
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.teams import service as teams
 
 if TYPE_CHECKING:
     from digital_factory.demo.story import DemoContext
@@ -161,6 +163,7 @@ def seed(ctx: DemoContext) -> None:
                     name="Flight control",
                     description="Modified flight software for heavy-lift drones.",
                     repository_url=str(bare),
+                    owner_team=_owner(uow, "flight-software"),
                 ),
             )
     if not bare.exists():
@@ -198,3 +201,11 @@ def seed(ctx: DemoContext) -> None:
         _ship(ctx, "engines", f"Fixes {incident.key}; verified on staging.")
     with ctx.runtime.store.unit_of_work(ctx.actor("flight")) as uow:
         incidents.resolve_incident(uow, incident.key, IncidentResolve(resolution="Gain halved; oscillation gone."))
+
+
+def _owner(uow: UnitOfWork, team: str) -> str | None:
+    """The story's owning team when an earlier step made it (the demo's teams step runs first)."""
+    try:
+        return teams.get_team(uow, team).key
+    except NotFound:
+        return None
