@@ -63,3 +63,22 @@ def web_login(client: TestClient, user: MadeUser) -> str:
     match = CSRF_META.search(response.text)
     assert match, "signed-in pages carry the CSRF token"
     return match.group(1)
+
+
+def ensure_work(runtime: Runtime, key: str) -> str:
+    """Make the portfolio hold `key` (EPIC-n or FEAT-n): epics and features are numbered in creation
+    order, so this creates placeholders up to n. Other capabilities refuse work keys that don't exist."""
+    from digital_factory.core.keys import parse_key
+    from digital_factory.portfolio import service as portfolio
+    from digital_factory.portfolio.schemas import EpicCreate, FeatureCreate
+    from digital_factory.store.sequences import current_value
+
+    prefix, number = parse_key(key)
+    with runtime.store.unit_of_work(system_actor("tests")) as uow:
+        if prefix == "EPIC" or current_value(uow.session, "EPIC") == 0:
+            for n in range(current_value(uow.session, "EPIC"), number if prefix == "EPIC" else 1):
+                portfolio.create_epic(uow, EpicCreate(title=f"Epic {n + 1}"))
+        if prefix == "FEAT":
+            for n in range(current_value(uow.session, "FEAT"), number):
+                portfolio.create_feature(uow, FeatureCreate(epic="EPIC-1", title=f"Feature {n + 1}"))
+    return key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
+from tests.factories import ensure_work
 from tests.releases.builders import SERVICE, flight_control
 
 FLAGS = f"/api/v1/services/{SERVICE}/flags"
@@ -13,6 +14,9 @@ FLAGS = f"/api/v1/services/{SERVICE}/flags"
 def test_flag_lifecycle_through_the_api(client: TestClient, runtime: Runtime) -> None:
     people = flight_control(runtime)
     pm, flight, vic = people["pm"].headers, people["flight"].headers, people["vic"].headers
+    ensure_work(runtime, "FEAT-3")
+    unknown = client.post(FLAGS, headers=pm, json={"key": "ghost-flag", "feature": "FEAT-99"})
+    assert unknown.status_code == 404 and "FEAT-99" in unknown.json()["detail"]
     created = client.post(FLAGS, headers=pm, json={"key": "heavy-lift-mode", "name": "Heavy lift", "feature": "FEAT-3"})
     assert created.status_code == 201, created.text
     assert created.json()["environments"][2]["summary"] == "off · serves off"

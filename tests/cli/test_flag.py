@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from digital_factory.cli.root import app
 from tests.browser import LiveServer
-from tests.factories import MadeUser
+from tests.factories import MadeUser, ensure_work
 from tests.releases.builders import flight_control
 
 
@@ -20,6 +20,7 @@ def test_flag_commands(live_server: LiveServer) -> None:
     people = flight_control(live_server.runtime)
     pm, flight = people["pm"], people["flight"]
     svc = "flight-control"
+    ensure_work(live_server.runtime, "FEAT-3")
     code, out = factory(live_server, pm, "flag", "create", svc, "heavy-lift-mode", "--feature", "feat-3")
     assert code == 0 and "created flag heavy-lift-mode" in out, out
     code, out = factory(

@@ -9,12 +9,13 @@ from typer.testing import CliRunner
 from digital_factory.accounts.roles import Role
 from digital_factory.cli.root import app
 from tests.browser import LiveServer
-from tests.factories import make_user
+from tests.factories import ensure_work, make_user
 from tests.platform.support import git, with_token
 
 
 def test_team_onboard_from_the_command_line(live_server: LiveServer, tmp_path: Path) -> None:
     pia = make_user(live_server.runtime, "pia", Role.PLATFORM)
+    ensure_work(live_server.runtime, "FEAT-3")
     env = {"FACTORY_URL": live_server.url, "FACTORY_TOKEN": pia.token, "COLUMNS": "200"}
     runner = CliRunner()
     done = runner.invoke(

@@ -42,9 +42,9 @@ def test_the_demo_holds_the_heavy_lift_story(runtime: Runtime) -> None:
     assert {f.title: f.team for f in features} == {
         "Modified flight software": "flight-software",
         "Bigger batteries": "power-systems",
-        "Better engines": None,  # the engines team is onboarded by the platform later
+        "Better engines": "engines",  # the team the platform onboarded for it (a later step)
     }
-    assert sorted(team_keys) == ["flight-software", "power-systems"]
+    assert sorted(team_keys) == ["engines", "flight-software", "platform", "power-systems"]
     keys = {f.title: f.key for f in features}
     assert {s.feature for s in flight.stories} == {keys["Modified flight software"]}
     assert {s.feature for s in power.stories} == {keys["Bigger batteries"]}

@@ -40,16 +40,17 @@ def test_demo_seeds_teams_domains_surveys_interactions_and_the_value_stream(runt
         assert len(scores) == 3 and scores[0].index > scores[-1].index  # load falls over time
         assert len(surveys.survey_results(uow, "power-systems").scores) == 2
         (stream,) = catalog.list_value_streams(uow)
-        assert (stream.name, stream.teams) == ("Heavy-lift drones", ["flight-software", "power-systems"])
+        assert (stream.name, stream.teams) == ("Heavy-lift drones", ["engines", "flight-software", "power-systems"])
         assert [d.service.key for d in catalog.service_dependencies(uow, "flight-control").depends_on] == [
-            "battery-management"
+            "battery-management",
+            "engine-control",
         ]
     # a second run adds nothing
     teams_step.seed(ctx)
     catalog_step.seed(ctx)
     with runtime.store.unit_of_work(system_actor(), write=False) as uow:
         assert len(teams.list_interactions(uow)) == 2 and len(teams.list_domains(uow)) == 6
-        assert catalog.catalog_overview(uow).dependencies == 1
+        assert catalog.catalog_overview(uow).dependencies == 2  # flight control needs batteries and engines
 
 
 def test_teams_made_by_an_earlier_step_are_kept(runtime: Runtime) -> None:

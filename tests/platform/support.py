@@ -11,6 +11,7 @@ from digital_factory.app.factory import Runtime, prepare_platform
 from digital_factory.core.actor import Actor
 from digital_factory.platform import service as platform
 from digital_factory.platform.schemas import OnboardingRequest, OnboardingResult, StepStatus
+from tests.factories import ensure_work
 
 Progress = list[tuple[str, StepStatus, str]]
 
@@ -26,6 +27,9 @@ def onboard(runtime: Runtime, actor: Actor, *, progress: Progress | None = None,
         **fields,
     }
     data = OnboardingRequest.model_validate(values)
+    for work_key in (data.feature_key, data.epic_key):
+        if work_key and not work_key.startswith("NOPE"):
+            ensure_work(runtime, work_key)
     seen = progress if progress is not None else []
     with runtime.store.unit_of_work(actor) as uow:
         return platform.onboard(

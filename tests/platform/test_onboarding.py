@@ -51,7 +51,7 @@ def test_onboarding_makes_everything_a_team_needs(runtime: Runtime, tmp_path: Pa
         ("repository", StepStatus.DONE),
         ("service", StepStatus.DONE),
         ("environments", StepStatus.DONE),
-        ("flags", StepStatus.SKIPPED),
+        ("flags", StepStatus.DONE),
         ("ingestion", StepStatus.DONE),
         ("work", StepStatus.DONE),
         ("pipeline", StepStatus.DONE),

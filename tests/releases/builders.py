@@ -8,7 +8,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import Flag, FlagCreate
-from tests.factories import MadeUser, actor_of, make_user
+from tests.factories import MadeUser, actor_of, ensure_work, make_user
 
 SERVICE = "flight-control"
 
@@ -29,5 +29,7 @@ def flight_control(runtime: Runtime) -> dict[str, MadeUser]:
 
 
 def make_flag(runtime: Runtime, key: str = "heavy-lift-mode", by: str = "pm", **fields: object) -> Flag:
+    if isinstance(fields.get("feature"), str):
+        ensure_work(runtime, str(fields["feature"]))
     with runtime.store.unit_of_work(actor_of(runtime, by)) as uow:
         return releases.create_flag(uow, SERVICE, FlagCreate.model_validate({"key": key, **fields}))

@@ -27,7 +27,7 @@ from digital_factory.releases.schemas import (
     ReleaseFilter,
     SegmentSpec,
 )
-from tests.factories import actor_of
+from tests.factories import actor_of, ensure_work
 from tests.releases.builders import SERVICE, flight_control, make_flag
 
 
@@ -265,6 +265,7 @@ def test_variant_values_never_change_but_new_ones_can_be_added(runtime: Runtime)
         runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow,
     ):
         releases.update_flag(uow, SERVICE, "theme", FlagUpdate(variants={"classic": "c", "modern": "M2"}))
+    ensure_work(runtime, "FEAT-9")
     with runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
         updated = releases.update_flag(
             uow, SERVICE, "theme", FlagUpdate(variants={"classic": "c", "modern": "m", "retro": "r"}, feature="FEAT-9")

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from digital_factory.accounts.roles import Role
 from tests.browser import LiveServer, sign_in
-from tests.factories import make_user
+from tests.factories import ensure_work, make_user
 from tests.platform.support import git, with_token
 
 pytestmark = pytest.mark.browser
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 def test_onboarding_through_the_web_form(live_server: LiveServer, page: Page, tmp_path: Path) -> None:
     pia = make_user(live_server.runtime, "pia", Role.PLATFORM)
     make_user(live_server.runtime, "erin", Role.TEAM)
+    ensure_work(live_server.runtime, "FEAT-3")
     sign_in(page, live_server.url, "pia", pia.password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Platform", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Platform")).to_be_visible()
@@ -40,7 +41,7 @@ def test_onboarding_through_the_web_form(live_server: LiveServer, page: Page, tm
     expect(page.get_by_role("heading", name="Done")).to_be_visible(timeout=60_000)
     for step in ("team", "render", "repository", "service", "environments", "ingestion", "work", "pipeline"):
         expect(page.locator(f"li[data-step='{step}'] .badge")).to_have_text("done")
-    expect(page.locator("li[data-step='flags'] .badge")).to_have_text("skipped")
+    expect(page.locator("li[data-step='flags'] .badge")).to_have_text("done")
     key = page.get_by_test_id("ingestion-key").inner_text()
     assert key.startswith("dfik_")
     clone_url = page.get_by_test_id("clone-url").inner_text().removeprefix("git clone ")

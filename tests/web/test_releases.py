@@ -10,7 +10,7 @@ from digital_factory.app.factory import Runtime
 from digital_factory.core.pagination import PageRequest
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import ReleaseFilter
-from tests.factories import actor_of, web_login
+from tests.factories import actor_of, ensure_work, web_login
 from tests.releases.builders import SERVICE, flight_control, make_flag
 
 ORIGIN = {"Origin": "http://testserver"}
@@ -132,6 +132,7 @@ def test_preview_fragment_answers_for_saved_and_draft_configurations(client: Tes
 
 def test_flags_and_client_keys_from_the_service_page(client: TestClient, runtime: Runtime) -> None:
     people = flight_control(runtime)
+    ensure_work(runtime, "FEAT-2")
     csrf = web_login(client, people["pm"])
     created = post(
         client,
