@@ -29,12 +29,12 @@ test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL, Redis and Chromium parts
 check: lint types arch drift docs-check  ## every static check CI runs
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/ruff check src tests bench tools
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench tools
+	$(BIN)/ruff check --fix src tests bench tools
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -14,8 +14,7 @@ import copier
 
 from bench.harness import Result
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import UserCreate
+from digital_factory.accounts.schemas import Role, UserCreate
 from digital_factory.app.factory import Runtime, build_runtime, prepare_platform, prepare_store
 from digital_factory.core.actor import Origin, system_actor
 from digital_factory.core.pagination import PageRequest

@@ -44,8 +44,7 @@ uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", log_
 
 def seed(home: Path, port: int) -> None:
     from digital_factory.accounts import service as accounts
-    from digital_factory.accounts.roles import Role
-    from digital_factory.accounts.schemas import UserCreate
+    from digital_factory.accounts.schemas import Role, UserCreate
     from digital_factory.app.factory import build_runtime, prepare_store
     from digital_factory.catalog import service as catalog
     from digital_factory.catalog.schemas import DependencyCreate, ServiceCreate, ValueStreamCreate

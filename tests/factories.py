@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from starlette.testclient import TestClient
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import TokenCreate, UserCreate
+from digital_factory.accounts.schemas import Role, TokenCreate, UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor, Origin, system_actor
 

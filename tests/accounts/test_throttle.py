@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.accounts.service import LoginThrottle
 from digital_factory.core.errors import RateLimited
 
 

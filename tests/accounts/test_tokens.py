@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from digital_factory.accounts import bearer
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import TokenCreate
+from digital_factory.accounts.schemas import Role, TokenCreate
+from digital_factory.accounts.service import generate_secret, parse_secret
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
@@ -16,13 +15,13 @@ from tests.factories import actor_of, make_user
 
 
 def test_token_format_carries_256_random_bits_and_a_checksum() -> None:
-    secret = bearer.generate("dfat")
+    secret = generate_secret("dfat")
     prefix, public_id, rest = secret.full.split("_", 2)
     assert prefix == "dfat" and len(public_id) == 12 and len(rest) == 43 + 7
-    assert bearer.parse(secret.full, "dfat") == secret
+    assert parse_secret(secret.full, "dfat") == secret
     mangled = secret.full[:-8] + ("A" if secret.full[-8] != "A" else "B") + secret.full[-7:]
-    assert bearer.parse(mangled, "dfat") is None
-    assert bearer.parse(secret.full, "dfik") is None
+    assert parse_secret(mangled, "dfat") is None
+    assert parse_secret(secret.full, "dfik") is None
 
 
 def test_only_digests_are_stored(runtime: Runtime) -> None:

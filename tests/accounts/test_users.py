@@ -8,8 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.passwords import hash_password, verify_password
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import UserCreate
+from digital_factory.accounts.schemas import Role, UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import Conflict, Unauthenticated, ValidationFailed

@@ -8,8 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import TokenCreate
+from digital_factory.accounts.schemas import Role, TokenCreate
 from digital_factory.app.factory import Runtime, create_app
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import FixedClock

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from digital_factory import __version__
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.cli.root import app
 from tests.browser import LiveServer
 from tests.factories import make_user

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.cli.root import app
 from tests.browser import LiveServer
 from tests.factories import ensure_work, make_user

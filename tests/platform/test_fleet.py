@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.platform import runner
 from digital_factory.platform import service as platform

@@ -9,9 +9,8 @@ from typing import Any, cast
 
 import pytest
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import AuditFilter
+from digital_factory.accounts.schemas import AuditFilter, Role
+from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime, prepare_platform
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -62,7 +61,7 @@ def test_onboarding_makes_everything_a_team_needs(runtime: Runtime, tmp_path: Pa
         service = catalog.get_service(uow, "engine-control")
         repository = repos.get_repository(uow, "engine-control")
         key_owner = catalog.resolve_ingestion_key(uow, runtime.digester, result.ingestion_key or "")
-        entries = audit.list_entries(uow, AuditFilter(action="team.onboard"), PageRequest())
+        entries = list_audit_entries(uow, AuditFilter(action="team.onboard"), PageRequest())
     assert (team.name, [m.username for m in team.members]) == ("Engines", ["erin"])
     assert (service.owner_team, service.template, service.template_version) == ("engines", "python-service", "v1.0.0")
     assert service.repository_url == result.clone_url == "http://testserver/git/engine-control.git"
@@ -123,7 +122,7 @@ def test_a_failing_step_leaves_nothing_half_made(runtime: Runtime) -> None:
         with pytest.raises(NotFound):
             repos.get_repository(uow, "engine-control")
         record = platform.get_onboarding(uow, job_id)
-        failures = audit.list_entries(uow, AuditFilter(action="team.onboard"), PageRequest())
+        failures = list_audit_entries(uow, AuditFilter(action="team.onboard"), PageRequest())
     assert record.status == "failed" and record.error == "the flag store is down"
     assert [(e.outcome, e.object_id) for e in failures.items] == [("failure", "engine-control")]
 

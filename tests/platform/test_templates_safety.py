@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime, prepare_platform
 from digital_factory.core.errors import PermissionDenied, ValidationFailed
 from digital_factory.platform import safety, sandbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor
 from digital_factory.portfolio import service as portfolio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import ImportFormat, ThemeCreate

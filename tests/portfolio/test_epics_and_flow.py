@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
-from digital_factory.accounts import audit
 from digital_factory.accounts.schemas import AuditFilter
+from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -38,7 +38,7 @@ def test_an_epic_walks_the_kanban_and_leaves_a_full_history(runtime: Runtime) ->
         final = portfolio.get_epic(uow, key)
         history = portfolio.list_transitions(uow, key)
         decisions = portfolio.list_decisions(uow, key)
-        moves = audit.list_entries(uow, AuditFilter(action="epic.move"), PageRequest(limit=50)).items
+        moves = list_audit_entries(uow, AuditFilter(action="epic.move"), PageRequest(limit=50)).items
     assert (final.state, final.done_reason) == (EpicState.DONE, DoneReason.COMPLETED)
     assert [(t.from_column, t.to_column) for t in history] == [
         (None, "funnel"),
@@ -130,7 +130,7 @@ def test_wip_limits_refuse_and_the_board_overrides_with_a_reason(runtime: Runtim
     move(runtime, board, second.key, "reviewing", wip_override_reason="the customer is waiting")
     with runtime.store.unit_of_work(pm, write=False) as uow:
         history = portfolio.list_transitions(uow, second.key)
-        entry = audit.list_entries(uow, AuditFilter(action="epic.move", object_id=second.key), PageRequest()).items[0]
+        entry = list_audit_entries(uow, AuditFilter(action="epic.move", object_id=second.key), PageRequest()).items[0]
         board_view = portfolio.board(uow)
     assert history[-1].wip_override and "the customer is waiting" in history[-1].reason
     assert entry.after is not None and entry.after["wip_override"] == "the customer is waiting"
@@ -148,7 +148,7 @@ def test_gates_can_be_switched_off(runtime: Runtime) -> None:
     assert {g.gate: g.enabled for g in config.gates}[Gate.REVIEWING_NEEDS_HYPOTHESIS] is False
     move(runtime, pm, made.key, "reviewing")
     with runtime.store.unit_of_work(board, write=False) as uow:
-        entry = audit.list_entries(uow, AuditFilter(action="kanban.configure"), PageRequest()).items[0]
+        entry = list_audit_entries(uow, AuditFilter(action="kanban.configure"), PageRequest()).items[0]
     assert entry.before is not None and entry.after is not None
     assert entry.before["gates"]["reviewing-needs-hypothesis"] is True
     assert entry.after["gates"]["reviewing-needs-hypothesis"] is False

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from digital_factory.accounts import audit
 from digital_factory.accounts.schemas import AuditFilter
+from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import PermissionDenied
@@ -63,7 +63,7 @@ def test_csv_import_with_dry_run_first(runtime: Runtime) -> None:
         features = portfolio.product_backlog(uow, "EPIC-1")
         history = portfolio.list_transitions(uow, "EPIC-1")
         batteries = portfolio.get_feature(uow, "FEAT-1")
-        entry = audit.list_entries(uow, AuditFilter(action="epic.import"), PageRequest()).items[0]
+        entry = list_audit_entries(uow, AuditFilter(action="epic.import"), PageRequest()).items[0]
     assert (heavy.owner, heavy.themes, heavy.hypothesis.for_customers) == ("bea", ["THEME-1"], "logistics companies")
     assert heavy.business_outcomes == ["+10% market share", "new segment"]
     assert heavy.score is not None and heavy.score.wsjf == pytest.approx(41 / 8)
@@ -190,7 +190,7 @@ def test_unreadable_files_say_why(runtime: Runtime, content: str, fmt: ImportFor
 
 
 def test_importing_needs_the_permissions(runtime: Runtime) -> None:
-    from digital_factory.accounts.roles import Role
+    from digital_factory.accounts.schemas import Role
     from tests.factories import actor_of, make_user
 
     make_user(runtime, "tia", Role.TEAM)

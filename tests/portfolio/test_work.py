@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor
 from digital_factory.core.clock import FixedClock

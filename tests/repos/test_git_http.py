@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.core.pagination import PageRequest
 from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived

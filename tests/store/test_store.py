@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digital_factory.accounts import audit
+from digital_factory.accounts.service import list_audit_entries, record_audit
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.core.events import DomainEvent
@@ -22,7 +22,7 @@ def test_concurrent_writers_all_succeed(runtime: Runtime) -> None:
         for _ in range(15):
             with runtime.store.unit_of_work(system_actor(f"w{worker}")) as uow:
                 keys.append(next_key(uow.session, "EPIC"))
-                audit.record(uow, "test.write", "thing", keys[-1])
+                record_audit(uow, "test.write", "thing", keys[-1])
         return keys
 
     with ThreadPoolExecutor(6) as pool:
@@ -36,7 +36,7 @@ def test_concurrent_writers_all_succeed(runtime: Runtime) -> None:
 def test_a_failed_unit_of_work_leaves_nothing(runtime: Runtime) -> None:
     with pytest.raises(RuntimeError), runtime.store.unit_of_work(system_actor("t")) as uow:
         next_key(uow.session, "FEAT")
-        audit.record(uow, "test.write", "thing", "x")
+        record_audit(uow, "test.write", "thing", "x")
         raise RuntimeError("half way")
     with runtime.store.unit_of_work(system_actor("r"), write=False) as uow:
         assert current_value(uow.session, "FEAT") == 0
@@ -65,11 +65,11 @@ def test_events_are_published_after_commit_only(runtime: Runtime) -> None:
 
 def test_datetimes_come_back_as_utc(runtime: Runtime) -> None:
     with runtime.store.unit_of_work(system_actor("t")) as uow:
-        audit.record(uow, "test.write", "thing", "x")
+        record_audit(uow, "test.write", "thing", "x")
     from digital_factory.accounts.schemas import AuditFilter
     from digital_factory.core.pagination import PageRequest
 
     with runtime.store.unit_of_work(system_actor("r"), write=False) as uow:
-        entry = audit.list_entries(uow, AuditFilter(action="test.write"), PageRequest()).items[0]
+        entry = list_audit_entries(uow, AuditFilter(action="test.write"), PageRequest()).items[0]
     assert entry.at.tzinfo is not None and entry.at.utcoffset() == UTC.utcoffset(None)
     assert abs((datetime.now(UTC) - entry.at).total_seconds()) < 600

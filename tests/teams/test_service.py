@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied
 from digital_factory.core.pagination import PageRequest

@@ -6,9 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import AuditFilter
+from digital_factory.accounts.schemas import AuditFilter, Role
+from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime
 from digital_factory.core.errors import PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import PageRequest
@@ -55,7 +54,7 @@ def test_scores_over_time_from_members_answers(runtime: Runtime) -> None:
     assert again.band == "overloaded"
     # the audit log records that someone answered, never what
     with runtime.store.unit_of_work(actor_of(runtime, "pia"), write=False) as uow:
-        entry = audit.list_entries(uow, AuditFilter(action="team.survey"), PageRequest()).items[0]
+        entry = list_audit_entries(uow, AuditFilter(action="team.survey"), PageRequest()).items[0]
     assert entry.after == {"period": "2026-05"} and entry.actor_name == "felix"
 
 

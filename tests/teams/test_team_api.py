@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import AuditFilter
+from digital_factory.accounts.schemas import AuditFilter, Role
+from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime, build_runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import DependencyCreate, ServiceCreate
@@ -213,7 +212,7 @@ def test_a_refused_import_stores_nothing_and_names_every_problem(runtime: Runtim
     document["interactions"][0]["team"] = "nobody"
     document["interactions"][1]["role"] = "provider"
     with runtime.store.unit_of_work(actor_of(runtime, "pia"), write=False) as uow:
-        audit_before = audit.list_entries(uow, AuditFilter(), PageRequest()).total
+        audit_before = list_audit_entries(uow, AuditFilter(), PageRequest()).total
     with pytest.raises(ValidationFailed) as refused, runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
         team_api.import_team_api(uow, team_api.render(document, "yaml"))
     problems = {p.field: p.reason for p in refused.value.problems}
@@ -233,7 +232,7 @@ def test_a_refused_import_stores_nothing_and_names_every_problem(runtime: Runtim
     }
     with runtime.store.unit_of_work(actor_of(runtime, "pia"), write=False) as uow:
         assert [t.key for t in teams.list_teams(uow, PageRequest()).items if t.key == "engines"] == []
-        assert audit.list_entries(uow, AuditFilter(), PageRequest()).total == audit_before
+        assert list_audit_entries(uow, AuditFilter(), PageRequest()).total == audit_before
 
 
 def test_a_refused_update_leaves_the_team_as_it_was(runtime: Runtime) -> None:

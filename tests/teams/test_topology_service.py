@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from digital_factory.accounts import audit
 from digital_factory.accounts.schemas import AuditFilter
+from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import PageRequest
@@ -67,7 +67,7 @@ def test_domains_are_owned_by_one_team_and_load_warnings_follow(runtime: Runtime
         assert unowned.owner_team is None
         teams.delete_domain(uow, "mission-planning")
         assert [d.key for d in teams.list_domains(uow)] == ["flight-control"]
-        entries = audit.list_entries(uow, AuditFilter(object_type="domain"), PageRequest()).items
+        entries = list_audit_entries(uow, AuditFilter(object_type="domain"), PageRequest()).items
     assert [e.action for e in entries][:3] == ["domain.delete", "domain.update", "domain.update"]
 
 

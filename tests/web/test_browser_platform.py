@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from tests.browser import LiveServer, sign_in
 from tests.factories import ensure_work, make_user
 from tests.platform.support import git, with_token

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.core.actor import Actor
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicState, FeatureCreate, KanbanConfigUpdate, StoryCreate

@@ -6,7 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicState, FeatureCreate, StoryCreate, ThemeCreate

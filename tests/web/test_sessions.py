@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime, build_runtime, create_app
 from digital_factory.settings import Settings
 from tests.factories import CSRF_META, make_user, web_login

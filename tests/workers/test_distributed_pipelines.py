@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import redis as redis_client
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime, build_runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate

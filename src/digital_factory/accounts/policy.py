@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import PermissionDenied
 

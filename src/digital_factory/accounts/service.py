@@ -10,23 +10,65 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 
 from digital_factory.accounts import audit, bearer, models
+from digital_factory.accounts.audit import list_entries as list_audit_entries
+from digital_factory.accounts.audit import record as record_audit
+from digital_factory.accounts.bearer import SecretDigester
+from digital_factory.accounts.bearer import generate as generate_secret
+from digital_factory.accounts.bearer import parse as parse_secret
 from digital_factory.accounts.passwords import hash_password, verify_password
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission, Role, permissions_for, valid_scopes
+from digital_factory.accounts.policy import allowed, require
 from digital_factory.accounts.schemas import (
     CreatedToken,
     CreatedUser,
+    Permission,
+    Role,
     Token,
     TokenCreate,
     User,
     UserCreate,
     UserUpdate,
+    permissions_for,
+    valid_scopes,
 )
+from digital_factory.accounts.throttle import LoginThrottle
 from digital_factory.core.actor import Actor, Origin
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.uow import UnitOfWork
+
+__all__ = [
+    "FIRST_ADMIN",
+    "TOKEN_PREFIX",
+    "LoginThrottle",
+    "SecretDigester",
+    "actor_for",
+    "allowed",
+    "authenticate",
+    "change_password",
+    "create_token",
+    "create_user",
+    "end_session",
+    "ensure_first_admin",
+    "generate_password",
+    "generate_secret",
+    "get_user",
+    "list_audit_entries",
+    "list_tokens",
+    "list_users",
+    "parse_secret",
+    "purge_expired_sessions",
+    "record_audit",
+    "require",
+    "resolve_session",
+    "resolve_token",
+    "revoke_token",
+    "start_session",
+    "touch_session",
+    "touch_token",
+    "update_user",
+    "users_by_id",
+]
 
 TOKEN_PREFIX = "dfat"  # noqa: S105  (a public prefix, not a secret)
 FIRST_ADMIN = "admin"

@@ -6,21 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import ROLE_DESCRIPTIONS, ROLE_PERMISSIONS, Permission
 from digital_factory.accounts.schemas import (
+    ROLE_DESCRIPTIONS,
+    ROLE_PERMISSIONS,
     AuditEntry,
     AuditFilter,
     CreatedToken,
     CreatedUser,
+    Permission,
     Token,
     TokenCreate,
     User,
     UserCreate,
     UserUpdate,
 )
+from digital_factory.accounts.service import list_audit_entries, require
 from digital_factory.api.context import CurrentActor, runtime
 from digital_factory.api.paging import Paging
 from digital_factory.core.pagination import Page
@@ -117,4 +118,4 @@ def list_audit(
     require(actor, Permission.AUDIT_READ)
     filters = AuditFilter(action=action, object_type=object_type, object_id=object_id, actor=actor_name)
     with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return audit.list_entries(uow, filters, page)
+        return list_audit_entries(uow, filters, page)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import require
 from digital_factory.api.context import CurrentActor, runtime
 from digital_factory.api.paging import Paging
 from digital_factory.catalog import service as catalog

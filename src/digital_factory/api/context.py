@@ -1,25 +1,21 @@
-"""What the API needs from the composition root, and the per-request actor."""
+"""The API's request path: the actor behind the bearer token, and the unit of work a route is handed."""
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol, cast
+from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.core.actor import Actor, system_actor
 from digital_factory.core.errors import Unauthenticated
-from digital_factory.store.uow import Store
+from digital_factory.runtime import Runtime, runtime_of
+from digital_factory.store.uow import UnitOfWork
 
 
-class ApiRuntime(Protocol):
-    store: Store
-    digester: SecretDigester
-
-
-def runtime(request: Request) -> ApiRuntime:
-    return cast(ApiRuntime, request.app.state.runtime)
+def runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 def client_ip(request: Request) -> str | None:
@@ -42,3 +38,20 @@ def current_actor(request: Request) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def read_unit(request: Request, actor: CurrentActor) -> Iterator[UnitOfWork]:
+    """A read-only unit of work for the caller; rolled back when the route returns."""
+    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+        yield uow
+
+
+def write_unit(request: Request, actor: CurrentActor) -> Iterator[UnitOfWork]:
+    """A write unit of work for the caller; committed when the route returns, before the response is sent
+    (scope "function"), so a failed commit is an error answer, never a 2xx for something not stored."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        yield uow
+
+
+Reading = Annotated[UnitOfWork, Depends(read_unit, scope="function")]
+Writing = Annotated[UnitOfWork, Depends(write_unit, scope="function")]

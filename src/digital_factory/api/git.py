@@ -21,7 +21,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.bearer import SecretDigester
+from digital_factory.accounts.service import SecretDigester
 from digital_factory.core.actor import Actor, system_actor
 from digital_factory.core.errors import NotFound, PermissionDenied, Unauthenticated
 from digital_factory.repos import git, smart_http

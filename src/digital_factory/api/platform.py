@@ -7,7 +7,7 @@ from typing import Protocol, cast
 
 from fastapi import APIRouter, Request, status
 
-from digital_factory.accounts.bearer import SecretDigester
+from digital_factory.accounts.service import SecretDigester
 from digital_factory.api.context import CurrentActor
 from digital_factory.api.paging import Paging
 from digital_factory.platform import runner

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.api.context import CurrentActor, runtime
+from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
 from digital_factory.api.paging import Paging
 from digital_factory.api.problems import problem
 from digital_factory.core.errors import ValidationFailed
@@ -81,27 +81,23 @@ def _refused(exc: portfolio.MoveRefused, path: str) -> JSONResponse:
 
 
 @router.get("/themes", tags=["themes"])
-def list_themes(request: Request, actor: CurrentActor, include_archived: bool = False) -> list[Theme]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.list_themes(uow, include_archived=include_archived)
+def list_themes(uow: Reading, include_archived: bool = False) -> list[Theme]:
+    return portfolio.list_themes(uow, include_archived=include_archived)
 
 
 @router.post("/themes", status_code=status.HTTP_201_CREATED, tags=["themes"])
-def create_theme(request: Request, actor: CurrentActor, data: ThemeCreate) -> Theme:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.create_theme(uow, data)
+def create_theme(uow: Writing, data: ThemeCreate) -> Theme:
+    return portfolio.create_theme(uow, data)
 
 
 @router.get("/themes/{key}", tags=["themes"])
-def get_theme(request: Request, actor: CurrentActor, key: str) -> Theme:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.get_theme(uow, key)
+def get_theme(uow: Reading, key: str) -> Theme:
+    return portfolio.get_theme(uow, key)
 
 
 @router.patch("/themes/{key}", tags=["themes"])
-def update_theme(request: Request, actor: CurrentActor, key: str, data: ThemeUpdate) -> Theme:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.update_theme(uow, key, data)
+def update_theme(uow: Writing, key: str, data: ThemeUpdate) -> Theme:
+    return portfolio.update_theme(uow, key, data)
 
 
 # --- epics ---------------------------------------------------------------------------------------
@@ -123,9 +119,8 @@ def list_epics(
 
 
 @router.post("/epics", status_code=status.HTTP_201_CREATED, tags=["epics"])
-def create_epic(request: Request, actor: CurrentActor, data: EpicCreate) -> Epic:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.create_epic(uow, data)
+def create_epic(uow: Writing, data: EpicCreate) -> Epic:
+    return portfolio.create_epic(uow, data)
 
 
 IMPORT_BODY: dict[str, Any] = {
@@ -162,15 +157,13 @@ async def import_epics(
 
 
 @router.get("/epics/{key}", tags=["epics"])
-def get_epic(request: Request, actor: CurrentActor, key: str) -> Epic:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.get_epic(uow, key)
+def get_epic(uow: Reading, key: str) -> Epic:
+    return portfolio.get_epic(uow, key)
 
 
 @router.patch("/epics/{key}", tags=["epics"])
-def update_epic(request: Request, actor: CurrentActor, key: str, data: EpicUpdate) -> Epic:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.update_epic(uow, key, data)
+def update_epic(uow: Writing, key: str, data: EpicUpdate) -> Epic:
+    return portfolio.update_epic(uow, key, data)
 
 
 @router.post(
@@ -190,9 +183,8 @@ def move_epic(request: Request, actor: CurrentActor, key: str, data: MoveRequest
 
 
 @router.get("/epics/{key}/transitions", tags=["epics"])
-def list_transitions(request: Request, actor: CurrentActor, key: str) -> list[Transition]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.list_transitions(uow, key)
+def list_transitions(uow: Reading, key: str) -> list[Transition]:
+    return portfolio.list_transitions(uow, key)
 
 
 @router.post(
@@ -212,66 +204,55 @@ def decide(request: Request, actor: CurrentActor, key: str, data: DecisionCreate
 
 
 @router.get("/epics/{key}/decisions", tags=["epics"])
-def list_decisions(request: Request, actor: CurrentActor, key: str) -> list[Decision]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.list_decisions(uow, key)
+def list_decisions(uow: Reading, key: str) -> list[Decision]:
+    return portfolio.list_decisions(uow, key)
 
 
 @router.post("/epics/{key}/scores", status_code=status.HTTP_201_CREATED, tags=["epics"])
-def score_epic(request: Request, actor: CurrentActor, key: str, data: ScoreInput) -> EpicSummary:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.score_epic(uow, key, data)
+def score_epic(uow: Writing, key: str, data: ScoreInput) -> EpicSummary:
+    return portfolio.score_epic(uow, key, data)
 
 
 @router.get("/epics/{key}/scores", tags=["epics"])
-def score_history(request: Request, actor: CurrentActor, key: str) -> list[ScoreEntry]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.score_history(uow, key)
+def score_history(uow: Reading, key: str) -> list[ScoreEntry]:
+    return portfolio.score_history(uow, key)
 
 
 @router.get("/epics/{key}/features", tags=["epics"])
-def product_backlog(request: Request, actor: CurrentActor, key: str) -> list[FeatureSummary]:
+def product_backlog(uow: Reading, key: str) -> list[FeatureSummary]:
     """The epic's product backlog: its features ranked by WSJF."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.product_backlog(uow, key)
+    return portfolio.product_backlog(uow, key)
 
 
 # --- the portfolio as a whole ----------------------------------------------------------------------
 
 
 @router.get("/portfolio/board", tags=["portfolio"])
-def board(
-    request: Request, actor: CurrentActor, cards: Annotated[int, Query(ge=1, le=500)] = portfolio.BOARD_CARDS_PER_COLUMN
-) -> Board:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.board(uow, cards_per_column=cards)
+def board(uow: Reading, cards: Annotated[int, Query(ge=1, le=500)] = portfolio.BOARD_CARDS_PER_COLUMN) -> Board:
+    return portfolio.board(uow, cards_per_column=cards)
 
 
 @router.get("/portfolio/backlog", tags=["portfolio"])
-def backlog(request: Request, actor: CurrentActor) -> Backlog:
+def backlog(uow: Reading) -> Backlog:
     """Epics in Reviewing, Analyzing and Ready ranked by WSJF."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.backlog(uow)
+    return portfolio.backlog(uow)
 
 
 @router.post("/portfolio/scores", tags=["portfolio"])
-def rescore(request: Request, actor: CurrentActor, data: Rescore) -> list[EpicSummary]:
+def rescore(uow: Writing, data: Rescore) -> list[EpicSummary]:
     """Re-score many epics at once; all or nothing. Returns the epics whose score changed."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.rescore_epics(uow, data)
+    return portfolio.rescore_epics(uow, data)
 
 
 @router.get("/portfolio/kanban", tags=["portfolio"])
-def kanban_config(request: Request, actor: CurrentActor) -> KanbanConfig:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.get_kanban_config(uow)
+def kanban_config(uow: Reading) -> KanbanConfig:
+    return portfolio.get_kanban_config(uow)
 
 
 @router.patch("/portfolio/kanban", tags=["portfolio"])
-def update_kanban_config(request: Request, actor: CurrentActor, data: KanbanConfigUpdate) -> KanbanConfig:
+def update_kanban_config(uow: Writing, data: KanbanConfigUpdate) -> KanbanConfig:
     """WIP limits per state and which gates are on (admin and board)."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.update_kanban_config(uow, data)
+    return portfolio.update_kanban_config(uow, data)
 
 
 # --- features --------------------------------------------------------------------------------------
@@ -279,52 +260,44 @@ def update_kanban_config(request: Request, actor: CurrentActor, data: KanbanConf
 
 @router.get("/features", tags=["features"])
 def list_features(
-    request: Request,
-    actor: CurrentActor,
+    uow: Reading,
     page: Paging,
     epic: str | None = None,
     team: str | None = None,
     state: WorkState | None = None,
 ) -> Page[FeatureSummary]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.list_features(uow, page, epic=epic, team=team, state=state)
+    return portfolio.list_features(uow, page, epic=epic, team=team, state=state)
 
 
 @router.post("/features", status_code=status.HTTP_201_CREATED, tags=["features"])
-def create_feature(request: Request, actor: CurrentActor, data: FeatureCreate) -> Feature:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.create_feature(uow, data)
+def create_feature(uow: Writing, data: FeatureCreate) -> Feature:
+    return portfolio.create_feature(uow, data)
 
 
 @router.get("/features/{key}", tags=["features"])
-def get_feature(request: Request, actor: CurrentActor, key: str) -> Feature:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.get_feature(uow, key)
+def get_feature(uow: Reading, key: str) -> Feature:
+    return portfolio.get_feature(uow, key)
 
 
 @router.patch("/features/{key}", tags=["features"])
-def update_feature(request: Request, actor: CurrentActor, key: str, data: FeatureUpdate) -> Feature:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.update_feature(uow, key, data)
+def update_feature(uow: Writing, key: str, data: FeatureUpdate) -> Feature:
+    return portfolio.update_feature(uow, key, data)
 
 
 @router.post("/features/{key}/state", tags=["features"])
-def change_feature_state(request: Request, actor: CurrentActor, key: str, data: StateChange) -> Feature:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.change_feature_state(uow, key, data)
+def change_feature_state(uow: Writing, key: str, data: StateChange) -> Feature:
+    return portfolio.change_feature_state(uow, key, data)
 
 
 @router.post("/features/{key}/scores", status_code=status.HTTP_201_CREATED, tags=["features"])
-def score_feature(request: Request, actor: CurrentActor, key: str, data: ScoreInput) -> Feature:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.score_feature(uow, key, data)
+def score_feature(uow: Writing, key: str, data: ScoreInput) -> Feature:
+    return portfolio.score_feature(uow, key, data)
 
 
 @router.get("/features/{key}/history", tags=["features"])
-def feature_history(request: Request, actor: CurrentActor, key: str) -> list[WorkTransition]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        portfolio.get_feature(uow, key)
-        return portfolio.work_history(uow, key)
+def feature_history(uow: Reading, key: str) -> list[WorkTransition]:
+    portfolio.get_feature(uow, key)
+    return portfolio.work_history(uow, key)
 
 
 # --- stories and team backlogs ---------------------------------------------------------------------
@@ -332,57 +305,48 @@ def feature_history(request: Request, actor: CurrentActor, key: str) -> list[Wor
 
 @router.get("/stories", tags=["stories"])
 def list_stories(
-    request: Request,
-    actor: CurrentActor,
+    uow: Reading,
     page: Paging,
     feature: str | None = None,
     team: str | None = None,
     state: WorkState | None = None,
 ) -> Page[Story]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.list_stories(uow, page, feature=feature, team=team, state=state)
+    return portfolio.list_stories(uow, page, feature=feature, team=team, state=state)
 
 
 @router.post("/stories", status_code=status.HTTP_201_CREATED, tags=["stories"])
-def create_story(request: Request, actor: CurrentActor, data: StoryCreate) -> Story:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.create_story(uow, data)
+def create_story(uow: Writing, data: StoryCreate) -> Story:
+    return portfolio.create_story(uow, data)
 
 
 @router.get("/stories/{key}", tags=["stories"])
-def get_story(request: Request, actor: CurrentActor, key: str) -> Story:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.get_story(uow, key)
+def get_story(uow: Reading, key: str) -> Story:
+    return portfolio.get_story(uow, key)
 
 
 @router.patch("/stories/{key}", tags=["stories"])
-def update_story(request: Request, actor: CurrentActor, key: str, data: StoryUpdate) -> Story:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.update_story(uow, key, data)
+def update_story(uow: Writing, key: str, data: StoryUpdate) -> Story:
+    return portfolio.update_story(uow, key, data)
 
 
 @router.post("/stories/{key}/state", tags=["stories"])
-def change_story_state(request: Request, actor: CurrentActor, key: str, data: StateChange) -> Story:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.change_story_state(uow, key, data)
+def change_story_state(uow: Writing, key: str, data: StateChange) -> Story:
+    return portfolio.change_story_state(uow, key, data)
 
 
 @router.get("/stories/{key}/history", tags=["stories"])
-def story_history(request: Request, actor: CurrentActor, key: str) -> list[WorkTransition]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        portfolio.get_story(uow, key)
-        return portfolio.work_history(uow, key)
+def story_history(uow: Reading, key: str) -> list[WorkTransition]:
+    portfolio.get_story(uow, key)
+    return portfolio.work_history(uow, key)
 
 
 @router.get("/backlogs/{team}", tags=["stories"])
-def team_backlog(request: Request, actor: CurrentActor, team: str) -> TeamBacklog:
+def team_backlog(uow: Reading, team: str) -> TeamBacklog:
     """A team's stories in backlog order (the most recent done ones last)."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.team_backlog(uow, team)
+    return portfolio.team_backlog(uow, team)
 
 
 @router.put("/backlogs/{team}", tags=["stories"])
-def reorder_backlog(request: Request, actor: CurrentActor, team: str, data: BacklogOrder) -> TeamBacklog:
+def reorder_backlog(uow: Writing, team: str, data: BacklogOrder) -> TeamBacklog:
     """Order the named stories; they keep the positions they held between them."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return portfolio.reorder_backlog(uow, team, data)
+    return portfolio.reorder_backlog(uow, team, data)

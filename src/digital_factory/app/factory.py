@@ -16,9 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digital_factory import __version__
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.schemas import CreatedUser
-from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.accounts.service import LoginThrottle, SecretDigester
 from digital_factory.api import git as git_http
 from digital_factory.api import ofrep, problems
 from digital_factory.api.app import API_PREFIX, create_api

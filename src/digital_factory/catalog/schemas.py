@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from digital_factory.accounts.roles import Role
+from digital_factory.accounts.schemas import Role
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.core.slugs import SLUG_PATTERN
 

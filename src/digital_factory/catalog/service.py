@@ -12,9 +12,15 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from digital_factory.accounts import audit, bearer
-from digital_factory.accounts.policy import allowed, require
-from digital_factory.accounts.roles import Permission, Role
+from digital_factory.accounts.schemas import Permission, Role
+from digital_factory.accounts.service import (
+    SecretDigester,
+    allowed,
+    generate_secret,
+    parse_secret,
+    record_audit,
+    require,
+)
 from digital_factory.catalog import graph, models
 from digital_factory.catalog.events import ServiceRegistered
 from digital_factory.catalog.schemas import (
@@ -74,7 +80,7 @@ def register_service(uow: UnitOfWork, data: ServiceCreate) -> Service:
     uow.session.add(row)
     uow.session.flush()
     _create_environments(uow, row, data.environments or list(DEFAULT_ENVIRONMENTS))
-    audit.record(uow, "service.register", "service", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "service.register", "service", row.key, after=data.model_dump(mode="json"))
     uow.emit(ServiceRegistered(service_id=row.id, service_key=row.key, owner_team=data.owner_team))
     return _out(uow, row)
 
@@ -103,7 +109,7 @@ def update_service(uow: UnitOfWork, key: str, data: ServiceUpdate) -> Service:
     if "value_stream" in sent:
         row.value_stream_id = _value_stream_row(uow, data.value_stream).id if data.value_stream else None
     uow.session.flush()
-    audit.record(uow, "service.update", "service", row.key, before=before, after=_service_view(uow, row))
+    record_audit(uow, "service.update", "service", row.key, before=before, after=_service_view(uow, row))
     return _out(uow, row)
 
 
@@ -249,7 +255,7 @@ def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentS
     before = {"approval_roles": list(row.approval_roles)}
     row.approval_roles = [str(r) for r in spec.approval_roles]
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "environment.policy",
         "environment",
@@ -300,7 +306,7 @@ def create_value_stream(uow: UnitOfWork, data: ValueStreamCreate) -> ValueStream
     row = models.ValueStream(key=data.key, name=data.name, description=data.description, created_at=uow.clock.now())
     uow.session.add(row)
     uow.session.flush()
-    audit.record(uow, "value-stream.create", "value-stream", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "value-stream.create", "value-stream", row.key, after=data.model_dump(mode="json"))
     return _value_streams_out(uow, [row])[0]
 
 
@@ -315,7 +321,7 @@ def update_value_stream(uow: UnitOfWork, key: str, data: ValueStreamUpdate) -> V
     if data.description is not None:
         row.description = data.description
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "value-stream.update",
         "value-stream",
@@ -334,7 +340,7 @@ def delete_value_stream(uow: UnitOfWork, key: str) -> None:
         service.value_stream_id = None
     uow.session.delete(row)
     uow.session.flush()
-    audit.record(uow, "value-stream.delete", "value-stream", key, before={"name": row.name})
+    record_audit(uow, "value-stream.delete", "value-stream", key, before={"name": row.name})
 
 
 def get_value_stream(uow: UnitOfWork, key: str) -> ValueStream:
@@ -374,7 +380,7 @@ def set_service_template(uow: UnitOfWork, service_key: str, template: str, versi
     else:
         row.template, row.version, row.updated_at = template, version, uow.clock.now()
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow, "service.template", "service", service.key, before=before, after={"template": template, "version": version}
     )
     return ServiceProvenance.model_validate(row)
@@ -396,12 +402,12 @@ INGESTION_KEY_PREFIX = "dfik"
 
 
 def create_ingestion_key(
-    uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str, data: IngestionKeyCreate
+    uow: UnitOfWork, digester: SecretDigester, service_key: str, data: IngestionKeyCreate
 ) -> CreatedIngestionKey:
     """A new ingestion key for a service; the secret is returned once and only its digest is stored."""
     require(uow.actor, Permission.PLATFORM_WRITE)
     service = service_row(uow, service_key)
-    secret = bearer.generate(INGESTION_KEY_PREFIX)
+    secret = generate_secret(INGESTION_KEY_PREFIX)
     row = models.IngestionKey(
         public_id=secret.public_id,
         service_id=service.id,
@@ -411,7 +417,7 @@ def create_ingestion_key(
     )
     uow.session.add(row)
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow, "ingestion-key.create", "service", service.key, after={"public_id": row.public_id, "name": row.name}
     )
     return CreatedIngestionKey(key=_ingestion_key_out(service.key, row), secret=secret.full)
@@ -438,15 +444,15 @@ def revoke_ingestion_key(uow: UnitOfWork, service_key: str, public_id: str) -> I
         raise NotFound(f"service {service_key!r} has no ingestion key {public_id!r}")
     if row.revoked_at is None:
         row.revoked_at = uow.clock.now()
-        audit.record(uow, "ingestion-key.revoke", "service", service.key, after={"public_id": public_id})
+        record_audit(uow, "ingestion-key.revoke", "service", service.key, after={"public_id": public_id})
     return _ingestion_key_out(service.key, row)
 
 
-def resolve_ingestion_key(uow: UnitOfWork, digester: bearer.SecretDigester, presented: str) -> str:
+def resolve_ingestion_key(uow: UnitOfWork, digester: SecretDigester, presented: str) -> str:
     """The key of the service an ingestion key belongs to, or Unauthenticated (for telemetry ingestion).
 
     Malformed keys never reach the store; revoked ones are refused."""
-    parsed = bearer.parse(presented, INGESTION_KEY_PREFIX)
+    parsed = parse_secret(presented, INGESTION_KEY_PREFIX)
     if parsed is None:
         raise Unauthenticated("the ingestion key is malformed")
     found = uow.session.execute(
@@ -497,7 +503,7 @@ def link_work(uow: UnitOfWork, service_key: str, data: WorkLinkCreate) -> list[W
             )
         )
         uow.session.flush()
-        audit.record(uow, "service.serves", "service", service.key, after={"key": key, "kind": WORK_PREFIXES[prefix]})
+        record_audit(uow, "service.serves", "service", service.key, after={"key": key, "kind": WORK_PREFIXES[prefix]})
     return _work_of(uow, service.id)
 
 
@@ -582,7 +588,7 @@ def add_dependency(uow: UnitOfWork, service_key: str, data: DependencyCreate) ->
         )
     )
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "service.depend",
         "service",
@@ -611,7 +617,7 @@ def remove_dependency(uow: UnitOfWork, service_key: str, on: str) -> None:
         raise NotFound(f"{row.key} does not depend on {target.key}")
     uow.session.delete(dependency)
     uow.session.flush()
-    audit.record(uow, "service.undepend", "service", row.key, before={"depends_on": target.key})
+    record_audit(uow, "service.undepend", "service", row.key, before={"depends_on": target.key})
 
 
 def service_dependencies(uow: UnitOfWork, key: str) -> ServiceDependencies:
@@ -808,3 +814,38 @@ def _team_dependencies(uow: UnitOfWork, owner: TeamRef, service_ids: list[int]) 
         TeamApiDependency(team=other, team_name=names[other], description="; ".join(sorted(reasons)))
         for other, reasons in sorted(needs.items())
     ]
+
+
+__all__ = [
+    "INGESTION_KEY_PREFIX",
+    "add_dependency",
+    "catalog_overview",
+    "create_ingestion_key",
+    "create_value_stream",
+    "delete_value_stream",
+    "dependency_cycles",
+    "get_environment",
+    "get_service",
+    "get_value_stream",
+    "link_work",
+    "list_environments",
+    "list_ingestion_keys",
+    "list_services",
+    "list_value_streams",
+    "ownership_warnings",
+    "register_service",
+    "remove_dependency",
+    "resolve_ingestion_key",
+    "revoke_ingestion_key",
+    "service_dependencies",
+    "service_id",
+    "service_refs",
+    "service_row",
+    "service_templates",
+    "services_serving",
+    "set_environment_policy",
+    "set_service_template",
+    "team_api_document",
+    "update_service",
+    "update_value_stream",
+]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from digital_factory.core import errors
 
+T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8420"
 _ERRORS: dict[int, type[errors.DomainError]] = {
     401: errors.Unauthenticated,
@@ -59,6 +61,28 @@ class ApiClient:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def read(self, shape: type[T] | Any, path: str, **params: Any) -> T:
+        """GET `path` and validate the answer into `shape` (a schema of the domain, or e.g. `Page[Item]`)."""
+        result: T = _validated(shape, self.get(path, **params), path)
+        return result
+
+    def send(self, shape: type[T] | Any, method: str, path: str, **kwargs: Any) -> T:
+        """A changing request whose answer is validated into `shape`."""
+        result: T = _validated(shape, self.request(method, path, **kwargs), path)
+        return result
+
+
+def api() -> ApiClient:
+    """The client every resource command uses: `FACTORY_URL` and `FACTORY_TOKEN` from the environment."""
+    return ApiClient.from_environment()
+
+
+def _validated(shape: Any, body: Any, path: str) -> Any:
+    try:
+        return TypeAdapter(shape).validate_python(body)
+    except ValidationError as exc:
+        raise errors.DomainError(f"the server's answer to {path} is not what this CLI expects: {exc}") from exc
 
 
 def _error_from(response: httpx.Response) -> errors.DomainError:

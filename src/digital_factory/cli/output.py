@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from digital_factory.core import errors
 
@@ -24,12 +26,30 @@ EXIT_CODES: dict[type[errors.DomainError], int] = {
 }
 
 
+def literal(value: object) -> Text:
+    """User text as it is: never read as Rich markup (a team named `[/]` prints as `[/]`)."""
+    return Text("" if value is None else str(value))
+
+
+def say(*parts: object) -> None:
+    """Print a line of user text literally (no markup, no highlighting)."""
+    console.print(*parts, markup=False, highlight=False)
+
+
+def print_table(headers: Iterable[str], rows: Iterable[Iterable[object]], *, title: str | None = None) -> None:
+    """A table whose every cell is printed literally."""
+    table = Table(*headers, title=title)
+    for row in rows:
+        table.add_row(*(cell if isinstance(cell, Text) else literal(cell) for cell in row))
+    console.print(table)
+
+
 def exit_code_for(exc: errors.DomainError) -> int:
     return next((code for cls, code in EXIT_CODES.items() if isinstance(exc, cls)), 1)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(Text("error: ", style="bold red"), literal(message), sep="", highlight=False)
     return typer.Exit(code)
 
 

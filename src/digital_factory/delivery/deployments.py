@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
@@ -90,7 +89,7 @@ def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deplo
     _decide(uow, deployment, "approved", data.comment)
     run = orchestration.lock_run(uow, deployment.run_id)
     orchestration.advance(uow, run)
-    audit.record(
+    record_audit(
         uow,
         "deployment.approve",
         "deployment",
@@ -111,7 +110,7 @@ def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deploy
         uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}"
     )
     deployment.status = DeploymentStatus.REJECTED
-    audit.record(
+    record_audit(
         uow,
         "deployment.reject",
         "deployment",
@@ -151,7 +150,7 @@ def rollback(
     if current is not None and current.id == target.id:
         raise Conflict(f"{target.version} is what runs in {environment} already", rule="rollback-to-current")
     run = start_rollback(uow, config, target, current)
-    audit.record(
+    record_audit(
         uow,
         "deployment.rollback",
         "pipeline_run",
@@ -272,7 +271,7 @@ def set_environment_policy(
     row.windows = windows
     row.updated_at = uow.clock.now()
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "environment.delivery-policy",
         "environment",

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
@@ -65,7 +64,7 @@ def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
     )
     uow.session.add(row)
     uow.session.flush()
-    audit.record(uow, "incident.open", "incident", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "incident.open", "incident", row.key, after=data.model_dump(mode="json"))
     uow.emit(
         IncidentOpened(
             key=row.key,
@@ -142,7 +141,7 @@ def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incide
     row.resolved_by = uow.actor.name
     row.resolution = data.resolution
     uow.session.flush()
-    audit.record(uow, "incident.resolve", "incident", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "incident.resolve", "incident", row.key, after=data.model_dump(mode="json"))
     uow.emit(
         IncidentResolved(
             key=row.key,

@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.delivery import models
@@ -73,7 +72,7 @@ def set_secret(uow: UnitOfWork, box: SecretBox, service_key: str, name: str, dat
     row.updated_at = now
     row.updated_by = uow.actor.name
     uow.session.flush()
-    audit.record(uow, action, "secret", f"{service_key}/{name}", after={"environment": environment or None})
+    record_audit(uow, action, "secret", f"{service_key}/{name}", after={"environment": environment or None})
     return _info(row)
 
 
@@ -89,7 +88,7 @@ def delete_secret(uow: UnitOfWork, service_key: str, name: str, environment: str
     )
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"service {service_key!r} has no secret {name!r}")
-    audit.record(uow, "secret.delete", "secret", f"{service_key}/{name}", before={"environment": environment})
+    record_audit(uow, "secret.delete", "secret", f"{service_key}/{name}", before={"environment": environment})
 
 
 def list_secrets(uow: UnitOfWork, service_key: str) -> list[SecretInfo]:

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration, traceability
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.executors import Executor
 from digital_factory.delivery.git import ZERO_SHA, Commit, GitError, Repository
 from digital_factory.delivery.pipeline_file import PIPELINE_PATH, Pipeline, PipelineInvalid, Problem
 from digital_factory.delivery.pipeline_file import lint as lint_text
@@ -211,7 +211,7 @@ def _record(
     else:
         orchestration.build(uow, run, pipeline, only_environment=only_environment)
         orchestration.advance(uow, run)
-    audit.record(
+    record_audit(
         uow,
         "pipeline.run",
         "pipeline_run",
@@ -405,7 +405,7 @@ def cancel_run(uow: UnitOfWork, run_id: int) -> Run:
     if Status(run.status).finished:
         raise Conflict(f"run {run_id} already ended ({run.status})", rule="run-finished")
     orchestration.cancel(uow, run, f"cancelled by {uow.actor.name}")
-    audit.record(uow, "pipeline.cancel", "pipeline_run", run.id, after={"status": run.status})
+    record_audit(uow, "pipeline.cancel", "pipeline_run", run.id, after={"status": run.status})
     return get_run(uow, run_id)
 
 
@@ -419,5 +419,25 @@ def retry_step(uow: UnitOfWork, run_id: int, step_id: int) -> Run:
     if not Status(run.status).finished:
         raise Conflict(f"run {run_id} is still {run.status}; retry once it ended", rule="retry-after-end")
     orchestration.retry(uow, run, step)
-    audit.record(uow, "pipeline.retry", "step_run", step.id, after={"run": run.id, "attempt": step.attempt})
+    record_audit(uow, "pipeline.retry", "step_run", step.id, after={"run": run.id, "attempt": step.attempt})
     return get_run(uow, run_id)
+
+
+__all__ = [
+    "LOG_PAGE_CHUNKS",
+    "DeliveryConfig",
+    "Executor",
+    "PreparedRun",
+    "cancel_run",
+    "environment_problems",
+    "get_run",
+    "lint",
+    "list_runs",
+    "prepare",
+    "retry_step",
+    "run_row",
+    "start_rollback",
+    "start_run",
+    "start_run_for_push",
+    "step_log",
+]

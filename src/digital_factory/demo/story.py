@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.roles import Role
-from digital_factory.accounts.schemas import UserCreate
+from digital_factory.accounts.schemas import Role, UserCreate
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor, Origin, system_actor
 from digital_factory.demo import catalog, delivery, teams

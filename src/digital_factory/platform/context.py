@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from digital_factory.accounts.bearer import SecretDigester
+from digital_factory.accounts.service import SecretDigester
 from digital_factory.repos.hosting import RepoHost
 from digital_factory.store.uow import UnitOfWork
 

@@ -19,9 +19,8 @@ from urllib.parse import urlsplit
 import yaml
 from sqlalchemy import func, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission, Role
+from digital_factory.accounts.schemas import Permission, Role
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionKeyCreate, ServiceCreate, WorkLinkCreate
 from digital_factory.core.errors import Conflict, DomainError, FieldProblem, NotFound, ValidationFailed
@@ -29,6 +28,7 @@ from digital_factory.core.keys import parse_key
 from digital_factory.core.pagination import PageRequest
 from digital_factory.platform import models, questions, safety, sandbox, scorecards, templates
 from digital_factory.platform.context import PlatformContext
+from digital_factory.platform.progress import JobBoard
 from digital_factory.platform.schemas import (
     FleetEntry,
     OnboardingRecord,
@@ -106,12 +106,12 @@ def ensure_builtin_templates(uow: UnitOfWork, ctx: PlatformContext) -> list[Temp
             )
             uow.session.add(row)
             uow.session.flush()
-            audit.record(
+            record_audit(
                 uow, "template.register", "template", row.key, after={"source": "builtin", "versions": versions}
             )
         elif row.versions != versions:
             row.versions, row.latest_version, row.refreshed_at = versions, templates.newest(versions), now
-            audit.record(uow, "template.refresh", "template", row.key, after={"versions": versions})
+            record_audit(uow, "template.refresh", "template", row.key, after={"versions": versions})
         out.append(Template.model_validate(row))
     return out
 
@@ -161,7 +161,7 @@ def register_template(uow: UnitOfWork, ctx: PlatformContext, data: TemplateCreat
     )
     uow.session.add(row)
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "template.register",
         "template",
@@ -187,7 +187,7 @@ def refresh_template(uow: UnitOfWork, ctx: PlatformContext, key: str) -> Templat
         templates.check_version(bare, latest, trusted=row.trusted)
     before = {"versions": row.versions}
     row.versions, row.latest_version, row.refreshed_at = versions, latest, uow.clock.now()
-    audit.record(uow, "template.refresh", "template", key, before=before, after={"versions": versions})
+    record_audit(uow, "template.refresh", "template", key, before=before, after={"versions": versions})
     return Template.model_validate(row)
 
 
@@ -198,7 +198,7 @@ def set_template_trust(uow: UnitOfWork, key: str, trusted: bool) -> Template:
     if row.trusted != trusted:
         before = {"trusted": row.trusted}
         row.trusted = trusted
-        audit.record(uow, "template.trust", "template", key, before=before, after={"trusted": trusted})
+        record_audit(uow, "template.trust", "template", key, before=before, after={"trusted": trusted})
     return Template.model_validate(row)
 
 
@@ -413,7 +413,7 @@ def onboard(
             ingestion_key=created_key.secret,
         )
         _save_onboarding(uow, job_id, data, version=version, steps=steps.steps, status="succeeded", error=None)
-        audit.record(
+        record_audit(
             uow,
             "team.onboard",
             "service",
@@ -520,7 +520,7 @@ def record_failed_onboarding(
 ) -> None:
     """Keep the failed attempt (its steps and error) and audit it; nothing it made remains."""
     _save_onboarding(uow, job_id, data, version=None, steps=steps, status="failed", error=error[:2000])
-    audit.record(
+    record_audit(
         uow,
         "team.onboard",
         "service",
@@ -733,7 +733,7 @@ def record_upgrade(uow: UnitOfWork, ctx: PlatformContext, plan: UpgradePlan, out
             [(f"refs/heads/{outcome.branch}", outcome.before, outcome.commit)],
             pusher=uow.actor.name,
         )
-    audit.record(
+    record_audit(
         uow,
         "template.upgrade",
         "service",
@@ -847,3 +847,37 @@ def scorecard_report(uow: UnitOfWork, ctx: PlatformContext, *, team: str | None 
         teams=[scorecards.summarise(key, group) for key, group in sorted(by_team.items(), key=lambda kv: kv[0] or "~")],
         platform=scorecards.summarise(None, cards),
     )
+
+
+__all__ = [
+    "ANSWERS_FILE",
+    "CONFLICT_MARKER",
+    "CONFLICT_STATES",
+    "ONBOARDING_STEPS",
+    "PIPELINE_FILE",
+    "UPGRADE_BRANCH_PREFIX",
+    "JobBoard",
+    "PlatformContext",
+    "UpgradeOutcome",
+    "UpgradePlan",
+    "check_onboarding",
+    "ensure_builtin_templates",
+    "fleet",
+    "get_onboarding",
+    "get_template",
+    "list_onboardings",
+    "list_templates",
+    "list_upgrades",
+    "on_push",
+    "onboard",
+    "perform_upgrade",
+    "plan_upgrades",
+    "record_failed_onboarding",
+    "record_upgrade",
+    "refresh_template",
+    "register_template",
+    "render_template",
+    "scorecard_report",
+    "set_template_trust",
+    "template_questions",
+]

@@ -3,7 +3,7 @@ spaces), portfolio (the work a service serves) and delivery (scorecard facts).""
 
 from __future__ import annotations
 
-from digital_factory.accounts.bearer import SecretDigester
+from digital_factory.accounts.service import SecretDigester
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import NotFound
 from digital_factory.core.keys import parse_key

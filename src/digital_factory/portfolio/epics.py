@@ -8,10 +8,9 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import Row, Select, delete, func, or_, select
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.core.pagination import Page, PageRequest
@@ -90,7 +89,7 @@ def create_epic(uow: UnitOfWork, data: EpicCreate, *, source_ref: str | None = N
     if data.score is not None:
         apply_score(uow, row, data.score, epic_id=row.id)
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "epic.create",
         "epic",
@@ -112,7 +111,7 @@ def update_epic(uow: UnitOfWork, key: str, data: EpicUpdate) -> Epic:
     out = epic_out(uow, row)
     after = _comparable(out)
     changed = sorted(k for k in after if after[k] != before.get(k))
-    audit.record(
+    record_audit(
         uow,
         "epic.update",
         "epic",
@@ -230,7 +229,7 @@ def score_epic(uow: UnitOfWork, key: str, data: ScoreInput) -> EpicSummary:
     score = apply_score(uow, row, data, epic_id=row.id)
     row.updated_at = uow.clock.now()
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "epic.score",
         "epic",
@@ -266,7 +265,7 @@ def rescore_epics(uow: UnitOfWork, data: Rescore) -> list[EpicSummary]:
             continue  # unchanged rows of the table leave no history entry
         score = apply_score(uow, row, item, epic_id=row.id, note=item.note or data.note)
         row.updated_at = uow.clock.now()
-        audit.record(
+        record_audit(
             uow,
             "epic.score",
             "epic",

@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, union_all
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import allowed, require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed, record_audit, require
 from digital_factory.core.errors import Conflict, PermissionDenied, ValidationFailed
 from digital_factory.portfolio import kanban, models
 from digital_factory.portfolio.epics import BACKLOG_STATES, SUMMARIES, epic_row, summaries, summary_values, usernames
@@ -145,7 +144,7 @@ def _move(
         if decision_id
         else None
     )
-    audit.record(
+    record_audit(
         uow,
         "epic.move",
         "epic",
@@ -268,7 +267,7 @@ def _record_decision(
     )
     uow.session.add(decision)
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow, "epic.decide", "epic", row.key, after={"kind": str(kind), "rationale": rationale, "evidence": evidence}
     )
     uow.emit(EpicDecided(epic_id=row.id, key=row.key, kind=str(kind), at=decision.at))
@@ -393,7 +392,7 @@ def update_kanban_config(uow: UnitOfWork, data: KanbanConfigUpdate) -> KanbanCon
             gate_row.enabled = enabled
     uow.session.flush()
     after = get_kanban_config(uow)
-    audit.record(uow, "kanban.configure", "kanban", "portfolio", before=_config_view(before), after=_config_view(after))
+    record_audit(uow, "kanban.configure", "kanban", "portfolio", before=_config_view(before), after=_config_view(after))
     return after
 
 

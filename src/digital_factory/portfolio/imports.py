@@ -11,10 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import importing, models, wsjf
@@ -268,7 +267,7 @@ def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[in
     for c in epics:
         assert c.epic is not None
         uow.emit(EpicCreated(epic_id=epic_ids[c.row.number], key=created[c.row.number], title=c.epic.title))
-    audit.record(
+    record_audit(
         uow,
         "epic.import",
         "import",

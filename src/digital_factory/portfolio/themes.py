@@ -6,9 +6,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import models
@@ -33,7 +32,7 @@ def create_theme(uow: UnitOfWork, data: ThemeCreate) -> Theme:
     uow.session.add(row)
     uow.session.flush()
     _replace_key_results(uow, row, data.key_results)
-    audit.record(uow, "theme.create", "theme", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "theme.create", "theme", row.key, after=data.model_dump(mode="json"))
     return _out(uow, row)
 
 
@@ -55,7 +54,7 @@ def update_theme(uow: UnitOfWork, key: str, data: ThemeUpdate) -> Theme:
     row.updated_at = uow.clock.now()
     uow.session.flush()
     out = _out(uow, row)
-    audit.record(
+    record_audit(
         uow,
         "theme.update",
         "theme",

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import kanban, models
@@ -70,7 +69,7 @@ def create_feature(uow: UnitOfWork, data: FeatureCreate, *, source_ref: str | No
     if data.score is not None:
         apply_score(uow, row, data.score, feature_id=row.id)
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "feature.create",
         "feature",
@@ -106,7 +105,7 @@ def update_feature(uow: UnitOfWork, key: str, data: FeatureUpdate) -> Feature:
     out = feature_out(uow, row)
     after = _feature_view(out)
     changed = sorted(k for k in after if after[k] != before.get(k))
-    audit.record(
+    record_audit(
         uow,
         "feature.update",
         "feature",
@@ -126,7 +125,7 @@ def score_feature(uow: UnitOfWork, key: str, data: ScoreInput) -> Feature:
     score = apply_score(uow, row, data, feature_id=row.id)
     row.updated_at = uow.clock.now()
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "feature.score",
         "feature",
@@ -279,7 +278,7 @@ def create_story(uow: UnitOfWork, data: StoryCreate) -> Story:
     uow.session.add(row)
     uow.session.flush()
     _record_work(uow, row, None, WorkState.NEW, "created")
-    audit.record(uow, "story.create", "story", row.key, after=data.model_dump(mode="json", exclude_defaults=True))
+    record_audit(uow, "story.create", "story", row.key, after=data.model_dump(mode="json", exclude_defaults=True))
     return stories_out(uow, [row])[0]
 
 
@@ -307,7 +306,7 @@ def update_story(uow: UnitOfWork, key: str, data: StoryUpdate) -> Story:
     out = stories_out(uow, [row])[0]
     after = _story_view(out)
     changed = sorted(k for k in after if after[k] != before.get(k))
-    audit.record(
+    record_audit(
         uow,
         "story.update",
         "story",
@@ -400,7 +399,7 @@ def reorder_backlog(uow: UnitOfWork, team_key: str, order: BacklogOrder) -> Team
         rows[key].rank = rank
     uow.session.flush()
     if before != keys:
-        audit.record(uow, "backlog.reorder", "team", team_key, before={"stories": before}, after={"stories": keys})
+        record_audit(uow, "backlog.reorder", "team", team_key, before={"stories": before}, after={"stories": keys})
     return team_backlog(uow, team_key)
 
 
@@ -490,7 +489,7 @@ def _change_state(uow: UnitOfWork, row: models.Feature | models.Story, to: WorkS
     row.updated_at = now
     _record_work(uow, row, WorkState(source), to, reason)
     kind = "feature" if isinstance(row, models.Feature) else "story"
-    audit.record(
+    record_audit(
         uow, f"{kind}.state", kind, row.key, before={"state": source}, after={"state": str(to), "reason": reason}
     )
     uow.emit(

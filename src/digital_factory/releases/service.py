@@ -18,9 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from digital_factory.accounts import audit, bearer
-from digital_factory.accounts.policy import allowed, require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import SecretDigester, allowed, generate_secret, record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Environment
 from digital_factory.core.clock import as_utc
@@ -103,7 +102,7 @@ def create_flag(uow: UnitOfWork, service_key: str, data: FlagCreate) -> Flag:
     uow.session.add(row)
     uow.session.flush()
     _bump(uow, service_id, [e.id for e in environments])
-    audit.record(uow, "flag.create", "flag", f"{service_key}/{row.key}", after=_flag_view(row))
+    record_audit(uow, "flag.create", "flag", f"{service_key}/{row.key}", after=_flag_view(row))
     return _flag_out(uow, service_key, environments, row)
 
 
@@ -143,7 +142,7 @@ def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpda
         row.variants = _changed_variants(uow, row, data.variants)
         _bump(uow, service_id, [e.id for e in environments])
     uow.session.flush()
-    audit.record(uow, "flag.update", "flag", f"{service_key}/{row.key}", before=before, after=_flag_view(row))
+    record_audit(uow, "flag.update", "flag", f"{service_key}/{row.key}", before=before, after=_flag_view(row))
     return _flag_out(uow, service_key, environments, row)
 
 
@@ -188,7 +187,7 @@ def archive_flag(uow: UnitOfWork, service_key: str, flag_key: str) -> Flag:
                 exposure_after=0.0,
             )
     _bump(uow, service_id, [e.id for e in environments])
-    audit.record(uow, "flag.archive", "flag", f"{service_key}/{row.key}", before=_flag_view(row))
+    record_audit(uow, "flag.archive", "flag", f"{service_key}/{row.key}", before=_flag_view(row))
     return _flag_out(uow, service_key, environments, row, states)
 
 
@@ -234,7 +233,7 @@ def kill_flag(uow: UnitOfWork, service_key: str, flag_key: str, environment: str
     row.flag_id = flag.id
     row.status = ChangeStatus.APPLIED.value
     _apply(uow, row, approved_by=None)
-    audit.record(
+    record_audit(
         uow,
         "flag.kill",
         "flag",
@@ -297,7 +296,7 @@ def _submit(uow: UnitOfWork, row: models.Change, env: Environment, object_id: st
     if row.status == ChangeStatus.APPLIED.value:
         _apply(uow, row, approved_by=None)
     else:
-        audit.record(
+        record_audit(
             uow,
             f"{row.subject}.change-request",
             row.subject,
@@ -317,7 +316,7 @@ def approve_change(uow: UnitOfWork, change_key: str, data: Decision | None = Non
     now = uow.clock.now()
     row.decided_by_id, row.decided_by, row.decided_at = uow.actor.user_id, uow.actor.name, now
     row.note = data.note if data else ""
-    audit.record(uow, "change.approve", "change", row.key, after={"note": row.note, "environment": row.environment})
+    record_audit(uow, "change.approve", "change", row.key, after={"note": row.note, "environment": row.environment})
     if row.due_at is not None and as_utc(row.due_at) > now:
         row.status = ChangeStatus.SCHEDULED.value
     else:
@@ -340,7 +339,7 @@ def reject_change(uow: UnitOfWork, change_key: str, data: Decision | None = None
     row.status = ChangeStatus.REJECTED.value
     row.decided_by_id, row.decided_by, row.decided_at = uow.actor.user_id, uow.actor.name, uow.clock.now()
     row.note = data.note if data else ""
-    audit.record(uow, "change.reject", "change", row.key, after={"note": row.note, "environment": row.environment})
+    record_audit(uow, "change.reject", "change", row.key, after={"note": row.note, "environment": row.environment})
     uow.session.flush()
     return _change_out(uow, row, env.approval_roles)
 
@@ -356,7 +355,7 @@ def cancel_change(uow: UnitOfWork, change_key: str) -> Change:
         raise Conflict(f"change {row.key} is {row.status}, not pending or scheduled", rule="change-closed")
     row.status = ChangeStatus.CANCELLED.value
     row.decided_by_id, row.decided_by, row.decided_at = uow.actor.user_id, uow.actor.name, uow.clock.now()
-    audit.record(uow, "change.cancel", "change", row.key, after={"environment": row.environment})
+    record_audit(uow, "change.cancel", "change", row.key, after={"environment": row.environment})
     uow.session.flush()
     return _change_out(uow, row, env.approval_roles)
 
@@ -379,7 +378,7 @@ def apply_due_changes(uow: UnitOfWork) -> list[Change]:
         except ValidationFailed as exc:
             row.status = ChangeStatus.FAILED.value
             row.failure = exc.detail
-            audit.record(uow, "change.fail", "change", row.key, outcome="failure", detail=exc.detail)
+            record_audit(uow, "change.fail", "change", row.key, outcome="failure", detail=exc.detail)
         done.append(_change_out(uow, row))
     return done
 
@@ -492,7 +491,7 @@ def _apply_flag(
     else:
         state.config, state.version = after, state.version + 1
         state.updated_at, state.updated_by = now, row.requested_by
-    audit.record(
+    record_audit(
         uow,
         "flag.change",
         "flag",
@@ -549,7 +548,7 @@ def _apply_segment(
         )
         segment.version += 1
         segment.updated_at, segment.updated_by = now, row.requested_by
-    audit.record(
+    record_audit(
         uow,
         "segment.change",
         "segment",
@@ -724,7 +723,7 @@ def delete_segment(uow: UnitOfWork, service_key: str, environment: str, segment_
     users = [f.key for f, _ in _flags_using_segment(uow, row.service_id, env.id, segment_key)]
     if users:
         raise Conflict(f"segment {segment_key!r} is used by {', '.join(users)}", rule="segment-in-use")
-    audit.record(uow, "segment.delete", "segment", f"{service_key}/{environment}/{segment_key}", before=row.definition)
+    record_audit(uow, "segment.delete", "segment", f"{service_key}/{environment}/{segment_key}", before=row.definition)
     uow.session.delete(row)
     _bump(uow, row.service_id, [env.id])
 
@@ -792,7 +791,7 @@ def _release_out(row: models.Release) -> Release:
 
 
 def create_client_key(
-    uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str, environment: str, name: str = "default"
+    uow: UnitOfWork, digester: SecretDigester, service_key: str, environment: str, name: str = "default"
 ) -> CreatedClientKey:
     """A new OFREP client key for one service environment; the secret is returned once."""
     require(uow.actor, Permission.RELEASES_WRITE)
@@ -800,11 +799,11 @@ def create_client_key(
 
 
 def _create_client_key(
-    uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str, environment: str, name: str
+    uow: UnitOfWork, digester: SecretDigester, service_key: str, environment: str, name: str
 ) -> CreatedClientKey:
     env = catalog.get_environment(uow, service_key, environment)
     service_id = catalog.service_id(uow, service_key)
-    secret = bearer.generate(CLIENT_KEY_PREFIX)
+    secret = generate_secret(CLIENT_KEY_PREFIX)
     row = models.ClientKey(
         public_id=secret.public_id,
         service_id=service_id,
@@ -818,7 +817,7 @@ def _create_client_key(
     )
     uow.session.add(row)
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow,
         "client-key.create",
         "client-key",
@@ -829,7 +828,7 @@ def _create_client_key(
 
 
 def ensure_client_key(
-    uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str, environment: str
+    uow: UnitOfWork, digester: SecretDigester, service_key: str, environment: str
 ) -> CreatedClientKey | None:
     """For onboarding: a client key for the environment unless an active one exists (then None, since a
     secret is never shown twice). The platform team may call it (`platform:write`), as may releasers."""
@@ -850,9 +849,7 @@ def _require_provisioner(uow: UnitOfWork) -> None:
         require(uow.actor, Permission.RELEASES_WRITE)
 
 
-def ensure_client_keys(
-    uow: UnitOfWork, digester: bearer.SecretDigester, service_key: str
-) -> dict[str, CreatedClientKey]:
+def ensure_client_keys(uow: UnitOfWork, digester: SecretDigester, service_key: str) -> dict[str, CreatedClientKey]:
     """A client key for every environment of the service that has none yet, by environment name."""
     _require_provisioner(uow)
     created = {}
@@ -883,7 +880,7 @@ def revoke_client_key(uow: UnitOfWork, public_id: str) -> ClientKey:
     service_key, environment = row.service_key, row.environment
     if row.revoked_at is None:
         row.revoked_at = uow.clock.now()
-        audit.record(
+        record_audit(
             uow,
             "client-key.revoke",
             "client-key",
@@ -1284,3 +1281,45 @@ def _known_feature(uow: UnitOfWork, key: str | None) -> str | None:
     if key is None:
         return None
     return portfolio.get_feature(uow, key.upper()).key
+
+
+# Last: the flag server reads client keys and counts through this module (the releases split breaks the cycle).
+from digital_factory.releases.serving import FlagServer  # noqa: E402
+
+__all__ = [
+    "CHANGE_PREFIX",
+    "CLIENT_KEY_PREFIX",
+    "FLAG_SUBJECT",
+    "OPEN_STATUSES",
+    "SEGMENT_SUBJECT",
+    "TOUCH_INTERVAL",
+    "FlagServer",
+    "apply_due_changes",
+    "approve_change",
+    "archive_flag",
+    "can_decide",
+    "cancel_change",
+    "create_client_key",
+    "create_flag",
+    "delete_segment",
+    "ensure_client_key",
+    "ensure_client_keys",
+    "evaluation_counts",
+    "get_change",
+    "get_flag",
+    "kill_flag",
+    "list_changes",
+    "list_client_keys",
+    "list_flags",
+    "list_releases",
+    "list_segments",
+    "open_change_count",
+    "preview",
+    "put_segment",
+    "record_evaluations",
+    "reject_change",
+    "request_change",
+    "revoke_client_key",
+    "touch_client_key",
+    "update_flag",
+]

@@ -19,15 +19,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from digital_factory.accounts import bearer
+from digital_factory.accounts.service import SecretDigester, parse_secret
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Unauthenticated
-from digital_factory.releases import evaluation, queries, service
+from digital_factory.releases import evaluation, queries
 from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
 from digital_factory.releases.ratelimit import RateLimiter
 from digital_factory.store.uow import Store
@@ -47,6 +48,13 @@ class Grant:
     service_id: int
     environment_id: int
     checked_at: float
+
+
+def _service() -> ModuleType:
+    """The releases face, imported when first needed: it re-exports this module's FlagServer."""
+    from digital_factory.releases import service  # noqa: PLC0415
+
+    return service
 
 
 def _render(value: Any) -> bytes:
@@ -119,7 +127,7 @@ class FlagServer:
     def __init__(
         self,
         store: Store,
-        digester: bearer.SecretDigester,
+        digester: SecretDigester,
         *,
         refresh_seconds: float = 1.0,
         rate: float = 1000.0,
@@ -202,7 +210,7 @@ class FlagServer:
     def grant_from_cache(self, presented: str) -> Grant | None:
         """The grant of a recently checked key; None means call `lookup`. Malformed keys are refused
         here, before any store access."""
-        parsed = bearer.parse(presented, service.CLIENT_KEY_PREFIX)
+        parsed = parse_secret(presented, _service().CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
         grant = self._grants.get(parsed.public_id)
@@ -214,7 +222,7 @@ class FlagServer:
 
     def lookup(self, presented: str) -> Grant:
         """Check a client key against the store (blocking: call from a worker thread)."""
-        parsed = bearer.parse(presented, service.CLIENT_KEY_PREFIX)
+        parsed = parse_secret(presented, _service().CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
         try:
@@ -246,11 +254,11 @@ class FlagServer:
 
     def _touch(self, record: queries.KeyRecord) -> None:
         last = record.last_used_at
-        if last is not None and self.store.clock.now() - as_utc(last) < service.TOUCH_INTERVAL:
+        if last is not None and self.store.clock.now() - as_utc(last) < _service().TOUCH_INTERVAL:
             return
         try:
             with self.store.unit_of_work(system_actor("flags")) as uow:
-                service.touch_client_key(uow, record.id)
+                _service().touch_client_key(uow, record.id)
         except SQLAlchemyError:
             log.warning("could not record the last use of client key %s", record.public_id)
 
@@ -277,7 +285,8 @@ class FlagServer:
             return 0
         try:
             with self.store.unit_of_work(system_actor("flags")) as uow:
-                return service.record_evaluations(uow, taken, uow.clock.now())
+                recorded: int = _service().record_evaluations(uow, taken, uow.clock.now())
+                return recorded
         except Exception:
             with self._counts.lock:  # keep them for the next flush
                 for key, value in taken.items():

@@ -11,15 +11,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import allowed, require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed, record_audit, require
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.repos import git, models
 from digital_factory.repos.events import PushReceived
-from digital_factory.repos.hosting import RepoHost
+from digital_factory.repos.hosting import LocalRepoHost, RepoHost
 from digital_factory.repos.schemas import PushRecord, RefUpdate, Repository, RepositoryCreate
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
@@ -43,7 +42,7 @@ def create_repository(uow: UnitOfWork, host: RepoHost, data: RepositoryCreate) -
     uow.session.add(row)
     uow.session.flush()
     host.create(data.key)
-    audit.record(uow, "repository.create", "repository", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "repository.create", "repository", row.key, after=data.model_dump(mode="json"))
     return _out(uow, row)
 
 
@@ -85,7 +84,7 @@ def authorize_push(uow: UnitOfWork, key: str) -> None:
 
 
 def record_refused_push(uow: UnitOfWork, key: str, reason: str) -> None:
-    audit.record(uow, "repository.push", "repository", key, outcome="denied", detail=reason[:500])
+    record_audit(uow, "repository.push", "repository", key, outcome="denied", detail=reason[:500])
 
 
 def can_push(uow: UnitOfWork, actor: Actor, row: models.Repository) -> bool:
@@ -124,7 +123,7 @@ def record_push(
             )
         )
     if records:
-        audit.record(
+        record_audit(
             uow,
             "repository.push",
             "repository",
@@ -175,3 +174,19 @@ def _out(uow: UnitOfWork, row: models.Repository) -> Repository:
         created_at=row.created_at,
         last_push_at=last_push,
     )
+
+
+__all__ = [
+    "LocalRepoHost",
+    "RepoHost",
+    "authorize_push",
+    "authorize_read",
+    "can_push",
+    "create_repository",
+    "get_repository",
+    "list_pushes",
+    "list_repositories",
+    "record_push",
+    "record_refused_push",
+    "repository_for_service",
+]

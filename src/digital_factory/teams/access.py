@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from digital_factory.accounts.policy import allowed
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed
 from digital_factory.core.errors import NotFound, PermissionDenied
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import models

@@ -14,10 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.core.slugs import slugify
@@ -71,7 +70,7 @@ def create_team(uow: UnitOfWork, data: TeamCreate) -> Team:
     )
     uow.session.add(row)
     uow.session.flush()
-    audit.record(uow, "team.create", "team", row.key, after=data.model_dump(mode="json"))
+    record_audit(uow, "team.create", "team", row.key, after=data.model_dump(mode="json"))
     return _team_out(uow, row)
 
 
@@ -90,7 +89,7 @@ def update_team(uow: UnitOfWork, key: str, data: TeamUpdate) -> Team:
     if data.profile is not None:
         team.profile = data.profile.model_dump(mode="json")
     uow.session.flush()
-    audit.record(uow, "team.update", "team", team.key, before=before, after=_team_view(team))
+    record_audit(uow, "team.update", "team", team.key, before=before, after=_team_view(team))
     return _team_out(uow, team)
 
 
@@ -228,7 +227,7 @@ def add_member(uow: UnitOfWork, team_key: str, data: MemberAdd) -> Team:
         models.TeamMember(team_id=team.id, user_id=user.id, team_role=data.team_role, joined_at=uow.clock.now())
     )
     uow.session.flush()
-    audit.record(uow, "team.member-add", "team", team.key, after={"username": user.username, "role": data.team_role})
+    record_audit(uow, "team.member-add", "team", team.key, after={"username": user.username, "role": data.team_role})
     return _team_out(uow, team)
 
 
@@ -239,7 +238,7 @@ def update_member(uow: UnitOfWork, team_key: str, username: str, data: MemberUpd
     before = {"username": username, "role": membership.team_role}
     membership.team_role = data.team_role
     uow.session.flush()
-    audit.record(
+    record_audit(
         uow, "team.member-role", "team", team.key, before=before, after={"username": username, "role": data.team_role}
     )
     return _team_out(uow, team)
@@ -252,7 +251,7 @@ def remove_member(uow: UnitOfWork, team_key: str, username: str) -> Team:
     before = {"username": username, "role": membership.team_role}
     uow.session.delete(membership)
     uow.session.flush()
-    audit.record(uow, "team.member-remove", "team", team.key, before=before)
+    record_audit(uow, "team.member-remove", "team", team.key, before=before)
     return _team_out(uow, team)
 
 
@@ -311,7 +310,7 @@ def add_domain(uow: UnitOfWork, team_key: str, data: DomainCreate) -> Domain:
     )
     uow.session.add(row)
     uow.session.flush()
-    audit.record(uow, "domain.create", "domain", key, after={**data.model_dump(mode="json"), "team": team.key})
+    record_audit(uow, "domain.create", "domain", key, after={**data.model_dump(mode="json"), "team": team.key})
     return _domain_out(row, {team.id: team.key})
 
 
@@ -334,7 +333,7 @@ def update_domain(uow: UnitOfWork, key: str, data: DomainUpdate) -> Domain:
         require(uow.actor, Permission.TEAMS_WRITE)  # moving a domain between teams is an organisational decision
         row.team_id = team_id(uow, data.owner_team) if data.owner_team else None
     uow.session.flush()
-    audit.record(uow, "domain.update", "domain", row.key, before=before, after=_domain_view(uow, row))
+    record_audit(uow, "domain.update", "domain", row.key, before=before, after=_domain_view(uow, row))
     return _domain_out(row, _team_keys(uow, [row.team_id]))
 
 
@@ -347,7 +346,7 @@ def delete_domain(uow: UnitOfWork, key: str) -> None:
     before = _domain_view(uow, row)
     uow.session.delete(row)
     uow.session.flush()
-    audit.record(uow, "domain.delete", "domain", key, before=before)
+    record_audit(uow, "domain.delete", "domain", key, before=before)
 
 
 def get_domain(uow: UnitOfWork, key: str) -> Domain:
@@ -423,7 +422,7 @@ def create_interaction(uow: UnitOfWork, data: InteractionCreate) -> Interaction:
     uow.session.add(row)
     uow.session.flush()
     out = _interactions_out(uow, [row])[0]
-    audit.record(uow, "interaction.create", "interaction", row.id, after=_interaction_view(out))
+    record_audit(uow, "interaction.create", "interaction", row.id, after=_interaction_view(out))
     return out
 
 
@@ -483,7 +482,7 @@ def update_interaction(uow: UnitOfWork, interaction_id: int, data: InteractionUp
         row.expected_duration_unit = str(data.expected_duration_unit)
     uow.session.flush()
     out = _interactions_out(uow, [row])[0]
-    audit.record(uow, "interaction.update", "interaction", row.id, before=before, after=_interaction_view(out))
+    record_audit(uow, "interaction.update", "interaction", row.id, before=before, after=_interaction_view(out))
     return out
 
 
@@ -501,7 +500,7 @@ def delete_interaction(uow: UnitOfWork, interaction_id: int) -> None:
     before = _interaction_view(_interactions_out(uow, [row])[0])
     uow.session.delete(row)
     uow.session.flush()
-    audit.record(uow, "interaction.delete", "interaction", interaction_id, before=before)
+    record_audit(uow, "interaction.delete", "interaction", interaction_id, before=before)
 
 
 def get_interaction(uow: UnitOfWork, interaction_id: int) -> Interaction:
@@ -632,3 +631,38 @@ def topology_view(uow: UnitOfWork) -> Topology:
             )
         )
     return Topology(teams=nodes, interactions=[i for i in interactions if i.current])
+
+
+__all__ = [
+    "RESERVED_KEYS",
+    "add_domain",
+    "add_member",
+    "check_interaction",
+    "create_interaction",
+    "create_team",
+    "delete_domain",
+    "delete_interaction",
+    "end_interaction",
+    "get_domain",
+    "get_interaction",
+    "get_team",
+    "list_domains",
+    "list_interactions",
+    "list_teams",
+    "may_maintain",
+    "member_teams",
+    "remove_member",
+    "require_maintainer",
+    "team_detail",
+    "team_id",
+    "team_key_of",
+    "team_ref",
+    "team_refs",
+    "team_row",
+    "team_warnings",
+    "topology_view",
+    "update_domain",
+    "update_interaction",
+    "update_member",
+    "update_team",
+]

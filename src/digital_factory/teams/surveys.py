@@ -7,9 +7,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from digital_factory.accounts import audit
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import cognitive_load, models, queries
@@ -48,7 +47,7 @@ def submit_survey(uow: UnitOfWork, team_key: str, data: SurveyAnswer) -> SurveyS
     existing.answers = dict(data.answers)
     existing.submitted_at = uow.clock.now()
     uow.session.flush()
-    audit.record(uow, "team.survey", "team", team.key, after={"period": period})  # answers stay private
+    record_audit(uow, "team.survey", "team", team.key, after={"period": period})  # answers stay private
     return next(s for s in survey_results(uow, team_key).scores if s.period == period)
 
 

@@ -14,10 +14,9 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import require
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.slugs import slugify
 from digital_factory.store.uow import UnitOfWork
@@ -136,7 +135,7 @@ def import_team_api(uow: UnitOfWork, source: str | dict[str, Any], *, dry_run: b
         return result
     before = export_team_api(uow, plan.key) if existing else None
     plan.apply(existing)
-    audit.record(
+    record_audit(
         uow,
         "team.import",
         "team",

@@ -1,31 +1,35 @@
-"""What the web UI needs from the composition root, and the signed-in user of a request."""
+"""The web UI's request path: the signed-in user, the unit of work a page or form runs in, and the one
+policy for a refused form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol, cast
+from typing import TypeVar
 
 from fastapi import Request
 
-from digital_factory.accounts.bearer import SecretDigester
-from digital_factory.accounts.schemas import User
-from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.accounts.schemas import Permission, User
+from digital_factory.accounts.service import allowed
+from digital_factory.core import errors
 from digital_factory.core.actor import Actor
-from digital_factory.store.uow import Store
+from digital_factory.runtime import Runtime, runtime_of
+from digital_factory.store.uow import UnitOfWork
+
+T = TypeVar("T")
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.ValidationFailed: 422,
+    errors.PermissionDenied: 403,
+    errors.RateLimited: 429,
+    errors.Unauthenticated: 401,
+}
 
 
-class WebRuntime(Protocol):
-    store: Store
-    digester: SecretDigester
-    public_url: str
-    session_idle: timedelta
-    session_max_age: timedelta
-    login_throttle: LoginThrottle
-
-
-def runtime(request: Request) -> WebRuntime:
-    return cast(WebRuntime, request.app.state.runtime)
+def runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 @dataclass(frozen=True)
@@ -35,3 +39,44 @@ class Viewer:
     actor: Actor
     user: User
     csrf_token: str
+
+
+def read(request: Request, viewer: Viewer, work: Callable[[UnitOfWork], T]) -> T:
+    """Run `work` in a read-only unit of work as the signed-in person."""
+    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+        return work(uow)
+
+
+def write(request: Request, viewer: Viewer, work: Callable[[UnitOfWork], T]) -> T:
+    """Run `work` in a write unit of work as the signed-in person; committed when it returns."""
+    with runtime(request).store.unit_of_work(viewer.actor) as uow:
+        return work(uow)
+
+
+def can(viewer: Viewer, permission: Permission) -> bool:
+    return allowed(viewer.actor, permission)
+
+
+def status_for(exc: errors.DomainError) -> int:
+    """The HTTP status of a refused request (a form re-rendered with the reason uses it too)."""
+    return next((status for cls, status in STATUS.items() if isinstance(exc, cls)), 400)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a form was refused, for re-rendering the page it came from: `status` and the `message` to show."""
+
+    status: int
+    message: str
+
+
+def refusal(exc: errors.DomainError, *, prefix: str = "") -> Refusal:
+    """The one policy for a refused form: the domain's own words (each field problem named) and the status
+    the error maps to everywhere else. What the person cannot fix on the page (not signed in, not allowed)
+    is raised again, to the sign-in redirect or the 403 page."""
+    if isinstance(exc, errors.Unauthenticated | errors.PermissionDenied):
+        raise exc
+    message = exc.detail
+    if isinstance(exc, errors.ValidationFailed) and exc.problems:
+        message = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in exc.problems)
+    return Refusal(status=status_for(exc), message=f"{prefix}{message}")

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.accounts.policy import allowed
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import DomainError

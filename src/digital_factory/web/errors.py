@@ -12,19 +12,11 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digital_factory.core import errors
+from digital_factory.web.context import status_for
 from digital_factory.web.pages import PASSWORD_PAGE, PasswordChangeRequired, see_other
 from digital_factory.web.rendering import render
 
 log = logging.getLogger(__name__)
-
-STATUS = {
-    errors.NotFound: 404,
-    errors.Conflict: 409,
-    errors.ValidationFailed: 422,
-    errors.PermissionDenied: 403,
-    errors.RateLimited: 429,
-    errors.Unauthenticated: 401,
-}
 
 
 def _redirect(request: Request, target: str) -> Response:
@@ -42,8 +34,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: errors.DomainError) -> Response:
         if isinstance(exc, errors.Unauthenticated):
             return _redirect(request, "/login?next=" + quote(request.url.path))
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return render(request, "error.html", None, status_code=status, title=exc.title, detail=exc.detail)
+        return render(request, "error.html", None, status_code=status_for(exc), title=exc.title, detail=exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

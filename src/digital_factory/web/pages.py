@@ -8,11 +8,17 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.accounts import audit
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import allowed, require
-from digital_factory.accounts.roles import ROLE_DESCRIPTIONS, Permission, Role
-from digital_factory.accounts.schemas import AuditFilter, TokenCreate, UserCreate, UserUpdate
+from digital_factory.accounts.schemas import (
+    ROLE_DESCRIPTIONS,
+    AuditFilter,
+    Permission,
+    Role,
+    TokenCreate,
+    UserCreate,
+    UserUpdate,
+)
+from digital_factory.accounts.service import allowed, list_audit_entries, record_audit, require
 from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import PageRequest
@@ -87,7 +93,7 @@ def login(
         if isinstance(exc, Unauthenticated):
             rt.login_throttle.failed(username, ip)
             with rt.store.unit_of_work(system_actor("login")) as uow:
-                audit.record(
+                record_audit(
                     uow,
                     "session.login",
                     "user",
@@ -130,7 +136,7 @@ def home(request: Request, viewer: PageViewer) -> Response:
     recent = None
     if allowed(viewer.actor, Permission.AUDIT_READ):
         with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-            recent = audit.list_entries(uow, AuditFilter(), PageRequest(limit=8))
+            recent = list_audit_entries(uow, AuditFilter(), PageRequest(limit=8))
     return render(request, "home.html", viewer, active="home", recent=recent)
 
 
@@ -290,5 +296,5 @@ def audit_page(
     require(viewer.actor, Permission.AUDIT_READ)
     filters = AuditFilter(action=action or None, object_type=object_type or None, actor=actor or None)
     with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        entries = audit.list_entries(uow, filters, PageRequest(limit=50, offset=offset))
+        entries = list_audit_entries(uow, filters, PageRequest(limit=50, offset=offset))
     return render(request, "audit.html", viewer, active="audit", entries=entries, filters=filters)

@@ -9,8 +9,8 @@ from typing import Annotated, Protocol, cast
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from digital_factory.accounts.policy import allowed
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed
 from digital_factory.core.errors import DomainError
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input

@@ -3,7 +3,6 @@ strategic themes, the kanban's settings and imports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request
@@ -12,8 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import allowed
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
@@ -38,7 +36,7 @@ from digital_factory.portfolio.schemas import (
     ThemeUpdate,
 )
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.web.context import Viewer, runtime
+from digital_factory.web.context import Viewer, can, read, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import render
 
@@ -60,20 +58,6 @@ NEW_INDICATOR_ROWS = 2
 
 
 # --- shared helpers (the product pages use them too) -------------------------------------------------
-
-
-def read(request: Request, viewer: Viewer, work: Callable[[UnitOfWork], T]) -> T:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        return work(uow)
-
-
-def write(request: Request, viewer: Viewer, work: Callable[[UnitOfWork], T]) -> T:
-    with runtime(request).store.unit_of_work(viewer.actor) as uow:
-        return work(uow)
-
-
-def can(viewer: Viewer, permission: Permission) -> bool:
-    return allowed(viewer.actor, permission)
 
 
 def lines(text: str | None) -> list[str]:

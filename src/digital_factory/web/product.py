@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError, NotFound, PermissionDenied
 from digital_factory.core.pagination import PageRequest
 from digital_factory.portfolio import service as portfolio
@@ -28,20 +28,17 @@ from digital_factory.portfolio.schemas import (
 )
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.web.context import Viewer
+from digital_factory.web.context import Viewer, can, read, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio import (
     SCORE_PARTS,
-    can,
     failure,
     lines,
     optional,
     parse,
-    read,
     score_from_form,
     text,
     wants_json,
-    write,
 )
 from digital_factory.web.rendering import render
 

@@ -10,7 +10,8 @@ from fastapi import Request, Response
 from digital_factory.accounts import service as accounts
 from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import PermissionDenied, Unauthenticated
-from digital_factory.web.context import Viewer, WebRuntime, runtime
+from digital_factory.runtime import Runtime
+from digital_factory.web.context import Viewer, runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -24,7 +25,7 @@ def is_https(public_url: str) -> bool:
     return urlsplit(public_url).scheme == "https"
 
 
-def set_session_cookie(response: Response, rt: WebRuntime, value: str) -> None:
+def set_session_cookie(response: Response, rt: Runtime, value: str) -> None:
     response.set_cookie(
         cookie_name(rt.public_url),
         value,
@@ -36,7 +37,7 @@ def set_session_cookie(response: Response, rt: WebRuntime, value: str) -> None:
     )
 
 
-def clear_session_cookie(response: Response, rt: WebRuntime) -> None:
+def clear_session_cookie(response: Response, rt: Runtime) -> None:
     response.delete_cookie(
         cookie_name(rt.public_url), path="/", httponly=True, samesite="lax", secure=is_https(rt.public_url)
     )

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.policy import allowed
-from digital_factory.accounts.roles import Permission
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate
 from digital_factory.core.errors import DomainError, ValidationFailed
