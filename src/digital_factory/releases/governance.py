@@ -15,6 +15,7 @@ from digital_factory.catalog.schemas import Environment
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.core.schemas import parse_input
 from digital_factory.releases import changes, models
 from digital_factory.releases.applying import apply_change
 from digital_factory.releases.schemas import (
@@ -24,6 +25,7 @@ from digital_factory.releases.schemas import (
     Decision,
     FlagChange,
     Kill,
+    RolloutRequest,
     SegmentSpec,
 )
 from digital_factory.releases.state import (
@@ -53,6 +55,20 @@ def request_change(uow: UnitOfWork, service_key: str, flag_key: str, environment
     row = _new_change(uow, service_id, env, at=data.at, reason=data.reason, subject=FLAG_SUBJECT, payload=data.patch())
     row.flag_id = flag.id
     return _submit(uow, row, env, f"{service_key}/{flag.key}")
+
+
+def roll_out(uow: UnitOfWork, service_key: str, flag_key: str, environment: str, data: RolloutRequest) -> Change:
+    """Roll a variant out to `percent` % of targeting keys in one environment, everyone else getting the off
+    variant, and turn the flag on: a change like any other (applied, or waiting where the policy asks)."""
+    require(uow.actor, Permission.RELEASES_WRITE)
+    flag = flag_row(uow, catalog.service_id(uow, service_key), flag_key)
+    target = data.variant or flag.default_variant
+    splits = [{"variant": target, "percent": data.percent}]
+    if data.percent < 100 and flag.off_variant != target:
+        splits.append({"variant": flag.off_variant, "percent": round(100 - data.percent, 2)})
+    reason = data.reason or f"roll out {target} to {data.percent:g}%"
+    change = parse_input(FlagChange, {"enabled": True, "default": {"rollout": splits}, "reason": reason})
+    return request_change(uow, service_key, flag_key, environment, change)
 
 
 def kill_flag(uow: UnitOfWork, service_key: str, flag_key: str, environment: str, data: Kill) -> Change:

@@ -33,12 +33,21 @@ from digital_factory.releases.governance import (
     put_segment,
     reject_change,
     request_change,
+    roll_out,
 )
 from digital_factory.releases.preview import preview
 from digital_factory.releases.segments import delete_segment, list_segments
 from digital_factory.releases.serving import FlagServer, Grant, Snapshot
 from digital_factory.releases.state import CHANGE_PREFIX, FLAG_SUBJECT, OPEN_STATUSES, SEGMENT_SUBJECT
-from digital_factory.releases.syntax import format_condition, format_conditions, parse_conditions
+from digital_factory.releases.syntax import (
+    format_condition,
+    format_conditions,
+    format_serve,
+    parse_conditions,
+    parse_percent,
+    parse_rule,
+    parse_serve,
+)
 from digital_factory.releases.timeline import list_releases
 
 __all__ = [
@@ -64,6 +73,7 @@ __all__ = [
     "evaluation_counts",
     "format_condition",
     "format_conditions",
+    "format_serve",
     "get_change",
     "get_flag",
     "kill_flag",
@@ -74,12 +84,16 @@ __all__ = [
     "list_segments",
     "open_change_count",
     "parse_conditions",
+    "parse_percent",
+    "parse_rule",
+    "parse_serve",
     "preview",
     "put_segment",
     "record_evaluations",
     "reject_change",
     "request_change",
     "revoke_client_key",
+    "roll_out",
     "touch_client_key",
     "update_flag",
 ]
