@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import select
@@ -192,15 +193,6 @@ def record_release(
 
 
 def _released(row: models.Release) -> FlagReleased:
-    return FlagReleased(
-        release_id=row.id,
-        service_key=row.service_key,
-        environment=row.environment,
-        flag_key=row.flag_key,
-        feature_key=row.feature_key,
-        kind=row.kind,
-        summary=row.summary,
-        exposure_before=row.exposure_before,
-        exposure_after=row.exposure_after,
-        at=row.at,
-    )
+    """The event of a stored release: its fields are the release's columns of the same name."""
+    names = [f.name for f in fields(FlagReleased) if f.name != "release_id"]
+    return FlagReleased(release_id=row.id, **{name: getattr(row, name) for name in names})

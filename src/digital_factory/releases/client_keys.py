@@ -16,6 +16,7 @@ from digital_factory.releases.schemas import (
     ClientKey,
     CreatedClientKey,
 )
+from digital_factory.releases.state import copied
 from digital_factory.store.uow import UnitOfWork
 
 CLIENT_KEY_PREFIX = "dffk"
@@ -132,13 +133,4 @@ def touch_client_key(uow: UnitOfWork, key_id: int) -> None:
 
 
 def _client_key_out(row: models.ClientKey, service_key: str, environment: str) -> ClientKey:
-    return ClientKey(
-        public_id=row.public_id,
-        service=service_key,
-        environment=environment,
-        name=row.name,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        revoked_at=row.revoked_at,
-        last_used_at=row.last_used_at,
-    )
+    return copied(ClientKey, row, service=service_key, environment=environment)

@@ -29,7 +29,7 @@ from digital_factory.releases.schemas import (
     FlagType,
     FlagUpdate,
 )
-from digital_factory.releases.state import OPEN_STATUSES, bump, flag_row, refuse_archived
+from digital_factory.releases.state import OPEN_STATUSES, bump, copied, flag_row, refuse_archived
 from digital_factory.store.uow import UnitOfWork
 
 
@@ -262,22 +262,7 @@ def _flag_out(
                 exposure=changes.exposure(config),
             )
         )
-    return Flag(
-        id=row.id,
-        service=service_key,
-        key=row.key,
-        name=row.name,
-        description=row.description,
-        type=FlagType(row.flag_type),
-        variants=row.variants,
-        default_variant=row.default_variant,
-        off_variant=row.off_variant,
-        feature=row.feature_key,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        archived_at=row.archived_at,
-        environments=envs,
-    )
+    return copied(Flag, row, {"type": "flag_type", "feature": "feature_key"}, service=service_key, environments=envs)
 
 
 def _flag_view(row: models.Flag) -> dict[str, Any]:

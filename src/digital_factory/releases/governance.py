@@ -34,11 +34,13 @@ from digital_factory.releases.state import (
     OPEN_STATUSES,
     SEGMENT_SUBJECT,
     checked_config,
+    copied,
     current_config,
     flag_row,
     refuse_archived,
     segment_size,
 )
+from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -255,18 +257,26 @@ def get_change(uow: UnitOfWork, change_key: str) -> Change:
 def list_changes(uow: UnitOfWork, filters: ChangeFilter, page: PageRequest) -> Page[Change]:
     require(uow.actor, Permission.READ)
     query = select(models.Change)
-    if filters.status is not None:
-        query = query.where(models.Change.status == filters.status.value)
-    if filters.service:
-        query = query.where(models.Change.service_key == filters.service)
-    if filters.environment:
-        query = query.where(models.Change.environment == filters.environment)
+    for column, value in (
+        (models.Change.status, filters.status.value if filters.status is not None else None),
+        (models.Change.service_key, filters.service),
+        (models.Change.environment, filters.environment),
+    ):
+        if value:
+            query = query.where(column == value)
     if filters.flag:
         query = query.join(models.Flag, models.Flag.id == models.Change.flag_id).where(models.Flag.key == filters.flag)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(
-        query.order_by(models.Change.requested_at.desc(), models.Change.id.desc()).limit(page.limit).offset(page.offset)
-    ).all()
+    return paginate(
+        uow.session,
+        query,
+        page,
+        lambda rows: _changes_out(uow, rows),
+        order_by=(models.Change.requested_at.desc(), models.Change.id.desc()),
+    )
+
+
+def _changes_out(uow: UnitOfWork, rows: Sequence[models.Change]) -> list[Change]:
+    """One page of changes, each environment's approval policy read once."""
     policies: dict[tuple[str, str], list[str]] = {}
     items = []
     for row in rows:
@@ -274,7 +284,7 @@ def list_changes(uow: UnitOfWork, filters: ChangeFilter, page: PageRequest) -> P
         if where not in policies:
             policies[where] = [str(r) for r in catalog.get_environment(uow, *where).approval_roles]
         items.append(_change_out(uow, row, policies[where]))
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return items
 
 
 def can_decide(uow: UnitOfWork, change: Change) -> bool:
@@ -319,25 +329,11 @@ def _change_out(uow: UnitOfWork, row: models.Change, approval_roles: Sequence[st
     flag_key = None
     if row.flag_id is not None:
         flag_key = uow.session.scalar(select(models.Flag.key).where(models.Flag.id == row.flag_id))
-    return Change(
-        key=row.key,
-        service=row.service_key,
-        environment=row.environment,
-        subject=row.subject,
+    return copied(
+        Change,
+        row,
+        {"service": "service_key", "segment": "segment_key", "change": "payload"},
         flag=flag_key,
-        segment=row.segment_key,
-        change=row.payload,
-        reason=row.reason,
-        status=ChangeStatus(row.status),
-        requested_by=row.requested_by,
-        requested_at=row.requested_at,
-        due_at=row.due_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        note=row.note,
-        applied_at=row.applied_at,
-        release_id=row.release_id,
-        failure=row.failure,
         approval_roles=[str(r) for r in approval_roles],
         summary=_patch_summary(row),
     )

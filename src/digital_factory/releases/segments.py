@@ -12,7 +12,7 @@ from digital_factory.releases import evaluation, models
 from digital_factory.releases.schemas import (
     Segment,
 )
-from digital_factory.releases.state import bump, flags_using_segment
+from digital_factory.releases.state import bump, copied, flags_using_segment
 from digital_factory.store.uow import UnitOfWork
 
 
@@ -51,17 +51,14 @@ def delete_segment(uow: UnitOfWork, service_key: str, environment: str, segment_
 
 
 def _segment_out(service_key: str, environment: str, row: models.Segment, used_by: list[str]) -> Segment:
-    return Segment(
-        key=row.key,
+    definition = row.definition
+    return copied(
+        Segment,
+        row,
         service=service_key,
         environment=environment,
-        name=row.name,
-        description=row.description,
-        included=row.definition.get("included", []),
-        excluded=row.definition.get("excluded", []),
-        conditions=row.definition.get("conditions", []),
-        version=row.version,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
+        included=definition.get("included", []),
+        excluded=definition.get("excluded", []),
+        conditions=definition.get("conditions", []),
         used_by=used_by,
     )

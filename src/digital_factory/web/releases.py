@@ -195,23 +195,30 @@ def create_flag(
     feature: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
+
+    def create(uow: UnitOfWork) -> str:
+        fields = {
+            "key": key,
+            "name": name or None,
+            "type": flag_type,
+            "variants": _variants(variants) if variants.strip() else None,
+            "feature": feature.strip().upper() or None,
+            "description": description,
+        }
+        created = releases.create_flag(uow, service, parse_input(FlagCreate, fields))
+        return f"/releases/{service}/flags/{created.key}?done=created"
+
+    return _from_service_page(request, viewer, service, create)
+
+
+def _from_service_page(request: Request, viewer: Viewer, service: str, work: Callable[[UnitOfWork], str]) -> Response:
+    """A form of the service page: on to where `work` says, or the page again with why it was refused."""
     try:
-        data = parse_input(
-            FlagCreate,
-            {
-                "key": key,
-                "name": name or None,
-                "type": flag_type,
-                "variants": _variants(variants) if variants.strip() else None,
-                "feature": feature.strip().upper() or None,
-                "description": description,
-            },
-        )
-        created = write(request, viewer, lambda uow: releases.create_flag(uow, service, data))
+        target = write(request, viewer, work)
     except DomainError as exc:
         r = refusal(exc)
         return _service_page(request, viewer, service, status_code=r.status, error=r.message)
-    return see_other(f"/releases/{service}/flags/{created.key}?done=created")
+    return see_other(target)
 
 
 def _variants(text: str) -> dict[str, Any]:
@@ -268,21 +275,18 @@ def put_segment(
     included: Annotated[str, Form()] = "",
     conditions: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        spec = parse_input(
-            SegmentSpec,
-            {
-                "key": key,
-                "name": name or None,
-                "included": [k.strip() for k in re.split(r"[,\n]", included) if k.strip()],
-                "conditions": releases.parse_conditions(conditions, "conditions") if conditions.strip() else [],
-            },
-        )
-        change = write(request, viewer, lambda uow: releases.put_segment(uow, service, environment, spec))
-    except DomainError as exc:
-        r = refusal(exc)
-        return _service_page(request, viewer, service, status_code=r.status, error=r.message)
-    return see_other(f"/releases/{service}?done={change.status.value}&change={change.key}")
+
+    def put(uow: UnitOfWork) -> str:
+        fields = {
+            "key": key,
+            "name": name or None,
+            "included": [k.strip() for k in re.split(r"[,\n]", included) if k.strip()],
+            "conditions": releases.parse_conditions(conditions, "conditions") if conditions.strip() else [],
+        }
+        change = releases.put_segment(uow, service, environment, parse_input(SegmentSpec, fields))
+        return f"/releases/{service}?done={change.status.value}&change={change.key}"
+
+    return _from_service_page(request, viewer, service, put)
 
 
 # --- a flag ----------------------------------------------------------------------------------------------
