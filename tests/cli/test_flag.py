@@ -96,7 +96,7 @@ def test_flag_commands(live_server: LiveServer) -> None:
 def test_rollout_is_one_request_to_the_rollout_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     """No read of the flag first: the server builds the split, so two people rolling out cannot race."""
     sent: list[httpx.Request] = []
-    change = {
+    change: dict[str, object] = {
         "key": "FCR-7", "service": "flight-control", "environment": "prod", "subject": "flag",
         "flag": "heavy-lift-mode", "segment": None, "change": {}, "reason": "", "status": "pending",
         "requested_by": "pm", "requested_at": "2026-01-01T00:00:00Z", "due_at": None, "decided_by": None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -270,7 +271,7 @@ def list_changes(uow: UnitOfWork, filters: ChangeFilter, page: PageRequest) -> P
         uow.session,
         query,
         page,
-        lambda rows: _changes_out(uow, rows),
+        partial(_changes_out, uow),
         order_by=(models.Change.requested_at.desc(), models.Change.id.desc()),
     )
 

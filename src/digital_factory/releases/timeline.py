@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
@@ -36,10 +38,10 @@ def list_releases(uow: UnitOfWork, filters: ReleaseFilter, page: PageRequest) ->
         uow.session,
         query,
         page,
-        lambda rows: [_release_out(r) for r in rows],
+        _releases_out,
         order_by=(models.Release.at.desc(), models.Release.id.desc()),
     )
 
 
-def _release_out(row: models.Release) -> Release:
-    return copied(Release, row, _RENAMED)
+def _releases_out(rows: Sequence[models.Release]) -> list[Release]:
+    return [copied(Release, row, _RENAMED) for row in rows]
