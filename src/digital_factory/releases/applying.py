@@ -77,17 +77,7 @@ def _apply_flag(
         return None
     kind, summary = changes.kind_and_summary(before, after)
     return record_release(
-        uow,
-        flag=flag,
-        service_key=row.service_key,
-        environment=env,
-        before=before,
-        after=after,
-        kind=kind,
-        summary=summary,
-        requested_by=row.requested_by,
-        approved_by=approved_by,
-        change_key=row.key,
+        uow, flag, env, before, after, kind=kind, summary=summary, change=row, approved_by=approved_by
     )
 
 
@@ -113,16 +103,14 @@ def _apply_segment(
             continue
         last = record_release(
             uow,
-            flag=flag,
-            service_key=row.service_key,
-            environment=env,
-            before={"segment": row.segment_key, **(previous or {})},
-            after={"segment": row.segment_key, **definition},
+            flag,
+            env,
+            {"segment": row.segment_key, **(previous or {})},
+            {"segment": row.segment_key, **definition},
             kind="segment",
             summary=f"segment {row.segment_key} changed: {segment_size(definition)}",
-            requested_by=row.requested_by,
+            change=row,
             approved_by=approved_by,
-            change_key=row.key,
             exposure_before=changes.exposure(config),
         )
     return last
@@ -147,22 +135,21 @@ def _store_segment(
 
 def record_release(
     uow: UnitOfWork,
-    *,
     flag: models.Flag,
-    service_key: str,
     environment: Environment,
     before: dict[str, Any],
     after: dict[str, Any],
+    *,
     kind: str,
     summary: str,
-    requested_by: str,
-    approved_by: str | None,
-    change_key: str | None,
+    change: models.Change | None,
+    approved_by: str | None = None,
     exposure_before: float | None = None,
     exposure_after: float | None = None,
 ) -> models.Release:
-    """Record a release and announce it (FlagReleased, after the commit). An exposure not given is read from
-    the configuration before or after; a change that leaves it unknown afterwards keeps the one before."""
+    """Record a release and announce it (FlagReleased, after the commit). `change` is the change applied
+    (None: the acting person's own doing, such as archiving). An exposure not given is read from the
+    configuration before or after; one left unknown afterwards stays what it was before."""
     if "enabled" in before and exposure_before is None:
         exposure_before = changes.exposure(before)
     if "enabled" in after and exposure_after is None:
@@ -171,7 +158,7 @@ def record_release(
         service_id=flag.service_id,
         environment_id=environment.id,
         flag_id=flag.id,
-        service_key=service_key,
+        service_key=environment.service,
         environment=environment.name,
         flag_key=flag.key,
         feature_key=flag.feature_key,
@@ -181,9 +168,9 @@ def record_release(
         after=after,
         exposure_before=exposure_before,
         exposure_after=exposure_before if exposure_after is None else exposure_after,
-        requested_by=requested_by,
+        requested_by=change.requested_by if change else uow.actor.name,
         approved_by=approved_by,
-        change_key=change_key,
+        change_key=change.key if change else None,
         at=uow.clock.now(),
     )
     uow.session.add(row)

@@ -138,16 +138,13 @@ def archive_flag(uow: UnitOfWork, service_key: str, flag_key: str) -> Flag:
         if state is not None:
             record_release(
                 uow,
-                flag=row,
-                service_key=service_key,
-                environment=environment,
-                before=state.config,
-                after={"archived": True},
+                row,
+                environment,
+                state.config,
+                {"archived": True},
                 kind="archive",
                 summary="archived: SDKs fall back to their code default",
-                requested_by=uow.actor.name,
-                approved_by=None,
-                change_key=None,
+                change=None,
                 exposure_after=0.0,
             )
     bump(uow, service_id, [e.id for e in environments])
