@@ -132,3 +132,41 @@ def test_segments_through_the_api(client: TestClient, runtime: Runtime) -> None:
     assert nested.status_code == 422
     assert client.delete(url, headers=pm).status_code == 204
     assert client.get(f"/api/v1/services/{SERVICE}/environments/dev/segments", headers=pm).json() == []
+
+
+def test_a_rollout_through_the_api_is_a_governed_change(client: TestClient, runtime: Runtime) -> None:
+    people = flight_control(runtime)
+    pm, flight, vic = people["pm"].headers, people["flight"].headers, people["vic"].headers
+    assert client.post(FLAGS, headers=pm, json={"key": "heavy-lift-mode"}).status_code == 201
+    dev, prod = (f"{FLAGS}/heavy-lift-mode/environments/{env}/rollout" for env in ("dev", "prod"))
+
+    assert client.post(dev, headers=vic, json={"percent": 25}).status_code == 403
+    for body in ({"percent": 101}, {"percent": -1}, {"percent": 12.345}, {"percent": "lots"}):
+        refused = client.post(dev, headers=pm, json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.json()["errors"][0]["field"] == "body.percent", (body, refused.json())
+
+    applied = client.post(dev, headers=pm, json={"percent": 12.5})
+    assert applied.status_code == 201, applied.text
+    assert (applied.json()["status"], applied.json()["reason"]) == ("applied", "roll out on to 12.5%")
+    assert applied.json()["change"] == {
+        "enabled": True,
+        "default": {"rollout": [{"variant": "on", "percent": 12.5}, {"variant": "off", "percent": 87.5}]},
+    }
+    everyone = client.post(dev, headers=pm, json={"percent": 100, "variant": "on", "reason": "all in"})
+    assert everyone.json()["change"]["default"] == {"rollout": [{"variant": "on", "percent": 100.0}]}
+    assert client.post(dev, headers=pm, json={"percent": 10, "variant": "maybe"}).status_code == 422
+
+    pending = client.post(prod, headers=pm, json={"percent": 10})
+    assert pending.status_code == 202 and pending.json()["status"] == "pending"
+    assert pending.json()["approval_roles"] == ["team", "admin"]
+    key = pending.json()["key"]
+    assert client.post(f"/api/v1/flag-changes/{key}/approve", headers=pm).status_code == 403
+    approved = client.post(f"/api/v1/flag-changes/{key}/approve", headers=flight)
+    assert approved.status_code == 200 and approved.json()["status"] == "applied"
+    flag = client.get(f"{FLAGS}/heavy-lift-mode", headers=vic).json()
+    assert [e["summary"] for e in flag["environments"]] == [
+        "on · 100% on",
+        "off · serves off",
+        "on · 10% on / 90% off",
+    ]

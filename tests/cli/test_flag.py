@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import httpx
+import pytest
 from typer.testing import CliRunner
 
+from digital_factory.cli import releases as releases_cli
+from digital_factory.cli.client import ApiClient
 from digital_factory.cli.root import app
 from tests.browser import LiveServer
 from tests.factories import MadeUser, ensure_work
@@ -85,3 +91,30 @@ def test_flag_commands(live_server: LiveServer) -> None:
     assert code == 0 and "applied" in out, out
     code, out = factory(live_server, pm, "flag", "show", svc, "ghost")
     assert code == 3 and "no flag 'ghost'" in out, out
+
+
+def test_rollout_is_one_request_to_the_rollout_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No read of the flag first: the server builds the split, so two people rolling out cannot race."""
+    sent: list[httpx.Request] = []
+    change: dict[str, object] = {
+        "key": "FCR-7", "service": "flight-control", "environment": "prod", "subject": "flag",
+        "flag": "heavy-lift-mode", "segment": None, "change": {}, "reason": "", "status": "pending",
+        "requested_by": "pm", "requested_at": "2026-01-01T00:00:00Z", "due_at": None, "decided_by": None,
+        "decided_at": None, "note": "", "applied_at": None, "release_id": None, "failure": None,
+        "approval_roles": ["team"], "summary": "turn on",
+    }  # fmt: skip
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(202, json=change)
+
+    client = ApiClient("http://factory.test", "token", transport=httpx.MockTransport(answer))
+    monkeypatch.setattr(releases_cli, "api", lambda: client)
+    result = CliRunner().invoke(
+        app, ["flag", "rollout", "flight-control", "heavy-lift-mode", "12.5", "--env", "prod", "--variant", "on"]
+    )
+    assert result.exit_code == 0 and "FCR-7 waits for approval in flight-control/prod" in result.output, result.output
+    assert [(r.method, r.url.path) for r in sent] == [
+        ("POST", "/api/v1/services/flight-control/flags/heavy-lift-mode/environments/prod/rollout")
+    ]
+    assert json.loads(sent[0].content) == {"percent": 12.5, "variant": "on", "reason": ""}

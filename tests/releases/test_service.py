@@ -25,6 +25,7 @@ from digital_factory.releases.schemas import (
     FlagUpdate,
     Kill,
     ReleaseFilter,
+    RolloutRequest,
     SegmentSpec,
 )
 from tests.factories import actor_of, ensure_work
@@ -348,3 +349,27 @@ def test_flag_creation_requires_a_known_service(runtime: Runtime) -> None:
     flight_control(runtime)
     with pytest.raises(NotFound), runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
         releases.create_flag(uow, "no-such-service", FlagCreate(key="x"))
+
+
+def test_a_rollout_splits_between_the_variant_and_the_off_variant(runtime: Runtime) -> None:
+    flight_control(runtime)
+    make_flag(runtime, key="theme", type="string", variants={"classic": "c", "modern": "m", "retro": "r"})
+
+    def roll_out(environment: str, **fields: Any) -> Change:
+        with runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
+            return releases.roll_out(uow, SERVICE, "theme", environment, RolloutRequest.model_validate(fields))
+
+    applied = roll_out("dev", percent=30, variant="modern")
+    assert applied.status is ChangeStatus.APPLIED and applied.reason == "roll out modern to 30%"
+    assert applied.change["default"] == {
+        "rollout": [{"variant": "modern", "percent": 30.0}, {"variant": "classic", "percent": 70.0}]
+    }
+    assert roll_out("dev", percent=0.01, variant="retro", reason="canary").change["default"]["rollout"] == [
+        {"variant": "retro", "percent": 0.01},
+        {"variant": "classic", "percent": 99.99},
+    ]
+    with pytest.raises(ValidationFailed):  # the off variant cannot get only part of everyone
+        roll_out("dev", percent=40)
+    assert roll_out("prod", percent=50, variant="modern").status is ChangeStatus.PENDING
+    with pytest.raises(PermissionDenied), runtime.store.unit_of_work(actor_of(runtime, "vic")) as uow:
+        releases.roll_out(uow, SERVICE, "theme", "dev", RolloutRequest(percent=10))

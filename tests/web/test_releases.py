@@ -150,7 +150,7 @@ def test_flags_and_client_keys_from_the_service_page(client: TestClient, runtime
     page = client.get(created.headers["location"])
     assert "releases FEAT-2" in page.text and "&#34;extended&#34;" in page.text
     duplicate = post(client, csrf, f"/releases/{SERVICE}/flags", {"key": "battery-profile"})
-    assert duplicate.status_code == 422 and "already has a flag" in duplicate.text
+    assert duplicate.status_code == 409 and "already has a flag" in duplicate.text
     key_page = post(client, csrf, f"/releases/{SERVICE}/client-keys", {"environment": "prod", "name": "drones"})
     secret = re.search(r'data-testid="new-client-key">([^<]+)<', key_page.text)
     assert secret is not None and secret.group(1).startswith("dffk_")

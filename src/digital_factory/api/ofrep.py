@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Protocol, cast
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.core.errors import Unauthenticated
-from digital_factory.releases.serving import FlagServer, Grant, Snapshot
+from digital_factory.releases.service import FlagServer, Grant, Snapshot
+from digital_factory.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +44,10 @@ PREFLIGHT = {
 }
 
 
-class OfrepRuntime(Protocol):
-    flags: FlagServer
-
-
 class _Refusal(Exception):
     def __init__(self, status: int, code: str, details: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(details)
         self.status, self.code, self.details, self.headers = status, code, details, headers or {}
-
-
-def _server(request: Request) -> FlagServer:
-    return cast(OfrepRuntime, request.app.state.runtime).flags
 
 
 def _failure(refusal: _Refusal, key: str | None) -> Response:
@@ -131,27 +125,44 @@ def _unexpected(key: str | None) -> Response:
     return Response(json.dumps(body), status_code=500, media_type=JSON, headers=CORS)
 
 
-@router.post(SINGLE_PATH)
-async def evaluate_flag(request: Request, key: str) -> Response:
-    """One flag for one context."""
-    server = _server(request)
+@dataclass(frozen=True)
+class _Call:
+    """An admitted request: the flag server, the key's grant, the context and the environment's snapshot."""
+
+    server: FlagServer
+    grant: Grant
+    context: dict[str, Any]
+    snapshot: Snapshot
+
+
+async def _admitted(request: Request, key: str | None) -> _Call | Response:
+    """The admitted call, or the OFREP answer refusing it."""
+    server = runtime_of(request).flags
     try:
         grant = await _admit(request, server)
         context = await _context(request)
-        snapshot = await _snapshot(server, grant.environment_id)
+        return _Call(server, grant, context, await _snapshot(server, grant.environment_id))
     except _Refusal as refusal:
         return _failure(refusal, key)
     except Exception:
         return _unexpected(key)
-    flag = snapshot.flags.get(key)
+
+
+@router.post(SINGLE_PATH)
+async def evaluate_flag(request: Request, key: str) -> Response:
+    """One flag for one context."""
+    call = await _admitted(request, key)
+    if isinstance(call, Response):
+        return call
+    flag = call.snapshot.flags.get(key)
     if flag is None:
         return _failure(_Refusal(404, "FLAG_NOT_FOUND", f"no flag {key!r} in this environment"), key)
-    outcome = flag.evaluate(context)
+    outcome = flag.evaluate(call.context)
     if outcome.error_code is not None:
-        return Response(snapshot.render(flag, outcome), status_code=400, media_type=JSON, headers=CORS)
+        return Response(call.snapshot.render(flag, outcome), status_code=400, media_type=JSON, headers=CORS)
     assert outcome.variant is not None
-    server.count(flag.id, grant.environment_id, outcome.variant)
-    return Response(snapshot.render(flag, outcome), media_type=JSON, headers=CORS)
+    call.server.count(flag.id, call.grant.environment_id, outcome.variant)
+    return Response(call.snapshot.render(flag, outcome), media_type=JSON, headers=CORS)
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -164,25 +175,19 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 @router.post(BULK_PATH)
 async def evaluate_flags(request: Request) -> Response:
     """Every flag of the environment for one context; 304 when the client's ETag is still current."""
-    server = _server(request)
-    try:
-        grant = await _admit(request, server)
-        context = await _context(request)
-        snapshot = await _snapshot(server, grant.environment_id)
-    except _Refusal as refusal:
-        return _failure(refusal, None)
-    except Exception:
-        return _unexpected(None)
-    etag = snapshot.etag(context)
+    call = await _admitted(request, None)
+    if isinstance(call, Response):
+        return call
+    etag = call.snapshot.etag(call.context)
     headers = {**CORS, "ETag": etag, "Cache-Control": "no-cache"}
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     parts = []
-    for flag in snapshot.flags.values():
-        outcome = flag.evaluate(context)
+    for flag in call.snapshot.flags.values():
+        outcome = flag.evaluate(call.context)
         if outcome.variant is not None:
-            server.count(flag.id, grant.environment_id, outcome.variant)
-        parts.append(snapshot.render(flag, outcome))
+            call.server.count(flag.id, call.grant.environment_id, outcome.variant)
+        parts.append(call.snapshot.render(flag, outcome))
     return Response(b'{"flags":[' + b",".join(parts) + b"]}", media_type=JSON, headers=headers)
 
 

@@ -8,12 +8,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from digital_factory.cli.client import ApiClient
-from digital_factory.cli.output import console, domain_errors, err_console
+from digital_factory.cli.client import api
+from digital_factory.cli.output import domain_errors, err_console, literal, print_table, say
 from digital_factory.core.errors import ValidationFailed
-from digital_factory.releases import syntax
+from digital_factory.core.pagination import Page
+from digital_factory.releases import service as releases
+from digital_factory.releases.schemas import (
+    Change,
+    ChangeStatus,
+    ClientKey,
+    CreatedClientKey,
+    Flag,
+    PreviewResult,
+    Release,
+)
 
 app = typer.Typer(
     help="Feature flags: targeting, rollouts, approvals, releases (through the REST API).", no_args_is_help=True
@@ -25,15 +35,6 @@ ENV = typer.Option("--env", "-e", help="Environment, e.g. dev or prod.")
 Env = Annotated[str, ENV]
 Service = Annotated[str, typer.Argument(help="Service key, e.g. flight-control.")]
 FlagKey = Annotated[str, typer.Argument(help="Flag key, e.g. heavy-lift-mode.")]
-
-
-def _call(method: str, path: str, **kwargs: Any) -> Any:
-    """One request to the server (FACTORY_URL, FACTORY_TOKEN); the connection is closed afterwards."""
-    return ApiClient.from_environment().request(method, path, **kwargs)
-
-
-def _get(path: str, **params: Any) -> Any:
-    return _call("GET", path, params={k: v for k, v in params.items() if v is not None})
 
 
 def _flags(service: str) -> str:
@@ -57,70 +58,38 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
     return found
 
 
-def parse_serve(text: str, option: str = "--serve") -> dict[str, Any]:
-    """`on` (a variant) or `on=10,off=90` (a rollout in percent)."""
-    text = text.strip()
-    if "=" not in text:
-        return {"variant": text}
-    splits = []
-    for variant, percent in _pairs([p for p in text.split(",") if p.strip()], option).items():
-        try:
-            splits.append({"variant": variant, "percent": float(percent)})
-        except ValueError:
-            raise ValidationFailed.on(option, f"{percent!r} is not a percentage") from None
-    return {"rollout": splits}
-
-
-def parse_rule(text: str) -> dict[str, Any]:
-    """`CONDITION; CONDITION => SERVE`, e.g. `plan in pro, fleet; appVersion semver_gte 2.4 => on`."""
-    conditions, arrow, serve = text.partition("=>")
-    if not arrow:
-        raise ValidationFailed.on("--rule", f"{text!r}: write `CONDITIONS => VARIANT` (conditions separated by ';')")
-    lines = "\n".join(part for part in conditions.split(";"))
-    return {"conditions": syntax.parse_conditions(lines, "--rule"), "serve": parse_serve(serve, "--rule")}
-
-
-def _describe(state: dict[str, Any]) -> str:
-    return str(state["summary"])
-
-
 @app.command("list")
 def flag_list(
     service: Service, archived: Annotated[bool, typer.Option(help="Include archived flags.")] = False
 ) -> None:
     """The service's flags and their state per environment."""
     with domain_errors():
-        flags = _get(_flags(service), include_archived=archived or None)
+        flags: list[Flag] = api().read(list[Flag], _flags(service), include_archived=archived or None)
     if not flags:
-        console.print(f"{service} has no flags yet")
+        say(f"{service} has no flags yet")
         return
-    table = Table("flag", "type", "feature", *(s["environment"] for s in flags[0]["environments"]))
-    for flag in flags:
-        table.add_row(flag["key"], flag["type"], flag["feature"] or "-", *(_describe(s) for s in flag["environments"]))
-    console.print(table)
+    print_table(
+        ["flag", "type", "feature", *(s.environment for s in flags[0].environments)],
+        ([f.key, f.type, f.feature or "-", *(s.summary for s in f.environments)] for f in flags),
+    )
 
 
 @app.command("show")
 def flag_show(service: Service, flag: FlagKey) -> None:
     """A flag: variants and each environment's configuration."""
     with domain_errors():
-        found = _get(f"{_flags(service)}/{flag}")
-    console.print(f"[bold]{found['name']}[/] ({found['key']}, {found['type']})" + (
-        f", releases {found['feature']}" if found["feature"] else ""))  # fmt: skip
-    for name, value in found["variants"].items():
-        console.print(f"  variant {name} = {json.dumps(value)}", highlight=False)
-    for state in found["environments"]:
-        policy = f" (approved by {' or '.join(state['approval_roles'])})" if state["approval_roles"] else ""
-        console.print(f"[bold]{state['environment']}[/]{policy}: {state['summary']}", highlight=False)
-        for index, rule in enumerate(state["config"]["rules"], start=1):
-            conditions = "; ".join(syntax.format_condition(c) for c in rule["conditions"])
-            console.print(f"  rule {index}: {conditions} => {_serve_text(rule['serve'])}", highlight=False)
-
-
-def _serve_text(serve: dict[str, Any]) -> str:
-    if serve.get("rollout"):
-        return ",".join(f"{s['variant']}={s['percent']:g}" for s in serve["rollout"])
-    return str(serve["variant"])
+        found: Flag = api().read(Flag, f"{_flags(service)}/{flag}")
+    feature = f", releases {found.feature}" if found.feature else ""
+    say(Text(found.name, style="bold"), f"({found.key}, {found.type}){feature}")
+    for name, value in found.variants.items():
+        say(f"  variant {name} = {json.dumps(value)}")
+    for state in found.environments:
+        policy = f" (approved by {' or '.join(state.approval_roles)})" if state.approval_roles else ""
+        say(Text.assemble((state.environment, "bold"), f"{policy}: {state.summary}"))
+        for index, rule in enumerate(state.config.rules, start=1):
+            dumped = rule.model_dump(mode="json")
+            conditions = "; ".join(releases.format_condition(c) for c in dumped["conditions"])
+            say(f"  rule {index}: {conditions} => {releases.format_serve(dumped['serve'])}")
 
 
 @app.command("create")
@@ -147,20 +116,20 @@ def flag_create(
                 body[field] = value
         if feature:
             body["feature"] = feature.upper()
-        created = _call("POST", _flags(service), json=body)
-    console.print(f"created flag [bold]{created['key']}[/] in {service} (off everywhere)")
+        created: Flag = api().send(Flag, "POST", _flags(service), json=body)
+    say("created flag", Text(created.key, style="bold"), f"in {service} (off everywhere)")
 
 
-def _report(change: dict[str, Any]) -> None:
-    status = change["status"]
-    where = f"{change['service']}/{change['environment']}"
-    if status == "applied":
-        console.print(f"{change['key']} applied in {where}: {change['summary']}", highlight=False)
-    elif status == "pending":
-        roles = " or ".join(change["approval_roles"])
-        console.print(f"{change['key']} waits for approval in {where} (by {roles}, not {change['requested_by']})")
+def _report(change: Change) -> None:
+    where = f"{change.service}/{change.environment}"
+    if change.status is ChangeStatus.APPLIED:
+        say(f"{change.key} applied in {where}: {change.summary}")
+    elif change.status is ChangeStatus.PENDING:
+        roles = " or ".join(change.approval_roles)
+        say(f"{change.key} waits for approval in {where} (by {roles}, not {change.requested_by})")
     else:
-        console.print(f"{change['key']} {status} in {where}" + (f" for {change['due_at']}" if change["due_at"] else ""))
+        due = f" for {change.due_at.isoformat()}" if change.due_at else ""
+        say(f"{change.key} {change.status} in {where}{due}")
 
 
 @app.command("set")
@@ -186,7 +155,7 @@ def flag_set(
         if on is not None:
             body["enabled"] = on
         if serve is not None:
-            body["default"] = parse_serve(serve)
+            body["default"] = releases.parse_serve(serve, "--serve")
         if off_variant is not None:
             body["off_variant"] = off_variant
         if at is not None:
@@ -198,10 +167,10 @@ def flag_set(
             except ValueError as exc:
                 raise ValidationFailed.on("--rules-file", f"not JSON: {exc}") from None
         elif rule:
-            body["rules"] = [parse_rule(r) for r in rule]
+            body["rules"] = [releases.parse_rule(r, "--rule") for r in rule]
         elif clear_rules:
             body["rules"] = []
-        change = _call("POST", f"{_flags(service)}/{flag}/environments/{env}/changes", json=body)
+        change: Change = api().send(Change, "POST", f"{_flags(service)}/{flag}/environments/{env}/changes", json=body)
     _report(change)
 
 
@@ -218,17 +187,8 @@ def flag_rollout(
 ) -> None:
     """Roll a variant out to a share of targeting keys (everyone else gets the off variant); turns it on."""
     with domain_errors():
-        found = _get(f"{_flags(service)}/{flag}")
-        target, rest = variant or found["default_variant"], found["off_variant"]
-        splits = [{"variant": target, "percent": percent}]
-        if percent < 100 and rest != target:
-            splits.append({"variant": rest, "percent": round(100 - percent, 2)})
-        body = {
-            "enabled": True,
-            "default": {"rollout": splits},
-            "reason": reason or f"roll out {target} to {percent:g}%",
-        }
-        change = _call("POST", f"{_flags(service)}/{flag}/environments/{env}/changes", json=body)
+        body = {"percent": percent, "variant": variant, "reason": reason}
+        change: Change = api().send(Change, "POST", f"{_flags(service)}/{flag}/environments/{env}/rollout", json=body)
     _report(change)
 
 
@@ -238,7 +198,8 @@ def flag_kill(
 ) -> None:
     """The kill switch: off now, serving the off variant."""
     with domain_errors():
-        change = _call("POST", f"{_flags(service)}/{flag}/environments/{env}/kill", json={"reason": reason})
+        body = {"reason": reason}
+        change: Change = api().send(Change, "POST", f"{_flags(service)}/{flag}/environments/{env}/kill", json=body)
     _report(change)
 
 
@@ -252,24 +213,25 @@ def flag_changes(
 ) -> None:
     """Flag changes, e.g. those waiting for approval."""
     with domain_errors():
-        page = _get("/flag-changes", status=status, service=service, limit=limit)
-    table = Table("change", "flag", "env", "does", "requested by", "status")
-    for c in page["items"]:
-        what = c["flag"] or f"segment {c['segment']}"
-        table.add_row(
-            c["key"], f"{c['service']}/{what}", c["environment"], c["summary"], c["requested_by"], c["status"]
-        )
-    console.print(table)
+        page: Page[Change] = api().read(Page[Change], "/flag-changes", status=status, service=service, limit=limit)
+    print_table(
+        ["change", "flag", "env", "does", "requested by", "status"],
+        ([c.key, _subject(c), c.environment, c.summary, c.requested_by, c.status] for c in page.items),
+    )
+
+
+def _subject(change: Change) -> str:
+    return f"{change.service}/{change.flag or f'segment {change.segment}'}"
 
 
 def _decide(key: str, decision: str, note: str | None) -> None:
     with domain_errors():
         body = {"note": note} if note is not None and decision != "cancel" else None
-        change = _call("POST", f"/flag-changes/{key}/{decision}", json=body)
+        change: Change = api().send(Change, "POST", f"/flag-changes/{key}/{decision}", json=body)
     if decision == "approve":
         _report(change)
     else:
-        console.print(f"{change['key']} {change['status']}")
+        say(f"{change.key} {change.status}")
 
 
 @app.command("approve")
@@ -306,19 +268,23 @@ def flag_releases(
 ) -> None:
     """The release timeline: every change that altered what customers get."""
     with domain_errors():
-        page = _get("/releases", service=service, environment=env, flag=flag, feature=feature, limit=limit)
-    table = Table("when", "flag", "env", "kind", "summary", "by", "approved by")
-    for r in page["items"]:
-        table.add_row(
-            r["at"][:16].replace("T", " "),
-            f"{r['service']}/{r['flag']}",
-            r["environment"],
-            r["kind"],
-            r["summary"],
-            r["requested_by"],
-            r["approved_by"] or "-",
-        )
-    console.print(table)
+        filters = {"service": service, "environment": env, "flag": flag, "feature": feature, "limit": limit}
+        page: Page[Release] = api().read(Page[Release], "/releases", **filters)
+    print_table(
+        ["when", "flag", "env", "kind", "summary", "by", "approved by"],
+        (
+            [
+                r.at.strftime("%Y-%m-%d %H:%M"),
+                f"{r.service}/{r.flag}",
+                r.environment,
+                r.kind,
+                r.summary,
+                r.requested_by,
+                r.approved_by or "-",
+            ]
+            for r in page.items
+        ),
+    )
 
 
 @app.command("eval")
@@ -334,15 +300,18 @@ def flag_eval(
         context: dict[str, Any] = {n: _json_or_text(v) for n, v in _pairs(attr or [], "--attr").items()}
         if key:
             context["targetingKey"] = key
-        results = _call("POST", f"{_flags(service)}/{flag}/preview", json={"context": context, "environment": env})
-    table = Table("env", "variant", "value", "reason")
-    for r in results:
-        if r["error_code"]:
-            table.add_row(r["environment"], "-", "-", f"{r['error_code']}: {r['error_details']}")
-        else:
-            why = r["reason"] + (f" (rule {r['rule'] + 1})" if r["rule"] is not None else "")
-            table.add_row(r["environment"], r["variant"], json.dumps(r["value"]), why)
-    console.print(table)
+        body = {"context": context, "environment": env}
+        results: list[PreviewResult] = api().send(
+            list[PreviewResult], "POST", f"{_flags(service)}/{flag}/preview", json=body
+        )
+    print_table(["env", "variant", "value", "reason"], (_preview_row(r) for r in results))
+
+
+def _preview_row(result: PreviewResult) -> list[str]:
+    if result.error_code:
+        return [result.environment, "-", "-", f"{result.error_code}: {result.error_details}"]
+    why = result.reason + (f" (rule {result.rule + 1})" if result.rule is not None else "")
+    return [result.environment, str(result.variant), json.dumps(result.value), why]
 
 
 @key_app.command("create")
@@ -351,32 +320,36 @@ def key_create(
 ) -> None:
     """Create an OFREP client key; prints it once (only its digest is kept)."""
     with domain_errors():
-        created = _call("POST", f"/services/{service}/client-keys", json={"environment": env, "name": name})
-    err_console.print(f"client key {created['key']['public_id']} for {service}/{env}; shown once:")
-    print(created["secret"])
+        body = {"environment": env, "name": name}
+        created: CreatedClientKey = api().send(CreatedClientKey, "POST", f"/services/{service}/client-keys", json=body)
+    err_console.print(literal(f"client key {created.key.public_id} for {service}/{env}; shown once:"), highlight=False)
+    print(created.secret)
 
 
 @key_app.command("list")
 def key_list(service: Service, env: Annotated[str | None, typer.Option("--env", "-e")] = None) -> None:
     """The service's client keys (never their secrets)."""
     with domain_errors():
-        keys = _get(f"/services/{service}/client-keys", environment=env)
-    table = Table("id", "env", "name", "created", "last used", "state")
-    for k in keys:
-        table.add_row(
-            k["public_id"],
-            k["environment"],
-            k["name"],
-            k["created_at"][:10],
-            (k["last_used_at"] or "never")[:16],
-            "revoked" if k["revoked_at"] else "active",
-        )
-    console.print(table)
+        keys: list[ClientKey] = api().read(list[ClientKey], f"/services/{service}/client-keys", environment=env)
+    print_table(
+        ["id", "env", "name", "created", "last used", "state"],
+        (
+            [
+                k.public_id,
+                k.environment,
+                k.name,
+                k.created_at.date().isoformat(),
+                k.last_used_at.isoformat()[:16] if k.last_used_at else "never",
+                "revoked" if k.revoked_at else "active",
+            ]
+            for k in keys
+        ),
+    )
 
 
 @key_app.command("revoke")
 def key_revoke(public_id: Annotated[str, typer.Argument(help="The key's id (its second part).")]) -> None:
     """Revoke a client key: SDKs using it are refused within a second."""
     with domain_errors():
-        _call("POST", f"/client-keys/{public_id}/revoke")
-    console.print(f"client key {public_id} revoked")
+        api().send(ClientKey, "POST", f"/client-keys/{public_id}/revoke")
+    say(f"client key {public_id} revoked")

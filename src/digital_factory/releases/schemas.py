@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.releases import evaluation
@@ -100,14 +100,20 @@ class Condition(InputModel):
         return self
 
 
+def two_decimals(percent: float) -> float:
+    """A share of targeting keys is counted in basis points: 0.01 % is one bucket."""
+    if not math.isclose(percent * 100, round(percent * 100), abs_tol=1e-6):
+        raise ValueError("percent takes at most two decimals (0.01 % is one bucket)")
+    return percent
+
+
 class Split(InputModel):
     variant: str = Field(pattern=VARIANT_PATTERN)
     percent: float = Field(ge=0, le=100, description="Share of targeting keys, at most two decimals.")
 
     @model_validator(mode="after")
     def _two_decimals(self) -> Split:
-        if not math.isclose(self.percent * 100, round(self.percent * 100), abs_tol=1e-6):
-            raise ValueError("percent takes at most two decimals (0.01 % is one bucket)")
+        two_decimals(self.percent)
         return self
 
 
@@ -169,6 +175,21 @@ class FlagChange(InputModel):
 
     def patch(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"at", "reason"}, exclude_none=True)
+
+
+class RolloutRequest(InputModel):
+    """Roll a variant out to a share of targeting keys; everyone else gets the off variant. Turns the flag on."""
+
+    percent: float = Field(ge=0, le=100, description="Share of targeting keys, at most two decimals.")
+    variant: str | None = Field(
+        None, pattern=VARIANT_PATTERN, description="The variant to roll out (default: the flag's default variant)."
+    )
+    reason: str = Field("", max_length=1000)
+
+    @field_validator("percent")
+    @classmethod
+    def _two_decimals(cls, percent: float) -> float:
+        return two_decimals(percent)
 
 
 # --- flags -------------------------------------------------------------------------------------------

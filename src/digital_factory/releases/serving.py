@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,13 +28,13 @@ from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Unauthenticated
 from digital_factory.releases import evaluation, queries
+from digital_factory.releases.client_keys import CLIENT_KEY_PREFIX, TOUCH_INTERVAL, touch_client_key
+from digital_factory.releases.counts import CountKey, record_evaluations
 from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
 from digital_factory.releases.ratelimit import RateLimiter
 from digital_factory.store.uow import Store
 
 log = logging.getLogger(__name__)
-
-CountKey = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,6 @@ class Grant:
     service_id: int
     environment_id: int
     checked_at: float
-
-
-def _service() -> ModuleType:
-    """The releases face, imported when first needed: it re-exports this module's FlagServer."""
-    from digital_factory.releases import service  # noqa: PLC0415
-
-    return service
 
 
 def _render(value: Any) -> bytes:
@@ -210,7 +202,7 @@ class FlagServer:
     def grant_from_cache(self, presented: str) -> Grant | None:
         """The grant of a recently checked key; None means call `lookup`. Malformed keys are refused
         here, before any store access."""
-        parsed = parse_secret(presented, _service().CLIENT_KEY_PREFIX)
+        parsed = parse_secret(presented, CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
         grant = self._grants.get(parsed.public_id)
@@ -222,7 +214,7 @@ class FlagServer:
 
     def lookup(self, presented: str) -> Grant:
         """Check a client key against the store (blocking: call from a worker thread)."""
-        parsed = parse_secret(presented, _service().CLIENT_KEY_PREFIX)
+        parsed = parse_secret(presented, CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
         try:
@@ -254,11 +246,11 @@ class FlagServer:
 
     def _touch(self, record: queries.KeyRecord) -> None:
         last = record.last_used_at
-        if last is not None and self.store.clock.now() - as_utc(last) < _service().TOUCH_INTERVAL:
+        if last is not None and self.store.clock.now() - as_utc(last) < TOUCH_INTERVAL:
             return
         try:
             with self.store.unit_of_work(system_actor("flags")) as uow:
-                _service().touch_client_key(uow, record.id)
+                touch_client_key(uow, record.id)
         except SQLAlchemyError:
             log.warning("could not record the last use of client key %s", record.public_id)
 
@@ -285,7 +277,7 @@ class FlagServer:
             return 0
         try:
             with self.store.unit_of_work(system_actor("flags")) as uow:
-                recorded: int = _service().record_evaluations(uow, taken, uow.clock.now())
+                recorded: int = record_evaluations(uow, taken, uow.clock.now())
                 return recorded
         except Exception:
             with self._counts.lock:  # keep them for the next flush

@@ -10,6 +10,9 @@ One condition per line, all of them must hold:
 
 Values are separated by commas; put a value containing a comma in double quotes. Symbols work too:
 `=` `!=` `>` `>=` `<` `<=`.
+
+What a flag serves is a variant (`on`) or a rollout in percent (`on=10,off=90`); a rule on one line is
+`CONDITION; CONDITION => SERVE`.
 """
 
 from __future__ import annotations
@@ -97,3 +100,40 @@ def format_condition(condition: Mapping[str, Any]) -> str:
 
 def format_conditions(conditions: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(format_condition(c) for c in conditions)
+
+
+def parse_percent(text: str, where: str) -> float:
+    """A share of targeting keys as people type it: `10`, `12.5`."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ValidationFailed.on(where, f"{text!r} is not a percentage") from None
+
+
+def parse_serve(text: str, where: str) -> dict[str, Any]:
+    """`on` (a variant) or `on=10,off=90` (a rollout in percent)."""
+    text = text.strip()
+    if "=" not in text:
+        return {"variant": text}
+    splits: dict[str, float] = {}
+    for part in (p for p in text.split(",") if p.strip()):
+        variant, _, percent = part.partition("=")
+        if not variant.strip():
+            raise ValidationFailed.on(where, f"{part!r}: write NAME=VALUE")
+        splits[variant.strip()] = parse_percent(percent.strip(), where)
+    return {"rollout": [{"variant": variant, "percent": percent} for variant, percent in splits.items()]}
+
+
+def format_serve(serve: Mapping[str, Any]) -> str:
+    """What `parse_serve` reads back."""
+    if serve.get("rollout"):
+        return ",".join(f"{s['variant']}={s['percent']:g}" for s in serve["rollout"])
+    return str(serve["variant"])
+
+
+def parse_rule(text: str, where: str) -> dict[str, Any]:
+    """`CONDITION; CONDITION => SERVE`, e.g. `plan in pro, fleet; appVersion semver_gte 2.4 => on`."""
+    conditions, arrow, serve = text.partition("=>")
+    if not arrow:
+        raise ValidationFailed.on(where, f"{text!r}: write `CONDITIONS => VARIANT` (conditions separated by ';')")
+    return {"conditions": parse_conditions(conditions.replace(";", "\n"), where), "serve": parse_serve(serve, where)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,13 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input, validation_failed
 from digital_factory.releases import service as releases
-from digital_factory.releases import syntax
 from digital_factory.releases.schemas import (
     Change,
     ChangeFilter,
@@ -35,10 +34,11 @@ from digital_factory.releases.schemas import (
     FlagCreate,
     Kill,
     ReleaseFilter,
+    RolloutRequest,
     SegmentSpec,
 )
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.web.context import Viewer, runtime
+from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import TEMPLATES, render
 
@@ -65,7 +65,7 @@ def _notice(done: str | None, change: str | None) -> str | None:
 
 
 def _can_write(viewer: Viewer) -> bool:
-    return allowed(viewer.actor, Permission.RELEASES_WRITE)
+    return can(viewer, Permission.RELEASES_WRITE)
 
 
 def _decidable(uow: UnitOfWork, changes: list[Change]) -> set[str]:
@@ -77,31 +77,29 @@ def _decidable(uow: UnitOfWork, changes: list[Change]) -> set[str]:
 
 @router.get("/releases", response_class=HTMLResponse)
 def overview(request: Request, viewer: PageViewer, done: str | None = None, change: str | None = None) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        services = catalog.list_services(uow, PageRequest(limit=200)).items
-        flags = {s.key: releases.list_flags(uow, s.key) for s in services}
-        pending = releases.list_changes(uow, ChangeFilter(status=ChangeStatus.PENDING), PageRequest(limit=100)).items
-        scheduled = releases.list_changes(uow, ChangeFilter(status=ChangeStatus.SCHEDULED), PageRequest(limit=50)).items
-        timeline = releases.list_releases(uow, ReleaseFilter(), PageRequest(limit=25))
-        decidable = _decidable(uow, pending)
+    found = read(request, viewer, _overview)
+    return render(request, "releases.html", viewer, active="releases", notice=_notice(done, change), **found)
+
+
+def _overview(uow: UnitOfWork) -> dict[str, Any]:
+    services = catalog.list_services(uow, PageRequest(limit=200)).items
+    flags = {s.key: releases.list_flags(uow, s.key) for s in services}
+    pending = releases.list_changes(uow, ChangeFilter(status=ChangeStatus.PENDING), PageRequest(limit=100)).items
     on = {
         s.key: {e.name: sum(1 for f in flags[s.key] if f.state(e.name).config.enabled) for e in s.environments}
         for s in services
     }
-    return render(
-        request,
-        "releases.html",
-        viewer,
-        active="releases",
-        services=services,
-        flags=flags,
-        on=on,
-        pending=pending,
-        scheduled=scheduled,
-        timeline=timeline,
-        decidable=decidable,
-        notice=_notice(done, change),
-    )
+    return {
+        "services": services,
+        "flags": flags,
+        "on": on,
+        "pending": pending,
+        "scheduled": releases.list_changes(
+            uow, ChangeFilter(status=ChangeStatus.SCHEDULED), PageRequest(limit=50)
+        ).items,
+        "timeline": releases.list_releases(uow, ReleaseFilter(), PageRequest(limit=25)),
+        "decidable": _decidable(uow, pending),
+    }
 
 
 @router.post("/releases/changes/{key}/{decision}")
@@ -113,19 +111,22 @@ def decide(
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/releases",
 ) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor) as uow:
-        if decision == "approve":
-            done = releases.approve_change(uow, key, Decision(note=note[:1000]))
-            outcome = "approved" if done.status is ChangeStatus.SCHEDULED else "applied"
-        elif decision == "reject":
-            releases.reject_change(uow, key, Decision(note=note[:1000]))
-            outcome = "rejected"
-        elif decision == "cancel":
-            releases.cancel_change(uow, key)
-            outcome = "cancelled"
-        else:
-            raise ValidationFailed.on("decision", "approve, reject or cancel")
+    outcome = write(request, viewer, lambda uow: _decide(uow, key, decision, Decision(note=note[:1000])))
     return see_other(f"{_local(back)}?done={outcome}&change={key}")
+
+
+def _decide(uow: UnitOfWork, key: str, decision: str, data: Decision) -> str:
+    """Approve, reject or cancel a change; the notice to show."""
+    if decision == "approve":
+        done = releases.approve_change(uow, key, data)
+        return "approved" if done.status is ChangeStatus.SCHEDULED else "applied"
+    if decision == "reject":
+        releases.reject_change(uow, key, data)
+        return "rejected"
+    if decision == "cancel":
+        releases.cancel_change(uow, key)
+        return "cancelled"
+    raise ValidationFailed.on("decision", "approve, reject or cancel")
 
 
 def _local(target: str) -> str:
@@ -145,34 +146,34 @@ def _service_page(
     notice: str | None = None,
     created_key: CreatedClientKey | None = None,
 ) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        found = catalog.get_service(uow, service)
-        flags = releases.list_flags(uow, service)
-        keys = releases.list_client_keys(uow, service)
-        segments = {e.name: releases.list_segments(uow, service, e.name) for e in found.environments}
-        timeline = releases.list_releases(uow, ReleaseFilter(service=service), PageRequest(limit=25))
-        changes = releases.list_changes(uow, ChangeFilter(service=service), PageRequest(limit=50)).items
-        open_changes = [c for c in changes if c.status in {ChangeStatus.PENDING, ChangeStatus.SCHEDULED}]
-        decidable = _decidable(uow, open_changes)
     return render(
         request,
         "releases_service.html",
         viewer,
         status_code=status_code,
         active="releases",
-        service=found,
-        flags=flags,
-        keys=keys,
-        segments=segments,
-        timeline=timeline,
-        open_changes=open_changes,
-        decidable=decidable,
         can_write=_can_write(viewer),
         error=error,
         notice=notice,
         created_key=created_key,
-        format_conditions=syntax.format_conditions,
+        format_conditions=releases.format_conditions,
+        **read(request, viewer, lambda uow: _service_context(uow, service)),
     )
+
+
+def _service_context(uow: UnitOfWork, service: str) -> dict[str, Any]:
+    found = catalog.get_service(uow, service)
+    changes = releases.list_changes(uow, ChangeFilter(service=service), PageRequest(limit=50)).items
+    open_changes = [c for c in changes if c.status in {ChangeStatus.PENDING, ChangeStatus.SCHEDULED}]
+    return {
+        "service": found,
+        "flags": releases.list_flags(uow, service),
+        "keys": releases.list_client_keys(uow, service),
+        "segments": {e.name: releases.list_segments(uow, service, e.name) for e in found.environments},
+        "timeline": releases.list_releases(uow, ReleaseFilter(service=service), PageRequest(limit=25)),
+        "open_changes": open_changes,
+        "decidable": _decidable(uow, open_changes),
+    }
 
 
 @router.get("/releases/{service}", response_class=HTMLResponse)
@@ -194,36 +195,45 @@ def create_flag(
     feature: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
+
+    def create(uow: UnitOfWork) -> str:
+        fields = {
+            "key": key,
+            "name": name or None,
+            "type": flag_type,
+            "variants": _variants(variants) if variants.strip() else None,
+            "feature": feature.strip().upper() or None,
+            "description": description,
+        }
+        created = releases.create_flag(uow, service, parse_input(FlagCreate, fields))
+        return f"/releases/{service}/flags/{created.key}?done=created"
+
+    return _from_service_page(request, viewer, service, create)
+
+
+def _from_service_page(request: Request, viewer: Viewer, service: str, work: Callable[[UnitOfWork], str]) -> Response:
+    """A form of the service page: on to where `work` says, or the page again with why it was refused."""
     try:
-        data = parse_input(
-            FlagCreate,
-            {
-                "key": key,
-                "name": name or None,
-                "type": flag_type,
-                "variants": _variants(variants) if variants.strip() else None,
-                "feature": feature.strip().upper() or None,
-                "description": description,
-            },
-        )
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            created = releases.create_flag(uow, service, data)
+        target = write(request, viewer, work)
     except DomainError as exc:
-        if exc.code == "permission-denied":
-            raise
-        return _service_page(request, viewer, service, status_code=422, error=exc.detail)
-    return see_other(f"/releases/{service}/flags/{created.key}?done=created")
+        r = refusal(exc)
+        return _service_page(request, viewer, service, status_code=r.status, error=r.message)
+    return see_other(target)
 
 
 def _variants(text: str) -> dict[str, Any]:
     """`name = value` per line; values are JSON (`true`, `7.5`, `{"rpm": 9000}`) or else plain text."""
+    return _named_values(text, "variants")
+
+
+def _named_values(text: str, field: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         name, sep, raw = line.partition("=")
         if not sep or not name.strip():
-            raise ValidationFailed.on("variants", f"line {number}: write `name = value`")
+            raise ValidationFailed.on(field, f"line {number}: write `name = value`")
         found[name.strip()] = _json_or_text(raw.strip())
     return found
 
@@ -243,16 +253,14 @@ def create_client_key(
     environment: Annotated[str, Form()],
     name: Annotated[str, Form()] = "default",
 ) -> Response:
-    rt = runtime(request)
-    with rt.store.unit_of_work(viewer.actor) as uow:
-        created = releases.create_client_key(uow, rt.digester, service, environment, name.strip()[:100] or "default")
+    digester, label = runtime(request).digester, name.strip()[:100] or "default"
+    created = write(request, viewer, lambda uow: releases.create_client_key(uow, digester, service, environment, label))
     return _service_page(request, viewer, service, created_key=created)
 
 
 @router.post("/releases/client-keys/{public_id}/revoke")
 def revoke_client_key(request: Request, viewer: FormViewer, public_id: str) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor) as uow:
-        key = releases.revoke_client_key(uow, public_id)
+    key = write(request, viewer, lambda uow: releases.revoke_client_key(uow, public_id))
     return see_other(f"/releases/{key.service}?done=revoked")
 
 
@@ -267,23 +275,18 @@ def put_segment(
     included: Annotated[str, Form()] = "",
     conditions: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        spec = parse_input(
-            SegmentSpec,
-            {
-                "key": key,
-                "name": name or None,
-                "included": [k.strip() for k in re.split(r"[,\n]", included) if k.strip()],
-                "conditions": syntax.parse_conditions(conditions, "conditions") if conditions.strip() else [],
-            },
-        )
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            change = releases.put_segment(uow, service, environment, spec)
-    except DomainError as exc:
-        if exc.code == "permission-denied":
-            raise
-        return _service_page(request, viewer, service, status_code=422, error=exc.detail)
-    return see_other(f"/releases/{service}?done={change.status.value}&change={change.key}")
+
+    def put(uow: UnitOfWork) -> str:
+        fields = {
+            "key": key,
+            "name": name or None,
+            "included": [k.strip() for k in re.split(r"[,\n]", included) if k.strip()],
+            "conditions": releases.parse_conditions(conditions, "conditions") if conditions.strip() else [],
+        }
+        change = releases.put_segment(uow, service, environment, parse_input(SegmentSpec, fields))
+        return f"/releases/{service}?done={change.status.value}&change={change.key}"
+
+    return _from_service_page(request, viewer, service, put)
 
 
 # --- a flag ----------------------------------------------------------------------------------------------
@@ -300,37 +303,43 @@ def _flag_page(
     error: str | None = None,
     notice: str | None = None,
 ) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        flag = releases.get_flag(uow, service, flag_key)
-        names = [e.environment for e in flag.environments]
-        chart_env = env if env in names else names[-1]
-        counts = releases.evaluation_counts(uow, service, flag_key, chart_env)
-        changes = releases.list_changes(uow, ChangeFilter(service=service, flag=flag_key), PageRequest(limit=30)).items
-        timeline = releases.list_releases(uow, ReleaseFilter(service=service, flag=flag_key), PageRequest(limit=30))
-        segments = {name: [s.key for s in releases.list_segments(uow, service, name)] for name in names}
-        decidable = _decidable(uow, changes)
+    found = read(request, viewer, lambda uow: _flag_context(uow, service, flag_key, env))
     return render(
         request,
         "releases_flag.html",
         viewer,
         status_code=status_code,
         active="releases",
-        flag=flag,
-        chart_env=chart_env,
-        counts=counts,
-        chart=json.dumps(_chart_option(counts)),
-        changes=changes,
-        timeline=timeline,
-        segments=segments,
-        decidable=decidable,
+        chart=json.dumps(_chart_option(found["counts"])),
         can_write=_can_write(viewer),
         error=error,
         notice=notice,
-        format_conditions=syntax.format_conditions,
+        format_conditions=releases.format_conditions,
         new_id=lambda: secrets.token_hex(4),
-        json_value=lambda value: json.dumps(value, ensure_ascii=False),
+        json_value=_json_value,
         now=datetime.now(UTC),
+        **found,
     )
+
+
+def _flag_context(uow: UnitOfWork, service: str, flag_key: str, env: str | None) -> dict[str, Any]:
+    flag = releases.get_flag(uow, service, flag_key)
+    names = [e.environment for e in flag.environments]
+    chart_env = env if env in names else names[-1]
+    changes = releases.list_changes(uow, ChangeFilter(service=service, flag=flag_key), PageRequest(limit=30)).items
+    return {
+        "flag": flag,
+        "chart_env": chart_env,
+        "counts": releases.evaluation_counts(uow, service, flag_key, chart_env),
+        "changes": changes,
+        "timeline": releases.list_releases(uow, ReleaseFilter(service=service, flag=flag_key), PageRequest(limit=30)),
+        "segments": {name: [s.key for s in releases.list_segments(uow, service, name)] for name in names},
+        "decidable": _decidable(uow, changes),
+    }
+
+
+def _json_value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _chart_option(counts: Any) -> dict[str, Any]:
@@ -367,12 +376,11 @@ def flag_page(
 @router.get("/releases/{service}/flags/{flag}/rule", response_class=HTMLResponse)
 def new_rule(request: Request, viewer: PageViewer, service: str, flag: str) -> Response:
     """An empty rule card for the editor (htmx appends it)."""
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        found = releases.get_flag(uow, service, flag)
+    found = read(request, viewer, lambda uow: releases.get_flag(uow, service, flag))
     return TEMPLATES.TemplateResponse(
         request,
         "releases_rule.html",
-        {"flag": found, "rule_id": secrets.token_hex(4), "rule": None, "format_conditions": syntax.format_conditions},
+        {"flag": found, "rule_id": secrets.token_hex(4), "rule": None, "format_conditions": releases.format_conditions},
     )
 
 
@@ -383,10 +391,7 @@ def _serve_from_form(form: FormData, prefix: str, flag: Flag) -> dict[str, Any]:
     splits = []
     for variant in flag.variants:
         raw = str(form.get(f"{prefix}-pct-{variant}") or "").strip() or "0"
-        try:
-            percent = float(raw)
-        except ValueError:
-            raise ValidationFailed.on(f"{prefix}.{variant}", f"{raw!r} is not a percentage") from None
+        percent = releases.parse_percent(raw, f"{prefix}.{variant}")
         if percent:
             splits.append({"variant": variant, "percent": percent})
     return {"rollout": splits}
@@ -405,7 +410,7 @@ def _config_from_form(form: FormData, flag: Flag) -> dict[str, Any]:
         rules.append(
             {
                 "name": str(form.get(f"{prefix}-name") or "")[:100],
-                "conditions": syntax.parse_conditions(text, f"rule {len(rules) + 1}"),
+                "conditions": releases.parse_conditions(text, f"rule {len(rules) + 1}"),
                 "serve": _serve_from_form(form, prefix, flag),
             }
         )
@@ -434,14 +439,15 @@ def _scheduled_at(raw: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _submit(request: Request, viewer: Viewer, service: str, flag: str, environment: str, data: FlagChange) -> Response:
+def _submit(
+    request: Request, viewer: Viewer, service: str, flag: str, environment: str, work: Callable[[UnitOfWork], Change]
+) -> Response:
+    """A change from the flag page: to its notice, or the page again with why it was refused."""
     try:
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            change = releases.request_change(uow, service, flag, environment, data)
+        change = write(request, viewer, work)
     except DomainError as exc:
-        if exc.code == "permission-denied":
-            raise
-        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{environment}: {exc.detail}")
+        r = refusal(exc, prefix=f"{environment}: ")
+        return _flag_page(request, viewer, service, flag, status_code=r.status, error=r.message)
     return see_other(f"/releases/{service}/flags/{flag}?done={change.status.value}&change={change.key}")
 
 
@@ -449,21 +455,9 @@ def _submit(request: Request, viewer: Viewer, service: str, flag: str, environme
 async def edit_environment(request: Request, viewer: FormViewer, service: str, flag: str, environment: str) -> Response:
     """The editor: the whole configuration of one environment, as a governed change."""
     form = await request.form()
-    return await _in_thread(_edit_environment, request, viewer, service, flag, environment, form)
 
-
-async def _in_thread(function: Any, *args: Any) -> Response:
-    result: Response = await run_in_threadpool(function, *args)
-    return result
-
-
-def _edit_environment(
-    request: Request, viewer: Viewer, service: str, flag: str, environment: str, form: FormData
-) -> Response:
-    try:
-        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-            found = releases.get_flag(uow, service, flag)
-        config = _checked(_config_from_form(form, found))
+    def change(uow: UnitOfWork) -> Change:
+        config = _checked(_config_from_form(form, releases.get_flag(uow, service, flag)))
         data = FlagChange(
             enabled=config.enabled,
             off_variant=config.off_variant,
@@ -472,9 +466,14 @@ def _edit_environment(
             at=_scheduled_at(str(form.get("at") or "")),
             reason=str(form.get("reason") or "")[:1000],
         )
-    except DomainError as exc:
-        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{environment}: {exc.detail}")
-    return _submit(request, viewer, service, flag, environment, data)
+        return releases.request_change(uow, service, flag, environment, data)
+
+    return await _in_thread(_submit, request, viewer, service, flag, environment, change)
+
+
+async def _in_thread(function: Any, *args: Any) -> Response:
+    result: Response = await run_in_threadpool(function, *args)
+    return result
 
 
 @router.post("/releases/{service}/flags/{flag}/environments/{environment}/rollout", response_class=HTMLResponse)
@@ -489,23 +488,13 @@ def quick_rollout(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Roll a variant out to a share of targeting keys (the rest get the off variant); turns the flag on."""
-    try:
-        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-            found = releases.get_flag(uow, service, flag)
-        target = variant or found.default_variant
-        share = float(percent)
-        rest = found.off_variant
-        splits = [{"variant": target, "percent": share}]
-        if share < 100 and rest != target:
-            splits.append({"variant": rest, "percent": round(100 - share, 2)})
-        data = parse_input(
-            FlagChange, {"enabled": True, "default": {"rollout": splits}, "reason": reason[:1000] or f"{share:g}%"}
-        )
-    except ValueError:
-        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{percent!r} is not a percentage")
-    except DomainError as exc:
-        return _flag_page(request, viewer, service, flag, status_code=422, error=f"{environment}: {exc.detail}")
-    return _submit(request, viewer, service, flag, environment, data)
+
+    def roll_out(uow: UnitOfWork) -> Change:
+        share = releases.parse_percent(percent.strip(), "percent")
+        data = parse_input(RolloutRequest, {"percent": share, "variant": variant or None, "reason": reason[:1000]})
+        return releases.roll_out(uow, service, flag, environment, data)
+
+    return _submit(request, viewer, service, flag, environment, roll_out)
 
 
 @router.post("/releases/{service}/flags/{flag}/environments/{environment}/switch", response_class=HTMLResponse)
@@ -518,7 +507,15 @@ def switch(
     enabled: Annotated[str, Form()],
 ) -> Response:
     """Turn on or off as an ordinary (governed) change."""
-    return _submit(request, viewer, service, flag, environment, FlagChange(enabled=enabled == "on"))
+    data = FlagChange(enabled=enabled == "on")
+    return _submit(
+        request,
+        viewer,
+        service,
+        flag,
+        environment,
+        lambda uow: releases.request_change(uow, service, flag, environment, data),
+    )
 
 
 @router.post("/releases/{service}/flags/{flag}/environments/{environment}/kill", response_class=HTMLResponse)
@@ -531,8 +528,8 @@ def kill(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """The kill switch: off now (in governed environments only for people who could approve)."""
-    with runtime(request).store.unit_of_work(viewer.actor) as uow:
-        change = releases.kill_flag(uow, service, flag, environment, Kill(reason=reason[:1000]))
+    data = Kill(reason=reason[:1000])
+    change = write(request, viewer, lambda uow: releases.kill_flag(uow, service, flag, environment, data))
     return see_other(f"/releases/{service}/flags/{flag}?done=applied&change={change.key}")
 
 
@@ -556,20 +553,23 @@ def _preview(
     error, results = None, []
     try:
         context = _context_from_form(form)
-        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-            found = releases.get_flag(uow, service, flag)
-            draft = _checked(_config_from_form(form, found)) if draft_env else None
-            results = releases.preview(uow, service, flag, context, environment=draft_env, draft=draft)
+        results = read(request, viewer, lambda uow: _previewed(uow, service, flag, context, draft_env, form))
     except DomainError as exc:
-        if exc.code == "permission-denied":
-            raise
-        error = exc.detail
+        error = refusal(exc).message
+    # htmx swaps only a successful answer in, so a refused preview is shown with 200 too
     return TEMPLATES.TemplateResponse(
         request,
         "releases_preview.html",
-        {"results": results, "error": error, "json_value": lambda value: json.dumps(value, ensure_ascii=False)},
+        {"results": results, "error": error, "json_value": _json_value},
         status_code=200,
     )
+
+
+def _previewed(
+    uow: UnitOfWork, service: str, flag: str, context: dict[str, Any], draft_env: str | None, form: FormData
+) -> list[Any]:
+    draft = _checked(_config_from_form(form, releases.get_flag(uow, service, flag))) if draft_env else None
+    return releases.preview(uow, service, flag, context, environment=draft_env, draft=draft)
 
 
 def _context_from_form(form: FormData) -> dict[str, Any]:
@@ -585,13 +585,7 @@ def _context_from_form(form: FormData) -> dict[str, Any]:
             raise ValidationFailed.on("attributes", "not a JSON object")
         context.update(parsed)
     elif raw:
-        for number, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            name, sep, value = line.partition("=")
-            if not sep or not name.strip():
-                raise ValidationFailed.on("attributes", f"line {number}: write `name = value`")
-            context[name.strip()] = _json_or_text(value.strip())
+        context.update(_named_values(raw, "attributes"))
     key = str(form.get("targeting_key") or "").strip()
     if key:
         context["targetingKey"] = key
