@@ -6,9 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    allowed,
-)
+from digital_factory.accounts.service import allowed
 from digital_factory.catalog import models
 from digital_factory.core.errors import NotFound, PermissionDenied
 from digital_factory.store.uow import UnitOfWork

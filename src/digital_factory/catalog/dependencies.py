@@ -8,10 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    record_audit,
-    require,
-)
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import graph, models
 from digital_factory.catalog.access import require_service_maintainer, service_row
 from digital_factory.catalog.schemas import (

@@ -7,16 +7,10 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission, Role
-from digital_factory.accounts.service import (
-    record_audit,
-    require,
-)
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import service_row
-from digital_factory.catalog.schemas import (
-    Environment,
-    EnvironmentSpec,
-)
+from digital_factory.catalog.schemas import Environment, EnvironmentSpec
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.store.uow import UnitOfWork
 

@@ -5,20 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    SecretDigester,
-    generate_secret,
-    parse_secret,
-    record_audit,
-    require,
-)
+from digital_factory.accounts.service import SecretDigester, generate_secret, parse_secret, record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import service_row
-from digital_factory.catalog.schemas import (
-    CreatedIngestionKey,
-    IngestionKey,
-    IngestionKeyCreate,
-)
+from digital_factory.catalog.schemas import CreatedIngestionKey, IngestionKey, IngestionKeyCreate
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import NotFound, Unauthenticated
 from digital_factory.store.uow import UnitOfWork

@@ -7,18 +7,11 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    require,
-)
+from digital_factory.accounts.service import require
 from digital_factory.catalog import graph, models
 from digital_factory.catalog.access import value_stream_row
 from digital_factory.catalog.dependencies import all_edges, cycles_of, service_keys
-from digital_factory.catalog.schemas import (
-    CatalogEntry,
-    CatalogGroup,
-    CatalogOverview,
-    CatalogWarning,
-)
+from digital_factory.catalog.schemas import CatalogEntry, CatalogGroup, CatalogOverview, CatalogWarning
 from digital_factory.catalog.services import services_out
 from digital_factory.catalog.value_streams import list_value_streams
 from digital_factory.store.uow import UnitOfWork

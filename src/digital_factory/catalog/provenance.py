@@ -5,15 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    record_audit,
-    require,
-)
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import service_row
-from digital_factory.catalog.schemas import (
-    ServiceProvenance,
-)
+from digital_factory.catalog.schemas import ServiceProvenance
 from digital_factory.store.uow import UnitOfWork
 
 

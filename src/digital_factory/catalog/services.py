@@ -10,11 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    allowed,
-    record_audit,
-    require,
-)
+from digital_factory.accounts.service import allowed, record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import require_service_maintainer, service_row, value_stream_row
 from digital_factory.catalog.environments import create_environments, environments_by_service

@@ -9,17 +9,10 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import or_, select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import (
-    record_audit,
-    require,
-)
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import value_stream_row
-from digital_factory.catalog.schemas import (
-    ValueStream,
-    ValueStreamCreate,
-    ValueStreamUpdate,
-)
+from digital_factory.catalog.schemas import ValueStream, ValueStreamCreate, ValueStreamUpdate
 from digital_factory.core.errors import Conflict
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
