@@ -14,7 +14,6 @@ from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
 from digital_factory.teams import service as teams
-from digital_factory.teams import surveys, team_api
 from digital_factory.teams.schemas import (
     Domain,
     DomainCreate,
@@ -160,19 +159,19 @@ def topology(uow: Reading) -> Topology:
 
 @router.get("/survey/questions")
 def survey_questions(actor: CurrentActor) -> list[SurveyQuestion]:
-    return surveys.survey_questions()
+    return teams.survey_questions()
 
 
 @router.get("/teams/{key}/survey")
 def survey_results(uow: Reading, key: str) -> SurveyResults:
     """The team's cognitive-load scores per month, oldest first."""
-    return surveys.survey_results(uow, key)
+    return teams.survey_results(uow, key)
 
 
 @router.post("/teams/{key}/survey", status_code=status.HTTP_201_CREATED)
 def submit_survey(uow: Writing, key: str, data: SurveyAnswer) -> SurveyScore:
     """Your answers for the month; answering again in the same month replaces them."""
-    return surveys.submit_survey(uow, key, data)
+    return teams.submit_survey(uow, key, data)
 
 
 # --- Team API ------------------------------------------------------------------------------------------------
@@ -184,7 +183,7 @@ def submit_survey(uow: Writing, key: str, data: SurveyAnswer) -> SurveyScore:
 )
 def export_team_api(uow: Reading, key: str, format: str = "json") -> Response:
     """The team as a Team API document (TeamAPI-As-Code with the product's fields), JSON or YAML."""
-    text = team_api.render(catalog.team_api_document(uow, key), format)
+    text = teams.render_team_api(catalog.team_api_document(uow, key), format)
     return Response(
         text,
         media_type=MEDIA_TYPES[format],
@@ -210,7 +209,7 @@ async def import_team_api(request: Request, actor: CurrentActor, dry_run: bool =
 
     def work() -> TeamApiImport:
         with runtime(request).store.unit_of_work(actor) as uow:
-            return team_api.import_team_api(uow, source, dry_run=dry_run)
+            return teams.import_team_api(uow, source, dry_run=dry_run)
 
     return await run_in_threadpool(work)
 

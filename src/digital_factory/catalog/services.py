@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -94,7 +95,7 @@ def list_services(
         query = query.where(models.Service.owner_team_id == teams.team_id(uow, owner_team))
     if value_stream:
         query = query.where(models.Service.value_stream_id == value_stream_row(uow, value_stream).id)
-    return paginate(uow.session, query, page, lambda rows: services_out(uow, rows), order_by=[models.Service.key])
+    return paginate(uow.session, query, page, partial(services_out, uow), order_by=[models.Service.key])
 
 
 def service_refs(uow: UnitOfWork) -> list[ServiceRef]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -70,7 +71,7 @@ def list_teams(uow: UnitOfWork, page: PageRequest, *, team_type: TeamType | None
     query = select(models.Team)
     if team_type is not None:
         query = query.where(models.Team.team_type == str(team_type))
-    return paginate(uow.session, query, page, lambda rows: teams_out(uow, rows), order_by=[models.Team.name])
+    return paginate(uow.session, query, page, partial(teams_out, uow), order_by=[models.Team.name])
 
 
 def team_row(uow: UnitOfWork, key: str) -> models.Team:
