@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Request, status
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
@@ -75,9 +75,8 @@ def add_dependency(uow: Writing, key: str, data: DependencyCreate) -> Dependency
 
 
 @router.delete("/services/{key}/dependencies/{on}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_dependency(uow: Writing, key: str, on: str) -> Response:
+def remove_dependency(uow: Writing, key: str, on: str) -> None:
     catalog.remove_dependency(uow, key, on)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/dependencies/cycles")
@@ -110,10 +109,9 @@ def update_value_stream(uow: Writing, key: str, data: ValueStreamUpdate) -> Valu
 
 
 @router.delete("/value-streams/{key}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_value_stream(uow: Writing, key: str) -> Response:
+def delete_value_stream(uow: Writing, key: str) -> None:
     """Its services stay in the catalog, in no value stream."""
     catalog.delete_value_stream(uow, key)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/catalog")

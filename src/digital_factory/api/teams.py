@@ -110,9 +110,8 @@ def update_domain(uow: Writing, key: str, data: DomainUpdate) -> Domain:
 
 
 @router.delete("/domains/{key}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_domain(uow: Writing, key: str) -> Response:
+def delete_domain(uow: Writing, key: str) -> None:
     teams.delete_domain(uow, key)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- interactions ----------------------------------------------------------------------------------------
@@ -142,10 +141,9 @@ def update_interaction(uow: Writing, interaction_id: RowId, data: InteractionUpd
 
 
 @router.delete("/interactions/{interaction_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_interaction(uow: Writing, interaction_id: RowId) -> Response:
+def delete_interaction(uow: Writing, interaction_id: RowId) -> None:
     """Remove one recorded by mistake; to keep the history, end it instead."""
     teams.delete_interaction(uow, interaction_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/topology")
