@@ -155,3 +155,13 @@ def test_service_and_value_stream_commands(
     assert code == 0 and "no longer depends" in out
     code, out = factory(monkeypatch, pia, "service", "show", "warp-drive")
     assert code == 3 and "no service with the key 'warp-drive'" in out
+
+
+def test_team_list_prints_a_name_with_rich_markup_as_it_is(
+    as_user: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out = factory(monkeypatch, as_user["pia"], "team", "create", "markup", "--name", "[/]")
+    assert code == 0 and "created team markup" in out
+    code, out = factory(monkeypatch, as_user["pia"], "team", "list")
+    assert code == 0, out
+    assert "[/]" in out

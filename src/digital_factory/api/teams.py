@@ -8,13 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.api.context import CurrentActor, runtime
+from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
 from digital_factory.api.paging import Paging, RowId
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
 from digital_factory.teams import service as teams
-from digital_factory.teams import surveys, team_api
 from digital_factory.teams.schemas import (
     Domain,
     DomainCreate,
@@ -43,141 +42,114 @@ MEDIA_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 
 
 @router.get("/teams")
-def list_teams(
-    request: Request, actor: CurrentActor, page: Paging, team_type: Annotated[TeamType | None, Query()] = None
-) -> Page[Team]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.list_teams(uow, page, team_type=team_type)
+def list_teams(uow: Reading, page: Paging, team_type: Annotated[TeamType | None, Query()] = None) -> Page[Team]:
+    return teams.list_teams(uow, page, team_type=team_type)
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
-def create_team(request: Request, actor: CurrentActor, data: TeamCreate) -> Team:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.create_team(uow, data)
+def create_team(uow: Writing, data: TeamCreate) -> Team:
+    return teams.create_team(uow, data)
 
 
 @router.get("/teams/{key}")
-def get_team(request: Request, actor: CurrentActor, key: str) -> TeamDetail:
+def get_team(uow: Reading, key: str) -> TeamDetail:
     """The team with its members, owned domains, interactions, load warnings and latest survey score."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.team_detail(uow, key)
+    return teams.team_detail(uow, key)
 
 
 @router.patch("/teams/{key}")
-def update_team(request: Request, actor: CurrentActor, key: str, data: TeamUpdate) -> Team:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.update_team(uow, key, data)
+def update_team(uow: Writing, key: str, data: TeamUpdate) -> Team:
+    return teams.update_team(uow, key, data)
 
 
 @router.get("/teams/{key}/warnings")
-def team_warnings(request: Request, actor: CurrentActor, key: str) -> list[LoadWarning]:
+def team_warnings(uow: Reading, key: str) -> list[LoadWarning]:
     """Team Topologies heuristics the team's set-up goes against (domain load, size, interactions)."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.team_warnings(uow, key)
+    return teams.team_warnings(uow, key)
 
 
 # --- members -------------------------------------------------------------------------------------------
 
 
 @router.post("/teams/{key}/members", status_code=status.HTTP_201_CREATED)
-def add_member(request: Request, actor: CurrentActor, key: str, data: MemberAdd) -> Team:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.add_member(uow, key, data)
+def add_member(uow: Writing, key: str, data: MemberAdd) -> Team:
+    return teams.add_member(uow, key, data)
 
 
 @router.patch("/teams/{key}/members/{username}")
-def update_member(request: Request, actor: CurrentActor, key: str, username: str, data: MemberUpdate) -> Team:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.update_member(uow, key, username, data)
+def update_member(uow: Writing, key: str, username: str, data: MemberUpdate) -> Team:
+    return teams.update_member(uow, key, username, data)
 
 
 @router.delete("/teams/{key}/members/{username}")
-def remove_member(request: Request, actor: CurrentActor, key: str, username: str) -> Team:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.remove_member(uow, key, username)
+def remove_member(uow: Writing, key: str, username: str) -> Team:
+    return teams.remove_member(uow, key, username)
 
 
 # --- domains -------------------------------------------------------------------------------------------
 
 
 @router.get("/domains")
-def list_domains(request: Request, actor: CurrentActor, team: str | None = None) -> list[Domain]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.list_domains(uow, team=team)
+def list_domains(uow: Reading, team: str | None = None) -> list[Domain]:
+    return teams.list_domains(uow, team=team)
 
 
 @router.post("/teams/{key}/domains", status_code=status.HTTP_201_CREATED)
-def add_domain(request: Request, actor: CurrentActor, key: str, data: DomainCreate) -> Domain:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.add_domain(uow, key, data)
+def add_domain(uow: Writing, key: str, data: DomainCreate) -> Domain:
+    return teams.add_domain(uow, key, data)
 
 
 @router.get("/domains/{key}")
-def get_domain(request: Request, actor: CurrentActor, key: str) -> Domain:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.get_domain(uow, key)
+def get_domain(uow: Reading, key: str) -> Domain:
+    return teams.get_domain(uow, key)
 
 
 @router.patch("/domains/{key}")
-def update_domain(request: Request, actor: CurrentActor, key: str, data: DomainUpdate) -> Domain:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.update_domain(uow, key, data)
+def update_domain(uow: Writing, key: str, data: DomainUpdate) -> Domain:
+    return teams.update_domain(uow, key, data)
 
 
 @router.delete("/domains/{key}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_domain(request: Request, actor: CurrentActor, key: str) -> Response:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        teams.delete_domain(uow, key)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+def delete_domain(uow: Writing, key: str) -> None:
+    teams.delete_domain(uow, key)
 
 
 # --- interactions ----------------------------------------------------------------------------------------
 
 
 @router.get("/interactions")
-def list_interactions(
-    request: Request, actor: CurrentActor, team: str | None = None, current: bool = False
-) -> list[Interaction]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.list_interactions(uow, team=team, current=current)
+def list_interactions(uow: Reading, team: str | None = None, current: bool = False) -> list[Interaction]:
+    return teams.list_interactions(uow, team=team, current=current)
 
 
 @router.post("/interactions", status_code=status.HTTP_201_CREATED)
-def create_interaction(request: Request, actor: CurrentActor, data: InteractionCreate) -> Interaction:
+def create_interaction(uow: Writing, data: InteractionCreate) -> Interaction:
     """x-as-a-service: `team` consumes what `with_team` provides; facilitating: `team` facilitates
     `with_team`; collaboration: symmetric."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.create_interaction(uow, data)
+    return teams.create_interaction(uow, data)
 
 
 @router.get("/interactions/{interaction_id}")
-def get_interaction(request: Request, actor: CurrentActor, interaction_id: RowId) -> Interaction:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.get_interaction(uow, interaction_id)
+def get_interaction(uow: Reading, interaction_id: RowId) -> Interaction:
+    return teams.get_interaction(uow, interaction_id)
 
 
 @router.patch("/interactions/{interaction_id}")
-def update_interaction(
-    request: Request, actor: CurrentActor, interaction_id: RowId, data: InteractionUpdate
-) -> Interaction:
+def update_interaction(uow: Writing, interaction_id: RowId, data: InteractionUpdate) -> Interaction:
     """Change the purpose or expected duration, end it (`ends_on`) or reopen it."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return teams.update_interaction(uow, interaction_id, data)
+    return teams.update_interaction(uow, interaction_id, data)
 
 
 @router.delete("/interactions/{interaction_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_interaction(request: Request, actor: CurrentActor, interaction_id: RowId) -> Response:
+def delete_interaction(uow: Writing, interaction_id: RowId) -> None:
     """Remove one recorded by mistake; to keep the history, end it instead."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        teams.delete_interaction(uow, interaction_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    teams.delete_interaction(uow, interaction_id)
 
 
 @router.get("/topology")
-def topology(request: Request, actor: CurrentActor) -> Topology:
+def topology(uow: Reading) -> Topology:
     """Every team and the interactions going on today."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return teams.topology_view(uow)
+    return teams.topology_view(uow)
 
 
 # --- the cognitive-load survey -----------------------------------------------------------------------------
@@ -185,21 +157,19 @@ def topology(request: Request, actor: CurrentActor) -> Topology:
 
 @router.get("/survey/questions")
 def survey_questions(actor: CurrentActor) -> list[SurveyQuestion]:
-    return surveys.survey_questions()
+    return teams.survey_questions()
 
 
 @router.get("/teams/{key}/survey")
-def survey_results(request: Request, actor: CurrentActor, key: str) -> SurveyResults:
+def survey_results(uow: Reading, key: str) -> SurveyResults:
     """The team's cognitive-load scores per month, oldest first."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return surveys.survey_results(uow, key)
+    return teams.survey_results(uow, key)
 
 
 @router.post("/teams/{key}/survey", status_code=status.HTTP_201_CREATED)
-def submit_survey(request: Request, actor: CurrentActor, key: str, data: SurveyAnswer) -> SurveyScore:
+def submit_survey(uow: Writing, key: str, data: SurveyAnswer) -> SurveyScore:
     """Your answers for the month; answering again in the same month replaces them."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return surveys.submit_survey(uow, key, data)
+    return teams.submit_survey(uow, key, data)
 
 
 # --- Team API ------------------------------------------------------------------------------------------------
@@ -209,10 +179,9 @@ def submit_survey(request: Request, actor: CurrentActor, key: str, data: SurveyA
     "/teams/{key}/team-api",
     responses={200: {"content": {"application/json": {}, "application/yaml": {}}}},
 )
-def export_team_api(request: Request, actor: CurrentActor, key: str, format: str = "json") -> Response:
+def export_team_api(uow: Reading, key: str, format: str = "json") -> Response:
     """The team as a Team API document (TeamAPI-As-Code with the product's fields), JSON or YAML."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        text = team_api.render(catalog.team_api_document(uow, key), format)
+    text = teams.render_team_api(catalog.team_api_document(uow, key), format)
     return Response(
         text,
         media_type=MEDIA_TYPES[format],
@@ -238,7 +207,7 @@ async def import_team_api(request: Request, actor: CurrentActor, dry_run: bool =
 
     def work() -> TeamApiImport:
         with runtime(request).store.unit_of_work(actor) as uow:
-            return team_api.import_team_api(uow, source, dry_run=dry_run)
+            return teams.import_team_api(uow, source, dry_run=dry_run)
 
     return await run_in_threadpool(work)
 

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from digital_factory.cli.client import ApiClient
-from digital_factory.cli.output import console, domain_errors
+from digital_factory.catalog.schemas import (
+    Dependency,
+    DependencyAdded,
+    DependencyCycle,
+    Environment,
+    Service,
+    ServiceDependencies,
+    ValueStream,
+)
+from digital_factory.cli.client import api
+from digital_factory.cli.output import domain_errors, print_table, say
+from digital_factory.core.pagination import Page
 
 service_app = typer.Typer(help="The service catalog (through the REST API).", no_args_is_help=True)
 value_stream_app = typer.Typer(help="Value streams grouping the catalog's services.", no_args_is_help=True)
-
-
-def _client() -> ApiClient:
-    return ApiClient.from_environment()
 
 
 @service_app.command("list")
@@ -24,56 +30,59 @@ def service_list(
     value_stream: Annotated[str | None, typer.Option(help="Only services in this value stream.")] = None,
 ) -> None:
     """List services in the catalog."""
-    with domain_errors(), _client() as client:
-        page = client.get("/services", limit=200, owner_team=owner, value_stream=value_stream)
-    table = Table("key", "name", "owner", "value stream", "repository")
-    for svc in page["items"]:
-        table.add_row(
-            svc["key"],
-            svc["name"],
-            svc["owner_team"] or "-",
-            svc.get("value_stream") or "-",
-            svc["repository_url"] or "-",
+    with domain_errors():
+        page: Page[Service] = api().read(
+            Page[Service], "/services", limit=200, owner_team=owner, value_stream=value_stream
         )
-    console.print(table)
+    print_table(
+        ["key", "name", "owner", "value stream", "repository"],
+        [(s.key, s.name, s.owner_team or "-", s.value_stream or "-", s.repository_url or "-") for s in page.items],
+    )
 
 
 @service_app.command("show")
 def service_show(key: Annotated[str, typer.Argument(help="The service's key.")]) -> None:
     """A service: owner, value stream, environments with their policy, dependencies both ways."""
-    with domain_errors(), _client() as client:
-        svc = client.get(f"/services/{key}")
-        deps = client.get(f"/services/{key}/dependencies")
-    console.print(f"[bold]{svc['name']}[/] ({svc['key']})", highlight=False)
-    console.print(
-        f"owner: {svc['owner_team'] or '-'} · value stream: {svc.get('value_stream') or '-'} · "
-        f"repository: {svc['repository_url'] or '-'}",
-        highlight=False,
+    with domain_errors():
+        client = api()
+        svc: Service = client.read(Service, f"/services/{key}")
+        deps: ServiceDependencies = client.read(ServiceDependencies, f"/services/{key}/dependencies")
+    say(Text.assemble((svc.name, "bold"), f" ({svc.key})"))
+    say(
+        f"owner: {svc.owner_team or '-'} · value stream: {svc.value_stream or '-'} · "
+        f"repository: {svc.repository_url or '-'}"
     )
-    if svc["description"]:
-        console.print(svc["description"], highlight=False)
-    environments = Table("environment", "policy", title="Environments (promotion order)")
-    for env in svc["environments"]:
-        policy = (
-            f"continuous delivery: approval by {', '.join(env['approval_roles'])}"
-            if env["approval_roles"]
-            else "continuous deployment (automatic)"
-        )
-        environments.add_row(env["name"], policy)
-    console.print(environments)
-    _dependency_table("Depends on", deps["depends_on"])
-    _dependency_table("Used by", deps["dependents"])
-    if deps["transitive_dependents"]:
-        console.print(f"affected when it fails: {', '.join(deps['transitive_dependents'])}", highlight=False)
-    for cycle in deps["cycles"]:
-        console.print(f"[yellow]dependency loop:[/] {' -> '.join(cycle['path'])}", highlight=False)
+    if svc.description:
+        say(svc.description)
+    print_table(
+        ["environment", "policy"],
+        [(env.name, _policy(env)) for env in svc.environments],
+        title="Environments (promotion order)",
+    )
+    _dependency_table("Depends on", deps.depends_on)
+    _dependency_table("Used by", deps.dependents)
+    if deps.transitive_dependents:
+        say(f"affected when it fails: {', '.join(deps.transitive_dependents)}")
+    _say_loops("dependency loop:", deps.cycles)
 
 
-def _dependency_table(title: str, items: list[dict[str, Any]]) -> None:
-    table = Table("service", "owner", "what for", title=title)
-    for item in items:
-        table.add_row(item["service"]["key"], item["service"]["owner_team"] or "-", item["description"])
-    console.print(table)
+def _policy(env: Environment) -> str:
+    if env.approval_roles:
+        return f"continuous delivery: approval by {', '.join(env.approval_roles)}"
+    return "continuous deployment (automatic)"
+
+
+def _dependency_table(title: str, items: list[Dependency]) -> None:
+    print_table(
+        ["service", "owner", "what for"],
+        [(d.service.key, d.service.owner_team or "-", d.description) for d in items],
+        title=title,
+    )
+
+
+def _say_loops(label: str, cycles: list[DependencyCycle]) -> None:
+    for cycle in cycles:
+        say(Text.assemble((label, "yellow"), " ", " -> ".join(cycle.path)))
 
 
 @service_app.command("depend")
@@ -84,26 +93,27 @@ def service_depend(
     remove: Annotated[bool, typer.Option("--remove", help="Remove the dependency instead.")] = False,
 ) -> None:
     """Declare (or remove) a dependency between two services; loops are reported."""
-    with domain_errors(), _client() as client:
+    with domain_errors():
+        client = api()
         if remove:
             client.request("DELETE", f"/services/{key}/dependencies/{on}")
-            console.print(f"{key} no longer depends on {on}")
+            say(f"{key} no longer depends on {on}")
             return
-        added = client.request("POST", f"/services/{key}/dependencies", json={"on": on, "description": description})
-    console.print(f"{added['service']} depends on {added['depends_on']}")
-    for cycle in added["cycles"]:
-        console.print(f"[yellow]this closes a dependency loop:[/] {' -> '.join(cycle['path'])}", highlight=False)
+        body = {"on": on, "description": description}
+        added: DependencyAdded = client.send(DependencyAdded, "POST", f"/services/{key}/dependencies", json=body)
+    say(f"{added.service} depends on {added.depends_on}")
+    _say_loops("this closes a dependency loop:", added.cycles)
 
 
 @value_stream_app.command("list")
 def value_stream_list() -> None:
     """List value streams with their services and teams."""
-    with domain_errors(), _client() as client:
-        streams = client.get("/value-streams")
-    table = Table("key", "name", "services", "teams")
-    for s in streams:
-        table.add_row(s["key"], s["name"], str(s["services"]), ", ".join(s["teams"]) or "-")
-    console.print(table)
+    with domain_errors():
+        streams: list[ValueStream] = api().read(list[ValueStream], "/value-streams")
+    print_table(
+        ["key", "name", "services", "teams"],
+        [(s.key, s.name, s.services, ", ".join(s.teams) or "-") for s in streams],
+    )
 
 
 @value_stream_app.command("create")
@@ -113,24 +123,23 @@ def value_stream_create(
     description: Annotated[str, typer.Option(help="What value flows to whom.")] = "",
 ) -> None:
     """Create a value stream."""
-    with domain_errors(), _client() as client:
-        created = client.request("POST", "/value-streams", json={"key": key, "name": name, "description": description})
-    console.print(f"created value stream [bold]{created['key']}[/] ({created['name']})")
+    body = {"key": key, "name": name, "description": description}
+    with domain_errors():
+        created: ValueStream = api().send(ValueStream, "POST", "/value-streams", json=body)
+    say(Text.assemble("created value stream ", (created.key, "bold"), f" ({created.name})"))
 
 
 @value_stream_app.command("show")
 def value_stream_show(key: Annotated[str, typer.Argument(help="The value stream's key.")]) -> None:
     """A value stream and its services."""
-    with domain_errors(), _client() as client:
-        stream = client.get(f"/value-streams/{key}")
-        services = client.get("/services", limit=200, value_stream=key)
-    console.print(f"[bold]{stream['name']}[/] ({stream['key']})", highlight=False)
-    if stream["description"]:
-        console.print(stream["description"], highlight=False)
-    table = Table("service", "name", "owner")
-    for svc in services["items"]:
-        table.add_row(svc["key"], svc["name"], svc["owner_team"] or "-")
-    console.print(table)
+    with domain_errors():
+        client = api()
+        stream: ValueStream = client.read(ValueStream, f"/value-streams/{key}")
+        services: Page[Service] = client.read(Page[Service], "/services", limit=200, value_stream=key)
+    say(Text.assemble((stream.name, "bold"), f" ({stream.key})"))
+    if stream.description:
+        say(stream.description)
+    print_table(["service", "name", "owner"], [(s.key, s.name, s.owner_team or "-") for s in services.items])
 
 
 @value_stream_app.command("assign")
@@ -140,7 +149,8 @@ def value_stream_assign(
 ) -> None:
     """Put services into a value stream (each service serves at most one)."""
     stream = None if key == "none" else key
-    with domain_errors(), _client() as client:
+    with domain_errors():
+        client = api()
         for service in services:
-            client.request("PATCH", f"/services/{service}", json={"value_stream": stream})
-    console.print(f"{', '.join(services)} -> {stream or 'no value stream'}")
+            client.send(Service, "PATCH", f"/services/{service}", json={"value_stream": stream})
+    say(f"{', '.join(services)} -> {stream or 'no value stream'}")

@@ -9,29 +9,34 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from digital_factory.cli.client import ApiClient
-from digital_factory.cli.output import console, domain_errors, err_console, fail
+from digital_factory.cli.client import api
+from digital_factory.cli.output import domain_errors, err_console, fail, print_table, say
+from digital_factory.core.pagination import Page
+from digital_factory.teams.schemas import (
+    Domain,
+    Interaction,
+    LoadWarning,
+    SurveyQuestion,
+    SurveyResults,
+    SurveyScore,
+    Team,
+    TeamApiImport,
+    TeamDetail,
+)
 
 team_app = typer.Typer(help="Teams, their topology and cognitive load (through the REST API).", no_args_is_help=True)
 
 DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months)\s*$")
 
 
-def _client() -> ApiClient:
-    return ApiClient.from_environment()
-
-
 @team_app.command("list")
 def team_list() -> None:
     """List teams."""
-    with domain_errors(), _client() as client:
-        page = client.get("/teams", limit=200)
-    table = Table("key", "name", "type", "members")
-    for team in page["items"]:
-        table.add_row(team["key"], team["name"], team["team_type"], str(len(team["members"])))
-    console.print(table)
+    with domain_errors():
+        page: Page[Team] = api().read(Page[Team], "/teams", limit=200)
+    print_table(["key", "name", "type", "members"], [(t.key, t.name, t.team_type, len(t.members)) for t in page.items])
 
 
 @team_app.command("create")
@@ -44,52 +49,53 @@ def team_create(
     mission: Annotated[str, typer.Option(help="What the team is for.")] = "",
 ) -> None:
     """Create a team."""
-    with domain_errors(), _client() as client:
-        team = client.request(
-            "POST", "/teams", json={"key": key, "name": name, "team_type": team_type, "mission": mission}
-        )
-    console.print(f"created team [bold]{team['key']}[/] ({team['team_type']})")
+    body = {"key": key, "name": name, "team_type": team_type, "mission": mission}
+    with domain_errors():
+        team: Team = api().send(Team, "POST", "/teams", json=body)
+    say(Text.assemble("created team ", (team.key, "bold"), f" ({team.team_type})"))
 
 
 @team_app.command("show")
 def team_show(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
     """A team: mission, members, owned domains, interactions, load warnings and latest survey score."""
-    with domain_errors(), _client() as client:
-        team = client.get(f"/teams/{key}")
-    console.print(f"[bold]{team['name']}[/] ({team['key']}) · {team['team_type']}", highlight=False)
-    if team["mission"]:
-        console.print(team["mission"], highlight=False)
-    members = Table("member", "name", "team role", title="Members")
-    for m in team["members"]:
-        members.add_row(m["username"], m["display_name"], m["team_role"])
-    console.print(members)
-    domains = Table("domain", "complexity", "description", title="Owned domains")
-    for d in team["domains"]:
-        domains.add_row(d["name"], d["complexity"], d["description"])
-    console.print(domains)
-    interactions = Table("id", "with", "mode", "role", "from", "to", "purpose", title="Interactions")
-    for i in team["interactions"]:
-        other = i["with_team"] if i["team"] == key else i["team"]
-        interactions.add_row(
-            str(i["id"]), other, i["mode"], _role(i, key), i["starts_on"], i["ends_on"] or "-", i["purpose"]
-        )
-    console.print(interactions)
-    for w in team["warnings"]:
-        console.print(f"[yellow]{w['severity']}:[/] {w['message']} [dim]({w['source']})[/]", highlight=False)
-    latest = team["latest_survey"]
+    with domain_errors():
+        team: TeamDetail = api().read(TeamDetail, f"/teams/{key}")
+    say(Text.assemble((team.name, "bold"), f" ({team.key}) · {team.team_type}"))
+    if team.mission:
+        say(team.mission)
+    print_table(
+        ["member", "name", "team role"],
+        [(m.username, m.display_name, m.team_role) for m in team.members],
+        title="Members",
+    )
+    print_table(
+        ["domain", "complexity", "description"],
+        [(d.name, d.complexity, d.description) for d in team.domains],
+        title="Owned domains",
+    )
+    print_table(
+        ["id", "with", "mode", "role", "from", "to", "purpose"],
+        [_interaction_row(i, key) for i in team.interactions],
+        title="Interactions",
+    )
+    _say_warnings(team.warnings, with_source=True)
+    latest = team.latest_survey
     if latest:
-        console.print(
-            f"cognitive load {latest['period']}: {latest['index']:.1f}/100 ({latest['band']}), "
-            f"{latest['respondents']} respondent(s)"
+        say(
+            f"cognitive load {latest.period}: {latest.index:.1f}/100 ({latest.band}), "
+            f"{latest.respondents} respondent(s)"
         )
 
 
-def _role(interaction: dict[str, Any], key: str) -> str:
-    first = interaction["team"] == key
-    return {
-        "x-as-a-service": "consumer" if first else "provider",
-        "facilitating": "facilitator" if first else "facilitated",
-    }.get(interaction["mode"], "collaborator")
+def _interaction_row(i: Interaction, key: str) -> tuple[object, ...]:
+    other = i.with_team if i.team == key else i.team
+    return (i.id, other, i.mode, i.role_of(key), i.starts_on, i.ends_on or "-", i.purpose)
+
+
+def _say_warnings(warnings: list[LoadWarning], *, with_source: bool = False) -> None:
+    for w in warnings:
+        source = (f" ({w.source})", "dim") if with_source else ""
+        say(Text.assemble((f"{w.severity}:", "yellow"), " ", w.message, source))
 
 
 @team_app.command("add-member")
@@ -99,9 +105,9 @@ def team_add_member(
     role: Annotated[str, typer.Option("--role", help="Their role in the team, e.g. tech lead.")] = "member",
 ) -> None:
     """Add a person to a team."""
-    with domain_errors(), _client() as client:
-        client.request("POST", f"/teams/{key}/members", json={"username": username, "team_role": role})
-    console.print(f"{username} joined {key} as {role}")
+    with domain_errors():
+        api().send(Team, "POST", f"/teams/{key}/members", json={"username": username, "team_role": role})
+    say(f"{username} joined {key} as {role}")
 
 
 @team_app.command("domain")
@@ -112,16 +118,13 @@ def team_domain(
     description: Annotated[str, typer.Option(help="What the domain covers.")] = "",
 ) -> None:
     """Give a team a domain to own; prints the team's domain-load warnings."""
-    with domain_errors(), _client() as client:
-        domain = client.request(
-            "POST",
-            f"/teams/{key}/domains",
-            json={"name": name, "complexity": complexity, "description": description},
-        )
-        warnings = client.get(f"/teams/{key}/warnings")
-    console.print(f"{key} owns {domain['name']} ({domain['complexity']})")
-    for w in warnings:
-        console.print(f"[yellow]{w['severity']}:[/] {w['message']}", highlight=False)
+    body = {"name": name, "complexity": complexity, "description": description}
+    with domain_errors():
+        client = api()
+        domain: Domain = client.send(Domain, "POST", f"/teams/{key}/domains", json=body)
+        warnings: list[LoadWarning] = client.read(list[LoadWarning], f"/teams/{key}/warnings")
+    say(f"{key} owns {domain.name} ({domain.complexity})")
+    _say_warnings(warnings)
 
 
 @team_app.command("interact")
@@ -142,20 +145,20 @@ def team_interact(
     if end:
         body["ends_on"] = end
     if expected:
-        match = DURATION.match(expected)
-        if match is None:
-            raise fail(f"--expected: {expected!r} is not a duration like '6 weeks' or '3 months'", 2)
-        body["expected_duration"] = int(match.group(1))
-        body["expected_duration_unit"] = match.group(2).rstrip("s") + "s"
-    with domain_errors(), _client() as client:
-        created = client.request("POST", "/interactions", json=body)
-        warnings = client.get(f"/teams/{key}/warnings")
-    console.print(
-        f"interaction {created['id']}: {created['team']} {created['mode']} {created['with_team']} "
-        f"from {created['starts_on']}"
-    )
-    for w in warnings:
-        console.print(f"[yellow]{w['severity']}:[/] {w['message']}", highlight=False)
+        body.update(_expected_duration(expected))
+    with domain_errors():
+        client = api()
+        created: Interaction = client.send(Interaction, "POST", "/interactions", json=body)
+        warnings: list[LoadWarning] = client.read(list[LoadWarning], f"/teams/{key}/warnings")
+    say(f"interaction {created.id}: {created.team} {created.mode} {created.with_team} from {created.starts_on}")
+    _say_warnings(warnings)
+
+
+def _expected_duration(expected: str) -> dict[str, Any]:
+    match = DURATION.match(expected)
+    if match is None:
+        raise fail(f"--expected: {expected!r} is not a duration like '6 weeks' or '3 months'", 2)
+    return {"expected_duration": int(match.group(1)), "expected_duration_unit": match.group(2).rstrip("s") + "s"}
 
 
 @team_app.command("end-interaction")
@@ -164,10 +167,10 @@ def team_end_interaction(
     on: Annotated[str | None, typer.Option(help="End date (YYYY-MM-DD); default today.")] = None,
 ) -> None:
     """End an interaction, keeping its history."""
-    with domain_errors(), _client() as client:
+    with domain_errors():
         day = on or _today()
-        ended = client.request("PATCH", f"/interactions/{interaction_id}", json={"ends_on": day})
-    console.print(f"interaction {ended['id']} ({ended['team']} {ended['mode']} {ended['with_team']}) ends {day}")
+        ended: Interaction = api().send(Interaction, "PATCH", f"/interactions/{interaction_id}", json={"ends_on": day})
+    say(f"interaction {ended.id} ({ended.team} {ended.mode} {ended.with_team}) ends {day}")
 
 
 def _today() -> str:
@@ -185,14 +188,14 @@ def team_export(
     """Write the team's Team API document (TeamAPI-As-Code plus members and domains)."""
     if fmt not in {"yaml", "json"}:
         raise fail("--format must be yaml or json", 2)
-    with domain_errors(), _client() as client:
-        document = client.get(f"/teams/{key}/team-api", format="json")
+    with domain_errors():
+        document: dict[str, Any] = api().read(dict[str, Any], f"/teams/{key}/team-api", format="json")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else _yaml(document)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {output}")
+        err_console.print(Text(f"wrote {output}"))
 
 
 def _yaml(document: dict[str, Any]) -> str:
@@ -211,19 +214,20 @@ def team_import(
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {path}: {exc}", 2) from None
-    with domain_errors(), _client() as client:
-        result = client.request(
+    with domain_errors():
+        result: TeamApiImport = api().send(
+            TeamApiImport,
             "POST",
             "/teams/import",
             params={"dry_run": "true" if dry_run else "false"},
             content=text.encode("utf-8"),
             headers={"Content-Type": "application/yaml"},
         )
-    verb = "would create" if result["dry_run"] and result["created"] else "would update" if result["dry_run"] else None
-    verb = verb or ("created" if result["created"] else "updated")
-    console.print(f"{verb} team [bold]{result['team']}[/]")
-    for part in result["ignored"]:
-        console.print(f"[dim]{part}: reported by the catalog, not imported[/]")
+    verb = ("would create" if result.created else "would update") if result.dry_run else None
+    verb = verb or ("created" if result.created else "updated")
+    say(Text.assemble(f"{verb} team ", (result.team, "bold")))
+    for part in result.ignored:
+        say(Text(f"{part}: reported by the catalog, not imported", style="dim"))
 
 
 @team_app.command("survey")
@@ -237,31 +241,35 @@ def team_survey(
     show: Annotated[bool, typer.Option("--show", help="Only show the scores over time.")] = False,
 ) -> None:
     """Answer the cognitive-load survey for your team (1 = strongly disagree … 5 = strongly agree)."""
-    with domain_errors(), _client() as client:
+    with domain_errors():
+        client = api()
         if not show:
-            answers = _answers(client.get("/survey/questions"), answer or [])
+            answers = _answers(client.read(list[SurveyQuestion], "/survey/questions"), answer or [])
             body: dict[str, Any] = {"answers": answers}
             if on:
                 body["answered_on"] = on
-            score = client.request("POST", f"/teams/{key}/survey", json=body)
-            console.print(f"recorded; {score['period']}: {score['index']:.1f}/100 ({score['band']})")
-        results = client.get(f"/teams/{key}/survey")
-    table = Table("month", "index", "band", "intrinsic", "extraneous", "germane", "effective (1-5)", "respondents")
-    for s in results["scores"]:
-        table.add_row(
-            s["period"],
-            f"{s['index']:.1f}",
-            s["band"],
-            f"{s['intrinsic']:.1f}",
-            f"{s['extraneous']:.1f}",
-            f"{s['germane']:.1f}",
-            f"{s['headline']:.2f}",
-            str(s["respondents"]),
-        )
-    console.print(table)
+            score: SurveyScore = client.send(SurveyScore, "POST", f"/teams/{key}/survey", json=body)
+            say(f"recorded; {score.period}: {score.index:.1f}/100 ({score.band})")
+        results: SurveyResults = client.read(SurveyResults, f"/teams/{key}/survey")
+    print_table(
+        ["month", "index", "band", "intrinsic", "extraneous", "germane", "effective (1-5)", "respondents"],
+        [
+            (
+                s.period,
+                f"{s.index:.1f}",
+                s.band,
+                f"{s.intrinsic:.1f}",
+                f"{s.extraneous:.1f}",
+                f"{s.germane:.1f}",
+                f"{s.headline:.2f}",
+                s.respondents,
+            )
+            for s in results.scores
+        ],
+    )
 
 
-def _answers(questions: list[dict[str, Any]], given: list[str]) -> dict[str, int]:
+def _answers(questions: list[SurveyQuestion], given: list[str]) -> dict[str, int]:
     answers: dict[str, int] = {}
     for item in given:
         question, _, value = item.partition("=")
@@ -269,10 +277,10 @@ def _answers(questions: list[dict[str, Any]], given: list[str]) -> dict[str, int
             raise fail(f"--answer {item!r}: expected question=1..5", 2)
         answers[question.strip()] = int(value)
     for q in questions:
-        while q["id"] not in answers:
-            said: int = typer.prompt(f"{q['text']} ({q['id']}, 1-5)", type=int)
+        while q.id not in answers:
+            said: int = typer.prompt(f"{q.text} ({q.id}, 1-5)", type=int)
             if 1 <= said <= 5:
-                answers[q["id"]] = said
+                answers[q.id] = said
             else:
                 err_console.print("answer 1 (strongly disagree) to 5 (strongly agree)")
     return answers

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from digital_factory.core.errors import NotFound
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.teams import surveys
 from digital_factory.teams.schemas import (
     Channel,
     Complexity,
@@ -27,7 +26,6 @@ from digital_factory.teams.schemas import (
     TeamType,
     TeamUpdate,
 )
-from digital_factory.teams.topology import add_months
 
 if TYPE_CHECKING:
     from digital_factory.demo.story import DemoContext
@@ -113,11 +111,11 @@ def seed(ctx: DemoContext) -> None:
     for key, answers in SURVEYS.items():
         member = next(m for k, _, _, _, m, _ in TEAMS if k == key)
         with store.unit_of_work(ctx.actor(member)) as uow:
-            if surveys.survey_results(uow, key).scores:
+            if teams.survey_results(uow, key).scores:
                 continue
             for months_ago, answer in zip(range(len(answers) - 1, -1, -1), answers, strict=True):
-                day = _mid_month(add_months(today, -months_ago), today)
-                surveys.submit_survey(uow, key, SurveyAnswer(answers=answer, answered_on=day))
+                day = _mid_month(teams.add_months(today, -months_ago), today)
+                teams.submit_survey(uow, key, SurveyAnswer(answers=answer, answered_on=day))
 
 
 def _domains(uow: UnitOfWork) -> None:
@@ -142,7 +140,7 @@ def _use_the_platform(uow: UnitOfWork, today: date) -> None:
                     with_team="platform",
                     mode=InteractionMode.X_AS_A_SERVICE,
                     purpose=purpose,
-                    starts_on=add_months(today, -4),
+                    starts_on=teams.add_months(today, -4),
                 ),
             )
 

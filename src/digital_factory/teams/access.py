@@ -39,3 +39,23 @@ def may_maintain_row(uow: UnitOfWork, team: models.Team) -> bool:
             )
         )
     )
+
+
+def team_by_id(uow: UnitOfWork, id_: int) -> models.Team:
+    row = uow.session.get(models.Team, id_)
+    if row is None:
+        raise NotFound(f"no team with id {id_}")
+    return row
+
+
+def team_key_of(uow: UnitOfWork, team_id: int) -> str:
+    key = uow.session.scalar(select(models.Team.key).where(models.Team.id == team_id))
+    if key is None:
+        raise NotFound(f"no team with id {team_id}")
+    return key
+
+
+def require_either_maintainer(uow: UnitOfWork, team: models.Team, other: models.Team) -> None:
+    """Refuses unless the actor may maintain one of two teams (either side of an interaction)."""
+    if not (may_maintain_row(uow, team) or may_maintain_row(uow, other)):
+        require_maintainer(uow, team)

@@ -17,43 +17,42 @@ from statistics import fmean
 from digital_factory.core.errors import FieldProblem
 from digital_factory.teams.schemas import LoadKind, SurveyQuestion, SurveyScore
 
-QUESTIONS: tuple[SurveyQuestion, ...] = (
-    SurveyQuestion(
-        id="effective",
-        kind=LoadKind.HEADLINE,
-        text="We feel effective and able to respond in a timely fashion to the work we are asked to do.",
-        agree_means_more_load=False,
+# (id, kind, statement, whether agreeing means more load)
+_ITEMS: tuple[tuple[str, LoadKind, str, bool], ...] = (
+    (
+        "effective",
+        LoadKind.HEADLINE,
+        "We feel effective and able to respond in a timely fashion to the work we are asked to do.",
+        False,
     ),
-    SurveyQuestion(
-        id="domain-complexity",
-        kind=LoadKind.INTRINSIC,
-        text="The problems in the domains we own are hard: changing them safely needs deep specialist knowledge.",
-        agree_means_more_load=True,
+    (
+        "domain-complexity",
+        LoadKind.INTRINSIC,
+        "The problems in the domains we own are hard: changing them safely needs deep specialist knowledge.",
+        True,
     ),
-    SurveyQuestion(
-        id="breadth",
-        kind=LoadKind.INTRINSIC,
-        text="We own more different things (services, domains, technologies) than we can keep in our heads.",
-        agree_means_more_load=True,
+    (
+        "breadth",
+        LoadKind.INTRINSIC,
+        "We own more different things (services, domains, technologies) than we can keep in our heads.",
+        True,
     ),
-    SurveyQuestion(
-        id="toil",
-        kind=LoadKind.EXTRANEOUS,
-        text="Getting a change to production takes manual steps, tickets or waiting for other teams.",
-        agree_means_more_load=True,
+    (
+        "toil",
+        LoadKind.EXTRANEOUS,
+        "Getting a change to production takes manual steps, tickets or waiting for other teams.",
+        True,
     ),
-    SurveyQuestion(
-        id="tooling",
-        kind=LoadKind.EXTRANEOUS,
-        text="Our tools, pipelines and environments get in the way more than they help.",
-        agree_means_more_load=True,
+    ("tooling", LoadKind.EXTRANEOUS, "Our tools, pipelines and environments get in the way more than they help.", True),
+    (
+        "learning",
+        LoadKind.GERMANE,
+        "We have enough time and focus to learn our domain and improve how we solve our users' problems.",
+        False,
     ),
-    SurveyQuestion(
-        id="learning",
-        kind=LoadKind.GERMANE,
-        text="We have enough time and focus to learn our domain and improve how we solve our users' problems.",
-        agree_means_more_load=False,
-    ),
+)
+QUESTIONS: tuple[SurveyQuestion, ...] = tuple(
+    SurveyQuestion(id=id_, kind=kind, text=text, agree_means_more_load=more) for id_, kind, text, more in _ITEMS
 )
 QUESTION_BY_ID = {q.id: q for q in QUESTIONS}
 HEADLINE_ID = "effective"

@@ -20,15 +20,20 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.slugs import slugify
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams import models, queries, service
+from digital_factory.teams import access, models, queries
 from digital_factory.teams import team_api_document as doc
+from digital_factory.teams.interactions import store_interaction
+from digital_factory.teams.overview import team_detail
+from digital_factory.teams.registry import RESERVED_KEYS
 from digital_factory.teams.schemas import (
     DomainCreate,
+    Interaction,
     InteractionCreate,
     InteractionMode,
     TeamApiDependency,
     TeamApiImport,
     TeamApiService,
+    TeamDetail,
     TeamProfile,
 )
 
@@ -50,11 +55,29 @@ def export_team_api(
     dependencies: Sequence[TeamApiDependency] = (),
 ) -> dict[str, Any]:
     """The team as a Team API document (a plain mapping; `render` makes JSON or YAML text of it)."""
-    detail = service.team_detail(uow, key)
-    profile = detail.profile
-    document: dict[str, Any] = {
-        "teamapi": doc.SPEC_VERSION,
-        "info": {"name": detail.name, "key": detail.key, "focus": detail.mission, "type": str(detail.team_type)},
+    detail = team_detail(uow, key)
+    document: dict[str, Any] = doc.drop_empty(
+        {
+            "teamapi": doc.SPEC_VERSION,
+            "info": {"name": detail.name, "key": detail.key, "focus": detail.mission, "type": str(detail.team_type)},
+            **_profile_parts(detail.profile, services),
+            "dependencies": [
+                {"team-name": d.team_name, "team": d.team, "description": d.description, "type": "OK"}
+                for d in dependencies
+            ],
+        }
+    )
+    document["info"].setdefault("focus", "")
+    # the parts the product owns are always written, so that importing the file gives exactly this team
+    document["interactions"] = [_interaction_part(key, i) for i in detail.interactions]
+    document["members"] = [{"username": m.username, "role": m.team_role} for m in detail.members]
+    document["domains"] = _domain_parts(detail)
+    return document
+
+
+def _profile_parts(profile: TeamProfile, services: Sequence[TeamApiService]) -> dict[str, Any]:
+    """The document's parts from the team's profile, with the services it owns in their place."""
+    return {
         "channels": [{"type": c.type, "name": c.name} for c in profile.channels],
         "searchTerms": [{"term": t} for t in profile.search_terms],
         "platform": {"$ref": profile.platform_ref} if profile.platform_ref else None,
@@ -73,35 +96,30 @@ def export_team_api(
             }
             for m in profile.meetings
         ],
-        "dependencies": [
-            {"team-name": d.team_name, "team": d.team, "description": d.description, "type": "OK"} for d in dependencies
-        ],
     }
-    document = doc.drop_empty(document)
-    document["info"].setdefault("focus", "")
-    # the parts the product owns are always written, so that importing the file gives exactly this team
-    document["interactions"] = [
-        doc.drop_empty(
-            {
-                "team-name": i.other(key)[1],
-                "team": i.other(key)[0],
-                "mode": str(i.mode),
-                "role": i.role_of(key),
-                "purpose": i.purpose,
-                "startDate": i.starts_on.isoformat(),
-                "endDate": i.ends_on.isoformat() if i.ends_on else None,
-                "expectedDuration": i.expected_duration,
-                "expectedDurationUnit": str(i.expected_duration_unit) if i.expected_duration_unit else None,
-            }
-        )
-        for i in detail.interactions
-    ]
-    document["members"] = [{"username": m.username, "role": m.team_role} for m in detail.members]
-    document["domains"] = [
+
+
+def _interaction_part(key: str, i: Interaction) -> Any:
+    return doc.drop_empty(
+        {
+            "team-name": i.other(key)[1],
+            "team": i.other(key)[0],
+            "mode": str(i.mode),
+            "role": i.role_of(key),
+            "purpose": i.purpose,
+            "startDate": i.starts_on.isoformat(),
+            "endDate": i.ends_on.isoformat() if i.ends_on else None,
+            "expectedDuration": i.expected_duration,
+            "expectedDurationUnit": str(i.expected_duration_unit) if i.expected_duration_unit else None,
+        }
+    )
+
+
+def _domain_parts(detail: TeamDetail) -> list[Any]:
+    return [
         doc.drop_empty({"name": d.name, "key": d.key, "complexity": str(d.complexity), "description": d.description})
         for d in detail.domains
     ]
-    return document
 
 
 def render(document: dict[str, Any], fmt: str) -> str:
@@ -161,7 +179,7 @@ class _Plan:
         self.present = parsed.model_fields_set
         self.key = parsed.info.key or slugify(parsed.info.name)
         self.problems: list[FieldProblem] = []
-        if self.key in service.RESERVED_KEYS:
+        if self.key in RESERVED_KEYS:
             self.problems.append(FieldProblem("info.key", f"{self.key!r} is reserved; choose another key"))
         self.members = self._members()
         self.domains = self._domains()
@@ -197,7 +215,7 @@ class _Plan:
                 select(models.Domain).where(or_(models.Domain.key == key, models.Domain.name == domain.name))
             )
             if clash is not None and clash.team_id is not None:
-                owner = service.team_key_of(self.uow, clash.team_id)
+                owner = access.team_key_of(self.uow, clash.team_id)
                 if owner != self.key:
                     self.problems.append(
                         FieldProblem(f"domains[{index}].name", f"{clash.name} is owned by {owner}; one team per domain")
@@ -389,20 +407,4 @@ def _replace_interactions(uow: UnitOfWork, team: models.Team, interactions: list
     )
     uow.session.flush()
     for spec in interactions:
-        first, second = service.team_row(uow, spec.team), service.team_row(uow, spec.with_team)
-        starts_on = spec.starts_on or uow.clock.now().date()
-        service.check_interaction(uow, first, second, mode=spec.mode, starts_on=starts_on, ends_on=spec.ends_on)
-        uow.session.add(
-            models.Interaction(
-                team_id=first.id,
-                other_team_id=second.id,
-                mode=str(spec.mode),
-                purpose=spec.purpose,
-                starts_on=starts_on,
-                ends_on=spec.ends_on,
-                expected_duration=spec.expected_duration,
-                expected_duration_unit=str(spec.expected_duration_unit) if spec.expected_duration_unit else None,
-                created_at=uow.clock.now(),
-            )
-        )
-        uow.session.flush()
+        store_interaction(uow, access.team_row(uow, spec.team), access.team_row(uow, spec.with_team), spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -11,14 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
+from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.teams import surveys, team_api
 from digital_factory.teams.schemas import (
     Complexity,
     DomainCreate,
@@ -31,8 +31,7 @@ from digital_factory.teams.schemas import (
     TeamType,
     TeamUpdate,
 )
-from digital_factory.teams.team_api_document import MAX_DOCUMENT_CHARS
-from digital_factory.web.context import Viewer, runtime
+from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import render
 
@@ -44,13 +43,6 @@ MODE_LABELS = {
     InteractionMode.X_AS_A_SERVICE: "X-as-a-Service",
     InteractionMode.FACILITATING: "Facilitating",
 }
-
-
-def _fail_soft(exc: DomainError) -> str:
-    """A refusal the person can fix on the page; a missing permission is not one of them."""
-    if exc.code in {"permission-denied", "unauthenticated"}:
-        raise exc
-    return exc.detail
 
 
 def _back(url: str, notice: str | None = None, anchor: str = "") -> Response:
@@ -66,11 +58,18 @@ def teams_page(request: Request, viewer: PageViewer, notice: str | None = None) 
 
 
 def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **extra: Any) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        topology = teams.topology_view(uow)
+    def load(uow: UnitOfWork) -> dict[str, Any]:
         all_teams = teams.list_teams(uow, PageRequest(limit=200)).items
-        latest = surveys.latest_survey_scores(uow)
         domains = teams.list_domains(uow)
+        return {
+            "topology": teams.topology_view(uow),
+            "teams": all_teams,
+            "latest": teams.latest_survey_scores(uow),
+            "domain_counts": {t.key: sum(d.owner_team == t.key for d in domains) for t in all_teams},
+        }
+
+    loaded = read(request, viewer, load)
+    topology = loaded["topology"]
     graph = {
         "teams": [n.model_dump(mode="json") for n in topology.teams],
         "interactions": [
@@ -87,15 +86,12 @@ def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **e
         viewer,
         status_code=status_code,
         active="teams",
-        topology=topology,
-        teams=all_teams,
         nodes={n.key: n for n in topology.teams},
-        latest=latest,
-        domain_counts={t.key: sum(d.owner_team == t.key for d in domains) for t in all_teams},
         graph=graph,
         mode_labels=MODE_LABELS,
         team_types=list(TeamType),
-        can_admin=allowed(viewer.actor, Permission.TEAMS_WRITE),
+        can_admin=can(viewer, Permission.TEAMS_WRITE),
+        **loaded,
         **extra,
     )
 
@@ -111,10 +107,10 @@ def create_team(
 ) -> Response:
     try:
         data = parse_input(TeamCreate, {"key": key, "name": name, "team_type": team_type, "mission": mission})
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            teams.create_team(uow, data)
+        write(request, viewer, lambda uow: teams.create_team(uow, data))
     except DomainError as exc:
-        return _teams_page(request, viewer, status_code=422, error=_fail_soft(exc), form=dict(key=key, name=name))
+        r = refusal(exc)
+        return _teams_page(request, viewer, status_code=r.status, error=r.message, form=dict(key=key, name=name))
     return see_other(f"/teams/{key}")
 
 
@@ -127,19 +123,20 @@ async def import_team(
 ) -> Response:
     text = document
     if file is not None and file.filename:
-        raw = await file.read(MAX_DOCUMENT_CHARS + 1)
+        raw = await file.read(teams.MAX_DOCUMENT_CHARS + 1)
         text = raw.decode("utf-8", errors="replace")
 
     def work() -> Response:
         try:
             if not text.strip():
                 raise ValidationFailed.on("document", "paste a Team API document or choose a file")
-            with runtime(request).store.unit_of_work(viewer.actor) as uow:
-                result = team_api.import_team_api(uow, text)
+            result = write(request, viewer, lambda uow: teams.import_team_api(uow, text))
         except DomainError as exc:
+            r = refusal(exc)
+            # each problem is listed below the headline, so the headline is the domain's summary
             problems = exc.problems if isinstance(exc, ValidationFailed) else []
             return _teams_page(
-                request, viewer, status_code=422, import_error=_fail_soft(exc), problems=problems, document=text
+                request, viewer, status_code=r.status, import_error=exc.detail, problems=problems, document=text
             )
         verb = "Created" if result.created else "Updated"
         return _back(f"/teams/{result.team}", f"{verb} from the Team API document.")
@@ -156,16 +153,25 @@ def team_page(request: Request, viewer: PageViewer, key: str, notice: str | None
 
 
 def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+    can_admin = can(viewer, Permission.TEAMS_WRITE)
+
+    def load(uow: UnitOfWork) -> dict[str, Any]:
         detail = teams.team_detail(uow, key)
-        survey = surveys.survey_results(uow, key)
-        services = catalog.list_services(uow, PageRequest(limit=200), owner_team=key).items
-        ownership = catalog.ownership_warnings(uow, team=key)
-        others = [t for t in teams.list_teams(uow, PageRequest(limit=200)).items if t.key != key]
-        can_maintain = teams.may_maintain(uow, key)
-        can_admin = allowed(viewer.actor, Permission.TEAMS_WRITE)
         users = accounts.list_users(uow, PageRequest(limit=200)).items if can_admin else []
-    member_names = {m.username for m in detail.members}
+        member_names = {m.username for m in detail.members}
+        return {
+            "team": detail,
+            "survey": teams.survey_results(uow, key),
+            "services": catalog.list_services(uow, PageRequest(limit=200), owner_team=key).items,
+            "ownership": catalog.ownership_warnings(uow, team=key),
+            "others": [t for t in teams.list_teams(uow, PageRequest(limit=200)).items if t.key != key],
+            "can_maintain": teams.may_maintain(uow, key),
+            "candidates": [u.username for u in users if u.username not in member_names],
+            "today": uow.clock.now().date().isoformat(),
+        }
+
+    loaded = read(request, viewer, load)
+    survey = loaded["survey"]
     chart = {
         "periods": [s.period for s in survey.scores],
         "index": [s.index for s in survey.scores],
@@ -179,31 +185,26 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
         viewer,
         status_code=status_code,
         active="teams",
-        team=detail,
-        survey=survey,
         chart=chart,
-        services=services,
-        ownership=ownership,
-        others=others,
-        can_maintain=can_maintain,
         can_admin=can_admin,
-        candidates=[u.username for u in users if u.username not in member_names],
         team_roles=TEAM_ROLES,
         complexities=list(Complexity),
         modes=MODE_LABELS,
         units=list(DurationUnit),
-        today=runtime(request).store.clock.now().date().isoformat(),
+        **loaded,
         **extra,
     )
 
 
-def _team_form(request: Request, viewer: Viewer, key: str, anchor: str, notice: str, work: Any) -> Response:
+def _team_form(
+    request: Request, viewer: Viewer, key: str, anchor: str, notice: str, work: Callable[[UnitOfWork], object]
+) -> Response:
     """Runs one change of the team page: back to the page with a notice, or the page with the reason."""
     try:
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            work(uow)
+        write(request, viewer, work)
     except DomainError as exc:
-        return _team_page(request, viewer, key, status_code=422, error=_fail_soft(exc), error_at=anchor)
+        r = refusal(exc)
+        return _team_page(request, viewer, key, status_code=r.status, error=r.message, error_at=anchor)
     return _back(f"/teams/{key}", notice, anchor)
 
 
@@ -333,13 +334,13 @@ def end_interaction(request: Request, viewer: FormViewer, key: str, interaction_
 async def submit_survey(request: Request, viewer: FormViewer, key: str) -> Response:
     form = await request.form()
     answers: dict[str, Any] = {}
-    for question in surveys.survey_questions():
+    for question in teams.survey_questions():
         value = form.get(f"q-{question.id}")
         if isinstance(value, str) and value.strip().isdigit():
             answers[question.id] = int(value)
 
     def work() -> Response:
-        missing = [q.id for q in surveys.survey_questions() if q.id not in answers]
+        missing = [q.id for q in teams.survey_questions() if q.id not in answers]
         if missing:
             return _team_page(
                 request,
@@ -356,7 +357,7 @@ async def submit_survey(request: Request, viewer: FormViewer, key: str) -> Respo
             key,
             "survey",
             "Thank you: your answers count in this month's score.",
-            lambda uow: surveys.submit_survey(uow, key, SurveyAnswer(answers=answers)),
+            lambda uow: teams.submit_survey(uow, key, SurveyAnswer(answers=answers)),
         )
 
     return await run_in_threadpool(work)
@@ -364,8 +365,7 @@ async def submit_survey(request: Request, viewer: FormViewer, key: str) -> Respo
 
 @router.get("/teams/{key}/team-api.{fmt}")
 def export_team_api(request: Request, viewer: PageViewer, key: str, fmt: str) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        text = team_api.render(catalog.team_api_document(uow, key), fmt)
+    text = read(request, viewer, lambda uow: teams.render_team_api(catalog.team_api_document(uow, key), fmt))
     return Response(
         text,
         media_type="application/yaml" if fmt == "yaml" else "application/json",
@@ -398,23 +398,25 @@ def _catalog_page(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        overview = catalog.catalog_overview(uow, value_stream=value_stream, owner_team=owner_team)
-        streams = catalog.list_value_streams(uow)
+    def load(uow: UnitOfWork) -> dict[str, Any]:
         team_list = teams.list_teams(uow, PageRequest(limit=200)).items
+        return {
+            "overview": catalog.catalog_overview(uow, value_stream=value_stream, owner_team=owner_team),
+            "streams": catalog.list_value_streams(uow),
+            "teams": team_list,
+            "team_types": {t.key: t.team_type for t in team_list},
+        }
+
     return render(
         request,
         "catalog.html",
         viewer,
         status_code=status_code,
         active="teams",
-        overview=overview,
-        streams=streams,
-        teams=team_list,
-        team_types={t.key: t.team_type for t in team_list},
         selected_stream=value_stream,
         selected_team=owner_team,
-        can_platform=allowed(viewer.actor, Permission.PLATFORM_WRITE),
+        can_platform=can(viewer, Permission.PLATFORM_WRITE),
+        **read(request, viewer, load),
         **extra,
     )
 
@@ -429,10 +431,10 @@ def create_value_stream(
 ) -> Response:
     try:
         data = parse_input(ValueStreamCreate, {"key": key, "name": name, "description": description})
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            catalog.create_value_stream(uow, data)
+        write(request, viewer, lambda uow: catalog.create_value_stream(uow, data))
     except DomainError as exc:
-        return _catalog_page(request, viewer, status_code=422, error=_fail_soft(exc))
+        r = refusal(exc)
+        return _catalog_page(request, viewer, status_code=r.status, error=r.message)
     return _back("/catalog", f"Value stream {name} created.")
 
 
@@ -442,38 +444,39 @@ def service_page(request: Request, viewer: PageViewer, key: str, notice: str | N
 
 
 def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
+    def load(uow: UnitOfWork) -> dict[str, Any]:
         service = catalog.get_service(uow, key)
         dependencies = catalog.service_dependencies(uow, key)
-        refs = catalog.service_refs(uow)
-        streams = catalog.list_value_streams(uow)
-        owner = teams.team_ref(uow, service.owner_team) if service.owner_team else None
-        can_change = allowed(viewer.actor, Permission.PLATFORM_WRITE) or (
-            service.owner_team is not None and teams.may_maintain(uow, service.owner_team)
-        )
-    already = {d.service.key for d in dependencies.depends_on} | {key}
+        already = {d.service.key for d in dependencies.depends_on} | {key}
+        return {
+            "service": service,
+            "owner": teams.team_ref(uow, service.owner_team) if service.owner_team else None,
+            "dependencies": dependencies,
+            "candidates": [r for r in catalog.service_refs(uow) if r.key not in already],
+            "streams": catalog.list_value_streams(uow),
+            "can_change": can(viewer, Permission.PLATFORM_WRITE)
+            or (service.owner_team is not None and teams.may_maintain(uow, service.owner_team)),
+        }
+
     return render(
         request,
         "service.html",
         viewer,
         status_code=status_code,
         active="teams",
-        service=service,
-        owner=owner,
-        dependencies=dependencies,
-        candidates=[r for r in refs if r.key not in already],
-        streams=streams,
-        can_change=can_change,
+        **read(request, viewer, load),
         **extra,
     )
 
 
-def _service_form(request: Request, viewer: Viewer, key: str, notice: str, work: Any) -> Response:
+def _service_form(
+    request: Request, viewer: Viewer, key: str, notice: str, work: Callable[[UnitOfWork], object]
+) -> Response:
     try:
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            result = work(uow)
+        result = write(request, viewer, work)
     except DomainError as exc:
-        return _service_page(request, viewer, key, status_code=422, error=_fail_soft(exc))
+        r = refusal(exc)
+        return _service_page(request, viewer, key, status_code=r.status, error=r.message)
     cycles = getattr(result, "cycles", None)
     if cycles:
         notice += " It closes a dependency loop: " + " → ".join(cycles[0].path) + "."

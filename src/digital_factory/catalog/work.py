@@ -1,0 +1,58 @@
+"""The features and epics a service serves (traceability). Callers own the transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import allowed, record_audit, require
+from digital_factory.catalog import models
+from digital_factory.catalog.access import service_row
+from digital_factory.catalog.schemas import WORK_PREFIXES, WorkLink, WorkLinkCreate
+from digital_factory.core.errors import ValidationFailed
+from digital_factory.core.keys import parse_key
+from digital_factory.store.uow import UnitOfWork
+
+
+def link_work(uow: UnitOfWork, service_key: str, data: WorkLinkCreate) -> list[WorkLink]:
+    """Record that a service serves a feature (FEAT-n) or epic (EPIC-n). The key's format is checked
+    here; whether it exists is portfolio's to say (see docs/platform.md, integration points)."""
+    if not (allowed(uow.actor, Permission.PLATFORM_WRITE) or allowed(uow.actor, Permission.PRODUCT_WRITE)):
+        require(uow.actor, Permission.PLATFORM_WRITE)
+    service = service_row(uow, service_key)
+    prefix, _ = parse_key(data.key)
+    if prefix not in WORK_PREFIXES:
+        raise ValidationFailed.on("key", f"{data.key!r} is neither a feature (FEAT-n) nor an epic (EPIC-n) key")
+    key = data.key.strip().upper()
+    exists = uow.session.scalar(
+        select(models.ServiceWork.id).where(
+            models.ServiceWork.service_id == service.id, models.ServiceWork.work_key == key
+        )
+    )
+    if exists is None:
+        uow.session.add(
+            models.ServiceWork(
+                service_id=service.id, kind=WORK_PREFIXES[prefix], work_key=key, linked_at=uow.clock.now()
+            )
+        )
+        uow.session.flush()
+        record_audit(uow, "service.serves", "service", service.key, after={"key": key, "kind": WORK_PREFIXES[prefix]})
+    return _work_of(uow, service.id)
+
+
+def services_serving(uow: UnitOfWork, work_key: str) -> list[str]:
+    """Keys of the services that serve a feature or epic (traceability)."""
+    rows = uow.session.scalars(
+        select(models.Service.key)
+        .join(models.ServiceWork, models.ServiceWork.service_id == models.Service.id)
+        .where(models.ServiceWork.work_key == work_key.strip().upper())
+        .order_by(models.Service.key)
+    )
+    return list(rows)
+
+
+def _work_of(uow: UnitOfWork, service_id: int) -> list[WorkLink]:
+    rows = uow.session.scalars(
+        select(models.ServiceWork).where(models.ServiceWork.service_id == service_id).order_by(models.ServiceWork.id)
+    )
+    return [WorkLink(kind=r.kind, key=r.work_key) for r in rows]
