@@ -22,9 +22,9 @@ from digital_factory.web.portfolio.forms import (
     SCORE_PARTS,
     parse,
     score_from_form,
+    tab_page,
     text,
 )
-from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,13 +47,11 @@ def _backlog(
     status_code: int = 200,
 ) -> Response:
     ranked = read(request, viewer, portfolio.backlog)
-    return render(
+    return tab_page(
         request,
-        "portfolio/backlog.html",
         viewer,
+        "backlog",
         status_code=status_code,
-        active="portfolio",
-        tab="backlog",
         backlog=ranked,
         scale=SCALE,
         parts=SCORE_PARTS,

@@ -19,9 +19,9 @@ from digital_factory.web.portfolio.epics import epic_page
 from digital_factory.web.portfolio.forms import (
     failure,
     parse,
+    tab_page,
     wants_json,
 )
-from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,12 +32,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/portfolio", response_class=HTMLResponse)
 def board_page(request: Request, viewer: PageViewer) -> Response:
     board = read(request, viewer, portfolio.board)
-    return render(
+    return tab_page(
         request,
-        "portfolio/board.html",
         viewer,
-        active="portfolio",
-        tab="board",
+        "board",
         board=board,
         can_write=can(viewer, Permission.PORTFOLIO_WRITE),
         can_decide=can(viewer, Permission.PORTFOLIO_DECIDE),

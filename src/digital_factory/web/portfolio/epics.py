@@ -34,6 +34,7 @@ from digital_factory.web.portfolio.forms import (
     optional,
     parse,
     score_from_form,
+    tab_page,
     text,
 )
 from digital_factory.web.rendering import render
@@ -68,12 +69,10 @@ def epics_page(
 ) -> Response:
     filters = parse(EpicFilter, {"state": state or None, "q": q or None, "theme": theme or None})
     page = read(request, viewer, lambda uow: portfolio.list_epics(uow, filters, PageRequest(limit=50, offset=offset)))
-    return render(
+    return tab_page(
         request,
-        "portfolio/epics.html",
         viewer,
-        active="portfolio",
-        tab="epics",
+        "epics",
         page=page,
         state=state,
         q=q,

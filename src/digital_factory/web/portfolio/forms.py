@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData
 
 from digital_factory.core.errors import DomainError
 from digital_factory.core.schemas import InputModel, parse_input
+from digital_factory.web.context import Viewer
+from digital_factory.web.rendering import render
 
 M = TypeVar("M", bound=InputModel)
 SCORE_PARTS = ("user_business_value", "time_criticality", "risk_reduction", "job_size")
@@ -49,3 +51,10 @@ def failure(exc: DomainError, **extra: Any) -> JSONResponse:
 
 def parse(model: type[M], data: dict[str, Any]) -> M:
     return parse_input(model, data)
+
+
+def tab_page(request: Request, viewer: Viewer, name: str, *, status_code: int = 200, **context: Any) -> Response:
+    """One of the portfolio's tabbed pages: `templates/portfolio/<name>.html` with its tab marked."""
+    return render(
+        request, f"portfolio/{name}.html", viewer, status_code=status_code, active="portfolio", tab=name, **context
+    )

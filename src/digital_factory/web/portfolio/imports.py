@@ -17,9 +17,9 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import write
 from digital_factory.web.pages import FormViewer, PageViewer
 from digital_factory.web.portfolio.forms import (
+    tab_page,
     text,
 )
-from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/portfolio/import", response_class=HTMLResponse)
 def import_page(request: Request, viewer: PageViewer) -> Response:
-    return render(request, "portfolio/import.html", viewer, active="portfolio", tab="import", report=None)
+    return tab_page(request, viewer, "import", report=None)
 
 
 @router.post("/portfolio/import", response_class=HTMLResponse)
@@ -59,13 +59,11 @@ async def import_file(request: Request, viewer: FormViewer) -> Response:
                 return portfolio.import_items(uow, content, fmt, dry_run=dry_run, skip_invalid=skip)
 
             report = await run_in_threadpool(write, request, viewer, work)
-    return render(
+    return tab_page(
         request,
-        "portfolio/import.html",
         viewer,
+        "import",
         status_code=422 if error or (report is not None and report.errors and not report.skip_invalid) else 200,
-        active="portfolio",
-        tab="import",
         report=report,
         error=error,
     )

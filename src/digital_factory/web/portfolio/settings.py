@@ -19,9 +19,9 @@ from digital_factory.web.pages import FormViewer, PageViewer
 from digital_factory.web.portfolio.forms import (
     optional,
     parse,
+    tab_page,
     text,
 )
-from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,13 +38,11 @@ def _settings(
     request: Request, viewer: Viewer, *, error: str | None = None, notice: str | None = None, status_code: int = 200
 ) -> Response:
     config = read(request, viewer, portfolio.get_kanban_config)
-    return render(
+    return tab_page(
         request,
-        "portfolio/settings.html",
         viewer,
+        "settings",
         status_code=status_code,
-        active="portfolio",
-        tab="settings",
         config=config,
         error=error,
         notice=notice,

@@ -20,9 +20,9 @@ from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.forms import (
     optional,
     parse,
+    tab_page,
     text,
 )
-from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,13 +39,11 @@ def themes_page(request: Request, viewer: PageViewer) -> Response:
 
 def _themes(request: Request, viewer: Viewer, *, error: str | None = None, status_code: int = 200) -> Response:
     themes = read(request, viewer, lambda uow: portfolio.list_themes(uow, include_archived=True))
-    return render(
+    return tab_page(
         request,
-        "portfolio/themes.html",
         viewer,
+        "themes",
         status_code=status_code,
-        active="portfolio",
-        tab="themes",
         themes=themes,
         error=error,
         key_result_rows=range(NEW_KEY_RESULT_ROWS),
