@@ -10,14 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.portfolio.kanban import DoneReason, EpicState, Substate
-from digital_factory.portfolio.schema_types import (
-    KEY_LIST_MAX,
-    ItemKind,
-    Line,
-    Text,
-    Title,
-    checked_query,
-)
+from digital_factory.portfolio.schema_types import KEY_LIST_MAX, ItemKind, Line, Text, Title, checked_query
 from digital_factory.portfolio.wsjf import SCALE, scale_reason
 
 

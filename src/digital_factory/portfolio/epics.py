@@ -17,14 +17,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import models, wsjf
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
-from digital_factory.portfolio.records import (
-    apply_score,
-    audit_changes,
-    audit_created,
-    rescore,
-    row_by_key,
-    score_out,
-)
+from digital_factory.portfolio.records import apply_score, audit_changes, audit_created, rescore, row_by_key, score_out
 from digital_factory.portfolio.schemas import (
     Backlog,
     BacklogEntry,

@@ -8,11 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
-from digital_factory.portfolio.schema_types import (
-    Line,
-    Text,
-    checked_query,
-)
+from digital_factory.portfolio.schema_types import Line, Text, checked_query
 
 
 class KeyResultSpec(InputModel):

@@ -9,14 +9,7 @@ from pydantic import Field
 
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.portfolio.epic_schemas import ScoreInput, WsjfScore
-from digital_factory.portfolio.schema_types import (
-    FlowItem,
-    ItemKind,
-    Line,
-    Text,
-    Title,
-    WorkState,
-)
+from digital_factory.portfolio.schema_types import FlowItem, ItemKind, Line, Text, Title, WorkState
 
 
 class FeatureSummary(OutputModel):

@@ -12,19 +12,10 @@ from starlette.datastructures import FormData
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import (
-    SCALE,
-    Rescore,
-)
+from digital_factory.portfolio.schemas import SCALE, Rescore
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer
-from digital_factory.web.portfolio.forms import (
-    SCORE_PARTS,
-    parse,
-    score_from_form,
-    tab_page,
-    text,
-)
+from digital_factory.web.portfolio.forms import SCORE_PARTS, parse, score_from_form, tab_page, text
 
 router = APIRouter(include_in_schema=False)
 

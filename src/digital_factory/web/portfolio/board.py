@@ -10,18 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import (
-    MoveRequest,
-)
+from digital_factory.portfolio.schemas import MoveRequest
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.epics import epic_page
-from digital_factory.web.portfolio.forms import (
-    failure,
-    parse,
-    tab_page,
-    wants_json,
-)
+from digital_factory.web.portfolio.forms import failure, parse, tab_page, wants_json
 
 router = APIRouter(include_in_schema=False)
 

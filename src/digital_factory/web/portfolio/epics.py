@@ -29,14 +29,7 @@ from digital_factory.portfolio.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.portfolio.forms import (
-    lines,
-    optional,
-    parse,
-    score_from_form,
-    tab_page,
-    text,
-)
+from digital_factory.web.portfolio.forms import lines, optional, parse, score_from_form, tab_page, text
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)

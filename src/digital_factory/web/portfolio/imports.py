@@ -10,16 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import (
-    ImportFormat,
-)
+from digital_factory.portfolio.schemas import ImportFormat
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import write
 from digital_factory.web.pages import FormViewer, PageViewer
-from digital_factory.web.portfolio.forms import (
-    tab_page,
-    text,
-)
+from digital_factory.web.portfolio.forms import tab_page, text
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,19 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import (
-    EpicState,
-    Gate,
-    KanbanConfigUpdate,
-)
+from digital_factory.portfolio.schemas import EpicState, Gate, KanbanConfigUpdate
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer
-from digital_factory.web.portfolio.forms import (
-    optional,
-    parse,
-    tab_page,
-    text,
-)
+from digital_factory.web.portfolio.forms import optional, parse, tab_page, text
 
 router = APIRouter(include_in_schema=False)
 
