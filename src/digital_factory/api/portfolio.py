@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
 from digital_factory.api.paging import Paging
 from digital_factory.api.problems import problem
+from digital_factory.core.actor import Actor
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
 from digital_factory.portfolio import service as portfolio
@@ -52,8 +54,10 @@ from digital_factory.portfolio.schemas import (
     WorkState,
     WorkTransition,
 )
+from digital_factory.store.uow import UnitOfWork
 
 router = APIRouter()
+T = TypeVar("T")
 MOVE_REFUSED: dict[int | str, dict[str, Any]] = {
     409: {
         "description": "The move is refused: `rule` names the gate or rule (e.g. `ready-needs-business-case`, "
@@ -64,17 +68,23 @@ MOVE_REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refused(exc: portfolio.MoveRefused, path: str) -> JSONResponse:
-    return problem(
-        409,
-        exc.detail,
-        code=exc.code,
-        title="Move refused",
-        instance=path,
-        rule=exc.rule,
-        refusals=[{"rule": r.rule, "reason": r.reason} for r in exc.refusals],
-        can_override=exc.can_override,
-    )
+def _moving(request: Request, actor: Actor, work: Callable[[UnitOfWork], T]) -> T | JSONResponse:
+    """Run a move in its own unit of work. A refused move must roll back (an implied decision may already be
+    recorded) and then be answered with its refusals; a Writing dependency would commit instead."""
+    try:
+        with runtime(request).store.unit_of_work(actor) as uow:
+            return work(uow)
+    except portfolio.MoveRefused as exc:
+        return problem(
+            409,
+            exc.detail,
+            code=exc.code,
+            title="Move refused",
+            instance=request.url.path,
+            rule=exc.rule,
+            refusals=[{"rule": r.rule, "reason": r.reason} for r in exc.refusals],
+            can_override=exc.can_override,
+        )
 
 
 # --- strategic themes ----------------------------------------------------------------------------
@@ -105,17 +115,14 @@ def update_theme(uow: Writing, key: str, data: ThemeUpdate) -> Theme:
 
 @router.get("/epics", tags=["epics"])
 def list_epics(
-    request: Request,
-    actor: CurrentActor,
+    uow: Reading,
     page: Paging,
     state: EpicState | None = None,
     theme: str | None = None,
     owner: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[EpicSummary]:
-    filters = EpicFilter(state=state, theme=theme, owner=owner, q=q)
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return portfolio.list_epics(uow, filters, page)
+    return portfolio.list_epics(uow, EpicFilter(state=state, theme=theme, owner=owner, q=q), page)
 
 
 @router.post("/epics", status_code=status.HTTP_201_CREATED, tags=["epics"])
@@ -142,6 +149,8 @@ async def import_epics(
 ) -> ImportReport:
     """Import epics and features. Nothing is stored when any row is invalid, unless `skip_invalid`;
     `dry_run` only reports. The format follows the Content-Type unless `format` is given."""
+    # Async to read the whole body first; the import then runs in a worker thread, in a unit of work opened
+    # only once the file is in.
     fmt = format or (ImportFormat.CSV if "csv" in request.headers.get("content-type", "") else ImportFormat.JSON)
     raw = await request.body()
     try:
@@ -175,11 +184,7 @@ def update_epic(uow: Writing, key: str, data: EpicUpdate) -> Epic:
 )
 def move_epic(request: Request, actor: CurrentActor, key: str, data: MoveRequest) -> MoveResult | JSONResponse:
     """Move the epic on the portfolio kanban (gates, WIP limits; every move is in the history)."""
-    try:
-        with runtime(request).store.unit_of_work(actor) as uow:
-            return portfolio.move_epic(uow, key, data)
-    except portfolio.MoveRefused as exc:
-        return _refused(exc, request.url.path)
+    return _moving(request, actor, lambda uow: portfolio.move_epic(uow, key, data))
 
 
 @router.get("/epics/{key}/transitions", tags=["epics"])
@@ -196,11 +201,7 @@ def list_transitions(uow: Reading, key: str) -> list[Transition]:
 )
 def decide(request: Request, actor: CurrentActor, key: str, data: DecisionCreate) -> DecisionResult | JSONResponse:
     """Record a board decision (go, no-go, persevere, pivot, stop) and make its move."""
-    try:
-        with runtime(request).store.unit_of_work(actor) as uow:
-            return portfolio.decide(uow, key, data)
-    except portfolio.MoveRefused as exc:
-        return _refused(exc, request.url.path)
+    return _moving(request, actor, lambda uow: portfolio.decide(uow, key, data))
 
 
 @router.get("/epics/{key}/decisions", tags=["epics"])

@@ -43,6 +43,8 @@ HEAVY_LIFT = "Heavy-lift drones"
 FEATURES = ("Modified flight software", "Bigger batteries", "Better engines")
 EXISTING_TEAMS = (("flight-software", "Flight Software"), ("power-systems", "Power Systems"))
 STORY_DAYS = 150  # how far back the portfolio's history starts
+MARKET_SHARE = 'avg(business.market_share{segment="commercial"}[90d])'
+HEAVY_LIFT_SALES = 'sum(business.units_sold{{product="heavy-lift"}}[{window}])'
 
 
 @dataclass
@@ -114,58 +116,43 @@ def _score(ubv: int, tc: int, rr: int, size: int, note: str = "") -> ScoreInput:
 
 
 def _themes(ctx: DemoContext, t: _Timeline) -> dict[str, str]:
-    specs = {
+    specs = _theme_specs(t)
+    return {
+        name: _run(ctx, "board", lambda uow, s=spec: portfolio.create_theme(uow, s)).key for name, spec in specs.items()
+    }
+
+
+def _theme_specs(t: _Timeline) -> dict[str, ThemeCreate]:
+    def result(description: str, query: str | None, change: tuple[float, float], unit: str, days: int) -> KeyResultSpec:
+        """A key result moving from `change[0]` to `change[1]` within `days`."""
+        baseline, target = change
+        return KeyResultSpec(
+            description=description, metric_query=query, baseline=baseline, target=target, unit=unit, due=t.due(days)
+        )
+
+    flights = 'ratio(sum(drone.flights{outcome="success"}[30d]), sum(drone.flights[30d]))'
+    return {
         "market": ThemeCreate(
             objective="Grow our share of the commercial drone market",
             description="We are small in a growing market; heavy payloads are where nobody serves customers well.",
             key_results=[
-                KeyResultSpec(
-                    description="Share of the commercial drone market",
-                    metric_query='avg(business.market_share{segment="commercial"}[90d])',
-                    baseline=4,
-                    target=12,
-                    unit="%",
-                    due=t.due(365),
-                ),
-                KeyResultSpec(
-                    description="Heavy-lift units sold per quarter",
-                    metric_query='sum(business.units_sold{product="heavy-lift"}[90d])',
-                    baseline=0,
-                    target=150,
-                    unit="units",
-                    due=t.due(365),
+                result("Share of the commercial drone market", MARKET_SHARE, (4, 12), "%", 365),
+                result(
+                    "Heavy-lift units sold per quarter", HEAVY_LIFT_SALES.format(window="90d"), (0, 150), "units", 365
                 ),
             ],
         ),
         "safety": ThemeCreate(
             objective="Every flight safe and observable",
             key_results=[
-                KeyResultSpec(
-                    description="Payload flights that complete",
-                    metric_query='ratio(sum(drone.flights{outcome="success"}[30d]), sum(drone.flights[30d]))',
-                    baseline=0.95,
-                    target=0.995,
-                    due=t.due(270),
-                ),
-                KeyResultSpec(description="Incidents per 10,000 flights", baseline=3, target=1, due=t.due(270)),
+                result("Payload flights that complete", flights, (0.95, 0.995), "", 270),
+                result("Incidents per 10,000 flights", None, (3, 1), "", 270),
             ],
         ),
         "customers": ThemeCreate(
             objective="Customers love flying with us",
-            key_results=[
-                KeyResultSpec(
-                    description="Customer satisfaction (CSAT)",
-                    metric_query="avg(customer.csat.score[30d])",
-                    baseline=78,
-                    target=88,
-                    unit="%",
-                    due=t.due(365),
-                )
-            ],
+            key_results=[result("Customer satisfaction (CSAT)", "avg(customer.csat.score[30d])", (78, 88), "%", 365)],
         ),
-    }
-    return {
-        name: _run(ctx, "board", lambda uow, s=spec: portfolio.create_theme(uow, s)).key for name, spec in specs.items()
     }
 
 
@@ -201,38 +188,37 @@ def _heavy_lift_epic(ctx: DemoContext, themes: dict[str, str]) -> str:
 
 
 def _heavy_lift_indicators(t: _Timeline) -> list[IndicatorSpec]:
+    success = (
+        'ratio(sum(drone.flights{payload="heavy",outcome="success"}[7d]), sum(drone.flights{payload="heavy"}[7d]))'
+    )
     return [
-        IndicatorSpec(
-            name="Heavy-lift units sold",
-            metric_query='sum(business.units_sold{product="heavy-lift"}[30d])',
-            source=DataSource.BUSINESS,
-            baseline=0,
-            target=40,
-            deadline=t.due(120),
-            weight=3,
-            critical=True,
-        ),
-        IndicatorSpec(
-            name="Payload flight success rate",
-            metric_query='ratio(sum(drone.flights{payload="heavy",outcome="success"}[7d]), '
-            'sum(drone.flights{payload="heavy"}[7d]))',
-            source=DataSource.TELEMETRY,
-            baseline=0.9,
-            target=0.98,
-            deadline=t.due(90),
-            weight=2,
-            critical=True,
-        ),
+        _indicator("Heavy-lift units sold", HEAVY_LIFT_SALES.format(window="30d"), 0, 40, t.due(120), weight=3),
+        _indicator("Payload flight success rate", success, 0.9, 0.98, t.due(90), weight=2, telemetry=True),
         IndicatorSpec(
             name="Customer satisfaction",
             metric_query='avg(customer.csat.score{product="heavy-lift"}[30d])',
-            source=DataSource.BUSINESS,
             baseline=78,
             target=85,
             deadline=t.due(150),
-            weight=1,
         ),
     ]
+
+
+def _indicator(
+    name: str, query: str, baseline: float, target: float, deadline: date, *, weight: float, telemetry: bool = False
+) -> IndicatorSpec:
+    """A critical leading indicator of the heavy-lift epic."""
+    source = DataSource.TELEMETRY if telemetry else DataSource.BUSINESS
+    return IndicatorSpec(
+        name=name,
+        metric_query=query,
+        source=source,
+        baseline=baseline,
+        target=target,
+        deadline=deadline,
+        weight=weight,
+        critical=True,
+    )
 
 
 def _walk_heavy_lift(ctx: DemoContext, t: _Timeline, keys: dict[str, str]) -> None:

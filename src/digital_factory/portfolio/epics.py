@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -10,13 +11,13 @@ from sqlalchemy import Row, Select, delete, func, or_, select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import record_audit, require
+from digital_factory.accounts.service import require
 from digital_factory.core.errors import NotFound, ValidationFailed
-from digital_factory.core.keys import parse_key
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import models, wsjf
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
+from digital_factory.portfolio.records import apply_score, audit_changes, audit_created, rescore, row_by_key, score_out
 from digital_factory.portfolio.schemas import (
     Backlog,
     BacklogEntry,
@@ -35,6 +36,7 @@ from digital_factory.portfolio.schemas import (
     WsjfScore,
 )
 from digital_factory.portfolio.themes import theme_ids
+from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -49,8 +51,23 @@ def create_epic(uow: UnitOfWork, data: EpicCreate, *, source_ref: str | None = N
     require(uow.actor, Permission.PORTFOLIO_WRITE)
     owner_id = owner_user_id(uow, data.owner)
     themes = theme_ids(uow, data.themes)
+    row = _new_epic(uow, data, owner_id, source_ref)
+    uow.session.add(row)
+    uow.session.flush()
+    _set_themes(uow, row.id, themes)
+    _replace_indicators(uow, row.id, data.leading_indicators)
+    _enter_funnel(uow, row, "imported" if source_ref else "created")
+    if data.score is not None:
+        apply_score(uow, row, data.score)
+    uow.session.flush()
+    audit_created(uow, "epic", row.key, data, source_ref)
+    uow.emit(EpicCreated(epic_id=row.id, key=row.key, title=row.title))
+    return epic_out(uow, row)
+
+
+def _new_epic(uow: UnitOfWork, data: EpicCreate, owner_id: int | None, source_ref: str | None) -> models.Epic:
     now = uow.clock.now()
-    row = models.Epic(
+    return models.Epic(
         key=next_key(uow.session, "EPIC"),
         source_ref=source_ref,
         title=data.title,
@@ -71,34 +88,20 @@ def create_epic(uow: UnitOfWork, data: EpicCreate, *, source_ref: str | None = N
         created_at=now,
         updated_at=now,
     )
-    uow.session.add(row)
-    uow.session.flush()
-    _set_themes(uow, row.id, themes)
-    _replace_indicators(uow, row.id, data.leading_indicators)
+
+
+def _enter_funnel(uow: UnitOfWork, row: models.Epic, reason: str) -> None:
     uow.session.add(
         models.Transition(
             epic_id=row.id,
             from_state=None,
             to_state=str(EpicState.FUNNEL),
-            at=now,
+            at=row.created_at,
             actor_user_id=uow.actor.user_id,
             actor_name=uow.actor.name,
-            reason="imported" if source_ref else "created",
+            reason=reason,
         )
     )
-    if data.score is not None:
-        apply_score(uow, row, data.score, epic_id=row.id)
-    uow.session.flush()
-    record_audit(
-        uow,
-        "epic.create",
-        "epic",
-        row.key,
-        after=data.model_dump(mode="json", exclude_defaults=True),
-        detail=f"imported from {source_ref}" if source_ref else None,
-    )
-    uow.emit(EpicCreated(epic_id=row.id, key=row.key, title=row.title))
-    return epic_out(uow, row)
 
 
 def update_epic(uow: UnitOfWork, key: str, data: EpicUpdate) -> Epic:
@@ -109,16 +112,7 @@ def update_epic(uow: UnitOfWork, key: str, data: EpicUpdate) -> Epic:
     row.updated_at = uow.clock.now()
     uow.session.flush()
     out = epic_out(uow, row)
-    after = _comparable(out)
-    changed = sorted(k for k in after if after[k] != before.get(k))
-    record_audit(
-        uow,
-        "epic.update",
-        "epic",
-        row.key,
-        before={k: before[k] for k in changed},
-        after={k: after[k] for k in changed},
-    )
+    audit_changes(uow, "epic", row.key, before, _comparable(out))
     return out
 
 
@@ -195,48 +189,11 @@ def _comparable(epic: Epic) -> dict[str, Any]:
 # --- WSJF ------------------------------------------------------------------------------------------
 
 
-def apply_score(
-    uow: UnitOfWork,
-    row: models.WsjfColumns,
-    data: ScoreInput,
-    *,
-    epic_id: int | None = None,
-    feature_id: int | None = None,
-    note: str | None = None,
-) -> wsjf.Score:
-    """Set an epic's or feature's WSJF inputs and derived figures, and append to the score history."""
-    score = wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
-    values: dict[str, Any] = {**score.as_dict(), "cost_of_delay": score.cost_of_delay, "wsjf": score.wsjf}
-    for name, value in values.items():
-        setattr(row, name, value)
-    uow.session.add(
-        models.Score(
-            epic_id=epic_id,
-            feature_id=feature_id,
-            at=uow.clock.now(),
-            actor_name=uow.actor.name,
-            note=note if note is not None else data.note,
-            **values,
-        )
-    )
-    return score
-
-
 def score_epic(uow: UnitOfWork, key: str, data: ScoreInput) -> EpicSummary:
     require(uow.actor, Permission.PORTFOLIO_WRITE)
     row = epic_row(uow, key)
-    before = score_out(row)
-    score = apply_score(uow, row, data, epic_id=row.id)
-    row.updated_at = uow.clock.now()
+    rescore(uow, "epic", row, data, note=data.note)
     uow.session.flush()
-    record_audit(
-        uow,
-        "epic.score",
-        "epic",
-        row.key,
-        before=before.model_dump() if before else None,
-        after={**score.as_dict(), "wsjf": score.wsjf, "note": data.note},
-    )
     return summaries(uow, [row])[0]
 
 
@@ -263,17 +220,7 @@ def rescore_epics(uow: UnitOfWork, data: Rescore) -> list[EpicSummary]:
             current.job_size,
         ):
             continue  # unchanged rows of the table leave no history entry
-        score = apply_score(uow, row, item, epic_id=row.id, note=item.note or data.note)
-        row.updated_at = uow.clock.now()
-        record_audit(
-            uow,
-            "epic.score",
-            "epic",
-            row.key,
-            before=current.model_dump() if current else None,
-            after={**score.as_dict(), "wsjf": score.wsjf, "note": item.note or data.note},
-            detail="scoring table",
-        )
+        rescore(uow, "epic", row, item, note=item.note or data.note, detail="scoring table")
         changed.append(row)
     uow.session.flush()
     return summaries(uow, changed)
@@ -315,38 +262,11 @@ def _as_score(score: WsjfScore | None) -> wsjf.Score | None:
     return wsjf.Score(score.user_business_value, score.time_criticality, score.risk_reduction, score.job_size)
 
 
-def score_out(row: models.WsjfColumns | Row[Any]) -> WsjfScore | None:
-    if row.job_size is None or row.wsjf is None:
-        return None
-    return WsjfScore(
-        user_business_value=row.user_business_value or 0,
-        time_criticality=row.time_criticality or 0,
-        risk_reduction=row.risk_reduction or 0,
-        job_size=row.job_size,
-        cost_of_delay=row.cost_of_delay or 0,
-        wsjf=row.wsjf,
-    )
-
-
 # --- read ------------------------------------------------------------------------------------------
 
 
-def normalize_key(key: str, prefix: str) -> str:
-    try:
-        parse_key(key, expected_prefix=prefix)
-    except ValidationFailed:
-        raise NotFound(f"no {prefix.lower()} with the key {key!r}") from None
-    return key.strip().upper()
-
-
 def epic_row(uow: UnitOfWork, key: str, *, lock: bool = False) -> models.Epic:
-    query = select(models.Epic).where(models.Epic.key == normalize_key(key, "EPIC"))
-    if lock:
-        query = query.with_for_update()
-    row = uow.session.scalar(query)
-    if row is None:
-        raise NotFound(f"no epic with the key {key!r}")
-    return row
+    return row_by_key(uow, models.Epic, key, "EPIC", "epic", lock=lock)
 
 
 def get_epic(uow: UnitOfWork, key: str) -> Epic:
@@ -356,16 +276,13 @@ def get_epic(uow: UnitOfWork, key: str) -> Epic:
 
 def list_epics(uow: UnitOfWork, filters: EpicFilter, page: PageRequest) -> Page[EpicSummary]:
     require(uow.actor, Permission.READ)
-    query = _filtered(uow, filters)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        uow.session.scalars(
-            query.order_by(models.Epic.state_entered_at.desc(), models.Epic.id.desc())
-            .limit(page.limit)
-            .offset(page.offset)
-        )
+    return paginate(
+        uow.session,
+        _filtered(uow, filters),
+        page,
+        partial(summaries, uow),
+        order_by=(models.Epic.state_entered_at.desc(), models.Epic.id.desc()),
     )
-    return Page(items=summaries(uow, rows), total=total, limit=page.limit, offset=page.offset)
 
 
 def _filtered(uow: UnitOfWork, filters: EpicFilter) -> Select[models.Epic]:

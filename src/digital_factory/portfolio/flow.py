@@ -107,13 +107,54 @@ def _move(
     uow: UnitOfWork, row: models.Epic, target: Column, request: MoveRequest, *, decision_id: int | None
 ) -> Transition:
     source = column_of(row)
-    refusal = kanban.check_transition(source, target, request.done_reason)
+    _check_rules(uow, row, source, target, request.done_reason)
+    override = _check_wip(uow, row, source, target, request.wip_override_reason)
+    transition = _enter(uow, row, target, request, override=override, decision_id=decision_id)
+    record_audit(
+        uow,
+        "epic.move",
+        "epic",
+        row.key,
+        before={"column": source.id},
+        after={
+            "column": target.id,
+            "done_reason": row.done_reason,
+            "reason": request.reason,
+            "wip_override": request.wip_override_reason if override else None,
+        },
+    )
+    uow.emit(
+        EpicMoved(
+            epic_id=row.id,
+            key=row.key,
+            from_column=source.id,
+            to_column=target.id,
+            done_reason=row.done_reason,
+            at=transition.at,
+            wip_override=override,
+        )
+    )
+    kind = _decision_kinds(uow, [decision_id]).get(decision_id) if decision_id else None
+    return _transition_out(transition, row.key, kind)
+
+
+def _check_rules(
+    uow: UnitOfWork, row: models.Epic, source: Column, target: Column, done_reason: DoneReason | None
+) -> None:
+    """The transition must be allowed and the target's enabled gates passed."""
+    refusal = kanban.check_transition(source, target, done_reason)
     if refusal is not None:
         raise MoveRefused(row.key, target, [refusal])
-    gates = kanban.check_gates(target, facts_of(uow, row), request.done_reason, gate_settings(uow))
+    gates = kanban.check_gates(target, facts_of(uow, row), done_reason, gate_settings(uow))
     if gates:
         raise MoveRefused(row.key, target, gates)
-    override = _check_wip(uow, row, source, target, request.wip_override_reason)
+
+
+def _enter(
+    uow: UnitOfWork, row: models.Epic, target: Column, request: MoveRequest, *, override: bool, decision_id: int | None
+) -> models.Transition:
+    """Put the epic in `target` and store the transition (its reason names a WIP override)."""
+    source = column_of(row)
     now = uow.clock.now()
     row.state = str(target.state)
     row.substate = str(target.substate) if target.substate else None
@@ -139,36 +180,7 @@ def _move(
     )
     uow.session.add(transition)
     uow.session.flush()
-    kind = (
-        uow.session.scalar(select(models.Decision.kind).where(models.Decision.id == decision_id))
-        if decision_id
-        else None
-    )
-    record_audit(
-        uow,
-        "epic.move",
-        "epic",
-        row.key,
-        before={"column": source.id},
-        after={
-            "column": target.id,
-            "done_reason": row.done_reason,
-            "reason": request.reason,
-            "wip_override": request.wip_override_reason if override else None,
-        },
-    )
-    uow.emit(
-        EpicMoved(
-            epic_id=row.id,
-            key=row.key,
-            from_column=source.id,
-            to_column=target.id,
-            done_reason=row.done_reason,
-            at=now,
-            wip_override=override,
-        )
-    )
-    return _transition_out(transition, row.key, kind)
+    return transition
 
 
 def _check_wip(uow: UnitOfWork, row: models.Epic, source: Column, target: Column, override_reason: str | None) -> bool:

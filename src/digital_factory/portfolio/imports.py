@@ -213,57 +213,14 @@ def _usable(checked: list[_Checked]) -> list[_Checked]:
 
 
 def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[int, str]:
+    """Store the valid rows; the keys given, by row number."""
     now = uow.clock.now()
     epics = [c for c in valid if c.epic is not None]
     features = [c for c in valid if c.feature is not None]
-    owners = {
-        name: accounts.get_user(uow, name.lower()).id
-        for name in {c.epic.owner for c in epics if c.epic and c.epic.owner}
-    }
-    team_ids = {
-        key: teams.team_id(uow, key) for key in {c.feature.team for c in features if c.feature and c.feature.team}
-    }
-    themes = dict(uow.session.execute(select(models.Theme.key, models.Theme.id)).all())
     created: dict[int, str] = {}
-    epic_ids: dict[int, int] = {}
-    if epics:
-        new_keys = next_keys(uow.session, "EPIC", len(epics))
-        epic_rows = [_epic_values(c, owners, now, key) for c, key in zip(epics, new_keys, strict=True)]
-        returned = uow.session.execute(
-            insert(models.Epic).returning(models.Epic.id, models.Epic.key, sort_by_parameter_order=True), epic_rows
-        ).all()
-        for c, (epic_id, key) in zip(epics, returned, strict=True):
-            created[c.row.number] = key
-            epic_ids[c.row.number] = epic_id
-        _epic_children(uow, epics, epic_ids, themes, now)
+    epic_ids = _store_epics(uow, epics, now, created) if epics else {}
     if features:
-        feature_rows = []
-        for c, key in zip(features, next_keys(uow.session, "FEAT", len(features)), strict=True):
-            epic_id = c.parent_epic_id if c.parent_epic_id is not None else epic_ids[c.parent_row or 0]
-            feature_rows.append(_feature_values(c, epic_id, team_ids, now, key))
-        returned = uow.session.execute(
-            insert(models.Feature).returning(models.Feature.id, models.Feature.key, sort_by_parameter_order=True),
-            feature_rows,
-        ).all()
-        feature_ids = {}
-        for c, (feature_id, key) in zip(features, returned, strict=True):
-            created[c.row.number] = key
-            feature_ids[c.row.number] = feature_id
-        _feature_children(uow, features, feature_ids, now)
-        epic_keys = dict(
-            uow.session.execute(
-                select(models.Epic.id, models.Epic.key).where(models.Epic.id.in_({r["epic_id"] for r in feature_rows}))
-            ).all()
-        )
-        for c, values in zip(features, feature_rows, strict=True):
-            uow.emit(
-                FeatureCreated(
-                    feature_id=feature_ids[c.row.number],
-                    key=created[c.row.number],
-                    epic_key=epic_keys[values["epic_id"]],
-                    team_key=c.feature.team if c.feature else None,
-                )
-            )
+        _store_features(uow, features, epic_ids, now, created)
     for c in epics:
         assert c.epic is not None
         uow.emit(EpicCreated(epic_id=epic_ids[c.row.number], key=created[c.row.number], title=c.epic.title))
@@ -280,6 +237,67 @@ def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[in
         detail=f"{len(epics)} epics and {len(features)} features imported",
     )
     return created
+
+
+def _store_epics(uow: UnitOfWork, epics: list[_Checked], now: Any, created: dict[int, str]) -> dict[int, int]:
+    """Insert the epics with their transitions, themes, indicators and scores; their ids by row number."""
+    owners = {
+        name: accounts.get_user(uow, name.lower()).id
+        for name in {c.epic.owner for c in epics if c.epic and c.epic.owner}
+    }
+    themes = dict(uow.session.execute(select(models.Theme.key, models.Theme.id)).all())
+    keys = next_keys(uow.session, "EPIC", len(epics))
+    values = [_epic_values(c, owners, now, key) for c, key in zip(epics, keys, strict=True)]
+    ids = _inserted(uow, models.Epic, epics, values, created)
+    _epic_children(uow, epics, ids, themes, now)
+    return ids
+
+
+def _store_features(
+    uow: UnitOfWork, features: list[_Checked], epic_ids: dict[int, int], now: Any, created: dict[int, str]
+) -> None:
+    """Insert the features with their transitions and scores, under an epic of the file or of the store."""
+    team_ids = {
+        key: teams.team_id(uow, key) for key in {c.feature.team for c in features if c.feature and c.feature.team}
+    }
+    values = []
+    for c, key in zip(features, next_keys(uow.session, "FEAT", len(features)), strict=True):
+        epic_id = c.parent_epic_id if c.parent_epic_id is not None else epic_ids[c.parent_row or 0]
+        values.append(_feature_values(c, epic_id, team_ids, now, key))
+    ids = _inserted(uow, models.Feature, features, values, created)
+    _feature_children(uow, features, ids, now)
+    epic_keys = dict(
+        uow.session.execute(
+            select(models.Epic.id, models.Epic.key).where(models.Epic.id.in_({v["epic_id"] for v in values}))
+        ).all()
+    )
+    for c, row in zip(features, values, strict=True):
+        uow.emit(
+            FeatureCreated(
+                feature_id=ids[c.row.number],
+                key=created[c.row.number],
+                epic_key=epic_keys[row["epic_id"]],
+                team_key=c.feature.team if c.feature else None,
+            )
+        )
+
+
+def _inserted(
+    uow: UnitOfWork,
+    model: type[models.Epic | models.Feature],
+    checked: list[_Checked],
+    values: list[dict[str, Any]],
+    created: dict[int, str],
+) -> dict[int, int]:
+    """One INSERT for all rows; notes each row's key in `created` and returns the ids by row number."""
+    returned = uow.session.execute(
+        insert(model).returning(model.id, model.key, sort_by_parameter_order=True), values
+    ).all()
+    ids: dict[int, int] = {}
+    for c, (row_id, key) in zip(checked, returned, strict=True):
+        created[c.row.number] = key
+        ids[c.row.number] = row_id
+    return ids
 
 
 def _score_values(score: ScoreInput | None) -> dict[str, Any]:
@@ -338,15 +356,7 @@ def _epic_children(
             for n, i in enumerate(e.leading_indicators)
         )
         if e.score is not None:
-            scores.append(
-                {
-                    "epic_id": epic_id,
-                    "at": now,
-                    "actor_name": uow.actor.name,
-                    "note": "imported",
-                    **_score_values(e.score),
-                }
-            )
+            scores.append(_imported_score(uow, {"epic_id": epic_id}, e.score, now))
     _bulk(uow, models.Transition, transitions)
     _bulk(uow, models.EpicTheme, links)
     _bulk(
@@ -396,17 +406,14 @@ def _feature_children(uow: UnitOfWork, features: list[_Checked], ids: dict[int, 
             }
         )
         if c.feature.score is not None:
-            scores.append(
-                {
-                    "feature_id": feature_id,
-                    "at": now,
-                    "actor_name": uow.actor.name,
-                    "note": "imported",
-                    **_score_values(c.feature.score),
-                }
-            )
+            scores.append(_imported_score(uow, {"feature_id": feature_id}, c.feature.score, now))
     _bulk(uow, models.WorkTransition, transitions)
     _bulk(uow, models.Score, scores)
+
+
+def _imported_score(uow: UnitOfWork, item: dict[str, int], score: ScoreInput, now: Any) -> dict[str, Any]:
+    """A score history entry of an imported epic or feature (`item` names which)."""
+    return {**item, "at": now, "actor_name": uow.actor.name, "note": "imported", **_score_values(score)}
 
 
 def _bulk(uow: UnitOfWork, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -3,8 +3,9 @@ backlogs; flow states (new, active, waiting, done) with a timestamped history.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, case, func, select
 
@@ -13,9 +14,18 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import kanban, models
-from digital_factory.portfolio.epics import apply_score, epic_row, normalize_key, score_out
+from digital_factory.portfolio.epics import epic_row
 from digital_factory.portfolio.events import FeatureAssigned, FeatureCreated, WorkItemStateChanged
 from digital_factory.portfolio.kanban import EpicState
+from digital_factory.portfolio.records import (
+    apply_score,
+    audit_changes,
+    audit_created,
+    normalize_key,
+    rescore,
+    row_by_key,
+    score_out,
+)
 from digital_factory.portfolio.schemas import (
     BacklogOrder,
     Feature,
@@ -33,9 +43,20 @@ from digital_factory.portfolio.schemas import (
     WorkState,
     WorkTransition,
 )
+from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
+
+Work = TypeVar("Work", models.Feature, models.Story)
+Found = TypeVar("Found")
+WSJF_ORDER = (
+    case((models.Feature.wsjf.is_(None), 1), else_=0),
+    models.Feature.wsjf.desc(),
+    models.Feature.cost_of_delay.desc(),
+    models.Feature.job_size,
+    models.Feature.id,
+)  # unscored last, then by WSJF (ties: higher cost of delay, smaller job), then oldest first
 
 # --- features ----------------------------------------------------------------------------------------
 
@@ -67,16 +88,9 @@ def create_feature(uow: UnitOfWork, data: FeatureCreate, *, source_ref: str | No
     uow.session.flush()
     _record_work(uow, row, None, WorkState.NEW, "created")
     if data.score is not None:
-        apply_score(uow, row, data.score, feature_id=row.id)
+        apply_score(uow, row, data.score)
     uow.session.flush()
-    record_audit(
-        uow,
-        "feature.create",
-        "feature",
-        row.key,
-        after=data.model_dump(mode="json", exclude_defaults=True),
-        detail=f"imported from {source_ref}" if source_ref else None,
-    )
+    audit_created(uow, "feature", row.key, data, source_ref)
     uow.emit(FeatureCreated(feature_id=row.id, key=row.key, epic_key=epic.key, team_key=data.team or None))
     return feature_out(uow, row)
 
@@ -103,16 +117,7 @@ def update_feature(uow: UnitOfWork, key: str, data: FeatureUpdate) -> Feature:
     row.updated_at = uow.clock.now()
     uow.session.flush()
     out = feature_out(uow, row)
-    after = _feature_view(out)
-    changed = sorted(k for k in after if after[k] != before.get(k))
-    record_audit(
-        uow,
-        "feature.update",
-        "feature",
-        row.key,
-        before={k: before[k] for k in changed},
-        after={k: after[k] for k in changed},
-    )
+    audit_changes(uow, "feature", row.key, before, _feature_view(out))
     if team_changed:
         uow.emit(FeatureAssigned(feature_id=row.id, key=row.key, epic_key=out.epic, team_key=out.team))
     return out
@@ -121,18 +126,8 @@ def update_feature(uow: UnitOfWork, key: str, data: FeatureUpdate) -> Feature:
 def score_feature(uow: UnitOfWork, key: str, data: ScoreInput) -> Feature:
     require(uow.actor, Permission.PRODUCT_WRITE)
     row = feature_row(uow, key)
-    before = score_out(row)
-    score = apply_score(uow, row, data, feature_id=row.id)
-    row.updated_at = uow.clock.now()
+    rescore(uow, "feature", row, data, note=data.note)
     uow.session.flush()
-    record_audit(
-        uow,
-        "feature.score",
-        "feature",
-        row.key,
-        before=before.model_dump() if before else None,
-        after={**score.as_dict(), "wsjf": score.wsjf, "note": data.note},
-    )
     return feature_out(uow, row)
 
 
@@ -157,45 +152,33 @@ def list_features(
     state: WorkState | None = None,
 ) -> Page[FeatureSummary]:
     require(uow.actor, Permission.READ)
-    query = select(models.Feature)
+    query = _in_flow(uow, select(models.Feature), models.Feature, team, state)
     if epic:
         query = query.where(models.Feature.epic_id == epic_row(uow, epic).id)
-    if team:
-        query = query.where(models.Feature.team_id == teams.team_id(uow, team))
-    if state is not None:
-        query = query.where(models.Feature.state == str(state))
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(uow.session.scalars(_by_wsjf(query).limit(page.limit).offset(page.offset)))
-    return Page(items=feature_summaries(uow, rows), total=total, limit=page.limit, offset=page.offset)
+    return paginate(uow.session, query, page, partial(feature_summaries, uow), order_by=WSJF_ORDER)
 
 
 def product_backlog(uow: UnitOfWork, epic_key: str) -> list[FeatureSummary]:
     """An epic's features ranked by WSJF (unscored last, then oldest first)."""
     require(uow.actor, Permission.READ)
     epic = epic_row(uow, epic_key)
-    rows = list(uow.session.scalars(_by_wsjf(select(models.Feature).where(models.Feature.epic_id == epic.id))))
-    return feature_summaries(uow, rows)
+    query = select(models.Feature).where(models.Feature.epic_id == epic.id).order_by(*WSJF_ORDER)
+    return feature_summaries(uow, list(uow.session.scalars(query)))
 
 
-def _by_wsjf(query: Select[models.Feature]) -> Select[models.Feature]:
-    feature = models.Feature
-    return query.order_by(
-        case((feature.wsjf.is_(None), 1), else_=0),
-        feature.wsjf.desc(),
-        feature.cost_of_delay.desc(),
-        feature.job_size,
-        feature.id,
-    )
+def _in_flow(
+    uow: UnitOfWork, query: Select[Work], model: type[Work], team: str | None, state: WorkState | None
+) -> Select[Work]:
+    """`query` narrowed to a team's items and to one flow state, where given (features and stories alike)."""
+    if team:
+        query = query.where(model.team_id == teams.team_id(uow, team))
+    if state is not None:
+        query = query.where(model.state == str(state))
+    return query
 
 
 def feature_row(uow: UnitOfWork, key: str, *, lock: bool = False) -> models.Feature:
-    query = select(models.Feature).where(models.Feature.key == normalize_key(key, "FEAT"))
-    if lock:
-        query = query.with_for_update()
-    row = uow.session.scalar(query)
-    if row is None:
-        raise NotFound(f"no feature with the key {key!r}")
-    return row
+    return row_by_key(uow, models.Feature, key, "FEAT", "feature", lock=lock)
 
 
 def feature_summaries(uow: UnitOfWork, rows: Sequence[models.Feature]) -> list[FeatureSummary]:
@@ -304,16 +287,7 @@ def update_story(uow: UnitOfWork, key: str, data: StoryUpdate) -> Story:
     row.updated_at = uow.clock.now()
     uow.session.flush()
     out = stories_out(uow, [row])[0]
-    after = _story_view(out)
-    changed = sorted(k for k in after if after[k] != before.get(k))
-    record_audit(
-        uow,
-        "story.update",
-        "story",
-        row.key,
-        before={k: before[k] for k in changed},
-        after={k: after[k] for k in changed},
-    )
+    audit_changes(uow, "story", row.key, before, _story_view(out))
     return out
 
 
@@ -343,18 +317,11 @@ def list_stories(
     state: WorkState | None = None,
 ) -> Page[Story]:
     require(uow.actor, Permission.READ)
-    query = select(models.Story)
+    query = _in_flow(uow, select(models.Story), models.Story, team, state)
     if feature:
         query = query.where(models.Story.feature_id == feature_row(uow, feature).id)
-    if team:
-        query = query.where(models.Story.team_id == teams.team_id(uow, team))
-    if state is not None:
-        query = query.where(models.Story.state == str(state))
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        uow.session.scalars(query.order_by(models.Story.rank, models.Story.id).limit(page.limit).offset(page.offset))
-    )
-    return Page(items=stories_out(uow, rows), total=total, limit=page.limit, offset=page.offset)
+    order = (models.Story.rank, models.Story.id)
+    return paginate(uow.session, query, page, partial(stories_out, uow), order_by=order)
 
 
 def team_backlog(uow: UnitOfWork, team_key: str, *, done_limit: int = 50) -> TeamBacklog:
@@ -404,13 +371,7 @@ def reorder_backlog(uow: UnitOfWork, team_key: str, order: BacklogOrder) -> Team
 
 
 def story_row(uow: UnitOfWork, key: str, *, lock: bool = False) -> models.Story:
-    query = select(models.Story).where(models.Story.key == normalize_key(key, "STORY"))
-    if lock:
-        query = query.with_for_update()
-    row = uow.session.scalar(query)
-    if row is None:
-        raise NotFound(f"no story with the key {key!r}")
-    return row
+    return row_by_key(uow, models.Story, key, "STORY", "story", lock=lock)
 
 
 def stories_out(uow: UnitOfWork, rows: Sequence[models.Story]) -> list[Story]:
@@ -518,27 +479,26 @@ def _record_work(
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _epic_for(uow: UnitOfWork, key: str) -> models.Epic:
+def _named(field: str, key: str, find: Callable[[], Found]) -> Found:
+    """What a request names in `field`; an unknown name is the request's fault (422), not a missing page."""
     try:
-        return epic_row(uow, key)
+        return find()
     except NotFound:
-        raise ValidationFailed.on("epic", f"no epic {key!r}") from None
+        raise ValidationFailed.on(field, f"no {field} {key!r}") from None
+
+
+def _epic_for(uow: UnitOfWork, key: str) -> models.Epic:
+    return _named("epic", key, lambda: epic_row(uow, key))
 
 
 def _feature_for(uow: UnitOfWork, key: str) -> models.Feature:
-    try:
-        return feature_row(uow, key)
-    except NotFound:
-        raise ValidationFailed.on("feature", f"no feature {key!r}") from None
+    return _named("feature", key, lambda: feature_row(uow, key))
 
 
 def _team_id(uow: UnitOfWork, key: str | None) -> int | None:
     if not key:
         return None
-    try:
-        return teams.team_id(uow, key.strip())
-    except NotFound:
-        raise ValidationFailed.on("team", f"no team {key!r}") from None
+    return _named("team", key, lambda: teams.team_id(uow, key.strip()))
 
 
 def _team_keys(uow: UnitOfWork, ids: Sequence[int | None]) -> dict[int, str]:

@@ -3,6 +3,7 @@ team's backlog board (drag to reorder or to change a story's flow state)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.core.errors import DomainError, NotFound, PermissionDenied
+from digital_factory.core.errors import DomainError
 from digital_factory.core.pagination import PageRequest
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import (
@@ -28,9 +29,9 @@ from digital_factory.portfolio.schemas import (
 )
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.web.context import Viewer, can, read, write
+from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.portfolio import (
+from digital_factory.web.portfolio.forms import (
     SCORE_PARTS,
     failure,
     lines,
@@ -84,19 +85,15 @@ def _epic_backlog(
             "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
         }
 
-    return render(
+    return _scoring_page(
         request,
-        "product/epic.html",
         viewer,
-        status_code=status_code,
-        active="product",
+        "product/epic.html",
+        load,
         error=error,
-        scale=SCALE,
-        parts=SCORE_PARTS,
+        status_code=status_code,
         flow_items=list(FlowItem),
         labels=portfolio.column_labels(),
-        can_write=can(viewer, Permission.PRODUCT_WRITE),
-        **read(request, viewer, load),
     )
 
 
@@ -120,9 +117,8 @@ async def create_feature(request: Request, viewer: FormViewer, key: str) -> Resp
         )
         feature = await run_in_threadpool(write, request, viewer, lambda uow: portfolio.create_feature(uow, data))
     except DomainError as exc:
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
-        return await run_in_threadpool(_epic_backlog, request, viewer, key, error=exc.detail, status_code=422)
+        r = refusal(exc)
+        return await run_in_threadpool(_epic_backlog, request, viewer, key, error=r.message, status_code=r.status)
     return see_other(f"/product/features/{feature.key}")
 
 
@@ -147,17 +143,33 @@ def _feature(
             "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
         }
 
+    return _scoring_page(
+        request, viewer, "product/feature.html", load, error=error, status_code=status_code, states=list(WorkState)
+    )
+
+
+def _scoring_page(
+    request: Request,
+    viewer: Viewer,
+    template: str,
+    load: Callable[[UnitOfWork], dict[str, Any]],
+    *,
+    error: str | None,
+    status_code: int,
+    **context: Any,
+) -> Response:
+    """A product page with the WSJF scoring form: what `load` reads, and whatever else the page shows."""
     return render(
         request,
-        "product/feature.html",
+        template,
         viewer,
         status_code=status_code,
         active="product",
         error=error,
         scale=SCALE,
         parts=SCORE_PARTS,
-        states=list(WorkState),
         can_write=can(viewer, Permission.PRODUCT_WRITE),
+        **context,
         **read(request, viewer, load),
     )
 
@@ -173,52 +185,45 @@ def assign_feature(request: Request, viewer: FormViewer, key: str, team: Annotat
 def feature_state(
     request: Request, viewer: FormViewer, key: str, to: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
-        change = parse(StateChange, {"to": to, "reason": reason})
-    except DomainError as exc:
-        return _feature(request, viewer, key, error=exc.detail, status_code=422)
-    return _feature_action(request, viewer, key, lambda uow: portfolio.change_feature_state(uow, key, change))
+    change = {"to": to, "reason": reason}
+    return _feature_action(
+        request, viewer, key, lambda uow: portfolio.change_feature_state(uow, key, parse(StateChange, change))
+    )
 
 
 @router.post("/product/features/{key}/score", response_class=HTMLResponse)
 async def feature_score(request: Request, viewer: FormViewer, key: str) -> Response:
     form = await request.form()
-    try:
-        data = parse(ScoreInput, {**(score_from_form(form) or {}), "note": text(form, "note")})
-    except DomainError as exc:
-        return await run_in_threadpool(_feature, request, viewer, key, error=exc.detail, status_code=422)
+    score = {**(score_from_form(form) or {}), "note": text(form, "note")}
     return await run_in_threadpool(
-        _feature_action, request, viewer, key, lambda uow: portfolio.score_feature(uow, key, data)
+        _feature_action, request, viewer, key, lambda uow: portfolio.score_feature(uow, key, parse(ScoreInput, score))
     )
 
 
 @router.post("/product/features/{key}/stories", response_class=HTMLResponse)
 async def create_story(request: Request, viewer: FormViewer, key: str) -> Response:
     form = await request.form()
-    try:
-        data = parse(
-            StoryCreate,
-            {
-                "feature": key,
-                "title": text(form, "title"),
-                "description": text(form, "description"),
-                "acceptance_criteria": lines(text(form, "acceptance_criteria")),
-                "team": optional(form, "team"),
-                "points": optional(form, "points"),
-            },
-        )
-    except DomainError as exc:
-        return await run_in_threadpool(_feature, request, viewer, key, error=exc.detail, status_code=422)
-    return await run_in_threadpool(_feature_action, request, viewer, key, lambda uow: portfolio.create_story(uow, data))
+    story = {
+        "feature": key,
+        "title": text(form, "title"),
+        "description": text(form, "description"),
+        "acceptance_criteria": lines(text(form, "acceptance_criteria")),
+        "team": optional(form, "team"),
+        "points": optional(form, "points"),
+    }
+    return await run_in_threadpool(
+        _feature_action, request, viewer, key, lambda uow: portfolio.create_story(uow, parse(StoryCreate, story))
+    )
 
 
-def _feature_action(request: Request, viewer: Viewer, key: str, work: Any) -> Response:
+def _feature_action(request: Request, viewer: Viewer, key: str, work: Callable[[UnitOfWork], object]) -> Response:
+    """A change made from the feature page (the form is read inside `work`): back to the page, or the page
+    again with the refusal."""
     try:
         write(request, viewer, work)
     except DomainError as exc:
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
-        return _feature(request, viewer, key, error=exc.detail, status_code=409 if exc.code == "conflict" else 422)
+        r = refusal(exc)
+        return _feature(request, viewer, key, error=r.message, status_code=r.status)
     return see_other(f"/product/features/{key.upper()}")
 
 

@@ -1,0 +1,55 @@
+"""What the portfolio commands share: the request body from options and a JSON file, WSJF scores and how
+an item's column and score read."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from digital_factory.cli.output import fail
+from digital_factory.portfolio.schemas import EpicSummary, WsjfScore
+
+JSON_OPTION = typer.Option(
+    "--json", help="A JSON file with the request body (the API's fields); options given on the line win."
+)
+SCORE_PARTS = ("user_business_value", "time_criticality", "risk_reduction", "job_size")
+
+
+def body(path: Path | None, **options: Any) -> dict[str, Any]:
+    """The fields of `path` (a JSON object), overridden by the options given on the command line."""
+    fields: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read {path}: {exc}", 2) from None
+        except json.JSONDecodeError as exc:
+            raise fail(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}", 2) from None
+        if not isinstance(loaded, dict):
+            raise fail(f"{path} must hold a JSON object", 2)
+        fields.update(loaded)
+    fields.update({k: v for k, v in options.items() if v is not None and v != []})
+    return fields
+
+
+def score(values: list[int], note: str) -> dict[str, Any]:
+    if len(values) != 4:
+        raise fail("give four numbers: user-business value, time criticality, risk reduction, job size", 2)
+    return {**dict(zip(SCORE_PARTS, values, strict=True)), "note": note}
+
+
+def wsjf(score: WsjfScore | None) -> str:
+    return f"{score.wsjf:.2f}" if score else "-"
+
+
+def column(epic: EpicSummary) -> str:
+    return epic.column + (f" ({epic.done_reason})" if epic.done_reason else "")
+
+
+def minute(at: datetime) -> str:
+    """A timestamp to the minute, as the history lines show it."""
+    return f"{at:%Y-%m-%dT%H:%M}"

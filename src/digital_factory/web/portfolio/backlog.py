@@ -1,0 +1,91 @@
+"""The WSJF backlog and its scoring table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from digital_factory.accounts.schemas import Permission
+from digital_factory.core.errors import DomainError, ValidationFailed
+from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import SCALE, Rescore
+from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.pages import FormViewer, PageViewer
+from digital_factory.web.portfolio.forms import SCORE_PARTS, parse, score_from_form, tab_page, text
+
+router = APIRouter(include_in_schema=False)
+
+
+# --- the WSJF backlog and its scoring table ------------------------------------------------------------
+
+
+@router.get("/portfolio/backlog", response_class=HTMLResponse)
+def backlog_page(request: Request, viewer: PageViewer) -> Response:
+    return _backlog(request, viewer)
+
+
+def _backlog(
+    request: Request,
+    viewer: Viewer,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    submitted: FormData | None = None,
+    status_code: int = 200,
+) -> Response:
+    ranked = read(request, viewer, portfolio.backlog)
+    return tab_page(
+        request,
+        viewer,
+        "backlog",
+        status_code=status_code,
+        backlog=ranked,
+        scale=SCALE,
+        parts=SCORE_PARTS,
+        labels=portfolio.column_labels(),
+        error=error,
+        notice=notice,
+        submitted=submitted,
+        can_write=can(viewer, Permission.PORTFOLIO_WRITE),
+    )
+
+
+@router.post("/portfolio/backlog", response_class=HTMLResponse)
+async def rescore(request: Request, viewer: FormViewer) -> Response:
+    """The scoring table: every scored row at once, all or nothing."""
+    form = await request.form()
+    keys = [k for k in form.getlist("epic") if isinstance(k, str)]
+    items = []
+    for key in keys:
+        values = score_from_form(form, f"{key}:")
+        if values is not None:
+            items.append({"key": key, **values})
+    if not items:
+        return await run_in_threadpool(_backlog, request, viewer, error="No scores to save.", status_code=422)
+    try:
+        data = parse(Rescore, {"scores": items, "note": text(form, "note")})
+        changed = await run_in_threadpool(write, request, viewer, lambda uow: portfolio.rescore_epics(uow, data))
+    except DomainError as exc:
+        r = refusal(exc)
+        detail = _rescore_problem(exc, items)
+        return await run_in_threadpool(_backlog, request, viewer, error=detail, submitted=form, status_code=r.status)
+    notice = f"Re-scored {len(changed)} epic(s)." if changed else "No score changed."
+    return await run_in_threadpool(_backlog, request, viewer, notice=notice)
+
+
+def _rescore_problem(exc: DomainError, items: list[dict[str, Any]]) -> str:
+    """Name the epic behind `scores.3.job_size`."""
+    if not isinstance(exc, ValidationFailed):
+        return exc.detail
+    reasons = []
+    for problem in exc.problems:
+        parts = problem.field.split(".")
+        if len(parts) >= 3 and parts[0] == "scores" and parts[1].isdigit() and int(parts[1]) < len(items):
+            reasons.append(f"{items[int(parts[1])]['key']} {parts[2].replace('_', ' ')}: {problem.reason}")
+        else:
+            reasons.append(f"{problem.field}: {problem.reason}")
+    return "; ".join(reasons)
