@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, status
 
 from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
 from digital_factory.api.paging import Paging
+from digital_factory.core.actor import Actor
 from digital_factory.platform import service as platform
 from digital_factory.platform.schemas import (
     FleetEntry,
@@ -59,9 +62,7 @@ def set_template_trust(uow: Writing, key: str, data: TemplateTrust) -> Template:
 @router.post("/onboardings", status_code=status.HTTP_202_ACCEPTED)
 def start_onboarding(request: Request, actor: CurrentActor, data: OnboardingRequest) -> Job:
     """Onboard a team in one step; follow `GET /jobs/{id}`. Bad input is refused here, at once."""
-    rt = runtime(request)
-    job_id = platform.start_onboarding(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=actor, data=data)
-    return rt.platform_jobs.get(job_id, viewer=actor.name)
+    return _started(request, actor, platform.start_onboarding, data)
 
 
 @router.get("/onboardings")
@@ -88,9 +89,7 @@ def get_fleet(uow: Reading) -> list[FleetEntry]:
 @router.post("/fleet/upgrades", status_code=status.HTTP_202_ACCEPTED)
 def start_upgrades(request: Request, actor: CurrentActor, data: UpgradeRequest) -> Job:
     """`copier update` each named service (or all that are behind) on a branch; clean ones are pushed."""
-    rt = runtime(request)
-    job_id = platform.start_upgrades(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=actor, data=data)
-    return rt.platform_jobs.get(job_id, viewer=actor.name)
+    return _started(request, actor, platform.start_upgrades, data)
 
 
 @router.get("/fleet/upgrades")
@@ -101,3 +100,10 @@ def list_upgrades(uow: Reading, page: Paging, service: str | None = None) -> lis
 @router.get("/scorecards")
 def get_scorecards(request: Request, uow: Reading, team: str | None = None) -> ScorecardReport:
     return platform.scorecard_report(uow, runtime(request).platform, team=team)
+
+
+def _started(request: Request, actor: Actor, start: Callable[..., str], data: object) -> Job:
+    """Start a platform job in the background and answer with its first state."""
+    rt = runtime(request)
+    job_id = start(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=actor, data=data)
+    return rt.platform_jobs.get(job_id, viewer=actor.name)

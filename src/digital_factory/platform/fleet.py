@@ -32,6 +32,7 @@ ANSWERS_FILE = ".copier-answers.yml"
 UPGRADE_BRANCH_PREFIX = "template-upgrade/"
 CONFLICT_MARKER = re.compile(rb"^<<<<<<< ", re.MULTILINE)
 CONFLICT_STATES = frozenset({"UU", "AA", "DU", "UD", "AU", "UA", "DD"})
+UPGRADE_FIELDS = tuple(name for name in UpgradeRecord.model_fields if name not in {"service", "template"})
 
 
 def fleet(uow: UnitOfWork) -> list[FleetEntry]:
@@ -243,19 +244,9 @@ def list_upgrades(uow: UnitOfWork, service_key: str | None, page: PageRequest) -
 
 
 def _upgrade_out(row: models.Upgrade) -> UpgradeRecord:
-    return UpgradeRecord(
-        service=row.service_key,
-        template=row.template_key,
-        from_version=row.from_version,
-        to_version=row.to_version,
-        status=UpgradeStatus(row.status),
-        branch=row.branch,
-        commit=row.commit,
-        conflicts=list(row.conflicts),
-        detail=row.detail,
-        requested_by=row.requested_by,
-        created_at=row.created_at,
-    )
+    """An upgrade as it is shown (the row names its service and template by key)."""
+    copied = {name: getattr(row, name) for name in UPGRADE_FIELDS}
+    return UpgradeRecord.model_validate({"service": row.service_key, "template": row.template_key, **copied})
 
 
 def on_push(uow: UnitOfWork, event: PushReceived) -> None:

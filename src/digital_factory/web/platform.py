@@ -3,6 +3,7 @@ progress, the template fleet with upgrades, and scorecards."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -103,7 +104,7 @@ async def onboard(request: Request, viewer: FormViewer) -> Response:
     template = values.get("template", "python-service")
     try:
         data = parse_input(OnboardingRequest, _onboarding_fields(values, template))
-        job_id = await run_in_threadpool(_start_onboarding, request, viewer, data)
+        job_id = await run_in_threadpool(_started, request, viewer, platform.start_onboarding, data)
     except DomainError as exc:
         # the form again, with what was typed and the reason; 200, as a 4xx answer is a failed load in browsers
         return await run_in_threadpool(_onboard_page, request, viewer, template, values, error=refusal(exc).message)
@@ -127,18 +128,10 @@ def _onboarding_fields(values: dict[str, str], template: str) -> dict[str, Any]:
     }
 
 
-def _start_onboarding(request: Request, viewer: Viewer, data: OnboardingRequest) -> str:
+def _started(request: Request, viewer: Viewer, start: Callable[..., str], data: object) -> str:
+    """Start a platform job in the background (its checks run now); the job's id."""
     rt = runtime(request)
-    return platform.start_onboarding(
-        rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=viewer.actor, data=data
-    )
-
-
-def _start_upgrades(request: Request, viewer: Viewer, data: UpgradeRequest) -> str:
-    rt = runtime(request)
-    return platform.start_upgrades(
-        rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=viewer.actor, data=data
-    )
+    return start(rt.store, rt.platform, rt.platform_jobs, rt.jobs.submit, actor=viewer.actor, data=data)
 
 
 @router.get("/platform/jobs/{job_id}", response_class=HTMLResponse)
@@ -173,7 +166,7 @@ async def upgrade(request: Request, viewer: FormViewer) -> Response:
     form = await request.form()
     services = [str(v) for v in form.getlist("service")]
     data = parse_input(UpgradeRequest, {"services": services, "all": not services})
-    job_id = await run_in_threadpool(_start_upgrades, request, viewer, data)
+    job_id = await run_in_threadpool(_started, request, viewer, platform.start_upgrades, data)
     return see_other(f"/platform/jobs/{job_id}")
 
 
