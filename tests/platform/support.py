@@ -37,7 +37,9 @@ def onboard(runtime: Runtime, actor: Actor, *, progress: Progress | None = None,
         )
 
 
-def git(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def git(
+    *args: str, cwd: Path | None = None, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """The git CLI as a developer runs it: no stored credentials, no prompts, an identity."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -50,7 +52,9 @@ def git(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.C
         "GIT_COMMITTER_NAME": "Erin Engines",
         "GIT_COMMITTER_EMAIL": "erin@example.com",
     }
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=check, timeout=60)
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, check=check, timeout=60
+    )
 
 
 def with_token(url: str, token: str, username: str = "git") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 from pathlib import Path
 from typing import Any, cast
@@ -19,9 +18,9 @@ from digital_factory.platform import runner
 from digital_factory.platform import service as platform
 from digital_factory.platform.progress import JobBoard
 from digital_factory.platform.schemas import JobStatus, OnboardingRequest, StepStatus
+from digital_factory.releases import service as releases
 from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived
-from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from tests.factories import actor_of, make_user
 from tests.platform.support import git, onboard
@@ -87,26 +86,19 @@ def test_onboarding_makes_everything_a_team_needs(runtime: Runtime, tmp_path: Pa
     ]
 
 
-class FailingFlags:
-    def create_flag_space(self, uow: UnitOfWork, service_key: str) -> str | None:
-        raise Conflict("the flag store is down", rule="test")
-
-    def check_work(self, uow: UnitOfWork, key: str) -> bool | None:
-        return None
-
-    def delivery_facts(self, uow: UnitOfWork, service_key: str) -> object:
-        raise AssertionError("not used")
-
-
-def test_a_failing_step_leaves_nothing_half_made(runtime: Runtime) -> None:
+def test_a_failing_step_leaves_nothing_half_made(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     make_user(runtime, "pia", Role.PLATFORM)
     prepare_platform(runtime)
-    ctx = dataclasses.replace(runtime.platform, integrations=FailingFlags())  # type: ignore[arg-type]
+
+    def flag_store_down(*_: object) -> object:
+        raise Conflict("the flag store is down", rule="test")
+
+    monkeypatch.setattr(releases, "ensure_client_keys", flag_store_down)
     board = JobBoard()
     pia = actor_of(runtime, "pia")
     data = OnboardingRequest(team_key="engines", team_name="Engines", service_key="engine-control", service_name="EC")
     job_id = board.create("onboarding", "pia", "test", platform.ONBOARDING_STEPS)
-    runner.run_onboarding(runtime.store, ctx, board, actor=pia, data=data, job_id=job_id)
+    runner.run_onboarding(runtime.store, runtime.platform, board, actor=pia, data=data, job_id=job_id)
 
     job = board.get(job_id, viewer="pia")
     assert job.status == JobStatus.FAILED and job.error == "the flag store is down"

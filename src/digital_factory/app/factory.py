@@ -34,7 +34,6 @@ from digital_factory.delivery.runner import reap
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.progress import JobBoard
-from digital_factory.platform.wiring import InstalledIntegrations
 from digital_factory.releases import service as releases
 from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
 from digital_factory.releases.serving import FlagServer
@@ -96,7 +95,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         scratch_root=settings.home / "scratch",
         public_url=settings.effective_public_url,
         render_timeout=settings.render_timeout_seconds,
-        integrations=InstalledIntegrations(digester),
     )
     config = delivery_config(settings)
     flags = FlagServer(

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
-from digital_factory.cli.client import ApiClient
-from digital_factory.cli.output import console, domain_errors, fail
+from digital_factory.cli.client import ApiClient, api
+from digital_factory.cli.output import console, domain_errors, fail, print_table, say
+from digital_factory.core.pagination import Page
+from digital_factory.platform.schemas import (
+    Job,
+    JobStatus,
+    OnboardingResult,
+    Step,
+    StepStatus,
+    Template,
+    UpgradeRecord,
+    UpgradeStatus,
+)
+from digital_factory.repos.schemas import Repository
 
 template_app = typer.Typer(
     help="Golden-path templates and the template fleet (through the REST API).", no_args_is_help=True
@@ -18,6 +31,13 @@ template_app = typer.Typer(
 repo_app = typer.Typer(help="Hosted git repositories (through the REST API).", no_args_is_help=True)
 POLL_SECONDS = 0.5
 SYMBOLS = {"pending": "·", "running": "…", "done": "✔", "skipped": "–", "failed": "✘"}
+FINISHED = frozenset({StepStatus.DONE, StepStatus.SKIPPED, StepStatus.FAILED})
+
+
+class RepositoryView(Repository):
+    """A repository as `GET /repositories` answers: with the URL to clone it from."""
+
+    clone_url: str
 
 
 def install(app: typer.Typer, team_app: typer.Typer) -> None:
@@ -27,25 +47,26 @@ def install(app: typer.Typer, team_app: typer.Typer) -> None:
     app.add_typer(repo_app, name="repo")
 
 
-def follow(client: ApiClient, job: dict[str, Any]) -> dict[str, Any]:
+def follow(client: ApiClient, job: Job) -> Job:
     """Show a platform job's steps live (Rich) until it ends; returns the finished job."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as progress:
-        tasks = {s["name"]: progress.add_task(_line(s), total=1) for s in job["steps"]}
+        tasks = {s.name: progress.add_task(_line(s), total=1) for s in job.steps}
         while True:
-            for step in job["steps"]:
-                if step["name"] not in tasks:
-                    tasks[step["name"]] = progress.add_task(_line(step), total=1)
-                done = step["status"] in {"done", "skipped", "failed"}
-                progress.update(tasks[step["name"]], description=_line(step), completed=1 if done else 0)
-            if job["status"] != "running":
+            for step in job.steps:
+                if step.name not in tasks:
+                    tasks[step.name] = progress.add_task(_line(step), total=1)
+                done = step.status in FINISHED
+                progress.update(tasks[step.name], description=_line(step), completed=1 if done else 0)
+            if job.status != JobStatus.RUNNING:
                 return job
             time.sleep(POLL_SECONDS)
-            job = client.get(f"/jobs/{job['id']}")
+            job = client.read(Job, f"/jobs/{job.id}")
 
 
-def _line(step: dict[str, Any]) -> str:
-    detail = f" [dim]{step['detail']}[/]" if step.get("detail") else ""
-    return f"{SYMBOLS.get(step['status'], '?')} {step['label']}{detail}"
+def _line(step: Step) -> str:
+    """A step as Rich markup: our symbol and styling, the server's words escaped."""
+    detail = f" [dim]{escape(step.detail)}[/]" if step.detail else ""
+    return f"{SYMBOLS.get(step.status, '?')} {escape(step.label)}{detail}"
 
 
 def team_onboard(
@@ -84,32 +105,36 @@ def team_onboard(
         "feature_key": feature,
         "epic_key": epic,
     }
-    with domain_errors(), ApiClient.from_environment() as client:
-        job = follow(client, client.request("POST", "/onboardings", json=body))
-    if job["status"] != "succeeded":
-        raise fail(f"onboarding failed: {job['error']} (nothing was left half-made)", 4)
-    result = job["result"] or {}
-    console.print(f"[bold]{team}[/] can ship: clone [bold]{result.get('clone_url')}[/] (an API token is the password)")
-    if result.get("ingestion_key"):
-        console.print(f"ingestion key (shown once): [bold]{result['ingestion_key']}[/]")
+    with domain_errors():
+        client = api()
+        job = follow(client, client.send(Job, "POST", "/onboardings", json=body))
+    if job.status != JobStatus.SUCCEEDED:
+        raise fail(f"onboarding failed: {job.error} (nothing was left half-made)", 4)
+    result = OnboardingResult.model_validate(job.result)
+    say(f"{team} can ship: clone {result.clone_url} (an API token is the password)")
+    if result.ingestion_key:
+        say(f"ingestion key (shown once): {result.ingestion_key}")
 
 
 @template_app.command("list")
 def template_list() -> None:
     """List golden-path templates and their versions."""
-    with domain_errors(), ApiClient.from_environment() as client:
-        templates = client.get("/templates")
-    table = Table("key", "name", "newest", "versions", "trusted", "source")
-    for t in templates:
-        table.add_row(
-            t["key"],
-            t["name"],
-            t["latest_version"] or "-",
-            ", ".join(t["versions"]),
-            "yes" if t["trusted"] else "no",
-            "built in" if t["builtin"] else t["source"],
-        )
-    console.print(table)
+    with domain_errors():
+        templates: list[Template] = api().read(list[Template], "/templates")
+    print_table(
+        ("key", "name", "newest", "versions", "trusted", "source"),
+        (
+            (
+                t.key,
+                t.name,
+                t.latest_version or "-",
+                ", ".join(t.versions),
+                "yes" if t.trusted else "no",
+                "built in" if t.builtin else t.source,
+            )
+            for t in templates
+        ),
+    )
 
 
 @template_app.command("register")
@@ -121,13 +146,10 @@ def template_register(
     trusted: Annotated[bool, typer.Option("--trusted", help="Allow tasks, migrations, extensions (admin).")] = False,
 ) -> None:
     """Register a copier template (platform role). Unsafe templates are refused with the reason."""
-    with domain_errors(), ApiClient.from_environment() as client:
-        created = client.request(
-            "POST",
-            "/templates",
-            json={"key": key, "name": name or key, "description": description, "source": source, "trusted": trusted},
-        )
-    console.print(f"registered [bold]{created['key']}[/] with versions {', '.join(created['versions'])}")
+    body = {"key": key, "name": name or key, "description": description, "source": source, "trusted": trusted}
+    with domain_errors():
+        created: Template = api().send(Template, "POST", "/templates", json=body)
+    say(f"registered {created.key} with versions {', '.join(created.versions)}")
 
 
 @template_app.command("upgrade")
@@ -139,28 +161,45 @@ def template_upgrade(
     conflicts are reported and nothing is pushed for them."""
     if not service and not every:
         raise fail("name a service or pass --all", 2)
-    with domain_errors(), ApiClient.from_environment() as client:
-        job = follow(client, client.request("POST", "/fleet/upgrades", json={"services": service or [], "all": every}))
-    upgrades = (job.get("result") or {}).get("upgrades", [])
-    table = Table("service", "from", "to", "outcome", "branch / conflicts")
-    for u in upgrades:
-        where = u["branch"] or ", ".join(u["conflicts"]) or u["detail"]
-        table.add_row(u["service"], u["from_version"] or "-", u["to_version"], u["status"], where)
-    console.print(table if upgrades else "nothing to upgrade: every service is on its template's newest version")
-    if job["status"] != "succeeded":
-        raise fail(f"the upgrade job failed: {job['error']}", 1)
-    if any(u["status"] in {"conflict", "failed"} for u in upgrades):
+    with domain_errors():
+        client = api()
+        job = follow(
+            client, client.send(Job, "POST", "/fleet/upgrades", json={"services": service or [], "all": every})
+        )
+    upgrades = [UpgradeRecord.model_validate(u) for u in (job.result or {}).get("upgrades", [])]
+    if upgrades:
+        print_table(
+            ("service", "from", "to", "outcome", "branch / conflicts"),
+            (
+                (
+                    u.service,
+                    u.from_version or "-",
+                    u.to_version,
+                    u.status,
+                    u.branch or ", ".join(u.conflicts) or u.detail,
+                )
+                for u in upgrades
+            ),
+        )
+    else:
+        say("nothing to upgrade: every service is on its template's newest version")
+    if job.status != JobStatus.SUCCEEDED:
+        raise fail(f"the upgrade job failed: {job.error}", 1)
+    if any(u.status in {UpgradeStatus.CONFLICT, UpgradeStatus.FAILED} for u in upgrades):
         raise typer.Exit(4)
 
 
 @repo_app.command("list")
 def repo_list(owner: Annotated[str | None, typer.Option(help="Only repositories of this team.")] = None) -> None:
     """List hosted repositories with their clone URLs."""
-    with domain_errors(), ApiClient.from_environment() as client:
-        page = client.get("/repositories", limit=200, owner_team=owner)
-    table = Table("key", "team", "service", "last push", "clone URL")
-    for r in page["items"]:
-        table.add_row(
-            r["key"], r["owner_team"] or "-", r["service_key"] or "-", (r["last_push_at"] or "-")[:19], r["clone_url"]
-        )
-    console.print(table)
+    with domain_errors():
+        page: Page[RepositoryView] = api().read(Page[RepositoryView], "/repositories", limit=200, owner_team=owner)
+    print_table(
+        ("key", "team", "service", "last push", "clone URL"),
+        ((r.key, r.owner_team or "-", r.service_key or "-", _when(r.last_push_at), r.clone_url) for r in page.items),
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    """A time as the API spells it, to the second."""
+    return moment.isoformat()[:19] if moment else "-"

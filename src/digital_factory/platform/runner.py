@@ -12,8 +12,9 @@ from typing import Any
 
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import DomainError
-from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
+from digital_factory.platform.fleet import UpgradePlan, perform_upgrade, plan_upgrades, record_upgrade
+from digital_factory.platform.onboarding import ONBOARDING_STEPS, check_onboarding, onboard, record_failed_onboarding
 from digital_factory.platform.progress import JobBoard
 from digital_factory.platform.schemas import OnboardingRequest, StepStatus, UpgradeRequest, UpgradeStatus
 from digital_factory.store.uow import Store
@@ -28,9 +29,9 @@ def start_onboarding(
 ) -> str:
     """Check the request now (bad input is refused at once), then onboard in the background."""
     with store.unit_of_work(actor, write=False) as uow:
-        platform.check_onboarding(uow, data)
+        check_onboarding(uow, data)
     job_id = board.create(
-        "onboarding", actor.name, f"Onboard {data.team_key} with {data.service_key}", platform.ONBOARDING_STEPS
+        "onboarding", actor.name, f"Onboard {data.team_key} with {data.service_key}", ONBOARDING_STEPS
     )
     submit(
         f"onboard-{data.service_key}", lambda: run_onboarding(store, ctx, board, actor=actor, data=data, job_id=job_id)
@@ -46,7 +47,7 @@ def run_onboarding(
 
     try:
         with store.unit_of_work(actor) as uow:
-            result = platform.onboard(uow, ctx, data, sink, job_id=job_id)
+            result = onboard(uow, ctx, data, sink, job_id=job_id)
     except Exception as exc:
         error = exc.detail if isinstance(exc, DomainError) else f"internal error ({type(exc).__name__}); see the log"
         if not isinstance(exc, DomainError):
@@ -55,7 +56,7 @@ def run_onboarding(
         steps = board.get(job_id, viewer=actor.name).steps
         try:
             with store.unit_of_work(actor) as uow:
-                platform.record_failed_onboarding(uow, job_id, data, steps, error)
+                record_failed_onboarding(uow, job_id, data, steps, error)
         except Exception:
             log.exception("could not record the failed onboarding %s", job_id)
         return
@@ -70,7 +71,7 @@ def start_upgrades(
     store: Store, ctx: PlatformContext, board: JobBoard, submit: Submit, *, actor: Actor, data: UpgradeRequest
 ) -> str:
     with store.unit_of_work(actor, write=False) as uow:
-        plans = platform.plan_upgrades(uow, ctx, data.services, every=data.all)
+        plans = plan_upgrades(uow, ctx, data.services, every=data.all)
     steps = [(p.service, f"{p.service}: {p.template.key} {p.from_version} → {p.to_version}") for p in plans]
     job_id = board.create("upgrade", actor.name, f"Upgrade {len(plans)} service(s) to their newest template", steps)
     submit("template-upgrade", lambda: run_upgrades(store, ctx, board, actor=actor, plans=plans, job_id=job_id))
@@ -83,16 +84,16 @@ def run_upgrades(
     board: JobBoard,
     *,
     actor: Actor,
-    plans: list[platform.UpgradePlan],
+    plans: list[UpgradePlan],
     job_id: str,
 ) -> None:
     results: list[dict[str, Any]] = []
     try:
         for plan in plans:
             board.step(job_id, plan.service, StepStatus.RUNNING)
-            outcome = platform.perform_upgrade(ctx, plan)
+            outcome = perform_upgrade(ctx, plan)
             with store.unit_of_work(actor) as uow:
-                record = platform.record_upgrade(uow, ctx, plan, outcome)
+                record = record_upgrade(uow, ctx, plan, outcome)
             results.append(record.model_dump(mode="json"))
             status = {
                 UpgradeStatus.UPGRADED: StepStatus.DONE,

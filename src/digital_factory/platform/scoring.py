@@ -1,0 +1,97 @@
+"""The scorecard report: each service's facts gathered from the catalog, its repository and delivery,
+judged by the rules in `scorecards`, and summed per team and platform-wide."""
+
+from __future__ import annotations
+
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import require
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import Service, ServiceProvenance
+from digital_factory.core.pagination import PageRequest
+from digital_factory.delivery import deployments
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.schemas import DeploymentFilter, DeploymentStatus, RunFilter, Status
+from digital_factory.platform import scorecards, templates
+from digital_factory.platform.context import PlatformContext
+from digital_factory.platform.onboarding import PIPELINE_FILE
+from digital_factory.platform.registry import latest_versions
+from digital_factory.platform.schemas import Scorecard, ScorecardReport
+from digital_factory.repos import git
+from digital_factory.repos import service as repos
+from digital_factory.store.uow import UnitOfWork
+
+SERVICES_PER_PAGE = 200
+LATEST = PageRequest(limit=1)
+
+
+def scorecard_report(uow: UnitOfWork, ctx: PlatformContext, *, team: str | None = None) -> ScorecardReport:
+    """Scorecards per service, summed per team and platform-wide."""
+    require(uow.actor, Permission.READ)
+    latest = latest_versions(uow)
+    provenance = catalog.service_templates(uow)
+    cards = [
+        scorecards.evaluate(_facts(uow, ctx, service, provenance.get(service.key), latest))
+        for service in _services(uow, team)
+    ]
+    by_team: dict[str | None, list[Scorecard]] = {}
+    for card in cards:
+        by_team.setdefault(card.owner_team, []).append(card)
+    return ScorecardReport(
+        scorecards=cards,
+        teams=[scorecards.summarise(key, group) for key, group in sorted(by_team.items(), key=lambda kv: kv[0] or "~")],
+        platform=scorecards.summarise(None, cards),
+    )
+
+
+def _services(uow: UnitOfWork, team: str | None) -> list[Service]:
+    """Every service (of one team, if given), page by page."""
+    page = catalog.list_services(uow, PageRequest(limit=SERVICES_PER_PAGE), owner_team=team)
+    services = list(page.items)
+    for offset in range(SERVICES_PER_PAGE, page.total, SERVICES_PER_PAGE):
+        services += catalog.list_services(
+            uow, PageRequest(limit=SERVICES_PER_PAGE, offset=offset), owner_team=team
+        ).items
+    return services
+
+
+def _facts(
+    uow: UnitOfWork,
+    ctx: PlatformContext,
+    service: Service,
+    known: ServiceProvenance | None,
+    latest: dict[str, str | None],
+) -> scorecards.ServiceFacts:
+    newest = latest.get(known.template) if known else None
+    runs = delivery.list_runs(uow, RunFilter(service=service.key), LATEST).items
+    return scorecards.ServiceFacts(
+        service=service.key,
+        owner_team=service.owner_team,
+        template=known.template if known else None,
+        version=known.version if known else None,
+        latest_version=newest,
+        is_behind=None if not (known and newest) else templates.is_newer(newest, known.version),
+        pipeline_defined=_pipeline_defined(uow, ctx, service.key),
+        has_pipeline=bool(runs),
+        last_run_green=runs[0].status == Status.PASSED if runs else None,
+        deploys_to_prod=_deploys_to_prod(uow, service.key),
+        dora_band=None,  # insights is not built yet: the DORA rule shows as unknown
+    )
+
+
+def _pipeline_defined(uow: UnitOfWork, ctx: PlatformContext, service_key: str) -> bool | None:
+    """Whether the default branch holds a pipeline file; None without a hosted repository."""
+    git_dir = ctx.repo_host.git_dir(service_key) if repos.repository_for_service(uow, service_key) else None
+    if not (git_dir and git_dir.exists()):
+        return None
+    return git.show_file(git_dir, "refs/heads/main", PIPELINE_FILE) is not None
+
+
+def _deploys_to_prod(uow: UnitOfWork, service_key: str) -> bool:
+    """Whether the last stage of the service's promotion (its production) has a successful deployment."""
+    environments = catalog.list_environments(uow, service_key)
+    if not environments:
+        return False
+    production = DeploymentFilter(
+        service=service_key, environment=environments[-1].name, status=DeploymentStatus.SUCCEEDED
+    )
+    return bool(deployments.list_deployments(uow, production, LATEST).total)
