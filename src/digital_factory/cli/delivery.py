@@ -63,7 +63,7 @@ def pipeline_lint(
     path: Annotated[Path, typer.Argument(help="The pipeline file.")] = Path(".factory/pipeline.yml"),
 ) -> None:
     """Check a pipeline file; lists every problem with its line (exit 2 when there is any)."""
-    from digital_factory.delivery.pipeline_file import lint
+    from digital_factory.delivery.service import lint_pipeline_text as lint
 
     try:
         text = path.read_text()
@@ -84,7 +84,7 @@ def pipeline_schema() -> None:
     """Print the JSON Schema of the pipeline file."""
     import json
 
-    from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
+    from digital_factory.delivery.service import PIPELINE_SCHEMA
 
     print(json.dumps(PIPELINE_SCHEMA, indent=2))
 

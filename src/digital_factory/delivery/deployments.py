@@ -17,6 +17,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration
 from digital_factory.delivery import windows as deploy_windows
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.runs import _summary, start_rollback
 from digital_factory.delivery.schemas import (
     ApprovalOut,
     ChangeOut,
@@ -35,7 +36,6 @@ from digital_factory.delivery.schemas import (
     ServiceDelivery,
     Severity,
 )
-from digital_factory.delivery.service import _summary, start_rollback
 from digital_factory.store.uow import UnitOfWork
 
 
