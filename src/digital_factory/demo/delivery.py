@@ -146,25 +146,8 @@ def _ship(ctx: DemoContext, approver: str, comment: str) -> Run:
 
 
 def seed(ctx: DemoContext) -> None:
-    home = ctx.runtime.settings.home
-    bare = home / "demo-repositories" / f"{SERVICE}.git"
-    with ctx.runtime.store.unit_of_work(ctx.actor("platform")) as uow:
-        try:
-            catalog.get_service(uow, SERVICE)
-            exists = True
-        except NotFound:
-            exists = False
-        if not exists:
-            catalog.register_service(
-                uow,
-                ServiceCreate(
-                    key=SERVICE,
-                    name="Flight control",
-                    description="Modified flight software for heavy-lift drones.",
-                    repository_url=str(bare),
-                    owner_team=_owner(uow, "flight-software"),
-                ),
-            )
+    bare = ctx.runtime.settings.home / "demo-repositories" / f"{SERVICE}.git"
+    _register(ctx, bare)
     if not bare.exists():
         bare.parent.mkdir(parents=True, exist_ok=True)
         _git("init", "-q", "--bare", "-b", "main", str(bare), cwd=bare.parent)
@@ -200,6 +183,26 @@ def seed(ctx: DemoContext) -> None:
         _ship(ctx, "engines", f"Fixes {incident.key}; verified on staging.")
     with ctx.runtime.store.unit_of_work(ctx.actor("flight")) as uow:
         delivery.resolve_incident(uow, incident.key, IncidentResolve(resolution="Gain halved; oscillation gone."))
+
+
+def _register(ctx: DemoContext, bare: Path) -> None:
+    """The story's service, built from the demo's own bare repository (once)."""
+    with ctx.runtime.store.unit_of_work(ctx.actor("platform")) as uow:
+        try:
+            catalog.get_service(uow, SERVICE)
+            return
+        except NotFound:
+            pass
+        catalog.register_service(
+            uow,
+            ServiceCreate(
+                key=SERVICE,
+                name="Flight control",
+                description="Modified flight software for heavy-lift drones.",
+                repository_url=str(bare),
+                owner_team=_owner(uow, "flight-software"),
+            ),
+        )
 
 
 def _owner(uow: UnitOfWork, team: str) -> str | None:
