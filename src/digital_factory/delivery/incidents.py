@@ -11,9 +11,10 @@ planned work).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
@@ -32,6 +33,7 @@ from digital_factory.delivery.schemas import (
     IncidentResolve,
     IncidentStatus,
 )
+from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -173,6 +175,8 @@ def list_incidents(uow: UnitOfWork, filters: IncidentFilter, page: PageRequest) 
         query = query.where(models.Incident.service_id == catalog.service_id(uow, filters.service))
     if filters.status:
         query = query.where(models.Incident.status == filters.status)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Incident.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[incident_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Incident]) -> list[Incident]:
+        return [incident_out(r) for r in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Incident.id.desc()])

@@ -8,9 +8,10 @@ first steps (executors hear of them through `StepQueued`, published after commit
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
@@ -42,6 +43,7 @@ from digital_factory.delivery.schemas import (
 from digital_factory.delivery.sources import Commit, Repository
 from digital_factory.repos.events import PushReceived
 from digital_factory.repos.service import ZERO_SHA, GitError
+from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -300,9 +302,11 @@ def list_runs(uow: UnitOfWork, filters: RunFilter, page: PageRequest) -> Page[Ru
         query = query.where(models.PipelineRun.service_id == catalog.service_id(uow, filters.service))
     if filters.status:
         query = query.where(models.PipelineRun.status == filters.status)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.PipelineRun.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[_summary(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.PipelineRun]) -> list[RunSummary]:
+        return [_summary(r) for r in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.PipelineRun.id.desc()])
 
 
 def run_row(uow: UnitOfWork, run_id: int) -> models.PipelineRun:
@@ -351,21 +355,7 @@ def get_run(uow: UnitOfWork, run_id: int) -> Run:
 
 
 def _summary(run: models.PipelineRun) -> RunSummary:
-    return RunSummary(
-        id=run.id,
-        service=run.service_key,
-        status=Status(run.status),
-        trigger=Trigger(run.trigger),
-        ref=run.ref,
-        commit_sha=run.commit_sha,
-        version=run.version,
-        commit_message=run.commit_message,
-        triggered_by=run.triggered_by,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        error=run.error,
-    )
+    return RunSummary.model_validate(run)
 
 
 def _step_row(uow: UnitOfWork, run_id: int, step_id: int) -> models.StepRun:

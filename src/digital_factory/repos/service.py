@@ -26,6 +26,7 @@ from digital_factory.repos.hosting import LocalRepoHost, RepoHost
 from digital_factory.repos.schemas import PushRecord, RefUpdate, Repository, RepositoryCreate
 from digital_factory.repos.smart_http import BackendFailed, BodyTooLarge, GitRequest, cgi_environment, run_backend
 from digital_factory.repos.smart_http import parse as parse_git_request
+from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
@@ -62,9 +63,11 @@ def list_repositories(uow: UnitOfWork, page: PageRequest, *, owner_team: str | N
     query = select(models.Repository)
     if owner_team:
         query = query.where(models.Repository.owner_team_id == teams.team_id(uow, owner_team))
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Repository.key).limit(page.limit).offset(page.offset))
-    return Page(items=[_out(uow, r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Repository]) -> list[Repository]:
+        return [_out(uow, r) for r in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Repository.key])
 
 
 def repository_for_service(uow: UnitOfWork, service_key: str) -> Repository | None:
@@ -175,9 +178,11 @@ def list_pushes(uow: UnitOfWork, key: str, page: PageRequest) -> Page[PushRecord
     require(uow.actor, Permission.READ)
     row = _row(uow, key)
     query = select(models.Push).where(models.Push.repository_id == row.id)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Push.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[_push_out(row.key, p) for p in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Push]) -> list[PushRecord]:
+        return [_push_out(row.key, p) for p in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Push.id.desc()])
 
 
 def _row(uow: UnitOfWork, key: str) -> models.Repository:
