@@ -19,6 +19,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration
 from digital_factory.delivery import windows as deploy_windows
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.lookup import MAX_ID, by_id
 from digital_factory.delivery.runs import _summary, start_rollback
 from digital_factory.delivery.schemas import (
     ApprovalOut,
@@ -43,7 +44,9 @@ from digital_factory.store.uow import UnitOfWork
 
 def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
     """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock)."""
-    run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
+    run_id = None
+    if 0 < deployment_id <= MAX_ID:
+        run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
     if run_id is None:
         raise NotFound(f"there is no deployment {deployment_id}")
     orchestration.lock_run(uow, run_id)
@@ -143,7 +146,7 @@ def rollback(
     """Deploy an earlier version again: a new run of that commit's deploy stage for the environment."""
     require(uow.actor, Permission.DELIVERY_WRITE)
     service_id = catalog.service_id(uow, service_key)
-    target = uow.session.get(models.Deployment, data.to_deployment)
+    target = by_id(uow.session, models.Deployment, data.to_deployment)
     if target is None or target.service_id != service_id or target.environment != environment:
         raise NotFound(f"{service_key}/{environment} has no deployment {data.to_deployment}")
     if target.status != DeploymentStatus.SUCCEEDED:
@@ -180,7 +183,7 @@ def _current(uow: UnitOfWork, service_id: int, environment: str) -> models.Deplo
 
 def get_deployment(uow: UnitOfWork, deployment_id: int) -> Deployment:
     require(uow.actor, Permission.READ)
-    row = uow.session.get(models.Deployment, deployment_id)
+    row = by_id(uow.session, models.Deployment, deployment_id)
     if row is None:
         raise NotFound(f"there is no deployment {deployment_id}")
     return _out(uow, row, detail=True)

@@ -25,6 +25,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models
 from digital_factory.delivery.deployments import incident_out
 from digital_factory.delivery.events import IncidentOpened, IncidentResolved
+from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
     Incident,
@@ -83,7 +84,7 @@ def _cause(
     uow: UnitOfWork, service_id: int, data: IncidentCreate, detected: datetime
 ) -> tuple[models.Deployment | None, str | None]:
     if data.caused_by_deployment is not None:
-        named = uow.session.get(models.Deployment, data.caused_by_deployment)
+        named = by_id(uow.session, models.Deployment, data.caused_by_deployment)
         if named is None or named.service_id != service_id:
             raise ValidationFailed.on(
                 "caused_by_deployment", f"{data.service} has no deployment {data.caused_by_deployment}"
@@ -115,7 +116,7 @@ def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incide
         raise Conflict(f"{row.key} is already resolved", rule="incident-resolved")
     now = uow.clock.now()
     if data.restored_by_deployment is not None:
-        named = uow.session.get(models.Deployment, data.restored_by_deployment)
+        named = by_id(uow.session, models.Deployment, data.restored_by_deployment)
         if named is None or named.service_id != row.service_id or named.status != DeploymentStatus.SUCCEEDED:
             raise ValidationFailed.on(
                 "restored_by_deployment",

@@ -21,6 +21,7 @@ from digital_factory.core.errors import Conflict, FieldProblem, NotFound, Valida
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration, traceability
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.pipeline_file import PIPELINE_PATH, Pipeline, PipelineInvalid, Problem
 from digital_factory.delivery.pipeline_file import lint as lint_text
 from digital_factory.delivery.pipeline_file import parse as parse_pipeline
@@ -310,7 +311,7 @@ def list_runs(uow: UnitOfWork, filters: RunFilter, page: PageRequest) -> Page[Ru
 
 
 def run_row(uow: UnitOfWork, run_id: int) -> models.PipelineRun:
-    run = uow.session.get(models.PipelineRun, run_id)
+    run = by_id(uow.session, models.PipelineRun, run_id)
     if run is None:
         raise NotFound(f"there is no pipeline run {run_id}")
     return run
@@ -359,7 +360,7 @@ def _summary(run: models.PipelineRun) -> RunSummary:
 
 
 def _step_row(uow: UnitOfWork, run_id: int, step_id: int) -> models.StepRun:
-    step = uow.session.get(models.StepRun, step_id)
+    step = by_id(uow.session, models.StepRun, step_id)
     if step is None or step.run_id != run_id:
         raise NotFound(f"run {run_id} has no step {step_id}")
     return step
