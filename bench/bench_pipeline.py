@@ -24,8 +24,8 @@ from digital_factory.core.actor import system_actor
 from digital_factory.core.pagination import PageRequest
 from digital_factory.delivery import sandbox
 from digital_factory.delivery import service as delivery
-from digital_factory.delivery.git import Repository, checkout
 from digital_factory.delivery.schemas import RunFilter, RunRequest
+from digital_factory.delivery.sources import Repository, checkout
 from digital_factory.repos.events import PushReceived
 from digital_factory.settings import Settings
 from digital_factory.store import schema

@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_client
+from dramatiq import Message
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime, build_runtime
@@ -26,6 +28,7 @@ from digital_factory.delivery import service as delivery
 from digital_factory.delivery.events import StepQueued
 from digital_factory.delivery.schemas import RunRequest, Status
 from digital_factory.settings import ExecutorKind, Settings
+from digital_factory.workers.pipelines import QUEUE, DramatiqExecutor
 from tests.delivery.gitrepo import make_repo, wait_for
 from tests.factories import actor_of, make_user
 
@@ -133,8 +136,44 @@ stages:
 """
 
 
+def _submit_and_capture(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, job: StepQueued) -> str:
+    """Submit through the executor as the state machine does; returns the id of the message it sent."""
+    executor = runtime.executor
+    assert isinstance(executor, DramatiqExecutor)
+    sent: list[Message[object]] = []
+    send = executor.actor.send_with_options
+
+    def recording_send(**options: Any) -> Message[object]:
+        message = send(**options)
+        sent.append(message)
+        return message
+
+    monkeypatch.setattr(executor.actor, "send_with_options", recording_send)
+    executor.submit(job)
+    monkeypatch.undo()
+    [message] = sent
+    return message.message_id
+
+
+def _wait_until_acknowledged(redis_url: str, namespace: str, message_id: str, timeout: float = 60) -> None:
+    """A worker fetched the message, handled it without an error (no retry, no dead letter) and acked it:
+    the broker then forgets it. That is the proof a worker processed it, not just that time passed."""
+    client = redis_client.Redis.from_url(redis_url)
+    pending = [f"{namespace}:{QUEUE}.msgs", f"{namespace}:{QUEUE}.DQ.msgs"]
+    dead = f"{namespace}:{QUEUE}.XQ.msgs"
+    deadline = time.monotonic() + timeout
+    try:
+        while any(client.hexists(key, message_id) for key in pending):
+            assert time.monotonic() < deadline, "no worker acknowledged the duplicate message"
+            assert not client.hexists(dead, message_id), "the duplicate message failed in the worker"
+            time.sleep(0.05)
+        assert not client.hexists(dead, message_id), "the duplicate message failed in the worker"
+    finally:
+        client.close()
+
+
 def test_two_workers_run_every_step_exactly_once_and_survive_a_killed_worker(
-    distributed: tuple[Runtime, Workers, Path], tmp_path: Path
+    distributed: tuple[Runtime, Workers, Path], tmp_path: Path, redis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runtime, workers, ledger = distributed
     make_user(runtime, "fiona", Role.TEAM)
@@ -165,8 +204,10 @@ def test_two_workers_run_every_step_exactly_once_and_survive_a_killed_worker(
 
     # at-least-once delivery: a duplicate message for a finished step changes nothing
     step = runs[0].stages[0].steps[0]
-    runtime.executor.submit(StepQueued(run_id=runs[0].id, step_id=step.id, attempt=1, timeout_seconds=60))
-    time.sleep(1.5)
+    message_id = _submit_and_capture(
+        runtime, monkeypatch, StepQueued(run_id=runs[0].id, step_id=step.id, attempt=1, timeout_seconds=60)
+    )
+    _wait_until_acknowledged(redis, runtime.settings.redis_namespace, message_id)
     assert Counter((ledger / "ledger.txt").read_text().splitlines()) == ledger_lines
 
     # a worker killed mid-step: the step runs again on the other worker; the run ends

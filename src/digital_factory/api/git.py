@@ -14,20 +14,16 @@ import asyncio
 import base64
 import binascii
 import logging
-from typing import Protocol, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.service import SecretDigester
 from digital_factory.core.actor import Actor, system_actor
 from digital_factory.core.errors import NotFound, PermissionDenied, Unauthenticated
-from digital_factory.repos import git, smart_http
 from digital_factory.repos import service as repos
-from digital_factory.repos.hosting import LocalRepoHost
-from digital_factory.store.uow import Store
+from digital_factory.runtime import Runtime, runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -36,28 +32,21 @@ BACKEND_TIMEOUT = 600.0
 REALM = 'Basic realm="factory"'
 
 
-class GitRuntime(Protocol):
-    store: Store
-    digester: SecretDigester
-    repo_host: LocalRepoHost
-    max_push_bytes: int
-
-
 def install(app: FastAPI) -> None:
     """Adds the git route to the main application (not the /api/v1 sub-application)."""
     locks: dict[str, asyncio.Lock] = {}
 
     @app.api_route("/git/{path:path}", methods=["GET", "HEAD", "POST"], include_in_schema=False)
     async def git_http(request: Request, path: str) -> Response:
-        rt = cast(GitRuntime, request.app.state.runtime)
-        parsed = smart_http.parse(path, request.method, request.query_params)
+        rt = runtime_of(request)
+        parsed = repos.parse_git_request(path, request.method, request.query_params)
         if parsed is None:
             return _text(404, "not a git smart-HTTP request (clone with git over http)")
         admitted = await _admit(rt, request, parsed)
         if isinstance(admitted, Response):
             return admitted
         actor = admitted
-        env = smart_http.cgi_environment(
+        env = repos.cgi_environment(
             project_root=rt.repo_host.root,
             request=parsed,
             method=request.method,
@@ -71,12 +60,12 @@ def install(app: FastAPI) -> None:
                 lock = locks.setdefault(parsed.key, asyncio.Lock())
                 async with lock:
                     return await _receive_pack(rt, request, parsed, env, actor)
-            backend = await smart_http.run_backend(
+            backend = await repos.run_backend(
                 env, request.stream(), max_body_bytes=rt.max_push_bytes, timeout=BACKEND_TIMEOUT
             )
-        except smart_http.BodyTooLarge:
+        except repos.BodyTooLarge:
             return _too_large(rt)
-        except (smart_http.BackendFailed, TimeoutError) as exc:
+        except (repos.BackendFailed, TimeoutError) as exc:
             log.warning("git %s on %s failed: %s", parsed.service, parsed.key, exc)
             return _text(502, "the git backend failed; try again")
         return StreamingResponse(
@@ -84,7 +73,7 @@ def install(app: FastAPI) -> None:
         )
 
 
-async def _admit(rt: GitRuntime, request: Request, parsed: smart_http.GitRequest) -> Actor | Response:
+async def _admit(rt: Runtime, request: Request, parsed: repos.GitRequest) -> Actor | Response:
     """The authenticated, authorised actor; or the refusal to send."""
     try:
         actor = await run_in_threadpool(_authenticate, rt, request)
@@ -103,33 +92,31 @@ async def _admit(rt: GitRuntime, request: Request, parsed: smart_http.GitRequest
     return actor
 
 
-def _too_large(rt: GitRuntime) -> Response:
+def _too_large(rt: Runtime) -> Response:
     return _text(413, f"the request exceeds the limit of {rt.max_push_bytes} bytes (FACTORY_MAX_PUSH_BYTES)")
 
 
 async def _receive_pack(
-    rt: GitRuntime, request: Request, parsed: smart_http.GitRequest, env: dict[str, str], actor: Actor
+    rt: Runtime, request: Request, parsed: repos.GitRequest, env: dict[str, str], actor: Actor
 ) -> Response:
     """A push: run receive-pack to completion, record what moved, then answer (acknowledge what is stored)."""
     git_dir = rt.repo_host.path(parsed.key)
-    before = await run_in_threadpool(git.list_refs, git_dir)
-    backend = await smart_http.run_backend(
-        env, request.stream(), max_body_bytes=rt.max_push_bytes, timeout=BACKEND_TIMEOUT
-    )
+    before = await run_in_threadpool(repos.list_refs, git_dir)
+    backend = await repos.run_backend(env, request.stream(), max_body_bytes=rt.max_push_bytes, timeout=BACKEND_TIMEOUT)
     body = b"".join([chunk async for chunk in backend.body])
-    after = await run_in_threadpool(git.list_refs, git_dir)
-    changes = git.ref_changes(before, after)
+    after = await run_in_threadpool(repos.list_refs, git_dir)
+    changes = repos.ref_changes(before, after)
     if changes:
         await run_in_threadpool(_record, rt, actor, parsed.key, changes)
     return Response(body, status_code=backend.status, headers=_no_store(backend.headers))
 
 
-def _record(rt: GitRuntime, actor: Actor, key: str, changes: list[tuple[str, str, str]]) -> None:
+def _record(rt: Runtime, actor: Actor, key: str, changes: list[tuple[str, str, str]]) -> None:
     with rt.store.unit_of_work(actor) as uow:
         repos.record_push(uow, rt.repo_host, key, changes, pusher=actor.name)
 
 
-def _authenticate(rt: GitRuntime, request: Request) -> Actor:
+def _authenticate(rt: Runtime, request: Request) -> Actor:
     token = _presented_token(request.headers.get("authorization", ""))
     if token is None:
         raise Unauthenticated("authentication required: use an API token (dfat_...) as the password")
@@ -156,7 +143,7 @@ def _presented_token(header: str) -> str | None:
     return password or None
 
 
-def _authorize(rt: GitRuntime, actor: Actor, parsed: smart_http.GitRequest) -> None:
+def _authorize(rt: Runtime, actor: Actor, parsed: repos.GitRequest) -> None:
     try:
         with rt.store.unit_of_work(actor, write=False) as uow:
             if parsed.is_push:

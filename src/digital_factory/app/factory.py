@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,11 +28,8 @@ from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
 from digital_factory.delivery import service as delivery
-from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.events import StepCancelRequested, StepQueued
-from digital_factory.delivery.executors import Executor
-from digital_factory.delivery.git import ZERO_SHA
-from digital_factory.delivery.runner import reap
+from digital_factory.delivery.service import DeliveryConfig, Executor
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.progress import JobBoard
@@ -38,7 +37,7 @@ from digital_factory.releases import service as releases
 from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
 from digital_factory.releases.serving import FlagServer
 from digital_factory.repos.events import PushReceived
-from digital_factory.repos.hosting import LocalRepoHost
+from digital_factory.repos.service import LocalRepoHost
 from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
@@ -48,6 +47,9 @@ from digital_factory.workers.jobs import JobRunner
 from digital_factory.workers.pipelines import REAP_EVERY_SECONDS, delivery_config, make_executor
 
 log = logging.getLogger(__name__)
+# Tests only: the path of a file to create once a push is stored, after which the push subscriber halts for
+# good instead of starting the run (a test kills the server there, as a crash would).
+HALT_AFTER_PUSH = "FACTORY_TEST_HALT_AFTER_PUSH"
 
 
 @dataclass
@@ -136,19 +138,30 @@ def prepare_platform(runtime: Runtime) -> None:
 
 
 def _wire_delivery(runtime: Runtime) -> None:
-    """Pushes start pipelines; queued steps go to the executor (events are published after commit)."""
+    """Pushes start pipelines; queued steps go to the executor (events are published after commit).
+
+    The subscriber is the fast path only: a push it does not claim (the process died, git failed) stays
+    unhandled in the store and the delivery reaper starts its run."""
     bus = runtime.store.bus
     bus.subscribe(StepQueued, runtime.executor.submit)
     bus.subscribe(StepCancelRequested, runtime.executor.cancel)
+    halt_marker = os.environ.get(HALT_AFTER_PUSH)
 
     def on_push(event: PushReceived) -> None:
-        if event.service_key is None or event.after == ZERO_SHA:  # no service, or the ref was deleted
-            return
-        prepared = delivery.prepare(runtime.delivery, event.git_dir, event.ref, sha=event.after)
-        with runtime.store.unit_of_work(system_actor("push")) as uow:
-            delivery.start_run_for_push(uow, prepared, event)
+        if halt_marker:
+            _halt(halt_marker)
+        try:
+            delivery.start_for_push(runtime.store, runtime.delivery, event)
+        except Exception:  # not lost: the push stays unclaimed and the reaper retries it
+            log.exception("push %s to %s left for the reaper", event.push_id, event.repository_key)
 
     bus.subscribe(PushReceived, on_push)
+
+
+def _halt(marker: str) -> None:
+    with open(marker, "w") as handle:
+        handle.write(str(os.getpid()))
+    threading.Event().wait()  # until the test kills the process
 
 
 def prepare_store(runtime: Runtime, *, one_time_admin_password: bool = True) -> CreatedUser | None:
@@ -175,7 +188,7 @@ def _register_jobs(runtime: Runtime) -> None:
             accounts.purge_expired_sessions(uow, idle=runtime.session_idle)
 
     runtime.jobs.every("purge-expired-sessions", 600, purge_sessions)
-    runtime.jobs.every("delivery-reaper", REAP_EVERY_SECONDS, lambda: reap(runtime.store, runtime.delivery))
+    runtime.jobs.every("delivery-reaper", REAP_EVERY_SECONDS, lambda: _reap_delivery(runtime))
 
     def apply_scheduled_flag_changes() -> None:
         with runtime.store.unit_of_work(system_actor("scheduler")) as uow:
@@ -183,6 +196,13 @@ def _register_jobs(runtime: Runtime) -> None:
 
     runtime.jobs.every("apply-scheduled-flag-changes", 15, apply_scheduled_flag_changes)
     runtime.jobs.every("flush-flag-evaluation-counts", 60, runtime.flags.flush)
+
+
+def _reap_delivery(runtime: Runtime) -> None:
+    """Lapsed step leases (whichever executor runs the steps), then pushes nobody handed over: this process
+    holds the hosted repositories, so it is the one that starts their runs."""
+    delivery.reap(runtime.store, runtime.delivery)
+    delivery.reap_pushes(runtime.store, runtime.delivery, runtime.repo_host)
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:

@@ -8,10 +8,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from digital_factory.cli.client import ApiClient
-from digital_factory.cli.output import console, domain_errors, err_console, fail
+from digital_factory.cli.client import ApiClient, api
+from digital_factory.cli.output import domain_errors, err_console, fail, literal, print_table, say
+from digital_factory.core.pagination import Page
+from digital_factory.delivery.schemas import (
+    Deployment,
+    Incident,
+    Run,
+    RunSummary,
+    SecretInfo,
+    ServiceDelivery,
+    Stage,
+    Status,
+    Step,
+    StepLogPage,
+)
 
 pipeline_app = typer.Typer(help="Pipelines and their runs.", no_args_is_help=True)
 deployment_app = typer.Typer(help="Deployments: approve, reject, roll back.", no_args_is_help=True)
@@ -19,7 +32,6 @@ environment_app = typer.Typer(help="What runs where.", no_args_is_help=True)
 incident_app = typer.Typer(help="Incidents and the deployments that caused and restored them.", no_args_is_help=True)
 secret_app = typer.Typer(help="A service's pipeline secrets (write-only).", no_args_is_help=True)
 POLL_SECONDS = 0.5
-FINISHED = {"passed", "failed", "cancelled", "timed_out", "skipped"}
 
 
 def register(app: typer.Typer) -> None:
@@ -63,7 +75,7 @@ def pipeline_lint(
     path: Annotated[Path, typer.Argument(help="The pipeline file.")] = Path(".factory/pipeline.yml"),
 ) -> None:
     """Check a pipeline file; lists every problem with its line (exit 2 when there is any)."""
-    from digital_factory.delivery.pipeline_file import lint
+    from digital_factory.delivery.service import lint_pipeline_text as lint
 
     try:
         text = path.read_text()
@@ -76,7 +88,7 @@ def pipeline_lint(
         err_console.print(message, markup=False, highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(2)
-    console.print(f"{path}: valid")
+    say(f"{path}: valid")
 
 
 @pipeline_app.command("schema")
@@ -84,7 +96,7 @@ def pipeline_schema() -> None:
     """Print the JSON Schema of the pipeline file."""
     import json
 
-    from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
+    from digital_factory.delivery.service import PIPELINE_SCHEMA
 
     print(json.dumps(PIPELINE_SCHEMA, indent=2))
 
@@ -97,14 +109,16 @@ def pipeline_run(
 ) -> None:
     """Start the service's pipeline."""
     with domain_errors():
-        client = ApiClient.from_environment()
-        run = client.request("POST", f"/services/{service}/runs", json={"ref": ref} if ref else {})
-    console.print(
-        f"run [bold]{run['id']}[/] of {service} at {run['commit_sha'][:12]} ({run['version']}): {run['status']}"
+        client = api()
+        run: Run = client.send(Run, "POST", f"/services/{service}/runs", json={"ref": ref} if ref else {})
+    say(
+        Text.assemble(
+            "run ", (str(run.id), "bold"), f" of {service} at {run.commit_sha[:12]} ({run.version}): {run.status}"
+        )
     )
     if follow:
         with domain_errors():
-            _follow(client, run["id"], None)
+            _follow(client, run.id, None)
 
 
 @pipeline_app.command("list")
@@ -115,42 +129,31 @@ def pipeline_list(
 ) -> None:
     """List runs."""
     with domain_errors():
-        page = ApiClient.from_environment().get("/runs", service=service, status=status, limit=limit)
-    table = Table("run", "service", "status", "trigger", "version", "by", "commit")
-    for run in page["items"]:
-        table.add_row(
-            str(run["id"]),
-            run["service"],
-            run["status"],
-            run["trigger"],
-            run["version"],
-            run["triggered_by"],
-            run["commit_message"][:50],
-        )
-    console.print(table)
+        page: Page[RunSummary] = api().read(Page[RunSummary], "/runs", service=service, status=status, limit=limit)
+    print_table(
+        ("run", "service", "status", "trigger", "version", "by", "commit"),
+        ((r.id, r.service, r.status, r.trigger, r.version, r.triggered_by, r.commit_message[:50]) for r in page.items),
+    )
 
 
 @pipeline_app.command("show")
 def pipeline_show(run_id: Annotated[int, typer.Argument(help="Run number.")]) -> None:
     """A run's stages and steps."""
     with domain_errors():
-        run = ApiClient.from_environment().get(f"/runs/{run_id}")
-    console.print(f"run {run['id']} of {run['service']}: [bold]{run['status']}[/] ({run['version']}, {run['trigger']})")
-    if run["error"]:
-        console.print(run["error"], highlight=False)
-    table = Table("stage", "environment", "step", "id", "status", "attempt", "exit")
-    for stage in run["stages"]:
-        for step in stage["steps"]:
-            table.add_row(
-                stage["name"],
-                stage["environment"] or "",
-                step["name"],
-                str(step["id"]),
-                step["status"],
-                str(step["attempt"]),
-                "" if step["exit_code"] is None else str(step["exit_code"]),
-            )
-    console.print(table)
+        run: Run = api().read(Run, f"/runs/{run_id}")
+    say(
+        Text.assemble(f"run {run.id} of {run.service}: ", (str(run.status), "bold"), f" ({run.version}, {run.trigger})")
+    )
+    if run.error:
+        say(run.error)
+    print_table(
+        ("stage", "environment", "step", "id", "status", "attempt", "exit"),
+        (
+            (stage.name, stage.environment or "", step.name, step.id, step.status, step.attempt, step.exit_code)
+            for stage in run.stages
+            for step in stage.steps
+        ),
+    )
 
 
 @pipeline_app.command("logs")
@@ -161,59 +164,58 @@ def pipeline_logs(
 ) -> None:
     """Print step logs (masked), optionally following them live."""
     with domain_errors():
-        client = ApiClient.from_environment()
+        client = api()
         if follow:
             _follow(client, run_id, step)
         else:
-            for _stage, item in _steps(client.get(f"/runs/{run_id}"), step):
+            for _stage, item in _steps(client.read(Run, f"/runs/{run_id}"), step):
                 _print_log(client, run_id, item, wait=False)
 
 
-def _steps(run: dict[str, Any], only: str | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _steps(run: Run, only: str | None) -> list[tuple[Stage, Step]]:
     chosen = [
         (stage, item)
-        for stage in run["stages"]
-        for item in stage["steps"]
-        if only is None or only in {item["name"], str(item["id"])}
+        for stage in run.stages
+        for item in stage.steps
+        if only is None or only in {item.name, str(item.id)}
     ]
     if only is not None and not chosen:
-        raise fail(f"run {run['id']} has no step {only!r}", 3)
+        raise fail(f"run {run.id} has no step {only!r}", 3)
     return chosen
 
 
-def _print_log(client: ApiClient, run_id: int, item: dict[str, Any], *, wait: bool) -> str:
+def _print_log(client: ApiClient, run_id: int, item: Step, *, wait: bool) -> str:
     cursor = 0
-    status = item["status"]
     while True:
-        page = client.get(f"/runs/{run_id}/steps/{item['id']}/log", cursor=cursor)
-        for chunk in page["chunks"]:
-            sys.stdout.write(chunk["text"])
+        page: StepLogPage = client.read(StepLogPage, f"/runs/{run_id}/steps/{item.id}/log", cursor=cursor)
+        for chunk in page.chunks:
+            sys.stdout.write(chunk.text)
         sys.stdout.flush()
-        cursor, status = page["cursor"], page["status"]
-        if page["complete"] or not wait or (status == "pending" and not page["chunks"]):
-            return str(status)
+        cursor = page.cursor
+        if page.complete or not wait or (page.status == Status.PENDING and not page.chunks):
+            return str(page.status)
         time.sleep(POLL_SECONDS)
 
 
 def _follow(client: ApiClient, run_id: int, only: str | None) -> None:
     shown: set[int] = set()
     while True:
-        run = client.get(f"/runs/{run_id}")
+        run: Run = client.read(Run, f"/runs/{run_id}")
         progressed = False
         for stage, item in _steps(run, only):
-            if item["id"] in shown or item["status"] in {"pending", "queued"}:
+            if item.id in shown or item.status in {Status.PENDING, Status.QUEUED}:
                 continue
-            err_console.print(f"── {stage['name']} / {item['name']} ──", highlight=False)
+            err_console.print(literal(f"── {stage.name} / {item.name} ──"), highlight=False)
             status = _print_log(client, run_id, item, wait=True)
-            err_console.print(f"── {item['name']}: {status}", highlight=False)
-            shown.add(item["id"])
+            err_console.print(literal(f"── {item.name}: {status}"), highlight=False)
+            shown.add(item.id)
             progressed = True
-        if run["status"] in FINISHED and not progressed:
-            console.print(f"run {run_id}: [bold]{run['status']}[/]")
-            if run["status"] != "passed":
+        if run.status.finished and not progressed:
+            say(Text.assemble(f"run {run_id}: ", (str(run.status), "bold")))
+            if run.status != Status.PASSED:
                 raise typer.Exit(1)
             return
-        if run["status"] == "waiting" and not progressed:
+        if run.status == Status.WAITING and not progressed:
             err_console.print(f"run {run_id} waits for an approval", highlight=False)
             time.sleep(POLL_SECONDS * 4)
         time.sleep(POLL_SECONDS)
@@ -223,8 +225,8 @@ def _follow(client: ApiClient, run_id: int, only: str | None) -> None:
 def pipeline_cancel(run_id: Annotated[int, typer.Argument(help="Run number.")]) -> None:
     """Cancel a run; running steps are killed with their children."""
     with domain_errors():
-        run = ApiClient.from_environment().request("POST", f"/runs/{run_id}/cancel")
-    console.print(f"run {run['id']}: {run['status']}")
+        run: Run = api().send(Run, "POST", f"/runs/{run_id}/cancel")
+    say(f"run {run.id}: {run.status}")
 
 
 @pipeline_app.command("retry")
@@ -234,10 +236,10 @@ def pipeline_retry(
 ) -> None:
     """Run a failed step again; the run resumes from there."""
     with domain_errors():
-        client = ApiClient.from_environment()
-        _stage, item = _steps(client.get(f"/runs/{run_id}"), step)[0]
-        run = client.request("POST", f"/runs/{run_id}/steps/{item['id']}/retry")
-    console.print(f"run {run['id']}: {run['status']} (step {item['name']} queued again)")
+        client = api()
+        _stage, item = _steps(client.read(Run, f"/runs/{run_id}"), step)[0]
+        run: Run = client.send(Run, "POST", f"/runs/{run_id}/steps/{item.id}/retry")
+    say(f"run {run.id}: {run.status} (step {item.name} queued again)")
 
 
 # --- deployments and environments ---------------------------------------------------------------------------
@@ -253,31 +255,38 @@ def deployment_list(
 ) -> None:
     """List deployments (newest first)."""
     with domain_errors():
-        page = ApiClient.from_environment().get(
-            "/deployments", service=service, environment=environment, status=status, limit=50
+        page: Page[Deployment] = api().read(
+            Page[Deployment], "/deployments", service=service, environment=environment, status=status, limit=50
         )
-    table = Table("id", "service", "environment", "version", "status", "approved by", "work items", "rework")
-    for d in page["items"]:
-        approvers = ", ".join(a["username"] for a in d["approvals"] if a["decision"] == "approved")
-        table.add_row(
-            str(d["id"]),
-            d["service"],
-            d["environment"],
-            d["version"],
-            d["status"],
-            approvers or ("automatic" if not d["approval_roles"] else "-"),
-            ", ".join(d["work_items"]),
-            "yes" if d["is_rework"] else "",
-        )
-    console.print(table)
+    print_table(
+        ("id", "service", "environment", "version", "status", "approved by", "work items", "rework"),
+        (
+            (
+                d.id,
+                d.service,
+                d.environment,
+                d.version,
+                d.status,
+                _approvers(d),
+                ", ".join(d.work_items),
+                "yes" if d.is_rework else "",
+            )
+            for d in page.items
+        ),
+    )
+
+
+def _approvers(deployment: Deployment) -> str:
+    approvers = ", ".join(a.username for a in deployment.approvals if a.decision == "approved")
+    return approvers or ("automatic" if not deployment.approval_roles else "-")
 
 
 def _decide(deployment_id: int, decision: str, comment: str) -> None:
     with domain_errors():
-        d = ApiClient.from_environment().request(
-            "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
+        d: Deployment = api().send(
+            Deployment, "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
         )
-    console.print(f"deployment {d['id']} of {d['service']} to {d['environment']}: {d['status']}")
+    say(f"deployment {d.id} of {d.service} to {d.environment}: {d.status}")
 
 
 @deployment_app.command("approve")
@@ -306,31 +315,32 @@ def deployment_rollback(
 ) -> None:
     """Roll an environment back: a new deployment of an earlier version."""
     with domain_errors():
-        run = ApiClient.from_environment().request(
-            "POST", f"/services/{service}/environments/{environment}/rollback", json={"to_deployment": to}
+        run: RunSummary = api().send(
+            RunSummary, "POST", f"/services/{service}/environments/{environment}/rollback", json={"to_deployment": to}
         )
-    console.print(f"rollback run {run['id']} deploys {run['version']} to {environment}: {run['status']}")
+    say(f"rollback run {run.id} deploys {run.version} to {environment}: {run.status}")
 
 
 @environment_app.command("status")
 def environment_status(service: Annotated[str, typer.Argument(help="Service key.")]) -> None:
     """What version runs in each environment, what waits, open incidents."""
     with domain_errors():
-        view = ApiClient.from_environment().get(f"/services/{service}/delivery")
-    table = Table("environment", "policy", "running", "since", "waiting", "open incidents")
-    for env in view["environments"]:
-        policy = env["policy"]
-        rule = "automatic" if not policy["approval_roles"] else f"approval: {' or '.join(policy['approval_roles'])}"
-        current = env["current"]
-        table.add_row(
-            env["name"],
-            rule,
-            current["version"] if current else "-",
-            (current["finished_at"] or "")[:16] if current else "",
-            ", ".join(f"#{d['id']} {d['version']}" for d in env["waiting"]),
-            ", ".join(i["key"] for i in env["open_incidents"]),
+        view: ServiceDelivery = api().read(ServiceDelivery, f"/services/{service}/delivery")
+    rows = []
+    for env in view.environments:
+        roles = env.policy.approval_roles
+        current = env.current
+        rows.append(
+            (
+                env.name,
+                "automatic" if not roles else f"approval: {' or '.join(roles)}",
+                current.version if current else "-",
+                current.finished_at.isoformat()[:16] if current and current.finished_at else "",
+                ", ".join(f"#{d.id} {d.version}" for d in env.waiting),
+                ", ".join(i.key for i in env.open_incidents),
+            )
         )
-    console.print(table)
+    print_table(("environment", "policy", "running", "since", "waiting", "open incidents"), rows)
 
 
 # --- incidents --------------------------------------------------------------------------------------------
@@ -356,10 +366,10 @@ def incident_open(
     if deployment is not None:
         body["caused_by_deployment"] = deployment
     with domain_errors():
-        incident = ApiClient.from_environment().request("POST", "/incidents", json=body)
-    cause = incident["caused_by_deployment_id"]
-    how = f"caused by deployment {cause} ({incident['cause_link']})" if cause else "no deployment linked"
-    console.print(f"opened [bold]{incident['key']}[/]: {how}")
+        incident: Incident = api().send(Incident, "POST", "/incidents", json=body)
+    cause = incident.caused_by_deployment_id
+    how = f"caused by deployment {cause} ({incident.cause_link})" if cause else "no deployment linked"
+    say(Text.assemble("opened ", (incident.key, "bold"), f": {how}"))
 
 
 @incident_app.command("resolve")
@@ -373,8 +383,8 @@ def incident_resolve(
     if deployment is not None:
         body["restored_by_deployment"] = deployment
     with domain_errors():
-        incident = ApiClient.from_environment().request("POST", f"/incidents/{key}/resolve", json=body)
-    console.print(f"resolved {incident['key']}")
+        incident: Incident = api().send(Incident, "POST", f"/incidents/{key}/resolve", json=body)
+    say(f"resolved {incident.key}")
 
 
 @incident_app.command("list")
@@ -384,20 +394,23 @@ def incident_list(
 ) -> None:
     """List incidents."""
     with domain_errors():
-        page = ApiClient.from_environment().get("/incidents", service=service, status=status, limit=100)
-    table = Table("key", "service", "environment", "severity", "status", "title", "caused by", "restored by")
-    for i in page["items"]:
-        table.add_row(
-            i["key"],
-            i["service"],
-            i["environment"],
-            i["severity"],
-            i["status"],
-            i["title"],
-            str(i["caused_by_deployment_id"] or "-"),
-            str(i["restored_by_deployment_id"] or "-"),
-        )
-    console.print(table)
+        page: Page[Incident] = api().read(Page[Incident], "/incidents", service=service, status=status, limit=100)
+    print_table(
+        ("key", "service", "environment", "severity", "status", "title", "caused by", "restored by"),
+        (
+            (
+                i.key,
+                i.service,
+                i.environment,
+                i.severity,
+                i.status,
+                i.title,
+                i.caused_by_deployment_id or "-",
+                i.restored_by_deployment_id or "-",
+            )
+            for i in page.items
+        ),
+    )
 
 
 # --- secrets ----------------------------------------------------------------------------------------------
@@ -415,19 +428,19 @@ def secret_set(
     if environment:
         body["environment"] = environment
     with domain_errors():
-        info = ApiClient.from_environment().request("PUT", f"/services/{service}/secrets/{name}", json=body)
-    console.print(f"secret {info['name']} set{' for ' + info['environment'] if info['environment'] else ''}")
+        info: SecretInfo = api().send(SecretInfo, "PUT", f"/services/{service}/secrets/{name}", json=body)
+    say(f"secret {info.name} set{' for ' + info.environment if info.environment else ''}")
 
 
 @secret_app.command("list")
 def secret_list(service: Annotated[str, typer.Argument(help="Service key.")]) -> None:
     """Names of a service's secrets (values are never shown)."""
     with domain_errors():
-        items = ApiClient.from_environment().get(f"/services/{service}/secrets")
-    table = Table("name", "environment", "updated", "by")
-    for s in items:
-        table.add_row(s["name"], s["environment"] or "(all)", s["updated_at"][:16], s["updated_by"])
-    console.print(table)
+        items: list[SecretInfo] = api().read(list[SecretInfo], f"/services/{service}/secrets")
+    print_table(
+        ("name", "environment", "updated", "by"),
+        ((s.name, s.environment or "(all)", s.updated_at.isoformat()[:16], s.updated_by) for s in items),
+    )
 
 
 @secret_app.command("delete")
@@ -438,7 +451,7 @@ def secret_delete(
 ) -> None:
     """Delete a secret."""
     with domain_errors():
-        ApiClient.from_environment().request(
+        api().request(
             "DELETE", f"/services/{service}/secrets/{name}", params={"environment": environment} if environment else {}
         )
-    console.print(f"secret {name} deleted")
+    say(f"secret {name} deleted")

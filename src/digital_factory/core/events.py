@@ -30,9 +30,20 @@ class EventBus:
         self._handlers[event_type].append(handler)
 
     def publish(self, event: DomainEvent) -> None:
+        """Call every handler; if any failed, raise `HandlersFailed` once all have run (the caller sees it:
+        a subscriber's failure is never only a log line). A handler whose work must survive a crash keeps
+        its own durable record (the push handoff does) rather than relying on this call."""
+        failures: list[Exception] = []
         for event_type in type(event).__mro__:
             for handler in self._handlers.get(event_type, ()):
                 try:
                     handler(event)
-                except Exception:  # one failing subscriber must not stop the others
+                except Exception as exc:  # one failing subscriber must not stop the others
                     log.exception("event handler %r failed for %r", handler, event)
+                    failures.append(exc)
+        if failures:
+            raise HandlersFailed(f"{len(failures)} handler(s) failed for {type(event).__name__}", failures)
+
+
+class HandlersFailed(ExceptionGroup[Exception]):
+    """One or more subscribers of an event failed (every subscriber was still called)."""

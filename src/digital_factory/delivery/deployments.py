@@ -7,7 +7,9 @@ so concurrent approvals count once each and never past the number required.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
@@ -17,6 +19,8 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration
 from digital_factory.delivery import windows as deploy_windows
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.lookup import MAX_ID, by_id
+from digital_factory.delivery.runs import _summary, start_rollback
 from digital_factory.delivery.schemas import (
     ApprovalOut,
     ChangeOut,
@@ -33,15 +37,16 @@ from digital_factory.delivery.schemas import (
     RollbackRequest,
     RunSummary,
     ServiceDelivery,
-    Severity,
 )
-from digital_factory.delivery.service import _summary, start_rollback
+from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 
 def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
     """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock)."""
-    run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
+    run_id = None
+    if 0 < deployment_id <= MAX_ID:
+        run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
     if run_id is None:
         raise NotFound(f"there is no deployment {deployment_id}")
     orchestration.lock_run(uow, run_id)
@@ -141,7 +146,7 @@ def rollback(
     """Deploy an earlier version again: a new run of that commit's deploy stage for the environment."""
     require(uow.actor, Permission.DELIVERY_WRITE)
     service_id = catalog.service_id(uow, service_key)
-    target = uow.session.get(models.Deployment, data.to_deployment)
+    target = by_id(uow.session, models.Deployment, data.to_deployment)
     if target is None or target.service_id != service_id or target.environment != environment:
         raise NotFound(f"{service_key}/{environment} has no deployment {data.to_deployment}")
     if target.status != DeploymentStatus.SUCCEEDED:
@@ -178,7 +183,7 @@ def _current(uow: UnitOfWork, service_id: int, environment: str) -> models.Deplo
 
 def get_deployment(uow: UnitOfWork, deployment_id: int) -> Deployment:
     require(uow.actor, Permission.READ)
-    row = uow.session.get(models.Deployment, deployment_id)
+    row = by_id(uow.session, models.Deployment, deployment_id)
     if row is None:
         raise NotFound(f"there is no deployment {deployment_id}")
     return _out(uow, row, detail=True)
@@ -193,9 +198,11 @@ def list_deployments(uow: UnitOfWork, filters: DeploymentFilter, page: PageReque
         query = query.where(models.Deployment.environment == filters.environment)
     if filters.status:
         query = query.where(models.Deployment.status == filters.status)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Deployment.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[_out(uow, r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Deployment]) -> list[Deployment]:
+        return [_out(uow, r) for r in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Deployment.id.desc()])
 
 
 def _out(uow: UnitOfWork, row: models.Deployment, *, detail: bool = False) -> Deployment:
@@ -217,31 +224,14 @@ def _out(uow: UnitOfWork, row: models.Deployment, *, detail: bool = False) -> De
     restored = uow.session.scalars(
         select(models.Incident.key).where(models.Incident.restored_by_deployment_id == row.id)
     )
-    return Deployment(
-        id=row.id,
-        service=row.service_key,
-        environment=row.environment,
-        is_production=row.is_production,
-        run_id=row.run_id,
-        version=row.version,
-        commit_sha=row.commit_sha,
-        status=DeploymentStatus(row.status),
-        approval_roles=list(row.approval_roles),
-        required_approvals=row.required_approvals,
-        triggered_by=row.triggered_by,
-        is_rollback=row.is_rollback,
-        rollback_of_id=row.rollback_of_id,
-        is_rework=row.is_rework,
-        gate_note=row.gate_note,
-        requested_at=row.requested_at,
-        approved_at=row.approved_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        approvals=[ApprovalOut.model_validate(a) for a in approvals],
-        changes=[ChangeOut.model_validate(c) for c in changes] if detail else [],
-        work_items=items,
-        incidents_caused=list(caused),
-        incidents_restored=list(restored),
+    return Deployment.model_validate(row).model_copy(
+        update={
+            "approvals": [ApprovalOut.model_validate(a) for a in approvals],
+            "changes": [ChangeOut.model_validate(c) for c in changes] if detail else [],
+            "work_items": items,
+            "incidents_caused": list(caused),
+            "incidents_restored": list(restored),
+        }
     )
 
 
@@ -338,25 +328,7 @@ def service_delivery(uow: UnitOfWork, service_key: str, *, recent: int = 10) -> 
 
 
 def incident_out(row: models.Incident) -> Incident:
-    return Incident(
-        key=row.key,
-        service=row.service_key,
-        environment=row.environment,
-        title=row.title,
-        description=row.description,
-        severity=Severity(row.severity),
-        status=IncidentStatus(row.status),
-        detected_at=row.detected_at,
-        opened_at=row.opened_at,
-        opened_by=row.opened_by,
-        resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by,
-        resolution=row.resolution,
-        caused_by_deployment_id=row.caused_by_deployment_id,
-        cause_link=row.cause_link,
-        restored_by_deployment_id=row.restored_by_deployment_id,
-        restore_link=row.restore_link,
-    )
+    return Incident.model_validate(row)
 
 
 # --- traceability ----------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ planned work).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
@@ -24,6 +25,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models
 from digital_factory.delivery.deployments import incident_out
 from digital_factory.delivery.events import IncidentOpened, IncidentResolved
+from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
     Incident,
@@ -32,6 +34,7 @@ from digital_factory.delivery.schemas import (
     IncidentResolve,
     IncidentStatus,
 )
+from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -81,7 +84,7 @@ def _cause(
     uow: UnitOfWork, service_id: int, data: IncidentCreate, detected: datetime
 ) -> tuple[models.Deployment | None, str | None]:
     if data.caused_by_deployment is not None:
-        named = uow.session.get(models.Deployment, data.caused_by_deployment)
+        named = by_id(uow.session, models.Deployment, data.caused_by_deployment)
         if named is None or named.service_id != service_id:
             raise ValidationFailed.on(
                 "caused_by_deployment", f"{data.service} has no deployment {data.caused_by_deployment}"
@@ -113,7 +116,7 @@ def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incide
         raise Conflict(f"{row.key} is already resolved", rule="incident-resolved")
     now = uow.clock.now()
     if data.restored_by_deployment is not None:
-        named = uow.session.get(models.Deployment, data.restored_by_deployment)
+        named = by_id(uow.session, models.Deployment, data.restored_by_deployment)
         if named is None or named.service_id != row.service_id or named.status != DeploymentStatus.SUCCEEDED:
             raise ValidationFailed.on(
                 "restored_by_deployment",
@@ -173,6 +176,8 @@ def list_incidents(uow: UnitOfWork, filters: IncidentFilter, page: PageRequest) 
         query = query.where(models.Incident.service_id == catalog.service_id(uow, filters.service))
     if filters.status:
         query = query.where(models.Incident.status == filters.status)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Incident.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[incident_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Incident]) -> list[Incident]:
+        return [incident_out(r) for r in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Incident.id.desc()])

@@ -35,6 +35,11 @@ class PipelineRun(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
+    @property
+    def service(self) -> str:
+        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
+        return self.service_key
+
 
 class StageRun(Base):
     __tablename__ = "delivery_stage_run"
@@ -134,6 +139,11 @@ class Deployment(Base):
     approved_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    @property
+    def service(self) -> str:
+        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
+        return self.service_key
 
 
 class Approval(Base):
@@ -238,6 +248,11 @@ class Incident(Base):
         ForeignKey("delivery_deployment.id", ondelete="SET NULL")
     )
     restore_link: Mapped[str | None] = mapped_column(String(20))
+
+    @property
+    def service(self) -> str:
+        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
+        return self.service_key
 
 
 class Secret(Base):

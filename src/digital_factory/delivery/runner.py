@@ -27,9 +27,9 @@ from digital_factory.delivery import models, orchestration
 from digital_factory.delivery import sandbox as sbx
 from digital_factory.delivery import secrets as secret_store
 from digital_factory.delivery.config import DeliveryConfig
-from digital_factory.delivery.git import Repository, checkout, local_path
 from digital_factory.delivery.masking import Masker, StreamMasker
 from digital_factory.delivery.schemas import Status
+from digital_factory.delivery.sources import Repository, checkout, local_path
 from digital_factory.store.uow import Store
 
 log = logging.getLogger(__name__)

@@ -225,24 +225,28 @@ def run(
         preexec_fn=preexec,  # noqa: PLW1509  (only without prlimit; setrlimit calls only)
         close_fds=True,
     )
-    assert process.stdout is not None
     watch = _Watch(process.pid, time.monotonic() + timeout_seconds, config.kill_grace_seconds, cancelled)
+    try:
+        _follow(process, watch, on_output, on_tick)
+    finally:
+        _signal_group(process.pid, signal.SIGKILL)  # nothing of the step outlives it
+        if process.stdout is not None:
+            process.stdout.close()
+        code = process.wait()
+    return Outcome(watch.ending or Ending.EXITED, code)
+
+
+def _follow(
+    process: subprocess.Popen[bytes], watch: _Watch, on_output: Callable[[bytes], None], on_tick: Callable[[], None]
+) -> None:
+    """Stream the output until the process exited and its output closed, enforcing the deadline meanwhile."""
+    assert process.stdout is not None
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
     exited_at: float | None = None
     try:
         while True:
-            open_pipe = bool(selector.get_map())
-            if open_pipe:
-                for _key, _mask in selector.select(0.1):
-                    data = os.read(process.stdout.fileno(), 65536)
-                    if data:
-                        on_output(data)
-                    else:
-                        selector.unregister(process.stdout)
-            else:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(0.05)
+            _pump(selector, process, on_output)
             now = time.monotonic()
             on_tick()
             if process.poll() is not None:
@@ -257,9 +261,19 @@ def run(
             watch.check(now)
     finally:
         selector.close()
-        _signal_group(process.pid, signal.SIGKILL)  # nothing of the step outlives it
-        process.stdout.close()
-        code = process.wait()
-    if watch.ending is not None:
-        return Outcome(watch.ending, code)
-    return Outcome(Ending.EXITED, code)
+
+
+def _pump(
+    selector: selectors.BaseSelector, process: subprocess.Popen[bytes], on_output: Callable[[bytes], None]
+) -> None:
+    """Forward what arrives within a tenth of a second; once the output is closed, wait for the exit instead."""
+    if not selector.get_map():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(0.05)
+        return
+    for key, _mask in selector.select(0.1):
+        data = os.read(key.fd, 65536)
+        if data:
+            on_output(data)
+        else:
+            selector.unregister(key.fileobj)

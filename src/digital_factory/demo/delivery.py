@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from digital_factory.core.errors import NotFound
-from digital_factory.delivery import deployments, incidents
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DecisionRequest, IncidentCreate, IncidentResolve, Run, RunRequest, Status
 from digital_factory.store.uow import UnitOfWork
@@ -142,30 +141,13 @@ def _ship(ctx: DemoContext, approver: str, comment: str) -> Run:
     prod = next(stage.deployment_id for stage in gated.stages if stage.environment == "prod")
     assert prod is not None
     with ctx.runtime.store.unit_of_work(ctx.actor(approver)) as uow:
-        deployments.approve(uow, prod, DecisionRequest(comment=comment))
+        delivery.approve(uow, prod, DecisionRequest(comment=comment))
     return _wait(ctx, started.id, until=Status.PASSED)
 
 
 def seed(ctx: DemoContext) -> None:
-    home = ctx.runtime.settings.home
-    bare = home / "demo-repositories" / f"{SERVICE}.git"
-    with ctx.runtime.store.unit_of_work(ctx.actor("platform")) as uow:
-        try:
-            catalog.get_service(uow, SERVICE)
-            exists = True
-        except NotFound:
-            exists = False
-        if not exists:
-            catalog.register_service(
-                uow,
-                ServiceCreate(
-                    key=SERVICE,
-                    name="Flight control",
-                    description="Modified flight software for heavy-lift drones.",
-                    repository_url=str(bare),
-                    owner_team=_owner(uow, "flight-software"),
-                ),
-            )
+    bare = ctx.runtime.settings.home / "demo-repositories" / f"{SERVICE}.git"
+    _register(ctx, bare)
     if not bare.exists():
         bare.parent.mkdir(parents=True, exist_ok=True)
         _git("init", "-q", "--bare", "-b", "main", str(bare), cwd=bare.parent)
@@ -184,7 +166,7 @@ def seed(ctx: DemoContext) -> None:
         )
         first = _ship(ctx, "power", "Staging flights were steady; release to the fleet.")
         with ctx.runtime.store.unit_of_work(ctx.actor("flight")) as uow:
-            incident = incidents.open_incident(
+            incident = delivery.open_incident(
                 uow,
                 IncidentCreate(
                     service=SERVICE,
@@ -200,7 +182,27 @@ def seed(ctx: DemoContext) -> None:
         )
         _ship(ctx, "engines", f"Fixes {incident.key}; verified on staging.")
     with ctx.runtime.store.unit_of_work(ctx.actor("flight")) as uow:
-        incidents.resolve_incident(uow, incident.key, IncidentResolve(resolution="Gain halved; oscillation gone."))
+        delivery.resolve_incident(uow, incident.key, IncidentResolve(resolution="Gain halved; oscillation gone."))
+
+
+def _register(ctx: DemoContext, bare: Path) -> None:
+    """The story's service, built from the demo's own bare repository (once)."""
+    with ctx.runtime.store.unit_of_work(ctx.actor("platform")) as uow:
+        try:
+            catalog.get_service(uow, SERVICE)
+            return
+        except NotFound:
+            pass
+        catalog.register_service(
+            uow,
+            ServiceCreate(
+                key=SERVICE,
+                name="Flight control",
+                description="Modified flight software for heavy-lift drones.",
+                repository_url=str(bare),
+                owner_team=_owner(uow, "flight-software"),
+            ),
+        )
 
 
 def _owner(uow: UnitOfWork, team: str) -> str | None:

@@ -23,7 +23,6 @@ from digital_factory.platform import models, safety, sandbox, templates
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.registry import latest_versions, template_row
 from digital_factory.platform.schemas import FleetEntry, Template, UpgradeRecord, UpgradeStatus
-from digital_factory.repos import git
 from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived
 from digital_factory.store.uow import UnitOfWork
@@ -114,7 +113,7 @@ class UpgradeOutcome:
 
     @classmethod
     def nothing_pushed(cls, status: UpgradeStatus, detail: str, conflicts: list[str] | None = None) -> UpgradeOutcome:
-        return cls(status, None, None, git.ZERO_SHA, conflicts or [], detail)
+        return cls(status, None, None, repos.ZERO_SHA, conflicts or [], detail)
 
 
 def perform_upgrade(ctx: PlatformContext, plan: UpgradePlan) -> UpgradeOutcome:
@@ -127,8 +126,8 @@ def perform_upgrade(ctx: PlatformContext, plan: UpgradePlan) -> UpgradeOutcome:
     scratch = sandbox.scratch_dir(ctx.scratch_root, f"upgrade-{plan.service}-")
     work = scratch / plan.service
     try:
-        git.run(["clone", "--quiet", plan.remote, str(work)], env=plan.remote_env)
-        git.run(["checkout", "--quiet", "-b", branch], cwd=work)
+        repos.run_git(["clone", "--quiet", plan.remote, str(work)], env=plan.remote_env)
+        repos.run_git(["checkout", "--quiet", "-b", branch], cwd=work)
         bare = ctx.template_dir(plan.template.key)
         templates.check_version(bare, plan.to_version, trusted=plan.template.trusted)
         try:
@@ -140,7 +139,7 @@ def perform_upgrade(ctx: PlatformContext, plan: UpgradePlan) -> UpgradeOutcome:
         except sandbox.RenderError as exc:
             return UpgradeOutcome.nothing_pushed(UpgradeStatus.FAILED, exc.reason[:1000])
         return _settle(plan, work, branch)
-    except git.GitError as exc:
+    except repos.GitError as exc:
         return UpgradeOutcome.nothing_pushed(UpgradeStatus.FAILED, str(exc)[:1000])
     finally:
         sandbox.remove(scratch)
@@ -155,26 +154,28 @@ def _settle(plan: UpgradePlan, work: Path, branch: str) -> UpgradeOutcome:
     problems = safety.rendered_problems(work)
     if problems:
         return UpgradeOutcome.nothing_pushed(UpgradeStatus.FAILED, "; ".join(problems[:5]))
-    if not git.run(["status", "--porcelain"], cwd=work).stdout.strip():
+    if not repos.run_git(["status", "--porcelain"], cwd=work).stdout.strip():
         return UpgradeOutcome.nothing_pushed(UpgradeStatus.CURRENT, "the update changed nothing")
-    commit = git.commit_all(work, f"Upgrade {plan.template.key} from {plan.from_version} to {plan.to_version}")
+    commit = repos.commit_all(work, f"Upgrade {plan.template.key} from {plan.from_version} to {plan.to_version}")
     before = _remote_ref(plan, f"refs/heads/{branch}")
-    git.run(["push", "--quiet", "--force", plan.remote, f"HEAD:refs/heads/{branch}"], cwd=work, env=plan.remote_env)
-    changed = git.run(["diff", "--name-only", "HEAD~1", "HEAD"], cwd=work).stdout.split()
+    repos.run_git(
+        ["push", "--quiet", "--force", plan.remote, f"HEAD:refs/heads/{branch}"], cwd=work, env=plan.remote_env
+    )
+    changed = repos.run_git(["diff", "--name-only", "HEAD~1", "HEAD"], cwd=work).stdout.split()
     return UpgradeOutcome(
         UpgradeStatus.UPGRADED, branch, commit, before, [], f"pushed {branch}: {', '.join(changed)}"[:1000]
     )
 
 
 def _remote_ref(plan: UpgradePlan, ref: str) -> str:
-    listed = git.run(["ls-remote", plan.remote, ref], env=plan.remote_env).stdout.split()
-    return listed[0] if listed else git.ZERO_SHA
+    listed = repos.run_git(["ls-remote", plan.remote, ref], env=plan.remote_env).stdout.split()
+    return listed[0] if listed else repos.ZERO_SHA
 
 
 def _conflicts(work: Path) -> list[str]:
     """Paths git reports unmerged, plus any file that carries conflict markers or a .rej file."""
     found = set()
-    for line in git.run(["status", "--porcelain", "--untracked-files=all"], cwd=work).stdout.splitlines():
+    for line in repos.run_git(["status", "--porcelain", "--untracked-files=all"], cwd=work).stdout.splitlines():
         state, path = line[:2], line[3:].strip()
         if (
             state in CONFLICT_STATES
@@ -252,7 +253,7 @@ def _upgrade_out(row: models.Upgrade) -> UpgradeRecord:
 def on_push(uow: UnitOfWork, event: PushReceived) -> None:
     """Subscribed to PushReceived: when a service's default branch moves to a commit whose answers
     file names another template version (an upgrade branch was merged), record that version."""
-    if event.service_key is None or event.ref != "refs/heads/main" or event.after == git.ZERO_SHA:
+    if event.service_key is None or event.ref != "refs/heads/main" or event.after == repos.ZERO_SHA:
         return
     version = _answered_version(Path(event.git_dir), event.after)
     if version is None:
@@ -264,7 +265,7 @@ def on_push(uow: UnitOfWork, event: PushReceived) -> None:
 
 def _answered_version(git_dir: Path, commit: str) -> str | None:
     """The template version (`_commit`) in a commit's answers file, if any."""
-    content = git.show_file(git_dir, commit, ANSWERS_FILE)
+    content = repos.show_file(git_dir, commit, ANSWERS_FILE)
     try:
         answers = yaml.safe_load(content) if content is not None else None
     except yaml.YAMLError:

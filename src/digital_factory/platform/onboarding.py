@@ -35,7 +35,6 @@ from digital_factory.platform.schemas import (
 )
 from digital_factory.portfolio import service as portfolio
 from digital_factory.releases import service as releases
-from digital_factory.repos import git
 from digital_factory.repos import service as repos
 from digital_factory.repos.schemas import RepositoryCreate
 from digital_factory.store.uow import UnitOfWork
@@ -224,7 +223,7 @@ def _make_everything(run: _Run) -> OnboardingResult:
         note.extend(_link_work(uow, service.key, data))
     with _step(run.log, "pipeline") as note:
         repos.record_push(
-            uow, ctx.repo_host, service.key, [("refs/heads/main", git.ZERO_SHA, commit)], pusher=uow.actor.name
+            uow, ctx.repo_host, service.key, [("refs/heads/main", repos.ZERO_SHA, commit)], pusher=uow.actor.name
         )
         note.append(f"first push of main ({commit[:10]}) recorded; it starts the pipeline in {PIPELINE_FILE}")
     return OnboardingResult(
@@ -285,11 +284,11 @@ def _create_repository(run: _Run) -> tuple[str, str]:
     repos.create_repository(run.uow, ctx.repo_host, repository)
     run.repository_made = True
     rendered = run.rendered
-    git.run(["init", "--quiet", "--initial-branch=main"], cwd=rendered)
-    commit = git.commit_all(
+    repos.run_git(["init", "--quiet", "--initial-branch=main"], cwd=rendered)
+    commit = repos.commit_all(
         rendered, f"Start {data.service_key} from the {run.template.key} {run.version} golden-path template"
     )
-    git.run(
+    repos.run_git(
         ["push", "--quiet", ctx.repo_host.remote(data.service_key), "HEAD:refs/heads/main"],
         cwd=rendered,
         env=ctx.repo_host.remote_env(data.service_key),

@@ -15,7 +15,7 @@ from digital_factory.core.errors import Conflict, DomainError, FieldProblem, Not
 from digital_factory.platform import models, questions, safety, sandbox, templates
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.schemas import Template, TemplateCreate, TemplateQuestion
-from digital_factory.repos import git
+from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
 
 
@@ -77,7 +77,7 @@ def refresh_template(uow: UnitOfWork, ctx: PlatformContext, key: str) -> Templat
     if not row.builtin:
         try:
             templates.mirror(row.source, bare, timeout=ctx.render_timeout)
-        except git.GitError as exc:
+        except repos.GitError as exc:
             raise Conflict(f"cannot fetch {row.source}: {exc.stderr.strip()[:300]}", rule="template-fetch") from None
     versions = templates.versions(bare)
     latest = templates.newest(versions)
@@ -187,7 +187,7 @@ def _mirror_checked(ctx: PlatformContext, key: str, source: str, *, trusted: boo
         if latest is None:
             raise ValidationFailed.on("source", "the repository has no version tags (PEP 440, e.g. v1.0.0)")
         templates.check_version(bare, latest, trusted=trusted)
-    except git.GitError as exc:
+    except repos.GitError as exc:
         sandbox.remove(bare)
         raise ValidationFailed.on("source", f"cannot read the repository: {exc.stderr.strip()[:300]}") from None
     except DomainError:

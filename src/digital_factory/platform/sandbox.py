@@ -24,7 +24,7 @@ from typing import Any, Literal
 import copier
 
 import digital_factory
-from digital_factory.repos import git
+from digital_factory.repos import service as repos
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def python_paths() -> list[Path]:
 
 
 def sandbox_environment() -> dict[str, str]:
-    env = git.environment(home="/tmp")  # noqa: S108  (the sandbox's private tmpfs)
+    env = repos.git_environment(home="/tmp")  # noqa: S108  (the sandbox's private tmpfs)
     env.update({"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "TMPDIR": "/tmp"})  # noqa: S108
     return env
 

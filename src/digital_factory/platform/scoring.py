@@ -8,7 +8,6 @@ from digital_factory.accounts.service import require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Service, ServiceProvenance
 from digital_factory.core.pagination import PageRequest
-from digital_factory.delivery import deployments
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DeploymentFilter, DeploymentStatus, RunFilter, Status
 from digital_factory.platform import scorecards, templates
@@ -16,7 +15,6 @@ from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.onboarding import PIPELINE_FILE
 from digital_factory.platform.registry import latest_versions
 from digital_factory.platform.schemas import Scorecard, ScorecardReport
-from digital_factory.repos import git
 from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
 
@@ -83,7 +81,7 @@ def _pipeline_defined(uow: UnitOfWork, ctx: PlatformContext, service_key: str) -
     git_dir = ctx.repo_host.git_dir(service_key) if repos.repository_for_service(uow, service_key) else None
     if not (git_dir and git_dir.exists()):
         return None
-    return git.show_file(git_dir, "refs/heads/main", PIPELINE_FILE) is not None
+    return repos.show_file(git_dir, "refs/heads/main", PIPELINE_FILE) is not None
 
 
 def _deploys_to_prod(uow: UnitOfWork, service_key: str) -> bool:
@@ -94,4 +92,4 @@ def _deploys_to_prod(uow: UnitOfWork, service_key: str) -> bool:
     production = DeploymentFilter(
         service=service_key, environment=environments[-1].name, status=DeploymentStatus.SUCCEEDED
     )
-    return bool(deployments.list_deployments(uow, production, LATEST).total)
+    return bool(delivery.list_deployments(uow, production, LATEST).total)

@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from digital_factory.core.errors import FieldProblem, ValidationFailed
 from digital_factory.platform import safety
-from digital_factory.repos import git
+from digital_factory.repos import service as repos
 
 BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
 
@@ -68,7 +68,7 @@ def version_key(tag: str) -> Version | None:
 
 def versions(bare: Path) -> list[str]:
     """The repository's version tags (PEP 440, e.g. v1.2.0), oldest first; pre-releases excluded."""
-    tags = [ref.removeprefix("refs/tags/") for ref in git.list_refs(bare) if ref.startswith("refs/tags/")]
+    tags = [ref.removeprefix("refs/tags/") for ref in repos.list_refs(bare) if ref.startswith("refs/tags/")]
     parsed = [(version_key(tag), tag) for tag in tags]
     usable = [(v, tag) for v, tag in parsed if v is not None and not v.is_prerelease]
     return [tag for _, tag in sorted(usable)]
@@ -88,35 +88,35 @@ def is_newer(candidate: str, than: str | None) -> bool:
 def materialize_builtin(template: BuiltinTemplate, bare: Path, scratch: Path) -> None:
     """Make sure `bare` holds the built-in template with its current version tag."""
     if not bare.exists():
-        git.init_bare(bare)
+        repos.init_bare(bare)
     if template.tag in versions(bare):
         return
     work = scratch / "work"
-    if git.list_refs(bare):
-        git.run(["clone", "--quiet", str(bare), str(work)])
+    if repos.list_refs(bare):
+        repos.run_git(["clone", "--quiet", str(bare), str(work)])
         for child in work.iterdir():
             if child.name != ".git":
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     else:
-        git.run(["init", "--quiet", "--initial-branch=main", str(work)])
+        repos.run_git(["init", "--quiet", "--initial-branch=main", str(work)])
     shutil.copytree(template.folder, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-    git.commit_all(work, f"{template.name} {template.version}")
-    git.run(["tag", template.tag], cwd=work)
-    git.run(["push", "--quiet", str(bare), "HEAD:refs/heads/main", f"refs/tags/{template.tag}"], cwd=work)
+    repos.commit_all(work, f"{template.name} {template.version}")
+    repos.run_git(["tag", template.tag], cwd=work)
+    repos.run_git(["push", "--quiet", str(bare), "HEAD:refs/heads/main", f"refs/tags/{template.tag}"], cwd=work)
     shutil.rmtree(work, ignore_errors=True)
 
 
 def mirror(source: str, bare: Path, *, timeout: float) -> None:
     """Fetch a registered template's repository into the data folder (a bare mirror)."""
     if bare.exists():
-        git.run(["--git-dir", str(bare), "fetch", "--quiet", "--prune", "--tags", "origin"], timeout=timeout)
+        repos.run_git(["--git-dir", str(bare), "fetch", "--quiet", "--prune", "--tags", "origin"], timeout=timeout)
     else:
         bare.parent.mkdir(parents=True, exist_ok=True)
-        git.run(["clone", "--quiet", "--mirror", "--no-local", source, str(bare)], timeout=timeout)
+        repos.run_git(["clone", "--quiet", "--mirror", "--no-local", source, str(bare)], timeout=timeout)
 
 
 def tree(bare: Path, rev: str) -> list[safety.TreeEntry]:
-    done = git.run(["--git-dir", str(bare), "ls-tree", "-r", "-z", "--full-tree", rev])
+    done = repos.run_git(["--git-dir", str(bare), "ls-tree", "-r", "-z", "--full-tree", rev])
     entries = []
     for record in done.stdout.split("\0"):
         if not record:
@@ -128,7 +128,7 @@ def tree(bare: Path, rev: str) -> list[safety.TreeEntry]:
 
 def read_config(bare: Path, rev: str) -> tuple[dict[str, Any], list[safety.Include]]:
     for name in safety.CONFIG_FILES:
-        content = git.show_file(bare, rev, name)
+        content = repos.show_file(bare, rev, name)
         if content is not None:
             try:
                 return safety.load_config(content.decode("utf-8"))

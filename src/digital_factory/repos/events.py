@@ -21,3 +21,4 @@ class PushReceived(DomainEvent):
     before: str
     after: str
     pusher: str | None
+    push_id: int | None = None  # the stored push record (claimed with `claim_push` by the one who acts on it)

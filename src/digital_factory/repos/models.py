@@ -35,3 +35,6 @@ class Push(Base):
     after: Mapped[str] = mapped_column(String(64))
     pusher: Mapped[str | None] = mapped_column(String(100))
     pushed_at: Mapped[datetime] = mapped_column(index=True)
+    # Set, with a conditional update, by whoever hands the push to delivery (the push subscriber or the
+    # reaper): a push still unset after a crash is picked up again, and never started twice.
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -8,8 +8,9 @@ does).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import allowed, record_audit, require
@@ -18,8 +19,14 @@ from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Va
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.repos import git, models
 from digital_factory.repos.events import PushReceived
+from digital_factory.repos.git import ZERO_SHA, GitError, commit_all, init_bare, list_refs, ref_changes, show_file
+from digital_factory.repos.git import environment as git_environment
+from digital_factory.repos.git import run as run_git
 from digital_factory.repos.hosting import LocalRepoHost, RepoHost
 from digital_factory.repos.schemas import PushRecord, RefUpdate, Repository, RepositoryCreate
+from digital_factory.repos.smart_http import BackendFailed, BodyTooLarge, GitRequest, cgi_environment, run_backend
+from digital_factory.repos.smart_http import parse as parse_git_request
+from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
@@ -56,9 +63,11 @@ def list_repositories(uow: UnitOfWork, page: PageRequest, *, owner_team: str | N
     query = select(models.Repository)
     if owner_team:
         query = query.where(models.Repository.owner_team_id == teams.team_id(uow, owner_team))
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Repository.key).limit(page.limit).offset(page.offset))
-    return Page(items=[_out(uow, r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Repository]) -> list[Repository]:
+        return [_out(uow, r) for r in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Repository.key])
 
 
 def repository_for_service(uow: UnitOfWork, service_key: str) -> Repository | None:
@@ -111,17 +120,7 @@ def record_push(
         uow.session.add(push)
         uow.session.flush()
         records.append(_push_out(row.key, push))
-        uow.emit(
-            PushReceived(
-                repository_key=row.key,
-                service_key=row.service_key,
-                git_dir=str(git_dir) if git_dir else host.remote(key),
-                ref=ref,
-                before=before,
-                after=after,
-                pusher=pusher,
-            )
-        )
+        uow.emit(_received(row, push, str(git_dir) if git_dir else host.remote(key)))
     if records:
         record_audit(
             uow,
@@ -133,13 +132,57 @@ def record_push(
     return records
 
 
+def claim_push(uow: UnitOfWork, push_id: int) -> bool:
+    """Mark a stored push handled; False when someone else already did (a conditional update: of two
+    transactions racing for the same push exactly one gets True)."""
+    claimed = uow.session.execute(
+        update(models.Push)
+        .where(models.Push.id == push_id, models.Push.handled_at.is_(None))
+        .values(handled_at=uow.clock.now())
+    )
+    return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
+def unhandled_pushes(
+    uow: UnitOfWork, host: RepoHost, *, pushed_before: datetime, limit: int = 50
+) -> list[PushReceived]:
+    """Stored pushes nobody has claimed yet (their subscriber crashed or failed), oldest first, as events."""
+    rows = uow.session.execute(
+        select(models.Push, models.Repository)
+        .join(models.Repository, models.Repository.id == models.Push.repository_id)
+        .where(models.Push.handled_at.is_(None), models.Push.pushed_at < pushed_before)
+        .order_by(models.Push.id)
+        .limit(limit)
+    ).all()
+    events = []
+    for push, repository in rows:
+        git_dir = host.git_dir(repository.key)
+        events.append(_received(repository, push, str(git_dir) if git_dir else host.remote(repository.key)))
+    return events
+
+
+def _received(repository: models.Repository, push: models.Push, git_dir: str) -> PushReceived:
+    return PushReceived(
+        repository_key=repository.key,
+        service_key=repository.service_key,
+        git_dir=git_dir,
+        ref=push.ref,
+        before=push.before,
+        after=push.after,
+        pusher=push.pusher,
+        push_id=push.id,
+    )
+
+
 def list_pushes(uow: UnitOfWork, key: str, page: PageRequest) -> Page[PushRecord]:
     require(uow.actor, Permission.READ)
     row = _row(uow, key)
     query = select(models.Push).where(models.Push.repository_id == row.id)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(models.Push.id.desc()).limit(page.limit).offset(page.offset))
-    return Page(items=[_push_out(row.key, p) for p in rows], total=total, limit=page.limit, offset=page.offset)
+
+    def items(rows: Sequence[models.Push]) -> list[PushRecord]:
+        return [_push_out(row.key, p) for p in rows]
+
+    return paginate(uow.session, query, page, items, order_by=[models.Push.id.desc()])
 
 
 def _row(uow: UnitOfWork, key: str) -> models.Repository:
@@ -177,16 +220,33 @@ def _out(uow: UnitOfWork, row: models.Repository) -> Repository:
 
 
 __all__ = [
+    "ZERO_SHA",
+    "BackendFailed",
+    "BodyTooLarge",
+    "GitError",
+    "GitRequest",
     "LocalRepoHost",
     "RepoHost",
     "authorize_push",
     "authorize_read",
     "can_push",
+    "cgi_environment",
+    "claim_push",
+    "commit_all",
     "create_repository",
     "get_repository",
+    "git_environment",
+    "init_bare",
     "list_pushes",
+    "list_refs",
     "list_repositories",
+    "parse_git_request",
     "record_push",
     "record_refused_push",
+    "ref_changes",
     "repository_for_service",
+    "run_backend",
+    "run_git",
+    "show_file",
+    "unhandled_pushes",
 ]

@@ -6,22 +6,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import DomainError
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
-from digital_factory.delivery import deployments, incidents
 from digital_factory.delivery import service as delivery
-from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.schemas import (
     DecisionRequest,
     IncidentCreate,
@@ -33,22 +30,14 @@ from digital_factory.delivery.schemas import (
     RunFilter,
     RunRequest,
 )
-from digital_factory.store.uow import Store
+from digital_factory.store.uow import Store, UnitOfWork
+from digital_factory.web.context import can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 EVENT_POLL_SECONDS = 0.5
 WHERE_LIMIT = 30  # services in the "what runs where" table of the delivery page
-
-
-class DeliveryWebRuntime(Protocol):
-    store: Store
-    delivery: DeliveryConfig
-
-
-def _rt(request: Request) -> DeliveryWebRuntime:
-    return cast(DeliveryWebRuntime, request.app.state.runtime)
 
 
 @router.get("/delivery", response_class=HTMLResponse)
@@ -59,23 +48,25 @@ def index(
     offset: Annotated[int, Query(ge=0)] = 0,
     error: str | None = None,
 ) -> Response:
-    with _rt(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        runs = delivery.list_runs(uow, RunFilter(service=service or None), PageRequest(limit=30, offset=offset))
+
+    def gather(uow: UnitOfWork) -> dict[str, Any]:
         services = catalog.list_services(uow, PageRequest(limit=200))
-        where = [deployments.service_delivery(uow, s.key, recent=1) for s in services.items[:WHERE_LIMIT]]
-        open_incidents = incidents.list_incidents(uow, IncidentFilter(status=IncidentStatus.OPEN), PageRequest())
+        return {
+            "runs": delivery.list_runs(uow, RunFilter(service=service or None), PageRequest(limit=30, offset=offset)),
+            "services": services.items,
+            "where": [delivery.service_delivery(uow, s.key, recent=1) for s in services.items[:WHERE_LIMIT]],
+            "incidents": delivery.list_incidents(uow, IncidentFilter(status=IncidentStatus.OPEN), PageRequest()).items,
+        }
+
     return render(
         request,
         "delivery.html",
         viewer,
         active="delivery",
-        runs=runs,
-        services=services.items,
-        where=where,
         service=service,
-        incidents=open_incidents.items,
-        can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
+        can_run=can(viewer, Permission.DELIVERY_WRITE),
         error=error,
+        **read(request, viewer, gather),
     )
 
 
@@ -83,60 +74,51 @@ def index(
 def start_run(
     request: Request, viewer: FormViewer, service: Annotated[str, Form()], ref: Annotated[str, Form()] = ""
 ) -> Response:
-    rt = _rt(request)
     data = parse_input(RunRequest, {"ref": ref or None})
-    with rt.store.unit_of_work(viewer.actor) as uow:
-        run = delivery.start_run(uow, rt.delivery, service, data)
+    run = write(request, viewer, lambda uow: delivery.start_run(uow, runtime(request).delivery, service, data))
     return see_other(f"/delivery/runs/{run.id}")
 
 
-def _log_views(actor: Actor, store: Store, run: Run) -> dict[int, tuple[int, int, str]]:
+def _log_views(uow: UnitOfWork, run: Run) -> dict[int, tuple[int, int, str]]:
     """Per step: (attempt, cursor, text) of the stored log, shown at once; the event stream continues it."""
     views: dict[int, tuple[int, int, str]] = {}
-    with store.unit_of_work(actor, write=False) as uow:
-        for stage in run.stages:
-            for step in stage.steps:
-                if step.attempt == 0:
-                    continue
-                page = delivery.step_log(uow, run.id, step.id)
-                views[step.id] = (page.attempt, page.cursor, "".join(c.text for c in page.chunks))
+    for stage in run.stages:
+        for step in stage.steps:
+            if step.attempt == 0:
+                continue
+            page = delivery.step_log(uow, run.id, step.id)
+            views[step.id] = (page.attempt, page.cursor, "".join(c.text for c in page.chunks))
     return views
 
 
 @router.get("/delivery/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, viewer: PageViewer, run_id: int) -> Response:
-    rt = _rt(request)
-    with rt.store.unit_of_work(viewer.actor, write=False) as uow:
+
+    def gather(uow: UnitOfWork) -> dict[str, Any]:
         run = delivery.get_run(uow, run_id)
-        gates = [
-            deployments.get_deployment(uow, stage.deployment_id)
-            for stage in run.stages
-            if stage.deployment_id is not None
-        ]
+        gates = [delivery.get_deployment(uow, s.deployment_id) for s in run.stages if s.deployment_id is not None]
+        return {"run": run, "logs": _log_views(uow, run), "gates": {d.id: d for d in gates}}
+
     return render(
         request,
         "delivery_run.html",
         viewer,
         active="delivery",
-        run=run,
-        logs=_log_views(viewer.actor, rt.store, run),
-        gates={d.id: d for d in gates},
-        can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
-        can_approve=allowed(viewer.actor, Permission.DELIVERY_APPROVE),
+        **read(request, viewer, gather),
+        can_run=can(viewer, Permission.DELIVERY_WRITE),
+        can_approve=can(viewer, Permission.DELIVERY_APPROVE),
     )
 
 
 @router.post("/delivery/runs/{run_id}/cancel")
 def cancel(request: Request, viewer: FormViewer, run_id: int) -> Response:
-    with _rt(request).store.unit_of_work(viewer.actor) as uow:
-        delivery.cancel_run(uow, run_id)
+    write(request, viewer, lambda uow: delivery.cancel_run(uow, run_id))
     return see_other(f"/delivery/runs/{run_id}")
 
 
 @router.post("/delivery/runs/{run_id}/steps/{step_id}/retry")
 def retry(request: Request, viewer: FormViewer, run_id: int, step_id: int) -> Response:
-    with _rt(request).store.unit_of_work(viewer.actor) as uow:
-        delivery.retry_step(uow, run_id, step_id)
+    write(request, viewer, lambda uow: delivery.retry_step(uow, run_id, step_id))
     return see_other(f"/delivery/runs/{run_id}")
 
 
@@ -144,14 +126,11 @@ def retry(request: Request, viewer: FormViewer, run_id: int, step_id: int) -> Re
 def decide(
     request: Request, viewer: FormViewer, deployment_id: int, decision: str, comment: Annotated[str, Form()] = ""
 ) -> Response:
+    verdict = {"approve": delivery.approve, "reject": delivery.reject}.get(decision)
+    if verdict is None:
+        return Response(status_code=404)
     data = parse_input(DecisionRequest, {"comment": comment})
-    with _rt(request).store.unit_of_work(viewer.actor) as uow:
-        if decision == "approve":
-            result = deployments.approve(uow, deployment_id, data)
-        elif decision == "reject":
-            result = deployments.reject(uow, deployment_id, data)
-        else:
-            return Response(status_code=404)
+    result = write(request, viewer, lambda uow: verdict(uow, deployment_id, data))
     return see_other(f"/delivery/runs/{result.run_id}")
 
 
@@ -207,7 +186,7 @@ def _events(store: Store, actor: Actor, run_id: int, stream: _Stream) -> tuple[l
 @router.get("/delivery/runs/{run_id}/events")
 async def run_events(request: Request, viewer: PageViewer, run_id: int, c: str = "") -> Response:
     """Server-sent events: `status` (run, stage and step states) and `log` (new masked output), then `end`."""
-    store = _rt(request).store
+    store = runtime(request).store
     stream = _Stream(cursors=_parse_cursors(c))
     await run_in_threadpool(_events, store, viewer.actor, run_id, _Stream())  # 404 before the stream starts
 
@@ -232,21 +211,22 @@ async def run_events(request: Request, viewer: PageViewer, run_id: int, c: str =
 
 @router.get("/delivery/services/{key}", response_class=HTMLResponse)
 def service_page(request: Request, viewer: PageViewer, key: str, error: str | None = None) -> Response:
-    with _rt(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        service = catalog.get_service(uow, key)
-        view = deployments.service_delivery(uow, key)
-        service_incidents = incidents.list_incidents(uow, IncidentFilter(service=key), PageRequest(limit=20))
-        runs = delivery.list_runs(uow, RunFilter(service=key), PageRequest(limit=10))
+
+    def gather(uow: UnitOfWork) -> dict[str, Any]:
+        return {
+            "service": catalog.get_service(uow, key),
+            "view": delivery.service_delivery(uow, key),
+            "incidents": delivery.list_incidents(uow, IncidentFilter(service=key), PageRequest(limit=20)).items,
+            "runs": delivery.list_runs(uow, RunFilter(service=key), PageRequest(limit=10)).items,
+        }
+
     return render(
         request,
         "delivery_service.html",
         viewer,
         active="delivery",
-        service=service,
-        view=view,
-        incidents=service_incidents.items,
-        runs=runs.items,
-        can_run=allowed(viewer.actor, Permission.DELIVERY_WRITE),
+        **read(request, viewer, gather),
+        can_run=can(viewer, Permission.DELIVERY_WRITE),
         error=error,
     )
 
@@ -266,19 +246,13 @@ def open_incident(
         body["caused_by_deployment"] = deployment.strip()
     try:
         data = parse_input(IncidentCreate, body)
-        with _rt(request).store.unit_of_work(viewer.actor) as uow:
-            incidents.open_incident(uow, data)
+        write(request, viewer, lambda uow: delivery.open_incident(uow, data))
     except DomainError as exc:
-        if exc.code == "permission-denied":
-            raise
-        return _service_error(request, viewer, key, exc.detail)
+        refused = refusal(exc)
+        response = service_page(request, viewer, key, error=refused.message)
+        response.status_code = refused.status
+        return response
     return see_other(f"/delivery/services/{key}")
-
-
-def _service_error(request: Request, viewer: PageViewer, key: str, detail: str) -> Response:
-    response = service_page(request, viewer, key, error=detail)
-    response.status_code = 422
-    return response
 
 
 @router.post("/delivery/incidents/{incident_key}/resolve")
@@ -293,8 +267,7 @@ def resolve_incident(
     if deployment.strip():
         body["restored_by_deployment"] = deployment.strip()
     data = parse_input(IncidentResolve, body)
-    with _rt(request).store.unit_of_work(viewer.actor) as uow:
-        incident = incidents.resolve_incident(uow, incident_key, data)
+    incident = write(request, viewer, lambda uow: delivery.resolve_incident(uow, incident_key, data))
     return see_other(f"/delivery/services/{incident.service}")
 
 
@@ -302,8 +275,7 @@ def resolve_incident(
 def rollback(
     request: Request, viewer: FormViewer, key: str, environment: str, to_deployment: Annotated[str, Form()]
 ) -> Response:
-    rt = _rt(request)
     data = parse_input(RollbackRequest, {"to_deployment": to_deployment})
-    with rt.store.unit_of_work(viewer.actor) as uow:
-        run = deployments.rollback(uow, rt.delivery, key, environment, data)
+    config = runtime(request).delivery
+    run = write(request, viewer, lambda uow: delivery.rollback(uow, config, key, environment, data))
     return see_other(f"/delivery/runs/{run.id}")

@@ -19,12 +19,18 @@ from types import FrameType
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
-from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.events import StepCancelRequested, StepQueued
-from digital_factory.delivery.executors import Executor, LocalExecutor
-from digital_factory.delivery.runner import StepRunner, default_worker_id, reap
-from digital_factory.delivery.sandbox import Limits, SandboxConfig
-from digital_factory.delivery.secrets import SecretBox
+from digital_factory.delivery.service import (
+    DeliveryConfig,
+    Executor,
+    Limits,
+    LocalExecutor,
+    SandboxConfig,
+    SecretBox,
+    StepRunner,
+    default_worker_id,
+    reap,
+)
 from digital_factory.settings import ExecutorKind, Settings
 from digital_factory.store.engine import make_engine
 from digital_factory.store.uow import Store

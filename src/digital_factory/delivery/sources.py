@@ -1,4 +1,4 @@
-"""The git CLI, hardened: no prompts, no system or global config, no hooks, no `ext::` transport.
+"""Reading the commits a run is for, through repos' hardened git runner (no prompts, no config-driven programs).
 
 Sources are what `git clone` accepts. Local repositories (a path or a file:// URL) are read in place;
 anything else is mirrored once into the runs folder and fetched before each read.
@@ -7,8 +7,6 @@ anything else is mirrored once into the runs folder and fetched before each read
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,64 +14,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from digital_factory.core.errors import ValidationFailed
+from digital_factory.repos.service import ZERO_SHA, GitError, run_git
 
 GIT_TIMEOUT_SECONDS = 120
 MAX_CHANGES = 500
-ZERO_SHA = "0" * 40
-_HARDENING = [
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "protocol.ext.allow=never",
-    "-c",
-    "protocol.file.allow=always",
-    "-c",
-    "advice.detachedHead=false",
-    "-c",
-    "init.defaultBranch=main",
-]
 _mirror_lock = threading.Lock()
 
 
-class GitError(Exception):
-    pass
-
-
-def git_env() -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": "/nonexistent",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_ASKPASS": "/bin/false",
-        "LANG": "C.UTF-8",
-    }
-
-
-def git(*args: str, cwd: Path | None = None, git_dir: str | None = None, input_text: str | None = None) -> str:
-    argv = ["git", *_HARDENING]
-    if git_dir is not None:
-        argv += ["--git-dir", git_dir]
-    argv += list(args)
-    try:
-        done = subprocess.run(  # noqa: S603
-            argv,
-            cwd=cwd,
-            env=git_env(),
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            input=input_text,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT_SECONDS} s") from exc
-    if done.returncode != 0:
-        raise GitError(f"git {args[0]} failed: {done.stderr.strip()[:500]}")
-    return done.stdout
+def git(*args: str, cwd: Path | None = None, git_dir: str | None = None) -> str:
+    """`git <args>` through the one hardened runner (repos'), on a repository's git directory if given."""
+    argv = ["--git-dir", git_dir, *args] if git_dir is not None else list(args)
+    return run_git(argv, cwd=cwd, timeout=GIT_TIMEOUT_SECONDS).stdout
 
 
 def local_path(source: str) -> str | None:
