@@ -6,13 +6,16 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission, Role
-from digital_factory.accounts.service import record_audit, require
+from digital_factory.accounts.service import allowed, record_audit
 from digital_factory.catalog import models
 from digital_factory.catalog.access import service_row
+from digital_factory.catalog.ownership import require_service_owner
 from digital_factory.catalog.schemas import Environment, EnvironmentSpec
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.store.uow import UnitOfWork
+from digital_factory.teams import service as teams
 
 
 def create_environments(uow: UnitOfWork, service: models.Service, specs: list[EnvironmentSpec]) -> None:
@@ -26,6 +29,7 @@ def create_environments(uow: UnitOfWork, service: models.Service, specs: list[En
                 name=spec.name,
                 position=position,
                 approval_roles=[str(r) for r in spec.approval_roles],
+                approvers=_checked_approvers(uow, spec.approvers),
                 created_at=uow.clock.now(),
             )
         )
@@ -51,7 +55,10 @@ def get_environment(uow: UnitOfWork, service_key: str, name: str) -> Environment
 
 
 def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentSpec) -> Environment:
-    require(uow.actor, Permission.PLATFORM_WRITE)
+    """Who approves changes to an environment: set by the service's owners or the platform."""
+    what = f"the approval policy of {service_key}/{spec.name}"
+    if not allowed(uow.actor, Permission.PLATFORM_WRITE):
+        require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what)
     service = service_row(uow, service_key)
     row = uow.session.scalar(
         select(models.Environment).where(
@@ -60,8 +67,9 @@ def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentS
     )
     if row is None:
         raise NotFound(f"service {service_key!r} has no environment {spec.name!r}")
-    before = {"approval_roles": list(row.approval_roles)}
+    before = {"approval_roles": list(row.approval_roles), "approvers": list(row.approvers or [])}
     row.approval_roles = [str(r) for r in spec.approval_roles]
+    row.approvers = _checked_approvers(uow, spec.approvers)
     uow.session.flush()
     record_audit(
         uow,
@@ -69,7 +77,7 @@ def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentS
         "environment",
         f"{service.key}/{row.name}",
         before=before,
-        after={"approval_roles": row.approval_roles},
+        after={"approval_roles": row.approval_roles, "approvers": row.approvers},
     )
     return _environment_out(service.key, row)
 
@@ -82,14 +90,19 @@ def environments_by_service(uow: UnitOfWork, keys: dict[int, str]) -> dict[int, 
         return found
     env = models.Environment
     rows = uow.session.execute(
-        select(env.id, env.service_id, env.name, env.position, env.approval_roles)
+        select(env.id, env.service_id, env.name, env.position, env.approval_roles, env.approvers)
         .where(env.service_id.in_(keys))
         .order_by(env.service_id, env.position)
     )
-    for id_, service_id_, name, position, roles in rows:
+    for id_, service_id_, name, position, roles, approvers in rows:
         found[service_id_].append(
             Environment.model_construct(
-                id=id_, service=keys[service_id_], name=name, position=position, approval_roles=[Role(r) for r in roles]
+                id=id_,
+                service=keys[service_id_],
+                name=name,
+                position=position,
+                approval_roles=[Role(r) for r in roles],
+                approvers=list(approvers or []),
             )
         )
     return found
@@ -97,5 +110,24 @@ def environments_by_service(uow: UnitOfWork, keys: dict[int, str]) -> dict[int, 
 
 def _environment_out(service_key: str, row: models.Environment) -> Environment:
     return Environment(
-        id=row.id, service=service_key, name=row.name, position=row.position, approval_roles=row.approval_roles
+        id=row.id,
+        service=service_key,
+        name=row.name,
+        position=row.position,
+        approval_roles=row.approval_roles,
+        approvers=list(row.approvers or []),
     )
+
+
+def _checked_approvers(uow: UnitOfWork, entries: list[str]) -> list[str]:
+    """Every named user and team must exist: a typo would silently entitle nobody."""
+    unknown = []
+    for entry in dict.fromkeys(entries):
+        kind, _, name = entry.rpartition(":")
+        try:
+            teams.team_id(uow, name) if kind == "team" else accounts.get_user(uow, name)
+        except NotFound:
+            unknown.append(entry)
+    if unknown:
+        raise ValidationFailed.on("approvers", f"no such user or team: {', '.join(unknown)}")
+    return list(dict.fromkeys(entries))

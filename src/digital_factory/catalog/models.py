@@ -36,6 +36,8 @@ class Environment(Base):
     name: Mapped[str] = mapped_column(String(40))
     position: Mapped[int]
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # who besides the owning team's members may be the second person: usernames and `team:<key>` entries
+    approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
 

@@ -12,6 +12,7 @@ from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.core.slugs import SLUG_PATTERN
 
 ENVIRONMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
+APPROVER_PATTERN = r"^(team:)?[a-z][a-z0-9._-]{1,63}$"
 
 
 class EnvironmentSpec(InputModel):
@@ -20,6 +21,11 @@ class EnvironmentSpec(InputModel):
 
     name: str = Field(pattern=ENVIRONMENT_NAME_PATTERN)
     approval_roles: list[Annotated[Role, FromJson]] = Field(default_factory=list)
+    approvers: list[Annotated[str, Field(pattern=APPROVER_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Who besides the owning team's members may approve: usernames and `team:<key>` entries.",
+    )
 
     @property
     def needs_approval(self) -> bool:
@@ -54,6 +60,7 @@ class Environment(OutputModel):
     name: str
     position: int
     approval_roles: list[Role]
+    approvers: list[str] = Field(default_factory=list)
 
     @property
     def needs_approval(self) -> bool:

@@ -26,6 +26,13 @@ from digital_factory.catalog.ingestion import (
     revoke_ingestion_key,
 )
 from digital_factory.catalog.overview import catalog_overview, ownership_warnings
+from digital_factory.catalog.ownership import (
+    may_approve,
+    may_change_service,
+    owning_team_id,
+    require_entitled_approver,
+    require_service_owner,
+)
 from digital_factory.catalog.provenance import service_templates, set_service_template
 from digital_factory.catalog.services import get_service, list_services, register_service, service_refs, update_service
 from digital_factory.catalog.team_api import team_api_document
@@ -54,9 +61,14 @@ __all__ = [
     "list_ingestion_keys",
     "list_services",
     "list_value_streams",
+    "may_approve",
+    "may_change_service",
     "ownership_warnings",
+    "owning_team_id",
     "register_service",
     "remove_dependency",
+    "require_entitled_approver",
+    "require_service_owner",
     "resolve_ingestion_key",
     "revoke_ingestion_key",
     "service_dependencies",

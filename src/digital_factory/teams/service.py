@@ -24,6 +24,7 @@ from digital_factory.teams.interactions import (
 )
 from digital_factory.teams.members import add_member, member_teams, remove_member, update_member
 from digital_factory.teams.overview import team_detail, team_warnings, topology_view
+from digital_factory.teams.ownership import is_member, may_act, may_change, member_ids, require_owner
 from digital_factory.teams.registry import (
     RESERVED_KEYS,
     create_team,
@@ -61,15 +62,20 @@ __all__ = [
     "get_interaction",
     "get_team",
     "import_team_api",
+    "is_member",
     "latest_survey_scores",
     "list_domains",
     "list_interactions",
     "list_teams",
+    "may_act",
+    "may_change",
     "may_maintain",
+    "member_ids",
     "member_teams",
     "remove_member",
     "render_team_api",
     "require_maintainer",
+    "require_owner",
     "submit_survey",
     "survey_questions",
     "survey_results",
