@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from digital_factory.core.actor import system_actor
 from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import OutputModel
 from digital_factory.store.engine import make_engine
-from digital_factory.store.paging import paginate
+from digital_factory.store.paging import paginate, rows_as
 from digital_factory.store.sequences import KeySequence
 from digital_factory.store.uow import Store, UnitOfWork
 
@@ -78,3 +79,15 @@ def test_the_mapper_gets_one_page_of_rows_at_once(uow: UnitOfWork) -> None:
 
     page = paginate(uow.session, select(KeySequence), PageRequest(limit=4), values, order_by=[KeySequence.prefix])
     assert (page.items, calls) == ([10, 20, 30, 40], [4])
+
+
+class Counter(OutputModel):
+    prefix: str
+    last_value: int
+
+
+def test_rows_as_reads_each_row_into_a_dto(uow: UnitOfWork) -> None:
+    page = paginate(
+        uow.session, select(KeySequence), PageRequest(limit=2), rows_as(Counter), order_by=[KeySequence.prefix]
+    )
+    assert page.items == [Counter(prefix="AB", last_value=1), Counter(prefix="CD", last_value=2)]

@@ -35,6 +35,7 @@ from digital_factory.core.actor import Actor, Origin
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.store.paging import paginate, rows_as
 from digital_factory.store.uow import UnitOfWork
 
 __all__ = [
@@ -138,11 +139,7 @@ def users_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, User]:
 
 def list_users(uow: UnitOfWork, page: PageRequest) -> Page[User]:
     require(uow.actor, Permission.READ)
-    total = uow.session.scalar(select(func.count(models.User.id))) or 0
-    rows = uow.session.scalars(
-        select(models.User).order_by(models.User.username).limit(page.limit).offset(page.offset)
-    ).all()
-    return Page(items=[User.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return paginate(uow.session, select(models.User), page, rows_as(User), order_by=[models.User.username])
 
 
 def update_user(uow: UnitOfWork, username: str, data: UserUpdate) -> User:
