@@ -57,13 +57,14 @@ def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def list_entries(uow: UnitOfWork, filters: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
-    query = select(models.AuditEvent)
-    if filters.action:
-        query = query.where(models.AuditEvent.action == filters.action)
-    if filters.object_type:
-        query = query.where(models.AuditEvent.object_type == filters.object_type)
-    if filters.object_id:
-        query = query.where(models.AuditEvent.object_id == filters.object_id)
-    if filters.actor:
-        query = query.where(models.AuditEvent.actor_name == filters.actor)
+    event = models.AuditEvent
+    query = select(event)
+    for column, wanted in (
+        (event.action, filters.action),
+        (event.object_type, filters.object_type),
+        (event.object_id, filters.object_id),
+        (event.actor_name, filters.actor),
+    ):
+        if wanted:
+            query = query.where(column == wanted)
     return paginate(uow.session, query, page, rows_as(AuditEntry), order_by=[models.AuditEvent.id.desc()])
