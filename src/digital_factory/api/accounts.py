@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import (
@@ -94,15 +94,16 @@ def revoke_token(uow: Writing, public_id: str) -> Token:
     return accounts.revoke_token(uow, public_id)
 
 
-@router.get("/audit", tags=["accounts"])
-def list_audit(
-    uow: Reading,
-    page: Paging,
+def audit_filter(
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     actor_name: Annotated[str | None, Query(alias="actor")] = None,
-) -> Page[AuditEntry]:
+) -> AuditFilter:
+    return AuditFilter(action=action, object_type=object_type, object_id=object_id, actor=actor_name)
+
+
+@router.get("/audit", tags=["accounts"])
+def list_audit(uow: Reading, filters: Annotated[AuditFilter, Depends(audit_filter)], page: Paging) -> Page[AuditEntry]:
     accounts.require(uow.actor, Permission.AUDIT_READ)
-    filters = AuditFilter(action=action, object_type=object_type, object_id=object_id, actor=actor_name)
     return accounts.list_audit_entries(uow, filters, page)
