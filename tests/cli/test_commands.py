@@ -8,8 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from digital_factory import __version__
-from digital_factory.accounts.schemas import Role
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.schemas import Role, UserUpdate
 from digital_factory.cli.root import app
+from digital_factory.core.actor import system_actor
 from tests.browser import LiveServer
 from tests.factories import make_user
 
@@ -98,6 +100,19 @@ def test_settings_show_masks_secrets(tmp_path: Path) -> None:
     assert "(set, hidden)" in result.output and "factory:***@db.internal" in result.output
 
 
+def test_settings_show_prints_values_literally(tmp_path: Path) -> None:
+    home = tmp_path / "[/]home[bold]"
+    result = runner.invoke(app, ["settings", "show"], env={"FACTORY_HOME": str(home), "COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert str(home) in result.output
+
+
+def test_creating_a_user_names_the_user_and_role(env: dict[str, str]) -> None:
+    created = runner.invoke(app, ["admin", "create-user", "petra", "--role", "team"], env=env)
+    assert created.exit_code == 0, created.output
+    assert "created user petra (team)" in created.output
+
+
 def test_invalid_settings_are_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["settings", "show"], env={"FACTORY_HOME": str(tmp_path), "FACTORY_PORT": "http"})
     assert result.exit_code == 2 and "FACTORY_PORT" in result.output
@@ -107,9 +122,12 @@ def test_resource_commands_talk_to_the_server(live_server: LiveServer) -> None:
     ada = make_user(live_server.runtime, "ada", Role.ADMIN)
     make_user(live_server.runtime, "bob", Role.TEAM)
     env = {"FACTORY_URL": live_server.url, "FACTORY_TOKEN": ada.token, "COLUMNS": "200"}
+    with live_server.runtime.store.unit_of_work(system_actor("tests")) as uow:
+        accounts.update_user(uow, "bob", UserUpdate(display_name="[/] [bold]Bob"))
     users = runner.invoke(app, ["user", "list"], env=env)
     assert users.exit_code == 0, users.output
     assert "ada" in users.output and "bob" in users.output
+    assert "[/] [bold]Bob" in users.output  # user text is printed as it is, never read as markup
     created = runner.invoke(app, ["team", "create", "engines", "--name", "Engines"], env=env)
     assert created.exit_code == 0, created.output
     audit = runner.invoke(app, ["audit", "list", "--action", "team.create"], env=env)

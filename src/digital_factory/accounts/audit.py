@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from digital_factory.accounts import models
 from digital_factory.accounts.schemas import AuditEntry, AuditFilter
 from digital_factory.core.actor import Actor
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.store.paging import paginate, rows_as
 from digital_factory.store.uow import UnitOfWork
 
 _MASKED_KEYS = ("password", "secret", "digest", "token", "key")
@@ -56,17 +57,14 @@ def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def list_entries(uow: UnitOfWork, filters: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
-    query = select(models.AuditEvent)
-    if filters.action:
-        query = query.where(models.AuditEvent.action == filters.action)
-    if filters.object_type:
-        query = query.where(models.AuditEvent.object_type == filters.object_type)
-    if filters.object_id:
-        query = query.where(models.AuditEvent.object_id == filters.object_id)
-    if filters.actor:
-        query = query.where(models.AuditEvent.actor_name == filters.actor)
-    total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = uow.session.scalars(query.order_by(models.AuditEvent.id.desc()).limit(page.limit).offset(page.offset)).all()
-    return Page(
-        items=[AuditEntry.model_validate(row) for row in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    event = models.AuditEvent
+    query = select(event)
+    for column, wanted in (
+        (event.action, filters.action),
+        (event.object_type, filters.object_type),
+        (event.object_id, filters.object_id),
+        (event.actor_name, filters.actor),
+    ):
+        if wanted:
+            query = query.where(column == wanted)
+    return paginate(uow.session, query, page, rows_as(AuditEntry), order_by=[models.AuditEvent.id.desc()])

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from digital_factory.store.base import Base
 
@@ -38,6 +38,13 @@ class ApiToken(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # loaded with the token where it is shown (`with_owner`), never lazily
+    owner: Mapped[User] = relationship(lazy="raise")
+
+    @property
+    def username(self) -> str:
+        """The owner's login name, as the `Token` DTO shows it."""
+        return self.owner.username
 
 
 class WebSession(Base):

@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import contains_eager
 
 from digital_factory.accounts import audit, bearer, models
 from digital_factory.accounts.audit import list_entries as list_audit_entries
@@ -35,6 +36,7 @@ from digital_factory.core.actor import Actor, Origin
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.store.paging import paginate, rows_as
 from digital_factory.store.uow import UnitOfWork
 
 __all__ = [
@@ -138,11 +140,7 @@ def users_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, User]:
 
 def list_users(uow: UnitOfWork, page: PageRequest) -> Page[User]:
     require(uow.actor, Permission.READ)
-    total = uow.session.scalar(select(func.count(models.User.id))) or 0
-    rows = uow.session.scalars(
-        select(models.User).order_by(models.User.username).limit(page.limit).offset(page.offset)
-    ).all()
-    return Page(items=[User.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return paginate(uow.session, select(models.User), page, rows_as(User), order_by=[models.User.username])
 
 
 def update_user(uow: UnitOfWork, username: str, data: UserUpdate) -> User:
@@ -231,7 +229,7 @@ def create_token(uow: UnitOfWork, digester: bearer.SecretDigester, username: str
     now = uow.clock.now()
     row = models.ApiToken(
         public_id=secret.public_id,
-        user_id=owner.id,
+        owner=owner,
         name=data.name,
         digest=digester.digest(secret.full),
         scopes=sorted(scopes) if scopes is not None else None,
@@ -240,7 +238,7 @@ def create_token(uow: UnitOfWork, digester: bearer.SecretDigester, username: str
     )
     uow.session.add(row)
     uow.session.flush()
-    token = _token_out(row, owner.username)
+    token = Token.model_validate(row)
     audit.record(
         uow,
         "token.create",
@@ -271,27 +269,29 @@ def _checked_scopes(scopes: list[str] | None) -> frozenset[str] | None:
 
 def list_tokens(uow: UnitOfWork, username: str | None = None) -> list[Token]:
     """The actor's own tokens; an admin may list anyone's (username=None: everybody's)."""
-    query = select(models.ApiToken, models.User.username).join(models.User)
+    query = _with_owner()
     if username is None or username != uow.actor.name:
         require(uow.actor, Permission.ACCOUNTS_ADMIN)
     if username is not None:
         query = query.where(models.User.username == username)
-    return [_token_out(row, name) for row, name in uow.session.execute(query.order_by(models.ApiToken.id))]
+    return [Token.model_validate(row) for row in uow.session.scalars(query.order_by(models.ApiToken.id))]
 
 
 def revoke_token(uow: UnitOfWork, public_id: str) -> Token:
-    found = uow.session.execute(
-        select(models.ApiToken, models.User.username).join(models.User).where(models.ApiToken.public_id == public_id)
-    ).one_or_none()
-    if found is None:
+    row = uow.session.scalar(_with_owner().where(models.ApiToken.public_id == public_id))
+    if row is None:
         raise NotFound(f"no token {public_id!r}")
-    row, owner = found
     if row.user_id != uow.actor.user_id:
         require(uow.actor, Permission.ACCOUNTS_ADMIN)
     if row.revoked_at is None:
         row.revoked_at = uow.clock.now()
-        audit.record(uow, "token.revoke", "token", row.public_id, after={"owner": owner})
-    return _token_out(row, owner)
+        audit.record(uow, "token.revoke", "token", row.public_id, after={"owner": row.username})
+    return Token.model_validate(row)
+
+
+def _with_owner() -> Select[models.ApiToken]:
+    """Tokens with their owner loaded (the `Token` DTO names the owner)."""
+    return select(models.ApiToken).join(models.ApiToken.owner).options(contains_eager(models.ApiToken.owner))
 
 
 TOUCH_INTERVAL = timedelta(minutes=5)
@@ -339,20 +339,6 @@ def resolve_token(
 def touch_token(uow: UnitOfWork, token_id: int) -> None:
     uow.session.execute(
         update(models.ApiToken).where(models.ApiToken.id == token_id).values(last_used_at=uow.clock.now())
-    )
-
-
-def _token_out(row: models.ApiToken, username: str) -> Token:
-    return Token(
-        id=row.id,
-        public_id=row.public_id,
-        name=row.name,
-        username=username,
-        scopes=row.scopes,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-        last_used_at=row.last_used_at,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import (
@@ -21,8 +21,7 @@ from digital_factory.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
-from digital_factory.accounts.service import list_audit_entries, require
-from digital_factory.api.context import CurrentActor, runtime
+from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
 from digital_factory.api.paging import Paging
 from digital_factory.core.pagination import Page
 from digital_factory.core.schemas import OutputModel
@@ -37,10 +36,9 @@ class Me(OutputModel):
 
 
 @router.get("/me", tags=["accounts"])
-def who_am_i(request: Request, actor: CurrentActor) -> Me:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        user = accounts.get_user(uow, actor.name)
-    return Me(user=user, permissions=sorted(actor.permissions), token_id=actor.token_id)
+def who_am_i(uow: Reading) -> Me:
+    actor = uow.actor
+    return Me(user=accounts.get_user(uow, actor.name), permissions=sorted(actor.permissions), token_id=actor.token_id)
 
 
 class RoleInfo(OutputModel):
@@ -51,7 +49,7 @@ class RoleInfo(OutputModel):
 
 @router.get("/roles", tags=["accounts"])
 def list_roles(actor: CurrentActor) -> list[RoleInfo]:
-    require(actor, Permission.READ)
+    accounts.require(actor, Permission.READ)
     return [
         RoleInfo(role=str(role), description=ROLE_DESCRIPTIONS[role], permissions=sorted(map(str, perms)))
         for role, perms in ROLE_PERMISSIONS.items()
@@ -59,63 +57,53 @@ def list_roles(actor: CurrentActor) -> list[RoleInfo]:
 
 
 @router.get("/users", tags=["accounts"])
-def list_users(request: Request, actor: CurrentActor, page: Paging) -> Page[User]:
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return accounts.list_users(uow, page)
+def list_users(uow: Reading, page: Paging) -> Page[User]:
+    return accounts.list_users(uow, page)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, tags=["accounts"])
-def create_user(request: Request, actor: CurrentActor, data: UserCreate) -> CreatedUser:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return accounts.create_user(uow, data)
+def create_user(uow: Writing, data: UserCreate) -> CreatedUser:
+    return accounts.create_user(uow, data)
 
 
 @router.get("/users/{username}", tags=["accounts"])
-def get_user(request: Request, actor: CurrentActor, username: str) -> User:
-    require(actor, Permission.READ)
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return accounts.get_user(uow, username)
+def get_user(uow: Reading, username: str) -> User:
+    accounts.require(uow.actor, Permission.READ)
+    return accounts.get_user(uow, username)
 
 
 @router.patch("/users/{username}", tags=["accounts"])
-def update_user(request: Request, actor: CurrentActor, username: str, data: UserUpdate) -> User:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return accounts.update_user(uow, username, data)
+def update_user(uow: Writing, username: str, data: UserUpdate) -> User:
+    return accounts.update_user(uow, username, data)
 
 
 @router.get("/tokens", tags=["accounts"])
-def list_tokens(request: Request, actor: CurrentActor, user: str | None = None, all_users: bool = False) -> list[Token]:
+def list_tokens(uow: Reading, user: str | None = None, all_users: bool = False) -> list[Token]:
     """Your own tokens; admins may name another `user` or ask for `all_users`."""
-    owner = None if all_users else (user or actor.name)
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return accounts.list_tokens(uow, owner)
+    return accounts.list_tokens(uow, None if all_users else (user or uow.actor.name))
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["accounts"])
-def create_token(request: Request, actor: CurrentActor, data: TokenCreate, user: str | None = None) -> CreatedToken:
+def create_token(request: Request, uow: Writing, data: TokenCreate, user: str | None = None) -> CreatedToken:
     """A new token for yourself (or, as an admin, for `user`). The secret is in this response only."""
-    rt = runtime(request)
-    with rt.store.unit_of_work(actor) as uow:
-        return accounts.create_token(uow, rt.digester, user or actor.name, data)
+    return accounts.create_token(uow, runtime(request).digester, user or uow.actor.name, data)
 
 
 @router.delete("/tokens/{public_id}", tags=["accounts"])
-def revoke_token(request: Request, actor: CurrentActor, public_id: str) -> Token:
-    with runtime(request).store.unit_of_work(actor) as uow:
-        return accounts.revoke_token(uow, public_id)
+def revoke_token(uow: Writing, public_id: str) -> Token:
+    return accounts.revoke_token(uow, public_id)
 
 
-@router.get("/audit", tags=["accounts"])
-def list_audit(
-    request: Request,
-    actor: CurrentActor,
-    page: Paging,
+def audit_filter(
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     actor_name: Annotated[str | None, Query(alias="actor")] = None,
-) -> Page[AuditEntry]:
-    require(actor, Permission.AUDIT_READ)
-    filters = AuditFilter(action=action, object_type=object_type, object_id=object_id, actor=actor_name)
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
-        return list_audit_entries(uow, filters, page)
+) -> AuditFilter:
+    return AuditFilter(action=action, object_type=object_type, object_id=object_id, actor=actor_name)
+
+
+@router.get("/audit", tags=["accounts"])
+def list_audit(uow: Reading, filters: Annotated[AuditFilter, Depends(audit_filter)], page: Paging) -> Page[AuditEntry]:
+    accounts.require(uow.actor, Permission.AUDIT_READ)
+    return accounts.list_audit_entries(uow, filters, page)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from digital_factory.cli.client import ApiClient
-from digital_factory.cli.output import console, domain_errors
+from digital_factory.accounts.schemas import AuditEntry, User
+from digital_factory.cli.client import api
+from digital_factory.cli.output import domain_errors, print_table
+from digital_factory.core.pagination import Page
 
 user_app = typer.Typer(help="Users (through the REST API).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log (through the REST API).", no_args_is_help=True)
@@ -18,11 +19,11 @@ audit_app = typer.Typer(help="The audit log (through the REST API).", no_args_is
 def user_list() -> None:
     """List users."""
     with domain_errors():
-        page = ApiClient.from_environment().get("/users", limit=200)
-    table = Table("username", "name", "role", "active")
-    for item in page["items"]:
-        table.add_row(item["username"], item["display_name"], item["role"], "yes" if item["is_active"] else "no")
-    console.print(table)
+        page: Page[User] = api().read(Page[User], "/users", limit=200)
+    print_table(
+        ["username", "name", "role", "active"],
+        ([u.username, u.display_name, u.role, "yes" if u.is_active else "no"] for u in page.items),
+    )
 
 
 @audit_app.command("list")
@@ -33,15 +34,18 @@ def audit_list(
 ) -> None:
     """Show the newest audit entries."""
     with domain_errors():
-        page = ApiClient.from_environment().get("/audit", action=action, actor=actor, limit=limit)
-    table = Table("when", "actor", "via", "action", "object", "outcome")
-    for e in page["items"]:
-        table.add_row(
-            e["at"][:19],
-            e["actor_name"],
-            e["origin"],
-            e["action"],
-            f"{e['object_type']} {e['object_id'] or ''}",
-            e["outcome"],
-        )
-    console.print(table)
+        page: Page[AuditEntry] = api().read(Page[AuditEntry], "/audit", action=action, actor=actor, limit=limit)
+    print_table(
+        ["when", "actor", "via", "action", "object", "outcome"],
+        (
+            [
+                f"{e.at:%Y-%m-%dT%H:%M:%S}",
+                e.actor_name,
+                e.origin,
+                e.action,
+                f"{e.object_type} {e.object_id or ''}",
+                e.outcome,
+            ]
+            for e in page.items
+        ),
+    )

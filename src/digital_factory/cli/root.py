@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from digital_factory import __version__
 from digital_factory.cli import delivery as delivery_cli
@@ -19,7 +19,7 @@ from digital_factory.cli import platform as platform_cli
 from digital_factory.cli import portfolio as portfolio_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
-from digital_factory.cli.output import console, domain_errors, err_console
+from digital_factory.cli.output import console, domain_errors, err_console, literal, print_table, say
 from digital_factory.cli.resources import audit_app, user_app
 from digital_factory.cli.store import admin_app, db_app, token_app
 from digital_factory.cli.teams import team_app
@@ -123,13 +123,20 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
         admin = prepare_store(runtime, one_time_admin_password=one_time_admin_password)
     if seed and admin is not None and admin.one_time_password:
         _seed_demo(runtime, admin.one_time_password)
-    console.print(f"[bold]Digital Factory {__version__}[/] at [link]{settings.effective_public_url}[/]")
-    console.print(f"Data folder: {settings.home}")
+    console.print(
+        Text.assemble((f"Digital Factory {__version__}", "bold"), " at ", (settings.effective_public_url, "link"))
+    )
+    say("Data folder:", settings.home)
     if admin is not None:
         note = "" if not admin.user.must_change_password else " (one-time: you choose your own at first sign-in)"
         console.print(
-            f"Sign in as [bold]{admin.user.username}[/] with password "
-            f"[bold]{admin.one_time_password}[/]{note}. It is shown only now."
+            Text.assemble(
+                "Sign in as ",
+                (admin.user.username, "bold"),
+                " with password ",
+                (admin.one_time_password or "", "bold"),
+                f"{note}. It is shown only now.",
+            )
         )
     if serve:
         uvicorn.run(
@@ -147,10 +154,10 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
 @settings_app.command("show")
 def settings_show() -> None:
     """Print the effective settings, secrets masked."""
-    table = Table("setting", "environment variable", "value")
-    for name, value in masked_values(load_settings()).items():
-        table.add_row(name, f"FACTORY_{name.upper()}", value)
-    console.print(table)
+    values = masked_values(load_settings())
+    print_table(
+        ["setting", "environment variable", "value"], ([n, f"FACTORY_{n.upper()}", v] for n, v in values.items())
+    )
 
 
 def run() -> None:
@@ -160,7 +167,10 @@ def run() -> None:
         if os.environ.get("FACTORY_DEBUG"):
             raise
         err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "Run again with FACTORY_DEBUG=1 for the full trace, and please report it."
+            Text("internal error: ", style="bold red"),
+            literal(f"{type(exc).__name__}: {exc}\n"),
+            "Run again with FACTORY_DEBUG=1 for the full trace, and please report it.",
+            sep="",
+            highlight=False,
         )
         sys.exit(70)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from digital_factory.cli.config import load_settings
 from digital_factory.cli.output import console, domain_errors, err_console, fail
@@ -135,9 +136,10 @@ def create_user(
         )
     with store_runtime() as runtime, domain_errors(), runtime.store.unit_of_work(cli_actor()) as uow:
         created = accounts.create_user(uow, data)
-    console.print(f"created user [bold]{created.user.username}[/] ({created.user.role})")
+    user = created.user
+    console.print(Text.assemble("created user ", (user.username, "bold"), f" ({user.role})"))
     if created.one_time_password:
-        console.print(f"one-time password: [bold]{created.one_time_password}[/] (shown once)")
+        console.print(Text.assemble("one-time password: ", (created.one_time_password, "bold"), " (shown once)"))
 
 
 @token_app.command("create")
@@ -156,7 +158,8 @@ def token_create(
         data = parse_input(TokenCreate, {"name": name, "scopes": scope or None, "expires_in_days": expires})
     with store_runtime() as runtime, domain_errors(), runtime.store.unit_of_work(cli_actor()) as uow:
         created = accounts.create_token(uow, runtime.digester, user, data)
+    token = created.token
     err_console.print(
-        f"token {created.token.public_id} for {user}, expires {created.token.expires_at:%Y-%m-%d}; shown once:"
+        f"token {token.public_id} for {user}, expires {token.expires_at:%Y-%m-%d}; shown once:", markup=False
     )
     print(created.secret)

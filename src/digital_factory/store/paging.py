@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from digital_factory.core.pagination import Page, PageRequest
 
 Row = TypeVar("Row")
 Item = TypeVar("Item")
+Out = TypeVar("Out", bound=BaseModel)
 
 
 def paginate(
@@ -28,3 +30,8 @@ def paginate(
     ordered = query.order_by(*order_by) if order_by else query
     rows = list(session.scalars(ordered.limit(page.limit).offset(page.offset)))
     return Page(items=list(to_items(rows)), total=total, limit=page.limit, offset=page.offset)
+
+
+def rows_as(model: type[Out]) -> Callable[[Sequence[object]], list[Out]]:
+    """The usual `to_items`: each row read into `model` (an `OutputModel` reads a row's attributes)."""
+    return lambda rows: [model.model_validate(row) for row in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,12 +18,12 @@ from digital_factory.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
-from digital_factory.accounts.service import allowed, list_audit_entries, record_audit, require
 from digital_factory.core.actor import system_actor
-from digital_factory.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
+from digital_factory.core.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
-from digital_factory.web.context import Viewer, runtime
+from digital_factory.runtime import Runtime
+from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.sessions import (
     check_csrf,
@@ -90,18 +90,10 @@ def login(
                 uow, user, max_age=rt.session_max_age, ip=ip, user_agent=request.headers.get("user-agent")
             )
     except DomainError as exc:
+        # Sign-in keeps its own policy: a wrong password is this form's answer (401), not a redirect to it.
         if isinstance(exc, Unauthenticated):
-            rt.login_throttle.failed(username, ip)
-            with rt.store.unit_of_work(system_actor("login")) as uow:
-                record_audit(
-                    uow,
-                    "session.login",
-                    "user",
-                    None,
-                    outcome="failure",
-                    detail=f"failed login as {username[:64]!r} from {ip}",
-                )
-        status = 429 if exc.code == "rate-limited" else 401
+            _record_failed_login(rt, username, ip)
+        status = 429 if isinstance(exc, RateLimited) else 401
         return render(
             request, "login.html", None, status_code=status, error=exc.detail, username=username, next=_safe_next(next)
         )
@@ -113,14 +105,19 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, viewer: FormViewer) -> Response:
-    rt = runtime(request)
     cookie = session_cookie(request)
     if cookie:
-        with rt.store.unit_of_work(viewer.actor) as uow:
-            accounts.end_session(uow, cookie)
+        write(request, viewer, lambda uow: accounts.end_session(uow, cookie))
     response = see_other("/login")
-    clear_session_cookie(response, rt)
+    clear_session_cookie(response, runtime(request))
     return response
+
+
+def _record_failed_login(rt: Runtime, username: str, ip: str) -> None:
+    rt.login_throttle.failed(username, ip)
+    with rt.store.unit_of_work(system_actor("login")) as uow:
+        detail = f"failed login as {username[:64]!r} from {ip}"
+        accounts.record_audit(uow, "session.login", "user", None, outcome="failure", detail=detail)
 
 
 def _safe_next(target: str) -> str:
@@ -134,9 +131,10 @@ def _safe_next(target: str) -> str:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, viewer: PageViewer) -> Response:
     recent = None
-    if allowed(viewer.actor, Permission.AUDIT_READ):
-        with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-            recent = list_audit_entries(uow, AuditFilter(), PageRequest(limit=8))
+    if can(viewer, Permission.AUDIT_READ):
+        recent = read(
+            request, viewer, lambda uow: accounts.list_audit_entries(uow, AuditFilter(), PageRequest(limit=8))
+        )
     return render(request, "home.html", viewer, active="home", recent=recent)
 
 
@@ -151,10 +149,8 @@ def area(request: Request, viewer: PageViewer, slug: str) -> Response:
 # --- account -------------------------------------------------------------------------------------
 
 
-@router.get("/account", response_class=HTMLResponse)
-def account(request: Request, viewer: PageViewer, created: str | None = None) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        tokens = accounts.list_tokens(uow, viewer.user.username)
+def _account_page(request: Request, viewer: Viewer, **context: Any) -> Response:
+    tokens = read(request, viewer, lambda uow: accounts.list_tokens(uow, viewer.user.username))
     return render(
         request,
         "account.html",
@@ -162,34 +158,28 @@ def account(request: Request, viewer: PageViewer, created: str | None = None) ->
         active="account",
         tokens=tokens,
         role_description=ROLE_DESCRIPTIONS[viewer.user.role],
+        **context,
     )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, viewer: PageViewer) -> Response:
+    return _account_page(request, viewer)
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 def create_token(
     request: Request, viewer: FormViewer, name: Annotated[str, Form()], expires_in_days: Annotated[int, Form()] = 90
 ) -> Response:
-    rt = runtime(request)
     data = parse_input(TokenCreate, {"name": name, "expires_in_days": expires_in_days})
-    with rt.store.unit_of_work(viewer.actor) as uow:
-        created = accounts.create_token(uow, rt.digester, viewer.user.username, data)
-    with rt.store.unit_of_work(viewer.actor, write=False) as uow:
-        tokens = accounts.list_tokens(uow, viewer.user.username)
-    return render(
-        request,
-        "account.html",
-        viewer,
-        active="account",
-        tokens=tokens,
-        created=created,
-        role_description=ROLE_DESCRIPTIONS[viewer.user.role],
-    )
+    digester = runtime(request).digester
+    created = write(request, viewer, lambda uow: accounts.create_token(uow, digester, viewer.user.username, data))
+    return _account_page(request, viewer, created=created)
 
 
 @router.post("/account/tokens/{public_id}/revoke")
 def revoke_token(request: Request, viewer: FormViewer, public_id: str) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor) as uow:
-        accounts.revoke_token(uow, public_id)
+    write(request, viewer, lambda uow: accounts.revoke_token(uow, public_id))
     return see_other("/account")
 
 
@@ -206,32 +196,42 @@ def change_password(
     new_password: Annotated[str, Form()],
     repeat_password: Annotated[str, Form()],
 ) -> Response:
+    username = viewer.user.username
     try:
         if new_password != repeat_password:
             raise ValidationFailed.on("repeat_password", "does not match the new password")
-        with runtime(request).store.unit_of_work(viewer.actor) as uow:
-            accounts.change_password(uow, viewer.user.username, current_password, new_password)
+        write(request, viewer, lambda uow: accounts.change_password(uow, username, current_password, new_password))
     except ValidationFailed as exc:
-        return render(request, "password.html", viewer, status_code=422, active="account", error=exc.detail)
+        refused = refusal(exc)
+        return render(
+            request, "password.html", viewer, status_code=refused.status, active="account", error=refused.message
+        )
     return see_other("/")
 
 
 # --- administration ----------------------------------------------------------------------------
 
 
-@router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        users = accounts.list_users(uow, PageRequest(limit=100, offset=offset))
+def _users_page(
+    request: Request, viewer: Viewer, *, offset: int = 0, status_code: int = 200, **context: Any
+) -> Response:
+    users = read(request, viewer, lambda uow: accounts.list_users(uow, PageRequest(limit=100, offset=offset)))
     return render(
         request,
         "users.html",
         viewer,
+        status_code=status_code,
         active="users",
         users=users,
         roles=list(Role),
-        can_admin=allowed(viewer.actor, Permission.ACCOUNTS_ADMIN),
+        can_admin=can(viewer, Permission.ACCOUNTS_ADMIN),
+        **context,
     )
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    return _users_page(request, viewer, offset=offset)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -242,31 +242,13 @@ def create_user(
     role: Annotated[str, Form()],
     display_name: Annotated[str, Form()] = "",
 ) -> Response:
-    rt = runtime(request)
-    created = None
-    error = None
     try:
         data = parse_input(UserCreate, {"username": username, "role": role, "display_name": display_name or None})
-        with rt.store.unit_of_work(viewer.actor) as uow:
-            created = accounts.create_user(uow, data)
+        created = write(request, viewer, lambda uow: accounts.create_user(uow, data))
     except DomainError as exc:
-        if exc.code == "permission-denied":
-            raise
-        error = exc.detail
-    with rt.store.unit_of_work(viewer.actor, write=False) as uow:
-        users = accounts.list_users(uow, PageRequest(limit=100))
-    return render(
-        request,
-        "users.html",
-        viewer,
-        status_code=422 if error else 200,
-        active="users",
-        users=users,
-        roles=list(Role),
-        can_admin=True,
-        created=created,
-        error=error,
-    )
+        refused = refusal(exc)
+        return _users_page(request, viewer, status_code=refused.status, error=refused.message)
+    return _users_page(request, viewer, created=created)
 
 
 @router.post("/admin/users/{username}", response_class=HTMLResponse)
@@ -277,10 +259,9 @@ def update_user(
     role: Annotated[str, Form()],
     is_active: Annotated[str, Form()] = "on",
 ) -> Response:
-    require(viewer.actor, Permission.ACCOUNTS_ADMIN)
+    accounts.require(viewer.actor, Permission.ACCOUNTS_ADMIN)
     data = parse_input(UserUpdate, {"role": role, "is_active": is_active == "on"})
-    with runtime(request).store.unit_of_work(viewer.actor) as uow:
-        accounts.update_user(uow, username, data)
+    write(request, viewer, lambda uow: accounts.update_user(uow, username, data))
     return see_other("/admin/users")
 
 
@@ -293,8 +274,9 @@ def audit_page(
     actor: str | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    require(viewer.actor, Permission.AUDIT_READ)
+    accounts.require(viewer.actor, Permission.AUDIT_READ)
     filters = AuditFilter(action=action or None, object_type=object_type or None, actor=actor or None)
-    with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
-        entries = list_audit_entries(uow, filters, PageRequest(limit=50, offset=offset))
+    entries = read(
+        request, viewer, lambda uow: accounts.list_audit_entries(uow, filters, PageRequest(limit=50, offset=offset))
+    )
     return render(request, "audit.html", viewer, active="audit", entries=entries, filters=filters)
