@@ -1,19 +1,11 @@
-"""accounts and key sequences
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-28 20:58:07.295643
-"""
+"""accounts and key sequences (revision 0001, after none, 2026-11-28)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0001"
-down_revision = None
-branch_labels = None
-depends_on = None
+revision, down_revision = "0001", None
 
 
 AUDIT_TABLE = "accounts_audit_event"

@@ -1,19 +1,11 @@
-"""teams and catalog
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-28 21:10:54.406446
-"""
+"""teams and catalog (revision 0002, after 0001, 2026-11-28)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0002", "0001"
 
 
 def upgrade() -> None:

@@ -1,19 +1,11 @@
-"""platform: templates, onboardings, upgrades, hosted repositories, service provenance and ingestion keys
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-28 21:23:35.933476
-"""
+"""platform: templates, onboardings, upgrades, hosted repositories, service provenance and ingestion keys (revision 0003, after 0002, 2026-11-28)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0003", "0002"
 
 
 def upgrade() -> None:

@@ -1,19 +1,11 @@
-"""teams topology (domains, interactions, cognitive-load survey, Team API profile) and catalog value streams and dependencies
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-28 21:24:33.250650
-"""
+"""teams topology (domains, interactions, cognitive-load survey, Team API profile) and catalog value streams and dependencies (revision 0004, after 0003, 2026-11-28)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0004", "0003"
 
 
 def upgrade() -> None:

@@ -1,19 +1,11 @@
-"""delivery
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-28 21:26:29.053255
-"""
+"""delivery (revision 0005, after 0004, 2026-11-28)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0005", "0004"
 
 
 def upgrade() -> None:  # noqa: PLR0915

@@ -1,19 +1,11 @@
-"""portfolio
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-28 21:25:17.449383
-"""
+"""portfolio (revision 0007, after 0006, 2026-11-28)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0007", "0006"
 
 
 def upgrade() -> None:

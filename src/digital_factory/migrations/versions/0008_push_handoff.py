@@ -1,19 +1,11 @@
-"""push handoff: which stored pushes delivery has acted on
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-04 20:15:00.000000
-"""
+"""push handoff: which stored pushes delivery has acted on (revision 0008, after 0007, 2026-12-04)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0008", "0007"
 
 
 def upgrade() -> None:

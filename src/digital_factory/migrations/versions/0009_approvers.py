@@ -1,19 +1,11 @@
-"""approver groups: who besides the owning team may approve a change to an environment
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-04 20:45:00.000000
-"""
+"""approver groups: who besides the owning team may approve a change to an environment (revision 0009, after 0008, 2026-12-04)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0009", "0008"
 
 
 def upgrade() -> None:
