@@ -46,3 +46,19 @@ def test_a_failing_handler_does_not_stop_the_others_and_is_raised_after_them() -
 
 def test_no_subscriber_is_fine() -> None:
     EventBus().publish(Pinged(1))
+
+
+def test_a_failure_for_one_event_does_not_keep_the_next_events_from_being_published() -> None:
+    bus = EventBus()
+    heard: list[int] = []
+
+    def broken_on_one(event: Pinged) -> None:
+        if event.n == 1:
+            raise RuntimeError("cannot handle 1")
+        heard.append(event.n)
+
+    bus.subscribe(Pinged, broken_on_one)
+    with pytest.raises(HandlersFailed) as raised:
+        bus.publish_all([Pinged(1), Pinged(2), Pinged(3)])
+    assert heard == [2, 3]
+    assert [str(e) for e in raised.value.exceptions] == ["cannot handle 1"]

@@ -29,6 +29,18 @@ class EventBus:
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         self._handlers[event_type].append(handler)
 
+    def publish_all(self, events: list[DomainEvent]) -> None:
+        """Publish each event in order; a failing subscriber of one does not keep the later ones from being
+        published, and every failure is raised together at the end."""
+        failures: list[Exception] = []
+        for event in events:
+            try:
+                self.publish(event)
+            except HandlersFailed as failed:
+                failures.extend(failed.exceptions)
+        if failures:
+            raise HandlersFailed(f"{len(failures)} handler(s) failed for {len(events)} event(s)", failures)
+
     def publish(self, event: DomainEvent) -> None:
         """Call every handler; if any failed, raise `HandlersFailed` once all have run (the caller sees it:
         a subscriber's failure is never only a log line). A handler whose work must survive a crash keeps

@@ -50,8 +50,7 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
-        for event in uow.pending_events:
-            self.bus.publish(event)
+        self.bus.publish_all(uow.pending_events)
 
     def run(self, actor: Actor, work: Callable[[UnitOfWork], object]) -> object:
         with self.unit_of_work(actor) as uow:
