@@ -74,8 +74,14 @@ def index(
 def start_run(
     request: Request, viewer: FormViewer, service: Annotated[str, Form()], ref: Annotated[str, Form()] = ""
 ) -> Response:
-    data = parse_input(RunRequest, {"ref": ref or None})
-    run = write(request, viewer, lambda uow: delivery.start_run(uow, runtime(request).delivery, service, data))
+    try:
+        data = parse_input(RunRequest, {"ref": ref or None})
+        run = write(request, viewer, lambda uow: delivery.start_run(uow, runtime(request).delivery, service, data))
+    except DomainError as exc:  # shown on the page the button is on, in the layout, with the reason
+        refused = refusal(exc, prefix=f"The pipeline of {service} did not start: ")
+        response = index(request, viewer, service=service, error=refused.message)
+        response.status_code = refused.status
+        return response
     return see_other(f"/delivery/runs/{run.id}")
 
 
