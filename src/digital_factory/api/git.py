@@ -14,9 +14,10 @@ import asyncio
 import base64
 import binascii
 import logging
+import re
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 GIT_PREFIX = "/git/"
 BACKEND_TIMEOUT = 600.0
 REALM = 'Basic realm="factory"'
+_REPOSITORY_PATH = re.compile(r"^([a-z][a-z0-9-]{1,62}[a-z0-9])(?:\.git)?/?$")
 
 
 def install(app: FastAPI) -> None:
@@ -41,7 +43,7 @@ def install(app: FastAPI) -> None:
         rt = runtime_of(request)
         parsed = repos.parse_git_request(path, request.method, request.query_params)
         if parsed is None:
-            return _text(404, "not a git smart-HTTP request (clone with git over http)")
+            return _not_git(request, path)
         admitted = await _admit(rt, request, parsed)
         if isinstance(admitted, Response):
             return admitted
@@ -90,6 +92,16 @@ async def _admit(rt: Runtime, request: Request, parsed: repos.GitRequest) -> Act
     if declared is not None and (not declared.isdigit() or int(declared) > rt.max_push_bytes):
         return _too_large(rt)
     return actor
+
+
+def _not_git(request: Request, path: str) -> Response:
+    """`/git/<key>.git` opened in a web browser (it asks for HTML; a git client never does) goes to the
+    repository browser's page; anything else that is not smart HTTP is a 404."""
+    match = _REPOSITORY_PATH.match(path)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if match is None or not wants_html or request.method not in {"GET", "HEAD"}:
+        return _text(404, "not a git smart-HTTP request (clone with git over http)")
+    return RedirectResponse(f"/repositories/{match.group(1)}", status_code=303)
 
 
 def _too_large(rt: Runtime) -> Response:

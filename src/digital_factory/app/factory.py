@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
@@ -98,7 +98,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         public_url=settings.effective_public_url,
         render_timeout=settings.render_timeout_seconds,
     )
-    config = delivery_config(settings)
+    config = replace(delivery_config(settings), repo_host=repo_host)
     flags = FlagServer(
         store,
         digester,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from digital_factory.delivery.sandbox import Isolation, SandboxConfig
 from digital_factory.delivery.secrets import SecretBox
+from digital_factory.repos.service import RepoHost
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class DeliveryConfig:
     artifact_max_bytes: int = 64 * 1024 * 1024
     redispatch_after_seconds: int = 60
     keep_workspaces: bool = False
+    # Where hosted repositories live: manual runs read them in place (never over the server's own HTTP).
+    repo_host: RepoHost | None = None
 
     @property
     def mirrors_dir(self) -> Path:

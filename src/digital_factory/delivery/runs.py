@@ -42,6 +42,7 @@ from digital_factory.delivery.schemas import (
     Trigger,
 )
 from digital_factory.delivery.sources import Commit, Repository
+from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived
 from digital_factory.repos.service import ZERO_SHA, GitError
 from digital_factory.store.paging import paginate
@@ -128,9 +129,10 @@ def start_run(uow: UnitOfWork, config: DeliveryConfig, service_key: str, data: R
     """A manual run of the service's pipeline at `ref` (default: the repository's default branch)."""
     require(uow.actor, Permission.DELIVERY_WRITE)
     service = catalog.get_service(uow, service_key)
-    if not service.repository_url:
-        raise ValidationFailed.on("service", f"{service_key!r} has no repository_url to build from")
-    prepared = prepare(config, service.repository_url, data.ref)
+    source = build_source(uow, config, service_key, service.repository_url)
+    if not source:
+        raise ValidationFailed.on("service", f"{service_key!r} has no repository to build from")
+    prepared = prepare(config, source, data.ref)
     if prepared.pipeline_text is None:
         raise ValidationFailed.on("ref", f"{PIPELINE_PATH} does not exist at {prepared.sha[:12]}")
     try:
@@ -142,6 +144,14 @@ def start_run(uow: UnitOfWork, config: DeliveryConfig, service_key: str, data: R
         raise _invalid(problems)
     run = _record(uow, service_key, prepared, pipeline, trigger=Trigger.MANUAL)
     return get_run(uow, run.id)
+
+
+def build_source(uow: UnitOfWork, config: DeliveryConfig, service_key: str, url: str | None) -> str | None:
+    """Where the server reads a service's commits: its hosted repository, in place on disk (no credential,
+    no request to the server's own git endpoint), else the repository URL it was registered with."""
+    hosted = repos.repository_for_service(uow, service_key)
+    git_dir = config.repo_host.git_dir(hosted.key) if hosted and config.repo_host else None
+    return str(git_dir) if git_dir is not None and git_dir.is_dir() else url
 
 
 def start_run_for_push(uow: UnitOfWork, prepared: PreparedRun, event: PushReceived) -> RunSummary | None:
@@ -271,7 +281,8 @@ def start_rollback(
     """A new run that deploys an earlier deployment's version again (its deploy stage only)."""
     original = uow.session.get(models.PipelineRun, target.run_id)
     assert original is not None
-    prepared = prepare(config, original.source, original.ref, sha=target.commit_sha)
+    source = build_source(uow, config, target.service_key, original.source) or original.source
+    prepared = prepare(config, source, original.ref, sha=target.commit_sha)
     try:
         pipeline = parse_pipeline(prepared.pipeline_text or "")
     except PipelineInvalid as exc:

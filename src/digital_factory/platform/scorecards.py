@@ -49,7 +49,7 @@ def _pipeline_defined(f: ServiceFacts) -> tuple[RuleStatus, str]:
         f.pipeline_defined,
         ".factory/pipeline.yml on the default branch",
         "no .factory/pipeline.yml on the default branch",
-        "no repository to look in",
+        "not known: the repository is not hosted here and has no run yet",
     )
 
 
@@ -58,7 +58,7 @@ def _has_pipeline(f: ServiceFacts) -> tuple[RuleStatus, str]:
 
 
 def _green(f: ServiceFacts) -> tuple[RuleStatus, str]:
-    return _known(f.last_run_green, "the last run succeeded", "the last run failed", "no delivery data")
+    return _known(f.last_run_green, "the last run succeeded", "the last run failed", "no finished run yet")
 
 
 def _latest(f: ServiceFacts) -> tuple[RuleStatus, str]:

@@ -20,6 +20,11 @@ from digital_factory.store.uow import UnitOfWork
 
 SERVICES_PER_PAGE = 200
 LATEST = PageRequest(limit=1)
+RECENT_RUNS = PageRequest(limit=20)
+# A run's verdict: passed, or waiting at an approval with every stage before it green, counts as green;
+# failed or timed out as red. Runs still going and cancelled runs have none: the one before them counts.
+GREEN = frozenset({Status.PASSED, Status.WAITING})
+RED = frozenset({Status.FAILED, Status.TIMED_OUT})
 
 
 def scorecard_report(uow: UnitOfWork, ctx: PlatformContext, *, team: str | None = None) -> ScorecardReport:
@@ -60,7 +65,8 @@ def _facts(
     latest: dict[str, str | None],
 ) -> scorecards.ServiceFacts:
     newest = latest.get(known.template) if known else None
-    runs = delivery.list_runs(uow, RunFilter(service=service.key), LATEST).items
+    runs = delivery.list_runs(uow, RunFilter(service=service.key), RECENT_RUNS).items
+    verdict = next((run.status in GREEN for run in runs if run.status in GREEN | RED), None)
     return scorecards.ServiceFacts(
         service=service.key,
         owner_team=service.owner_team,
@@ -68,20 +74,26 @@ def _facts(
         version=known.version if known else None,
         latest_version=newest,
         is_behind=None if not (known and newest) else templates.is_newer(newest, known.version),
-        pipeline_defined=_pipeline_defined(uow, ctx, service.key),
+        pipeline_defined=_pipeline_defined(uow, ctx, service, ran=bool(runs)),
         has_pipeline=bool(runs),
-        last_run_green=runs[0].status == Status.PASSED if runs else None,
+        last_run_green=verdict,
         deploys_to_prod=_deploys_to_prod(uow, service.key),
         dora_band=None,  # insights is not built yet: the DORA rule shows as unknown
     )
 
 
-def _pipeline_defined(uow: UnitOfWork, ctx: PlatformContext, service_key: str) -> bool | None:
-    """Whether the default branch holds a pipeline file; None without a hosted repository."""
-    git_dir = ctx.repo_host.git_dir(service_key) if repos.repository_for_service(uow, service_key) else None
-    if not (git_dir and git_dir.exists()):
-        return None
-    return repos.show_file(git_dir, "refs/heads/main", PIPELINE_FILE) is not None
+def _pipeline_defined(uow: UnitOfWork, ctx: PlatformContext, service: Service, *, ran: bool) -> bool | None:
+    """Whether the default branch holds a pipeline file. A hosted repository is read; a repository
+    registered by URL is not fetched here, but a run of it proves the file (a run needs one); None
+    when neither tells."""
+    hosted = repos.repository_for_service(uow, service.key)
+    git_dir = ctx.repo_host.git_dir(hosted.key) if hosted else None
+    if hosted and git_dir and git_dir.is_dir():
+        branch = f"refs/heads/{hosted.default_branch}"
+        return repos.show_file(git_dir, branch, PIPELINE_FILE) is not None
+    if ran:
+        return True
+    return False if not service.repository_url and not hosted else None
 
 
 def _deploys_to_prod(uow: UnitOfWork, service_key: str) -> bool:

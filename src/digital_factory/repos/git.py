@@ -6,10 +6,12 @@ callers that start git themselves, such as the smart-HTTP bridge). Nothing here 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,3 +168,36 @@ def commit_all(workdir: Path, message: str, *, author: str | None = None) -> str
         extra = {"GIT_AUTHOR_NAME": author}
     run(["commit", "--quiet", "--no-verify", "-m", message], cwd=workdir, env=extra)
     return run(["rev-parse", "HEAD"], cwd=workdir).stdout.strip()
+
+
+def read_bounded(args: Sequence[str], *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT) -> tuple[bytes, bool]:
+    """`git <args>`'s output as bytes, at most `max_bytes` of it: (output, truncated). Past the bound the
+    process group is killed, so a huge object or diff costs no more than the bound to read."""
+    process = subprocess.Popen(  # noqa: S603  (argument list, no shell)
+        [GIT, *args],
+        env=environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    timer = threading.Timer(timeout, lambda: _kill(process))
+    timer.start()
+    try:
+        assert process.stdout is not None
+        out = process.stdout.read(max_bytes + 1)
+        truncated = len(out) > max_bytes
+        if truncated:
+            _kill(process)
+        process.stdout.close()
+        returncode = process.wait()
+    finally:
+        timer.cancel()
+    if not truncated and returncode != 0:
+        raise GitError(args, returncode, "the object could not be read")
+    return out[:max_bytes], truncated
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)

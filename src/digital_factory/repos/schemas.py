@@ -43,3 +43,62 @@ class PushRecord(OutputModel):
     after: str
     pusher: str | None
     pushed_at: datetime
+
+
+# --- reading a hosted repository (the browser) ---------------------------------------------------------
+
+
+class Branch(OutputModel):
+    name: str
+    sha: str
+    subject: str
+    committed_at: datetime
+    is_default: bool
+
+
+class TreeEntry(OutputModel):
+    name: str
+    path: str
+    kind: str = Field(description="`tree` (folder), `blob` (file), `symlink` or `submodule`.")
+    size: int | None = None
+
+
+class Tree(OutputModel):
+    ref: str
+    sha: str
+    path: str
+    entries: list[TreeEntry]
+    truncated: bool = Field(False, description="More entries than are shown (the listing is bounded).")
+
+
+class Blob(OutputModel):
+    ref: str
+    path: str
+    size: int
+    kind: str = Field(description="`blob` or `symlink` (a link's target is shown as text, never followed).")
+    text: str | None = Field(None, description="The content as text; None when binary or too large.")
+    too_large: bool = False
+
+
+class CommitInfo(OutputModel):
+    sha: str
+    parents: list[str]
+    author_name: str
+    author_email: str
+    authored_at: datetime
+    subject: str
+    message: str
+
+
+class FileDiff(OutputModel):
+    path: str
+    old_path: str | None
+    added: int | None = Field(None, description="Lines added; None for a binary file.")
+    deleted: int | None = None
+    patch: str | None = Field(None, description="The unified diff; None when binary or over the bound.")
+
+
+class CommitDiff(OutputModel):
+    commit: CommitInfo
+    files: list[FileDiff]
+    truncated: bool = Field(False, description="Some files or patches were left out (the diff is bounded).")

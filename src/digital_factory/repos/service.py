@@ -18,6 +18,18 @@ from digital_factory.core.actor import Actor
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.repos import git, models
+from digital_factory.repos.browse import (
+    MAX_BLOB_BYTES,
+    MAX_DIFF_BYTES,
+    MAX_TREE_ENTRIES,
+    clean_path,
+    commit_diff,
+    find_readme,
+    list_branches,
+    list_commits,
+    list_tree,
+    read_blob,
+)
 from digital_factory.repos.events import PushReceived
 from digital_factory.repos.git import ZERO_SHA, GitError, commit_all, init_bare, list_refs, ref_changes, show_file
 from digital_factory.repos.git import environment as git_environment
@@ -220,6 +232,9 @@ def _out(uow: UnitOfWork, row: models.Repository) -> Repository:
 
 
 __all__ = [
+    "MAX_BLOB_BYTES",
+    "MAX_DIFF_BYTES",
+    "MAX_TREE_ENTRIES",
     "ZERO_SHA",
     "BackendFailed",
     "BodyTooLarge",
@@ -232,15 +247,22 @@ __all__ = [
     "can_push",
     "cgi_environment",
     "claim_push",
+    "clean_path",
     "commit_all",
+    "commit_diff",
     "create_repository",
+    "find_readme",
     "get_repository",
     "git_environment",
     "init_bare",
+    "list_branches",
+    "list_commits",
     "list_pushes",
     "list_refs",
     "list_repositories",
+    "list_tree",
     "parse_git_request",
+    "read_blob",
     "record_push",
     "record_refused_push",
     "ref_changes",

@@ -7,7 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from digital_factory.web import delivery, errors, pages, platform, portfolio, product, releases, teams
+from digital_factory.web import (
+    delivery,
+    errors,
+    pages,
+    platform,
+    portfolio,
+    product,
+    releases,
+    repositories,
+    teams,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -21,4 +31,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(teams.router)
     app.include_router(delivery.router)
     app.include_router(releases.router)
+    app.include_router(repositories.router)
     errors.install(app)

@@ -30,6 +30,7 @@ from digital_factory.delivery.schemas import (
     RunFilter,
     RunRequest,
 )
+from digital_factory.repos import service as repos
 from digital_factory.store.uow import Store, UnitOfWork
 from digital_factory.web.context import can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
@@ -72,10 +73,23 @@ def index(
 
 @router.post("/delivery/runs")
 def start_run(
-    request: Request, viewer: FormViewer, service: Annotated[str, Form()], ref: Annotated[str, Form()] = ""
+    request: Request,
+    viewer: FormViewer,
+    service: Annotated[str, Form()],
+    ref: Annotated[str, Form()] = "",
+    origin: Annotated[str, Form()] = "",
 ) -> Response:
-    data = parse_input(RunRequest, {"ref": ref or None})
-    run = write(request, viewer, lambda uow: delivery.start_run(uow, runtime(request).delivery, service, data))
+    try:
+        data = parse_input(RunRequest, {"ref": ref or None})
+        run = write(request, viewer, lambda uow: delivery.start_run(uow, runtime(request).delivery, service, data))
+    except DomainError as exc:  # shown on the page the button is on, in the layout, with the reason
+        refused = refusal(exc, prefix=f"The pipeline of {service} did not start: ")
+        if origin == "service":
+            response = service_page(request, viewer, service, error=refused.message)
+        else:
+            response = index(request, viewer, service=service, error=refused.message)
+        response.status_code = refused.status
+        return response
     return see_other(f"/delivery/runs/{run.id}")
 
 
@@ -97,7 +111,12 @@ def run_page(request: Request, viewer: PageViewer, run_id: int) -> Response:
     def gather(uow: UnitOfWork) -> dict[str, Any]:
         run = delivery.get_run(uow, run_id)
         gates = [delivery.get_deployment(uow, s.deployment_id) for s in run.stages if s.deployment_id is not None]
-        return {"run": run, "logs": _log_views(uow, run), "gates": {d.id: d for d in gates}}
+        return {
+            "run": run,
+            "logs": _log_views(uow, run),
+            "gates": {d.id: d for d in gates},
+            "hosted": repos.repository_for_service(uow, run.service),
+        }
 
     return render(
         request,
@@ -218,6 +237,7 @@ def service_page(request: Request, viewer: PageViewer, key: str, error: str | No
             "view": delivery.service_delivery(uow, key),
             "incidents": delivery.list_incidents(uow, IncidentFilter(service=key), PageRequest(limit=20)).items,
             "runs": delivery.list_runs(uow, RunFilter(service=key), PageRequest(limit=10)).items,
+            "hosted": repos.repository_for_service(uow, key),
         }
 
     return render(

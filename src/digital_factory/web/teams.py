@@ -17,6 +17,7 @@ from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, Val
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
+from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import (
@@ -454,6 +455,7 @@ def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: in
             "dependencies": dependencies,
             "candidates": [r for r in catalog.service_refs(uow) if r.key not in already],
             "streams": catalog.list_value_streams(uow),
+            "hosted": repos.repository_for_service(uow, key),
             "can_change": can(viewer, Permission.PLATFORM_WRITE)
             or (service.owner_team is not None and teams.may_maintain(uow, service.owner_team)),
         }
