@@ -23,6 +23,7 @@ from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
+from digital_factory.web.audit_view import audit_rows
 from digital_factory.web.context import Viewer, runtime
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.sessions import (
@@ -297,4 +298,6 @@ def audit_page(
     filters = AuditFilter(action=action or None, object_type=object_type or None, actor=actor or None)
     with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
         entries = list_audit_entries(uow, filters, PageRequest(limit=50, offset=offset))
-    return render(request, "audit.html", viewer, active="audit", entries=entries, filters=filters)
+    return render(
+        request, "audit.html", viewer, active="audit", entries=entries, rows=audit_rows(entries.items), filters=filters
+    )
