@@ -53,13 +53,15 @@ def _back(url: str, notice: str | None = None, anchor: str = "") -> Response:
 
 
 @router.get("/teams", response_class=HTMLResponse)
-def teams_page(request: Request, viewer: PageViewer, notice: str | None = None) -> Response:
-    return _teams_page(request, viewer, notice=notice)
+def teams_page(request: Request, viewer: PageViewer, notice: str | None = None, archived: bool = False) -> Response:
+    return _teams_page(request, viewer, notice=notice, show_archived=archived)
 
 
-def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **extra: Any) -> Response:
+def _teams_page(
+    request: Request, viewer: Viewer, *, status_code: int = 200, show_archived: bool = False, **extra: Any
+) -> Response:
     def load(uow: UnitOfWork) -> dict[str, Any]:
-        all_teams = teams.list_teams(uow, PageRequest(limit=200)).items
+        all_teams = teams.list_teams(uow, PageRequest(limit=200), include_archived=show_archived).items
         domains = teams.list_domains(uow)
         return {
             "topology": teams.topology_view(uow),
@@ -91,6 +93,7 @@ def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **e
         mode_labels=MODE_LABELS,
         team_types=list(TeamType),
         can_admin=can(viewer, Permission.TEAMS_WRITE),
+        show_archived=show_archived,
         **loaded,
         **extra,
     )
@@ -228,6 +231,23 @@ def update_team(
         "Saved.",
         lambda uow: teams.update_team(uow, key, parse_input(TeamUpdate, {"name": name, "mission": mission})),
     )
+
+
+@router.post("/teams/{key}/archive", response_class=HTMLResponse)
+def archive_team(request: Request, viewer: FormViewer, key: str) -> Response:
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "archive",
+        "Archived: hidden from lists and pickers.",
+        lambda uow: teams.archive_team(uow, key),
+    )
+
+
+@router.post("/teams/{key}/restore", response_class=HTMLResponse)
+def restore_team(request: Request, viewer: FormViewer, key: str) -> Response:
+    return _team_form(request, viewer, key, "archive", "Restored.", lambda uow: teams.restore_team(uow, key))
 
 
 @router.post("/teams/{key}/members", response_class=HTMLResponse)
