@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate
+from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate, ValueStreamUpdate
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
@@ -456,6 +456,23 @@ def create_value_stream(
         r = refusal(exc)
         return _catalog_page(request, viewer, status_code=r.status, error=r.message)
     return _back("/catalog", f"Value stream {name} created.")
+
+
+@router.post("/catalog/value-streams/{key}", response_class=HTMLResponse)
+def update_value_stream(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    name: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = parse_input(ValueStreamUpdate, {"name": name, "description": description})
+        write(request, viewer, lambda uow: catalog.update_value_stream(uow, key, data))
+    except DomainError as exc:
+        r = refusal(exc)
+        return _catalog_page(request, viewer, status_code=r.status, error=f"{key}: {r.message}")
+    return _back("/catalog", f"Value stream {name} saved.")
 
 
 @router.get("/catalog/services/{key}", response_class=HTMLResponse)
