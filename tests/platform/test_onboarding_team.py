@@ -3,10 +3,13 @@ value stream (asked for, or the epic's); the result links everything it made."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
-from digital_factory.app.factory import Runtime
+from digital_factory.app.factory import Runtime, prepare_platform
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate, ValueStreamCreate, WorkLinkCreate
 from digital_factory.core.errors import Conflict, ValidationFailed
@@ -108,8 +111,31 @@ def test_bad_team_parts_are_refused_before_any_work(
     with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
         teams.add_domain(uow, "flight-software", DomainCreate(name="Flight control", complexity=Complexity.COMPLEX))
     with pytest.raises(error) as refused:
-        onboard(runtime, actor_of(runtime, "pia"), **fields)
+        onboard(runtime, actor_of(runtime, "pia"), progress=None, **fields)
     if field is not None:
         assert isinstance(refused.value, ValidationFailed) and refused.value.problems[0].field == field
     with runtime.store.unit_of_work(actor_of(runtime, "pia"), write=False) as uow:
         assert "engines" not in [t.key for t in teams.list_teams(uow, PageRequest(limit=200)).items]
+
+
+def test_the_api_takes_the_new_fields_and_refuses_bad_ones_at_once(client: TestClient, runtime: Runtime) -> None:
+    _org(runtime)
+    prepare_platform(runtime)
+    pia = make_user(runtime, "paula", Role.PLATFORM)
+    body = {"team_key": "engines", "team_name": "Engines", "service_key": "engine-control", "service_name": "EC"}
+    bad = client.post("/api/v1/onboardings", headers=pia.headers, json={**body, "value_stream": "nope"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "value_stream"
+    wrong = client.post("/api/v1/onboardings", headers=pia.headers, json={**body, "domain_complexity": "chaotic"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.domain_complexity"
+    # the request as it was before these fields existed is still taken
+    started = client.post("/api/v1/onboardings", headers=pia.headers, json={**body, "mission": "Lift"})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    for _ in range(600):
+        if job["status"] != "running":
+            break
+        time.sleep(0.1)
+        job = client.get(f"/api/v1/jobs/{job['id']}", headers=pia.headers).json()
+    assert job["status"] == "succeeded", job
+    assert (job["result"]["platform_team"], job["result"]["value_stream"]) == ("platform", None)
+    assert client.get("/api/v1/teams/engines", headers=pia.headers).json()["mission"] == "Lift"
