@@ -32,16 +32,33 @@ def test_team_onboard_from_the_command_line(live_server: LiveServer, tmp_path: P
             "FEAT-3",
             "--answer",
             "http_port=9000",
+            "--mission",
+            "Engines that lift 25 kg",
+            "--domain",
+            "Propulsion",
         ],
         env=env,
     )
     assert done.exit_code == 0, done.output
     assert "Register the service in the catalog" in done.output
     assert "ingestion key (shown once): dfik_" in done.output
+    for line in (
+        f"Team: {live_server.url}/teams/engines",
+        f"Repository: {live_server.url}/git/engine-control.git",
+        f"Catalog entry: {live_server.url}/catalog/services/engine-control",
+        f"Environments: {live_server.url}/catalog/services/engine-control#envs",
+        f"Feature flags: {live_server.url}/releases/engine-control",
+        "Value stream: ",
+    ):
+        assert (line in done.output) is (line != "Value stream: "), line  # no value stream to join here
+    assert f"{live_server.url}/delivery/" in done.output  # the first run, or the service's runs
     clone_url = f"{live_server.url}/git/engine-control.git"
     assert clone_url in done.output
     git("clone", with_token(clone_url, pia.token), str(tmp_path / "c"))
     assert "http_port: 9000" in (tmp_path / "c" / ".copier-answers.yml").read_text()
+
+    shown = runner.invoke(app, ["team", "show", "engines"], env=env)
+    assert "Engines that lift 25 kg" in shown.output and "Propulsion" in shown.output
 
     listed = runner.invoke(app, ["repo", "list"], env=env)
     assert listed.exit_code == 0 and "engine-control" in listed.output and "engines" in listed.output

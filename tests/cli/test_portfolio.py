@@ -149,3 +149,39 @@ def test_features_stories_and_import(as_user: AsUser, runtime: Runtime, tmp_path
     assert "Better" in out and "active" in out  # (the table wraps titles at 80 columns)
     code, out = factory("story", "show", "STORY-1")
     assert "new → active" in out
+
+
+def test_feature_and_story_text_are_edited_on_the_command_line(as_user: AsUser, runtime: Runtime) -> None:
+    from digital_factory.core.actor import system_actor
+    from digital_factory.portfolio import service as portfolio
+    from digital_factory.portfolio.schemas import FeatureCreate, StoryCreate
+    from tests.portfolio.builders import ready_epic
+
+    make_user(runtime, "bea", Role.BOARD)
+    ready_epic(runtime, actor_of(runtime, "bea"))
+    pm = make_user(runtime, "paul", Role.PRODUCT)
+    with runtime.store.unit_of_work(actor_of(runtime, "paul")) as uow:
+        portfolio.create_feature(uow, FeatureCreate(epic="EPIC-1", title="Bigger batteries"))
+        portfolio.create_story(uow, StoryCreate(feature="FEAT-1", title="Cells"))
+    as_user(pm)
+    code, out = factory(
+        "feature", "edit", "FEAT-1", "--title", "Lighter batteries", "--hypothesis", "Flights 20 % longer",
+        "--criterion", "30 min with 5 kg", "--criterion", "Charges in 1 h",
+    )  # fmt: skip
+    assert code == 0 and "updated FEAT-1: Lighter batteries" in out and "Flights 20 % longer" in out, out
+    code, out = factory(
+        "story", "edit", "STORY-1", "--description", "As a pilot, I want longer flights", "--points", "5"
+    )
+    assert code == 0 and "As a pilot, I want longer flights" in out, out
+    code, out = factory("feature", "edit", "FEAT-1")
+    assert code == 2 and "nothing to change" in out
+    code, out = factory("story", "edit", "STORY-1", "--title", "")
+    assert code != 0 and "title" in out and "Traceback" not in out
+    with runtime.store.unit_of_work(system_actor(), write=False) as uow:
+        feature, story = portfolio.get_feature(uow, "FEAT-1"), portfolio.get_story(uow, "STORY-1")
+    assert (feature.title, feature.benefit_hypothesis, feature.acceptance_criteria) == (
+        "Lighter batteries",
+        "Flights 20 % longer",
+        ["30 min with 5 kg", "Charges in 1 h"],
+    )
+    assert (story.title, story.description, story.points) == ("Cells", "As a pilot, I want longer flights", 5)

@@ -165,3 +165,22 @@ def test_team_list_prints_a_name_with_rich_markup_as_it_is(
     code, out = factory(monkeypatch, as_user["pia"], "team", "list")
     assert code == 0, out
     assert "[/]" in out
+
+
+def test_team_archive_and_restore(as_user: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    pia, pavel = as_user["pia"], as_user["pavel"]
+    code, out = factory(monkeypatch, pavel, "team", "archive", "power-systems")
+    assert code != 0 and "teams:write" in out
+    code, out = factory(monkeypatch, pia, "team", "archive", "power-systems")
+    assert code == 0 and "archived team power-systems" in out
+    code, out = factory(monkeypatch, pia, "team", "list")
+    assert "power-systems" not in out and "flight-software" in out
+    code, out = factory(monkeypatch, pia, "team", "list", "--archived")
+    assert "power-systems" in out and "archived" in out
+    code, out = factory(monkeypatch, pia, "team", "show", "power-systems")
+    assert "archived on " in out
+    code, out = factory(monkeypatch, pia, "team", "add-member", "power-systems", "vic")
+    assert code != 0 and "archived" in out
+    code, out = factory(monkeypatch, pia, "team", "restore", "power-systems")
+    assert code == 0 and "restored team power-systems" in out
+    assert "power-systems" in factory(monkeypatch, pia, "team", "list")[1]

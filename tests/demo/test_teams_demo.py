@@ -30,6 +30,7 @@ def test_demo_seeds_teams_domains_surveys_interactions_and_the_value_stream(runt
         }
         current = teams.topology_view(uow).interactions
         assert sorted((i.team, i.mode, i.with_team) for i in current) == [
+            ("engines", "x-as-a-service", "platform"),  # recorded by onboarding
             ("flight-software", "x-as-a-service", "platform"),
             ("power-systems", "x-as-a-service", "platform"),
         ]
@@ -49,7 +50,7 @@ def test_demo_seeds_teams_domains_surveys_interactions_and_the_value_stream(runt
     teams_step.seed(ctx)
     catalog_step.seed(ctx)
     with runtime.store.unit_of_work(system_actor(), write=False) as uow:
-        assert len(teams.list_interactions(uow)) == 2 and len(teams.list_domains(uow)) == 6
+        assert len(teams.list_interactions(uow)) == 3 and len(teams.list_domains(uow)) == 6
         assert catalog.catalog_overview(uow).dependencies == 2  # flight control needs batteries and engines
 
 

@@ -45,6 +45,7 @@ def test_onboarding_makes_everything_a_team_needs(runtime: Runtime, tmp_path: Pa
     finished = [(name, status) for name, status, _ in progress if status != StepStatus.RUNNING]
     assert finished == [
         ("team", StepStatus.DONE),
+        ("platform", StepStatus.SKIPPED),  # no platform team in this story
         ("render", StepStatus.DONE),
         ("repository", StepStatus.DONE),
         ("service", StepStatus.DONE),

@@ -15,13 +15,14 @@ import base64
 import binascii
 import logging
 import re
+from dataclasses import replace
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
-from digital_factory.core.actor import Actor, system_actor
+from digital_factory.core.actor import Actor, Origin, system_actor
 from digital_factory.core.errors import NotFound, PermissionDenied, Unauthenticated
 from digital_factory.repos import service as repos
 from digital_factory.runtime import Runtime, runtime_of
@@ -137,7 +138,7 @@ def _authenticate(rt: Runtime, request: Request) -> Actor:
     if resolved.stale:
         with rt.store.unit_of_work(resolved.actor) as uow:
             accounts.touch_token(uow, resolved.credential_id)
-    return resolved.actor
+    return replace(resolved.actor, origin=Origin.GIT)
 
 
 def _presented_token(header: str) -> str | None:

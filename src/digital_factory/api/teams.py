@@ -42,8 +42,13 @@ MEDIA_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 
 
 @router.get("/teams")
-def list_teams(uow: Reading, page: Paging, team_type: Annotated[TeamType | None, Query()] = None) -> Page[Team]:
-    return teams.list_teams(uow, page, team_type=team_type)
+def list_teams(
+    uow: Reading,
+    page: Paging,
+    team_type: Annotated[TeamType | None, Query()] = None,
+    include_archived: Annotated[bool, Query(description="Archived teams too (hidden by default).")] = False,
+) -> Page[Team]:
+    return teams.list_teams(uow, page, team_type=team_type, include_archived=include_archived)
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
@@ -60,6 +65,19 @@ def get_team(uow: Reading, key: str) -> TeamDetail:
 @router.patch("/teams/{key}")
 def update_team(uow: Writing, key: str, data: TeamUpdate) -> Team:
     return teams.update_team(uow, key, data)
+
+
+@router.post("/teams/{key}/archive")
+def archive_team(uow: Writing, key: str) -> Team:
+    """Hides the team from lists and pickers and refuses it new members, domains and interactions; the
+    services it owns keep working. Needs `teams:write`; archiving an archived team changes nothing."""
+    return teams.archive_team(uow, key)
+
+
+@router.post("/teams/{key}/restore")
+def restore_team(uow: Writing, key: str) -> Team:
+    """Brings an archived team back. Needs `teams:write`."""
+    return teams.restore_team(uow, key)
 
 
 @router.get("/teams/{key}/warnings")

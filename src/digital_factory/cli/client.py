@@ -25,7 +25,9 @@ _ERRORS: dict[int, type[errors.DomainError]] = {
 class ApiClient:
     def __init__(self, base_url: str, token: str | None, *, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/") + "/api/v1"
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._headers = {"X-Factory-Client": "cli"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
         self._transport = transport
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from digital_factory.cli.client import ApiClient, api
 from digital_factory.cli.output import console, domain_errors, fail, print_table, say
 from digital_factory.core.pagination import Page
+from digital_factory.delivery.schemas import RunSummary
 from digital_factory.platform.schemas import (
     Job,
     JobStatus,
@@ -83,15 +84,20 @@ def team_onboard(
     answer: Annotated[
         list[str] | None, typer.Option("--answer", help="Template answer NAME=VALUE (repeatable).")
     ] = None,
+    mission: Annotated[str, typer.Option(help="The team's mission.")] = "",
+    domain: Annotated[str | None, typer.Option(help="Name of a domain the team owns (made when new).")] = None,
+    domain_complexity: Annotated[
+        str, typer.Option("--domain-complexity", help="simple, complicated or complex.")
+    ] = "complicated",
+    value_stream: Annotated[
+        str | None, typer.Option("--value-stream", help="Value stream key; default: the epic's, if it has one.")
+    ] = None,
+    platform_team: Annotated[
+        str | None, typer.Option("--platform-team", help="The platform team it consumes; default: the platform team.")
+    ] = None,
 ) -> None:
     """Onboard a team in one step: team, repository from the template, catalog entry, environments,
     ingestion key, linked work and the first pipeline run. Shows progress; prints the key once."""
-    answers: dict[str, str] = {}
-    for item in answer or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise fail(f"--answer {item!r}: write NAME=VALUE", 2)
-        answers[key.strip()] = value
     body = {
         "team_key": team,
         "team_name": name or "",
@@ -101,19 +107,49 @@ def team_onboard(
         "service_name": service_name or service,
         "description": description,
         "template": template,
-        "answers": answers,
+        "answers": _answers(answer or []),
         "feature_key": feature,
         "epic_key": epic,
+        "mission": mission,
+        "domain": domain,
+        "domain_complexity": domain_complexity,
+        "value_stream": value_stream,
+        "platform_team": platform_team,
     }
+    _onboard(body)
+
+
+def _answers(given: list[str]) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise fail(f"--answer {item!r}: write NAME=VALUE", 2)
+        answers[key.strip()] = value
+    return answers
+
+
+def _onboard(body: dict[str, Any]) -> None:
+    """Start the onboarding, follow it, and say what it made (links) and the key shown once."""
     with domain_errors():
         client = api()
         job = follow(client, client.send(Job, "POST", "/onboardings", json=body))
     if job.status != JobStatus.SUCCEEDED:
         raise fail(f"onboarding failed: {job.error} (nothing was left half-made)", 4)
     result = OnboardingResult.model_validate(job.result)
-    say(f"{team} can ship: clone {result.clone_url} (an API token is the password)")
+    say(f"{result.team} can ship: clone {result.clone_url} (an API token is the password)")
+    with domain_errors():
+        _say_links(client, result)
     if result.ingestion_key:
         say(f"ingestion key (shown once): {result.ingestion_key}")
+
+
+def _say_links(client: ApiClient, result: OnboardingResult) -> None:
+    """What the onboarding made, as URLs; the first pipeline run by its id once it has one."""
+    server = client.base_url.removesuffix("/api/v1")
+    runs: Page[RunSummary] = client.read(Page[RunSummary], "/runs", service=result.service, limit=50)
+    for label, path in result.links(min((r.id for r in runs.items), default=None)):
+        say(f"  {label}: {server}{path}")
 
 
 @template_app.command("list")

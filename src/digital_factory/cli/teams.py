@@ -32,11 +32,37 @@ DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months)\s*$")
 
 
 @team_app.command("list")
-def team_list() -> None:
+def team_list(
+    archived: Annotated[bool, typer.Option("--archived", help="Archived teams too (hidden by default).")] = False,
+) -> None:
     """List teams."""
     with domain_errors():
-        page: Page[Team] = api().read(Page[Team], "/teams", limit=200)
-    print_table(["key", "name", "type", "members"], [(t.key, t.name, t.team_type, len(t.members)) for t in page.items])
+        page: Page[Team] = api().read(Page[Team], "/teams", limit=200, include_archived=archived)
+    print_table(
+        ["key", "name", "type", "members"] + (["archived"] if archived else []),
+        [
+            (t.key, t.name, t.team_type, len(t.members))
+            + ((t.archived_at.date().isoformat() if t.archived_at else "",) if archived else ())
+            for t in page.items
+        ],
+    )
+
+
+@team_app.command("archive")
+def team_archive(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
+    """Archive a team: hidden from lists and pickers, no new members, domains or interactions; the services
+    it owns keep working."""
+    with domain_errors():
+        team: Team = api().send(Team, "POST", f"/teams/{key}/archive")
+    say(Text.assemble("archived team ", (team.key, "bold"), " (restore it with `factory team restore`)"))
+
+
+@team_app.command("restore")
+def team_restore(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
+    """Bring an archived team back."""
+    with domain_errors():
+        team: Team = api().send(Team, "POST", f"/teams/{key}/restore")
+    say(Text.assemble("restored team ", (team.key, "bold")))
 
 
 @team_app.command("create")
@@ -61,6 +87,8 @@ def team_show(key: Annotated[str, typer.Argument(help="The team's key.")]) -> No
     with domain_errors():
         team: TeamDetail = api().read(TeamDetail, f"/teams/{key}")
     say(Text.assemble((team.name, "bold"), f" ({team.key}) · {team.team_type}"))
+    if team.archived_at:
+        say(f"archived on {team.archived_at.date().isoformat()}")
     if team.mission:
         say(team.mission)
     print_table(

@@ -9,7 +9,9 @@ from enum import StrEnum
 class Origin(StrEnum):
     API = "api"
     WEB = "web"
-    CLI = "cli"
+    CLI = "cli"  # the `factory` command, through the API with a token, or on the store directly
+    GIT = "git"  # a push or fetch over smart HTTP
+    DEMO = "demo"  # `factory demo` seeding its story
     SYSTEM = "system"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Role, UserCreate
@@ -37,12 +37,12 @@ Step = Callable[[DemoContext], None]
 
 def cast_step(ctx: DemoContext, password: str) -> None:
     """Creates the story's people; every later step acts as one of them."""
-    with ctx.runtime.store.unit_of_work(system_actor("demo")) as uow:
+    with ctx.runtime.store.unit_of_work(replace(system_actor("demo"), origin=Origin.DEMO)) as uow:
         for username, name, role in CAST:
             created = accounts.create_user(
                 uow, UserCreate(username=username, display_name=name, role=role, password=password)
             )
-            ctx.actors[username] = accounts.actor_for(created.user, origin=Origin.WEB)
+            ctx.actors[username] = accounts.actor_for(created.user, origin=Origin.DEMO)
 
 
 def steps() -> list[tuple[str, Step]]:

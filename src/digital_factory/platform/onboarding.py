@@ -21,7 +21,7 @@ from digital_factory.catalog.schemas import IngestionKeyCreate, Service, Service
 from digital_factory.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.core.pagination import PageRequest
-from digital_factory.platform import models, questions, sandbox, templates
+from digital_factory.platform import models, onboarding_team, questions, sandbox, templates
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.registry import render_template, template_row
 from digital_factory.platform.schemas import (
@@ -46,10 +46,11 @@ PIPELINE_FILE = ".factory/pipeline.yml"
 ProgressSink = Callable[[str, StepStatus, str], None]
 
 ONBOARDING_STEPS: tuple[tuple[str, str], ...] = (
-    ("team", "Create the team"),
+    ("team", "Create the team, with its mission and domain"),
+    ("platform", "Record X-as-a-Service with the platform team"),
     ("render", "Render the golden-path template"),
     ("repository", "Create the repository with its first commit"),
-    ("service", "Register the service in the catalog"),
+    ("service", "Register the service in the catalog, in its value stream"),
     ("environments", "Create dev, staging and prod"),
     ("flags", "Create the feature-flag space"),
     ("ingestion", "Create an ingestion key"),
@@ -82,6 +83,7 @@ def check_onboarding(uow: UnitOfWork, data: OnboardingRequest) -> Template:
                 parse_key(key, expected_prefix=prefix)
             except ValidationFailed as exc:
                 raise ValidationFailed.on(field_name, exc.problems[0].reason) from None
+    onboarding_team.check_team_parts(uow, data)
     return template
 
 
@@ -203,6 +205,11 @@ def _make_everything(run: _Run) -> OnboardingResult:
     uow, ctx, data = run.uow, run.ctx, run.data
     with _step(run.log, "team") as note:
         note.append(_ensure_team(uow, data))
+        finished, domain = onboarding_team.finish_team(uow, data)
+        note.extend(finished)
+    with _step(run.log, "platform") as note:
+        platform_team, interaction_id, said = onboarding_team.platform_interaction(uow, data)
+        note.extend(["skipped", said] if platform_team is None else [said])
     with _step(run.log, "render") as note:
         note.append(_render(run))
     with _step(run.log, "repository") as note:
@@ -210,7 +217,8 @@ def _make_everything(run: _Run) -> OnboardingResult:
         note.append(f"{clone_url} at {commit[:10]}")
     with _step(run.log, "service") as note:
         service = _register_service(run, clone_url)
-        note.append(f"{service.key}, owned by {data.team_key}, on {run.template.key} {run.version}")
+        stream = f", in the value stream {service.value_stream}" if service.value_stream else ", in no value stream"
+        note.append(f"{service.key}, owned by {data.team_key}, on {run.template.key} {run.version}{stream}")
     with _step(run.log, "environments") as note:
         environments = catalog.list_environments(uow, service.key)
         note.append(" → ".join(f"{e.name} ({_policy(e.approval_roles)})" for e in environments))
@@ -237,6 +245,10 @@ def _make_everything(run: _Run) -> OnboardingResult:
         environments=[e.name for e in environments],
         ingestion_key_id=created_key.key.public_id,
         ingestion_key=created_key.secret,
+        value_stream=service.value_stream,
+        domain=domain,
+        platform_team=platform_team,
+        interaction_id=interaction_id,
     )
 
 
@@ -245,7 +257,9 @@ def _ensure_team(uow: UnitOfWork, data: OnboardingRequest) -> str:
         teams.team_id(uow, data.team_key)
         created = False
     except NotFound:
-        teams.create_team(uow, TeamCreate(key=data.team_key, name=data.team_name, team_type=data.team_type))
+        teams.create_team(
+            uow, TeamCreate(key=data.team_key, name=data.team_name, team_type=data.team_type, mission=data.mission)
+        )
         created = True
     team = teams.get_team(uow, data.team_key)
     present = {m.username for m in team.members}
@@ -306,6 +320,7 @@ def _register_service(run: _Run, clone_url: str) -> Service:
             description=data.description,
             owner_team=data.team_key,
             repository_url=clone_url,
+            value_stream=onboarding_team.value_stream_for(run.uow, data),
         ),
     )
     catalog.set_service_template(run.uow, service.key, run.template.key, run.version)

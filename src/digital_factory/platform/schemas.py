@@ -10,7 +10,7 @@ from pydantic import Field
 
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.core.slugs import SLUG_PATTERN
-from digital_factory.teams.schemas import TeamType
+from digital_factory.teams.schemas import Complexity, TeamType
 
 AnswerValue = str | int | float | bool
 
@@ -74,6 +74,27 @@ class OnboardingRequest(InputModel):
     answers: dict[str, AnswerValue] = Field(default_factory=dict, description="Answers to the template's questions.")
     feature_key: str | None = Field(None, max_length=24, description="The feature it serves, e.g. FEAT-12.")
     epic_key: str | None = Field(None, max_length=24, description="The epic it serves, e.g. EPIC-3.")
+    mission: str = Field(
+        "", max_length=4000, description="The team's mission (a new team's; an existing team's is replaced if given)."
+    )
+    domain: str | None = Field(
+        None, min_length=1, max_length=200, description="Name of a domain the team owns (made when new)."
+    )
+    domain_complexity: Annotated[Complexity, FromJson] = Field(
+        Complexity.COMPLICATED, description="The domain's complexity, when it is made."
+    )
+    value_stream: str | None = Field(
+        None,
+        pattern=SLUG_PATTERN,
+        description="Key of the value stream the service serves. Omitted: the epic's (the one value stream the "
+        "services serving the epic, or the feature's epic, share), if it has one.",
+    )
+    platform_team: str | None = Field(
+        None,
+        pattern=SLUG_PATTERN,
+        description="The platform team the new team consumes X-as-a-Service. Omitted: the platform team "
+        "(the onboarding person's, when there are several); none exists: no interaction is recorded.",
+    )
 
 
 class StepStatus(StrEnum):
@@ -108,6 +129,32 @@ class OnboardingResult(OutputModel):
     environments: list[str]
     ingestion_key_id: str
     ingestion_key: str | None = Field(None, description="The ingestion key, shown once.")
+    value_stream: str | None = Field(None, description="The value stream the service serves.")
+    domain: str | None = Field(None, description="Key of the domain the team owns (from the request).")
+    platform_team: str | None = Field(None, description="The platform team it consumes X-as-a-Service.")
+    interaction_id: int | None = Field(None, description="The X-as-a-Service interaction recorded (or found).")
+
+    def links(self, first_run: int | None = None) -> list[tuple[str, str]]:
+        """What the onboarding made, as (label, path below the server's URL) for the web and the CLI. The
+        first pipeline run starts just after onboarding commits: by its id once known, else the service's runs."""
+        run = (
+            ("First pipeline run", f"/delivery/runs/{first_run}")
+            if first_run is not None
+            else ("Pipeline runs (the first one starts with the first push)", f"/delivery/services/{self.service}")
+        )
+        made = [
+            ("Team", f"/teams/{self.team}"),
+            ("Repository", f"/git/{self.repository}.git"),
+            run,
+            ("Catalog entry", f"/catalog/services/{self.service}"),
+            ("Environments", f"/catalog/services/{self.service}#envs"),
+            ("Feature flags", f"/releases/{self.service}"),
+        ]
+        if self.platform_team:
+            made.append(("Platform team (X-as-a-Service)", f"/teams/{self.platform_team}"))
+        if self.value_stream:
+            made.append(("Value stream", f"/catalog?value_stream={self.value_stream}"))
+        return made
 
 
 class Job(OutputModel):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import allowed
-from digital_factory.core.errors import NotFound, PermissionDenied
+from digital_factory.core.errors import Conflict, NotFound, PermissionDenied
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import models
 
@@ -16,6 +16,12 @@ def team_row(uow: UnitOfWork, key: str) -> models.Team:
     if row is None:
         raise NotFound(f"no team with the key {key!r}")
     return row
+
+
+def require_active(team: models.Team, what: str) -> None:
+    """Refuses new things for an archived team (members, domains, interactions, owned services)."""
+    if team.archived_at is not None:
+        raise Conflict(f"the team {team.key} is archived: restore it before {what}", rule="team-archived")
 
 
 def require_maintainer(uow: UnitOfWork, team: models.Team) -> None:

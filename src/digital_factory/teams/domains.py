@@ -20,6 +20,7 @@ def add_domain(uow: UnitOfWork, team_key: str, data: DomainCreate) -> Domain:
     """A new domain owned by the team. A domain belongs to one team: split a big one rather than share it."""
     team = access.team_row(uow, team_key)
     access.require_maintainer(uow, team)
+    access.require_active(team, "giving it domains")
     key = data.key or slugify(data.name)
     existing = uow.session.scalar(
         select(models.Domain).where(or_(models.Domain.key == key, models.Domain.name == data.name))
@@ -59,7 +60,10 @@ def update_domain(uow: UnitOfWork, key: str, data: DomainUpdate) -> Domain:
         row.description = data.description
     if "owner_team" in data.model_fields_set:
         require(uow.actor, Permission.TEAMS_WRITE)  # moving a domain between teams is an organisational decision
-        row.team_id = access.team_row(uow, data.owner_team).id if data.owner_team else None
+        owner = access.team_row(uow, data.owner_team) if data.owner_team else None
+        if owner is not None:
+            access.require_active(owner, "giving it domains")
+        row.team_id = owner.id if owner else None
     uow.session.flush()
     record_audit(uow, "domain.update", "domain", row.key, before=before, after=_domain_view(uow, row))
     return domain_out(row, _team_keys(uow, [row.team_id]))

@@ -28,6 +28,8 @@ def create_interaction(uow: UnitOfWork, data: InteractionCreate) -> Interaction:
     second interaction of the same mode and direction between the same teams over an overlapping period."""
     team, other = access.team_row(uow, data.team), access.team_row(uow, data.with_team)
     access.require_either_maintainer(uow, team, other)
+    for side in (team, other):
+        access.require_active(side, "recording interactions with it")
     row = store_interaction(uow, team, other, data)
     out = interactions_out(uow, [row])[0]
     record_audit(uow, "interaction.create", "interaction", row.id, after=_interaction_view(out))

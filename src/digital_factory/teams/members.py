@@ -17,6 +17,7 @@ from digital_factory.teams.schemas import MemberAdd, MemberUpdate, Team, TeamRef
 def add_member(uow: UnitOfWork, team_key: str, data: MemberAdd) -> Team:
     require(uow.actor, Permission.TEAMS_WRITE)
     team = access.team_row(uow, team_key)
+    access.require_active(team, "adding members")
     user = accounts.get_user(uow, data.username)
     if _membership(uow, team, user.id) is not None:
         raise Conflict(f"{data.username} is already a member of {team_key}", rule="unique-member")

@@ -20,6 +20,9 @@ class Team(Base):
     team_type: Mapped[str] = mapped_column(String(30))
     mission: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    # Set when the team is archived: hidden from pickers and lists, refused new members, domains and
+    # interactions; the services it owns keep working.
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
     # The Team API parts the product keeps as given (channels, meetings, ways of working, ...).
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

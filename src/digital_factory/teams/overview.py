@@ -55,9 +55,12 @@ def team_warnings(uow: UnitOfWork, key: str) -> list[LoadWarning]:
 
 
 def topology_view(uow: UnitOfWork) -> Topology:
-    """Every team with its size and warning count, and the interactions going on today."""
+    """Every team (archived ones left out) with its size and warning count, and the interactions going on
+    today between them."""
     require(uow.actor, Permission.READ)
-    rows = list(uow.session.scalars(select(models.Team).order_by(models.Team.name)))
+    rows = list(
+        uow.session.scalars(select(models.Team).where(models.Team.archived_at.is_(None)).order_by(models.Team.name))
+    )
     members = queries.memberships(uow.session, [r.id for r in rows])
     all_domains = queries.domains(uow.session)
     interactions = interactions_out(uow, queries.interactions(uow.session))
@@ -72,7 +75,8 @@ def topology_view(uow: UnitOfWork) -> Topology:
         nodes.append(
             TopologyNode(key=row.key, name=row.name, team_type=TeamType(row.team_type), members=size, warnings=count)
         )
-    return Topology(teams=nodes, interactions=[i for i in interactions if i.current])
+    shown = [i for i in interactions if i.current and i.team in types and i.with_team in types]
+    return Topology(teams=nodes, interactions=shown)
 
 
 def _types_of(uow: UnitOfWork, keys: Iterable[str]) -> dict[str, TeamType]:

@@ -61,14 +61,43 @@ def update_team(uow: UnitOfWork, key: str, data: TeamUpdate) -> Team:
     return team_out(uow, team)
 
 
+def archive_team(uow: UnitOfWork, key: str) -> Team:
+    """Archives a team: it leaves pickers and lists (unless asked for), and gets no new members, domains,
+    interactions or services. What it owns keeps working: its services still build, deploy and release,
+    its members keep their membership (and so their say over those services), its history stays."""
+    require(uow.actor, Permission.TEAMS_WRITE)
+    team = access.team_row(uow, key)
+    if team.archived_at is None:
+        team.archived_at = uow.clock.now()
+        uow.session.flush()
+        record_audit(uow, "team.archive", "team", team.key, before={"archived": False}, after={"archived": True})
+    return team_out(uow, team)
+
+
+def restore_team(uow: UnitOfWork, key: str) -> Team:
+    """Brings an archived team back into pickers and lists."""
+    require(uow.actor, Permission.TEAMS_WRITE)
+    team = access.team_row(uow, key)
+    if team.archived_at is not None:
+        team.archived_at = None
+        uow.session.flush()
+        record_audit(uow, "team.restore", "team", team.key, before={"archived": True}, after={"archived": False})
+    return team_out(uow, team)
+
+
 def get_team(uow: UnitOfWork, key: str) -> Team:
     require(uow.actor, Permission.READ)
     return team_out(uow, access.team_row(uow, key))
 
 
-def list_teams(uow: UnitOfWork, page: PageRequest, *, team_type: TeamType | None = None) -> Page[Team]:
+def list_teams(
+    uow: UnitOfWork, page: PageRequest, *, team_type: TeamType | None = None, include_archived: bool = False
+) -> Page[Team]:
+    """Teams by name; archived teams only when asked for."""
     require(uow.actor, Permission.READ)
     query = select(models.Team)
+    if not include_archived:
+        query = query.where(models.Team.archived_at.is_(None))
     if team_type is not None:
         query = query.where(models.Team.team_type == str(team_type))
     return paginate(uow.session, query, page, partial(teams_out, uow), order_by=[models.Team.name])
@@ -130,6 +159,7 @@ def teams_out(uow: UnitOfWork, rows: Sequence[models.Team]) -> list[Team]:
             team_type=TeamType(row.team_type),
             mission=row.mission,
             created_at=row.created_at,
+            archived_at=row.archived_at,
             members=[
                 Member(
                     username=users[m.user_id].username,

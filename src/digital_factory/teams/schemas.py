@@ -122,6 +122,7 @@ class Team(OutputModel):
     team_type: TeamType
     mission: str
     created_at: datetime
+    archived_at: datetime | None = None
     members: list[Member] = Field(default_factory=list)
     profile: TeamProfile = Field(default_factory=TeamProfile)
 
@@ -133,6 +134,7 @@ class TeamRef(OutputModel):
     key: str
     name: str
     team_type: TeamType
+    archived_at: datetime | None = None
 
 
 # --- owned domains ---------------------------------------------------------------------------------------

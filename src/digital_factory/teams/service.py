@@ -3,8 +3,12 @@ the cognitive-load survey and Team API files. Callers own the transaction.
 
 Who may change what: `teams:write` may change any team. A member of a team who may change anything at
 all in the product (any permission beyond `read`) maintains their own team: its mission and Team API
-profile, member roles, owned domains, interactions and survey answers. Creating teams, changing a
-team's type, adding or removing members and importing Team API documents need `teams:write`.
+profile, member roles, owned domains, interactions and survey answers. Creating, archiving and restoring
+teams, changing a team's type, adding or removing members and importing Team API documents need
+`teams:write`.
+
+An archived team is hidden from lists and pickers (unless asked for) and refused new members, domains and
+interactions; what it owns keeps working (see `archive_team`).
 
 The use-cases live in topic modules (the register of teams, members, domains, interactions, the overview,
 surveys, Team API files); this module is what other layers import.
@@ -27,11 +31,13 @@ from digital_factory.teams.overview import team_detail, team_warnings, topology_
 from digital_factory.teams.ownership import is_member, may_act, may_change, member_ids, require_owner
 from digital_factory.teams.registry import (
     RESERVED_KEYS,
+    archive_team,
     create_team,
     get_team,
     list_teams,
     may_maintain,
     require_maintainer,
+    restore_team,
     team_id,
     team_key_of,
     team_ref,
@@ -51,6 +57,7 @@ __all__ = [
     "add_domain",
     "add_member",
     "add_months",
+    "archive_team",
     "check_interaction",
     "create_interaction",
     "create_team",
@@ -76,6 +83,7 @@ __all__ = [
     "render_team_api",
     "require_maintainer",
     "require_owner",
+    "restore_team",
     "submit_survey",
     "survey_questions",
     "survey_results",

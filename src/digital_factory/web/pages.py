@@ -23,6 +23,7 @@ from digital_factory.core.errors import DomainError, NotFound, RateLimited, Unau
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
 from digital_factory.runtime import Runtime
+from digital_factory.web.audit_view import audit_rows
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.sessions import (
@@ -279,4 +280,6 @@ def audit_page(
     entries = read(
         request, viewer, lambda uow: accounts.list_audit_entries(uow, filters, PageRequest(limit=50, offset=offset))
     )
-    return render(request, "audit.html", viewer, active="audit", entries=entries, filters=filters)
+    return render(
+        request, "audit.html", viewer, active="audit", entries=entries, rows=audit_rows(entries.items), filters=filters
+    )

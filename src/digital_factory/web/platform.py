@@ -11,13 +11,24 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts.schemas import Permission
+from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import DomainError
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.schemas import RunFilter
 from digital_factory.platform import service as platform
-from digital_factory.platform.schemas import JobStatus, OnboardingRequest, TemplateCreate, UpgradeRequest
+from digital_factory.platform.schemas import (
+    Job,
+    JobStatus,
+    OnboardingRequest,
+    OnboardingResult,
+    TemplateCreate,
+    UpgradeRequest,
+)
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams.schemas import TeamType
+from digital_factory.teams import service as teams
+from digital_factory.teams.schemas import Complexity, TeamType
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import TEMPLATES, render
@@ -77,7 +88,12 @@ def _onboard_page(
 
     def gather(uow: UnitOfWork) -> dict[str, Any]:
         asked = platform.template_questions(uow, ctx, template)
-        return {"chosen": platform.get_template(uow, template), "questions": [q for q in asked if not q.reserved]}
+        return {
+            "chosen": platform.get_template(uow, template),
+            "questions": [q for q in asked if not q.reserved],
+            "streams": catalog.list_value_streams(uow),
+            "platform_teams": teams.list_teams(uow, PageRequest(limit=200), team_type=TeamType.PLATFORM).items,
+        }
 
     return render(
         request,
@@ -85,6 +101,7 @@ def _onboard_page(
         viewer,
         active="platform",
         team_types=list(TeamType),
+        complexities=list(Complexity),
         values=values,
         prefix=ANSWER_PREFIX,
         error=error,
@@ -125,6 +142,11 @@ def _onboarding_fields(values: dict[str, str], template: str) -> dict[str, Any]:
         "answers": {k.removeprefix(ANSWER_PREFIX): v for k, v in values.items() if k.startswith(ANSWER_PREFIX)},
         "feature_key": values.get("feature_key") or None,
         "epic_key": values.get("epic_key") or None,
+        "mission": values.get("mission", ""),
+        "domain": values.get("domain") or None,
+        "domain_complexity": values.get("domain_complexity") or "complicated",
+        "value_stream": values.get("value_stream") or None,
+        "platform_team": values.get("platform_team") or None,
     }
 
 
@@ -137,16 +159,31 @@ def _started(request: Request, viewer: Viewer, start: Callable[..., str], data: 
 @router.get("/platform/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, viewer: PageViewer, job_id: str) -> Response:
     job = runtime(request).platform_jobs.get(job_id, viewer=viewer.user.username)
-    return render(request, "platform_job.html", viewer, active="platform", job=job, running=JobStatus.RUNNING)
+    made = _made(request, viewer, job)
+    return render(
+        request, "platform_job.html", viewer, active="platform", job=job, running=JobStatus.RUNNING, made=made
+    )
+
+
+def _made(request: Request, viewer: Viewer, job: Job) -> list[tuple[str, str]]:
+    """What a finished onboarding made, as links; the first pipeline run by its id once it has one."""
+    if job.kind != "onboarding" or job.status != JobStatus.SUCCEEDED or not job.result:
+        return []
+    result = OnboardingResult.model_validate(job.result)
+
+    def first_run(uow: UnitOfWork) -> int | None:
+        runs = delivery.list_runs(uow, RunFilter(service=result.service), PageRequest(limit=50)).items
+        return min((r.id for r in runs), default=None)
+
+    return result.links(read(request, viewer, first_run))
 
 
 @router.get("/platform/jobs/{job_id}/progress", response_class=HTMLResponse)
 def job_progress(request: Request, viewer: PageViewer, job_id: str) -> Response:
     """The steps fragment htmx polls; once the job ends it carries no poll (and shows a secret once)."""
     job = runtime(request).platform_jobs.get(job_id, viewer=viewer.user.username, reveal=True)
-    response = TEMPLATES.TemplateResponse(
-        request, "_platform_job_steps.html", {"job": job, "running": JobStatus.RUNNING, "viewer": viewer}
-    )
+    context = {"job": job, "running": JobStatus.RUNNING, "viewer": viewer, "made": _made(request, viewer, job)}
+    response = TEMPLATES.TemplateResponse(request, "_platform_job_steps.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
 

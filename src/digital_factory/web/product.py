@@ -25,6 +25,7 @@ from digital_factory.portfolio.schemas import (
     ScoreInput,
     StateChange,
     StoryCreate,
+    StoryUpdate,
     WorkState,
 )
 from digital_factory.store.uow import UnitOfWork
@@ -213,6 +214,46 @@ async def create_story(request: Request, viewer: FormViewer, key: str) -> Respon
     }
     return await run_in_threadpool(
         _feature_action, request, viewer, key, lambda uow: portfolio.create_story(uow, parse(StoryCreate, story))
+    )
+
+
+@router.post("/product/features/{key}/edit", response_class=HTMLResponse)
+async def edit_feature(request: Request, viewer: FormViewer, key: str) -> Response:
+    """Title, description, benefit hypothesis and acceptance criteria (one per line)."""
+    form = await request.form()
+    fields = {
+        "title": text(form, "title"),
+        "description": text(form, "description"),
+        "benefit_hypothesis": text(form, "benefit_hypothesis"),
+        "acceptance_criteria": lines(text(form, "acceptance_criteria")),
+    }
+    return await run_in_threadpool(
+        _feature_action,
+        request,
+        viewer,
+        key,
+        lambda uow: portfolio.update_feature(uow, key, parse(FeatureUpdate, fields)),
+    )
+
+
+@router.post("/product/stories/{story}/edit", response_class=HTMLResponse)
+async def edit_story(request: Request, viewer: FormViewer, story: str, feature: Annotated[str, Form()]) -> Response:
+    """A story's title, text, acceptance criteria and points, edited from its feature's page."""
+    form = await request.form()
+    fields = {
+        "title": text(form, "title"),
+        "description": text(form, "description"),
+        "acceptance_criteria": lines(text(form, "acceptance_criteria")),
+        "points": optional(form, "points"),
+    }
+
+    # an emptied points field is sent as None, which clears them
+    return await run_in_threadpool(
+        _feature_action,
+        request,
+        viewer,
+        feature,
+        lambda uow: portfolio.update_story(uow, story, parse(StoryUpdate, fields)),
     )
 
 

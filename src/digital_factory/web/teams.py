@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate
+from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate, ValueStreamUpdate
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
@@ -54,13 +54,15 @@ def _back(url: str, notice: str | None = None, anchor: str = "") -> Response:
 
 
 @router.get("/teams", response_class=HTMLResponse)
-def teams_page(request: Request, viewer: PageViewer, notice: str | None = None) -> Response:
-    return _teams_page(request, viewer, notice=notice)
+def teams_page(request: Request, viewer: PageViewer, notice: str | None = None, archived: bool = False) -> Response:
+    return _teams_page(request, viewer, notice=notice, show_archived=archived)
 
 
-def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **extra: Any) -> Response:
+def _teams_page(
+    request: Request, viewer: Viewer, *, status_code: int = 200, show_archived: bool = False, **extra: Any
+) -> Response:
     def load(uow: UnitOfWork) -> dict[str, Any]:
-        all_teams = teams.list_teams(uow, PageRequest(limit=200)).items
+        all_teams = teams.list_teams(uow, PageRequest(limit=200), include_archived=show_archived).items
         domains = teams.list_domains(uow)
         return {
             "topology": teams.topology_view(uow),
@@ -92,6 +94,7 @@ def _teams_page(request: Request, viewer: Viewer, *, status_code: int = 200, **e
         mode_labels=MODE_LABELS,
         team_types=list(TeamType),
         can_admin=can(viewer, Permission.TEAMS_WRITE),
+        show_archived=show_archived,
         **loaded,
         **extra,
     )
@@ -229,6 +232,23 @@ def update_team(
         "Saved.",
         lambda uow: teams.update_team(uow, key, parse_input(TeamUpdate, {"name": name, "mission": mission})),
     )
+
+
+@router.post("/teams/{key}/archive", response_class=HTMLResponse)
+def archive_team(request: Request, viewer: FormViewer, key: str) -> Response:
+    return _team_form(
+        request,
+        viewer,
+        key,
+        "archive",
+        "Archived: hidden from lists and pickers.",
+        lambda uow: teams.archive_team(uow, key),
+    )
+
+
+@router.post("/teams/{key}/restore", response_class=HTMLResponse)
+def restore_team(request: Request, viewer: FormViewer, key: str) -> Response:
+    return _team_form(request, viewer, key, "archive", "Restored.", lambda uow: teams.restore_team(uow, key))
 
 
 @router.post("/teams/{key}/members", response_class=HTMLResponse)
@@ -437,6 +457,23 @@ def create_value_stream(
         r = refusal(exc)
         return _catalog_page(request, viewer, status_code=r.status, error=r.message)
     return _back("/catalog", f"Value stream {name} created.")
+
+
+@router.post("/catalog/value-streams/{key}", response_class=HTMLResponse)
+def update_value_stream(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    name: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = parse_input(ValueStreamUpdate, {"name": name, "description": description})
+        write(request, viewer, lambda uow: catalog.update_value_stream(uow, key, data))
+    except DomainError as exc:
+        r = refusal(exc)
+        return _catalog_page(request, viewer, status_code=r.status, error=f"{key}: {r.message}")
+    return _back("/catalog", f"Value stream {name} saved.")
 
 
 @router.get("/catalog/services/{key}", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from digital_factory.cli.client import api
-from digital_factory.cli.output import domain_errors, print_table, say
+from digital_factory.cli.output import domain_errors, fail, print_table, say
 from digital_factory.cli.portfolio.apps import feature_app, story_app
 from digital_factory.cli.portfolio.common import JSON_OPTION, body, minute, score, wsjf
 from digital_factory.core.pagination import Page
@@ -113,6 +113,33 @@ def feature_assign(
     say(f"{f.key} → {f.team or 'no team'}")
 
 
+CriteriaOption = Annotated[
+    list[str] | None, typer.Option("--criterion", help="An acceptance criterion (repeatable); replaces them all.")
+]
+
+
+@feature_app.command("edit")
+def feature_edit(
+    key: Annotated[str, typer.Argument(help="e.g. FEAT-1")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    hypothesis: Annotated[str | None, typer.Option(help="New benefit hypothesis.")] = None,
+    criterion: CriteriaOption = None,
+    from_json: Annotated[Path | None, JSON_OPTION] = None,
+) -> None:
+    """Change a feature's title, description, benefit hypothesis or acceptance criteria (only what is given)."""
+    fields = body(
+        from_json, title=title, description=description, benefit_hypothesis=hypothesis, acceptance_criteria=criterion
+    )
+    if not fields:
+        raise fail("nothing to change: give --title, --description, --hypothesis or --criterion", 2)
+    with domain_errors():
+        f: Feature = api().send(Feature, "PATCH", f"/features/{key}", json=fields)
+    say(f"updated {f.key}: {f.title}")
+    if f.benefit_hypothesis:
+        say(f"benefit hypothesis: {f.benefit_hypothesis}")
+
+
 @feature_app.command("move")
 def feature_move(key: KeyArgument, to: StateArgument, reason: ReasonOption = "") -> None:
     """Change a feature's flow state."""
@@ -188,6 +215,25 @@ def story_create(
     with domain_errors():
         s: Story = api().send(Story, "POST", "/stories", json=fields)
     say(f"created story {s.key} for {s.team or 'no team'}: {s.title}")
+
+
+@story_app.command("edit")
+def story_edit(
+    key: Annotated[str, typer.Argument(help="e.g. STORY-1")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="The story text: As a …, I want … so that ….")] = None,
+    criterion: CriteriaOption = None,
+    points: Annotated[int | None, typer.Option(help="Story points.")] = None,
+) -> None:
+    """Change a story's title, text, acceptance criteria or points (only what is given)."""
+    fields = body(None, title=title, description=description, acceptance_criteria=criterion, points=points)
+    if not fields:
+        raise fail("nothing to change: give --title, --description, --criterion or --points", 2)
+    with domain_errors():
+        s: Story = api().send(Story, "PATCH", f"/stories/{key}", json=fields)
+    say(f"updated {s.key}: {s.title}")
+    if s.description:
+        say(s.description)
 
 
 @story_app.command("move")
