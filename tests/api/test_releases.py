@@ -41,7 +41,7 @@ def test_flag_lifecycle_through_the_api(client: TestClient, runtime: Runtime) ->
     assert self_approval.json()["type"] == "urn:digital-factory:problem:permission-denied"
     approved = client.post(f"/api/v1/flag-changes/{change}/approve", headers=flight)
     assert approved.status_code == 200 and approved.json()["status"] == "applied"
-    again = client.post(f"/api/v1/flag-changes/{change}/approve", headers=people["power"].headers)
+    again = client.post(f"/api/v1/flag-changes/{change}/approve", headers=people["fred"].headers)
     assert again.status_code == 409 and again.json()["rule"] == "change-not-pending"
 
     timeline = client.get("/api/v1/releases", headers=vic, params={"service": SERVICE, "feature": "FEAT-3"}).json()
