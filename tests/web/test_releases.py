@@ -151,6 +151,13 @@ def test_flags_and_client_keys_from_the_service_page(client: TestClient, runtime
     assert "releases FEAT-2" in page.text and "&#34;extended&#34;" in page.text
     duplicate = post(client, csrf, f"/releases/{SERVICE}/flags", {"key": "battery-profile"})
     assert duplicate.status_code == 409 and "already has a flag" in duplicate.text
+    service_page = client.get(f"/releases/{SERVICE}").text
+    assert "Create client key" not in service_page  # product changes flags, not the client keys
+    assert "Client keys: only members of the team flight-software or the platform manage them" in service_page
+    refused = post(client, csrf, f"/releases/{SERVICE}/client-keys", {"environment": "prod", "name": "drones"})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    csrf = web_login(client, people["flight"])
     key_page = post(client, csrf, f"/releases/{SERVICE}/client-keys", {"environment": "prod", "name": "drones"})
     secret = re.search(r'data-testid="new-client-key">([^<]+)<', key_page.text)
     assert secret is not None and secret.group(1).startswith("dffk_")
