@@ -251,7 +251,7 @@ def test_scheduled_changes_apply_when_due_by_the_store_clock(settings, tmp_path)
 def test_a_scheduled_change_that_no_longer_fits_fails_visibly(runtime: Runtime) -> None:
     flight_control(runtime)
     make_flag(runtime, key="theme", type="string", variants={"classic": "c", "modern": "m", "retro": "r"})
-    at = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     scheduled = change(runtime, "pm", "dev", flag="theme", enabled=True, default={"variant": "retro"}, at=at)
     with pytest.raises(Conflict, match="planned"), runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
         releases.update_flag(uow, SERVICE, "theme", FlagUpdate(variants={"classic": "c", "modern": "m"}))
