@@ -58,7 +58,7 @@ def flags(client: TestClient, runtime: Runtime) -> dict[str, MadeUser]:
 
 
 def test_single_flag_bodies_follow_the_spec(client: TestClient, flags: dict[str, MadeUser]) -> None:
-    key = client_key(client, flags["pm"], "dev")
+    key = client_key(client, flags["flight"], "dev")
     context = {"context": {"targetingKey": "drone-1", "plan": "pro"}}
     battery = client.post(SINGLE + "battery-profile", headers=key, json=context)
     assert battery.status_code == 200
@@ -82,7 +82,7 @@ def test_single_flag_bodies_follow_the_spec(client: TestClient, flags: dict[str,
 
 
 def test_error_codes(client: TestClient, flags: dict[str, MadeUser]) -> None:
-    key = client_key(client, flags["pm"], "dev")
+    key = client_key(client, flags["flight"], "dev")
     unknown = client.post(SINGLE + "no-such-flag", headers=key, json={"context": {"targetingKey": "a"}})
     assert unknown.status_code == 404
     assert unknown.json() == {
@@ -116,7 +116,7 @@ def test_error_codes(client: TestClient, flags: dict[str, MadeUser]) -> None:
 def test_client_keys_authenticate_one_environment(
     client: TestClient, runtime: Runtime, flags: dict[str, MadeUser], caplog: pytest.LogCaptureFixture
 ) -> None:
-    dev, prod = client_key(client, flags["pm"], "dev"), client_key(client, flags["pm"], "prod")
+    dev, prod = client_key(client, flags["flight"], "dev"), client_key(client, flags["flight"], "prod")
     body = {"context": {"targetingKey": "a"}}
     assert client.post(SINGLE + "engine-tuning", headers=dev, json=body).json()["reason"] == "STATIC"
     assert client.post(SINGLE + "engine-tuning", headers=prod, json=body).json()["reason"] == "DISABLED"
@@ -144,7 +144,7 @@ def test_client_keys_authenticate_one_environment(
 
     public_id = client.get(f"/api/v1/services/{SERVICE}/client-keys", headers=flags["vic"].headers,
                            params={"environment": "dev"}).json()[0]["public_id"]  # fmt: skip
-    assert client.post(f"/api/v1/client-keys/{public_id}/revoke", headers=flags["pm"].headers).status_code == 200
+    assert client.post(f"/api/v1/client-keys/{public_id}/revoke", headers=flags["flight"].headers).status_code == 200
     assert client.post(SINGLE + "engine-tuning", headers=dev, json=body).status_code == 401
     with runtime.store.engine.connect() as connection:
         stored = [" ".join(map(str, row)) for row in connection.execute(text("SELECT * FROM releases_client_key"))]
@@ -152,7 +152,7 @@ def test_client_keys_authenticate_one_environment(
 
 
 def test_bulk_evaluation_with_etag_and_304(client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]) -> None:
-    key = client_key(client, flags["pm"], "dev")
+    key = client_key(client, flags["flight"], "dev")
     context = {"context": {"targetingKey": "drone-1", "plan": "pro"}}
     first = client.post(BULK, headers=key, json=context)
     assert first.status_code == 200
@@ -190,7 +190,7 @@ def test_rate_limit_per_client_key_answers_429_with_retry_after(limited: tuple[T
     client, runtime = limited
     people = flight_control(runtime)
     make_flag(runtime)
-    dev, staging = client_key(client, people["pm"], "dev"), client_key(client, people["pm"], "staging")
+    dev, staging = client_key(client, people["flight"], "dev"), client_key(client, people["flight"], "staging")
     statuses = [client.post(SINGLE + "heavy-lift-mode", headers=dev, json={}).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     refused = client.post(BULK, headers=dev, json={})
@@ -202,7 +202,7 @@ def test_rate_limit_per_client_key_answers_429_with_retry_after(limited: tuple[T
 def test_evaluations_are_counted_in_memory_and_flushed(
     client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]
 ) -> None:
-    key = client_key(client, flags["pm"], "dev")
+    key = client_key(client, flags["flight"], "dev")
     for plan in ("pro", "pro", "free"):
         client.post(SINGLE + "battery-profile", headers=key, json={"context": {"plan": plan}})
     client.post(BULK, headers=key, json={"context": {"plan": "fleet", "targetingKey": "x"}})
@@ -231,7 +231,7 @@ def test_snapshots_stay_correct_across_server_processes(
     client: TestClient, runtime: Runtime, settings: Settings, flags: dict[str, MadeUser]
 ) -> None:
     """A second process on the same store sees a change once its refresh interval has passed."""
-    key = client_key(client, flags["pm"], "dev")
+    key = client_key(client, flags["flight"], "dev")
     now = [1000.0]
     other = build_runtime(settings)
     try:
@@ -259,7 +259,7 @@ def test_snapshots_stay_correct_across_server_processes(
 def test_the_last_snapshot_keeps_serving_when_the_store_is_down(
     client: TestClient, runtime: Runtime, flags: dict[str, MadeUser], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = client_key(client, flags["pm"], "dev")
+    key = client_key(client, flags["flight"], "dev")
     assert client.post(SINGLE + "engine-tuning", headers=key, json={}).status_code == 200
     runtime.flags.refresh_seconds = 0  # check the store on every request
 

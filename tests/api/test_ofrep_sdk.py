@@ -48,7 +48,7 @@ def seeded(live_server: LiveServer) -> str:
     _configure(live_server, "max-payload-kg", enabled=True, rules=[{**new_app, "serve": {"variant": "heavy"}}])
     _configure(live_server, "engine-tuning", enabled=True, default={"variant": "boost"})
     _configure(live_server, "retries", enabled=True, default={"variant": "many"})
-    with live_server.runtime.store.unit_of_work(actor_of(live_server.runtime, "pm")) as uow:
+    with live_server.runtime.store.unit_of_work(actor_of(live_server.runtime, "flight")) as uow:
         return releases.create_client_key(uow, live_server.runtime.digester, SERVICE, "dev").secret
 
 
@@ -101,7 +101,7 @@ def test_the_sdk_sees_the_protocol_errors(live_server: LiveServer, seeded: str) 
     wrong = _client(live_server, seeded[:-7] + "AAAAAAA", "releases-wrong-key")
     refused = wrong.get_boolean_details("heavy-lift-mode", False, context)
     assert (refused.value, refused.error_code, refused.error_message) == (False, ErrorCode.GENERAL, "unauthorized")
-    with live_server.runtime.store.unit_of_work(actor_of(live_server.runtime, "pm")) as uow:
+    with live_server.runtime.store.unit_of_work(actor_of(live_server.runtime, "flight")) as uow:
         other = releases.create_client_key(uow, live_server.runtime.digester, SERVICE, "dev").secret
         releases.revoke_client_key(uow, other[5:17])
     revoked = _client(live_server, other, "releases-revoked").get_boolean_details("heavy-lift-mode", False, context)

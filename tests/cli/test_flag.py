@@ -29,6 +29,8 @@ def test_flag_commands(live_server: LiveServer) -> None:
     ensure_work(live_server.runtime, "FEAT-3")
     code, out = factory(live_server, pm, "flag", "create", svc, "heavy-lift-mode", "--feature", "feat-3")
     assert code == 0 and "created flag heavy-lift-mode" in out, out
+    code, out = factory(live_server, people["power"], "flag", "create", svc, "power-mode")
+    assert code == 5 and "power may not change the flags of flight-control" in out, out
     code, out = factory(
         live_server,
         pm,
@@ -79,6 +81,8 @@ def test_flag_commands(live_server: LiveServer) -> None:
     assert out.count("heavy-lift-mode") == 2 and "flight" in out, out
 
     code, out = factory(live_server, pm, "flag", "key", "create", svc, "--env", "dev", "--name", "drones")
+    assert code == 5 and "members of the team flight-software or the platform role" in out, out
+    code, out = factory(live_server, flight, "flag", "key", "create", svc, "--env", "dev", "--name", "drones")
     secret = out.strip().splitlines()[-1]
     assert code == 0 and secret.startswith("dffk_"), out
     code, out = factory(live_server, pm, "flag", "key", "list", svc)

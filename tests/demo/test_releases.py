@@ -9,6 +9,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from digital_factory.core.pagination import PageRequest
 from digital_factory.demo import releases as step
+from digital_factory.demo import teams as teams_step
 from digital_factory.demo.story import DemoContext, cast_step
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import ReleaseFilter
@@ -18,9 +19,11 @@ from digital_factory.releases.schemas import ReleaseFilter
 def test_heavy_lift_mode_is_released_gradually_through_approval(runtime: Runtime, registered: bool) -> None:
     ctx = DemoContext(runtime=runtime)
     cast_step(ctx, "demo password for tests")
+    teams_step.seed(ctx)  # flight-software owns flight-control: its members approve the prod changes
     if registered:
         with runtime.store.unit_of_work(ctx.actor("platform")) as uow:
-            catalog.register_service(uow, ServiceCreate(key=step.SERVICE, name="Flight control (platform)"))
+            service = ServiceCreate(key=step.SERVICE, name="Flight control (platform)", owner_team="flight-software")
+            catalog.register_service(uow, service)
     step.seed(ctx)
     with runtime.store.unit_of_work(ctx.actor("board"), write=False) as uow:
         prod = releases.list_releases(

@@ -125,7 +125,7 @@ def test_prod_changes_wait_for_another_person_with_an_approval_role(runtime: Run
         runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow,
     ):
         releases.approve_change(uow, pending.key)
-    for outsider, reason in (("pat", "approved by team, admin"), ("pia", "lacks the permission")):
+    for outsider, reason in (("pat", "owning team"), ("pia", "lacks the permission")):
         with (
             pytest.raises(PermissionDenied, match=reason),
             runtime.store.unit_of_work(actor_of(runtime, outsider)) as uow,
@@ -134,7 +134,7 @@ def test_prod_changes_wait_for_another_person_with_an_approval_role(runtime: Run
     with runtime.store.unit_of_work(actor_of(runtime, "flight")) as uow:
         approved = releases.approve_change(uow, pending.key, Decision(note="go"))
     assert approved.status is ChangeStatus.APPLIED and approved.decided_by == "flight"
-    with pytest.raises(Conflict), runtime.store.unit_of_work(actor_of(runtime, "power")) as uow:
+    with pytest.raises(Conflict), runtime.store.unit_of_work(actor_of(runtime, "fred")) as uow:
         releases.approve_change(uow, pending.key)
 
     with runtime.store.unit_of_work(actor_of(runtime, "vic"), write=False) as uow:
@@ -175,7 +175,7 @@ def test_the_kill_switch_needs_no_second_person_but_an_approver_role_in_prod(run
         releases.approve_change(uow, change(runtime, "pm", "prod", enabled=True).key)
     with pytest.raises(PermissionDenied), runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
         releases.kill_flag(uow, SERVICE, "heavy-lift-mode", "prod", Kill(reason="crash"))
-    with runtime.store.unit_of_work(actor_of(runtime, "power")) as uow:
+    with runtime.store.unit_of_work(actor_of(runtime, "fred")) as uow:
         killed = releases.kill_flag(uow, SERVICE, "heavy-lift-mode", "prod", Kill(reason="motor overheating"))
     assert killed.status is ChangeStatus.APPLIED
     assert timeline(runtime, environment="prod")[-1] == "prod:off:turned off: serves off"
@@ -251,7 +251,7 @@ def test_scheduled_changes_apply_when_due_by_the_store_clock(settings, tmp_path)
 def test_a_scheduled_change_that_no_longer_fits_fails_visibly(runtime: Runtime) -> None:
     flight_control(runtime)
     make_flag(runtime, key="theme", type="string", variants={"classic": "c", "modern": "m", "retro": "r"})
-    at = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     scheduled = change(runtime, "pm", "dev", flag="theme", enabled=True, default={"variant": "retro"}, at=at)
     with pytest.raises(Conflict, match="planned"), runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
         releases.update_flag(uow, SERVICE, "theme", FlagUpdate(variants={"classic": "c", "modern": "m"}))

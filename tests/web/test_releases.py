@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from digital_factory.app.factory import Runtime
 from digital_factory.core.pagination import PageRequest
 from digital_factory.releases import service as releases
-from digital_factory.releases.schemas import ReleaseFilter
+from digital_factory.releases.schemas import FlagChange, ReleaseFilter
 from tests.factories import actor_of, ensure_work, web_login
 from tests.releases.builders import SERVICE, flight_control, make_flag
 
@@ -151,6 +151,13 @@ def test_flags_and_client_keys_from_the_service_page(client: TestClient, runtime
     assert "releases FEAT-2" in page.text and "&#34;extended&#34;" in page.text
     duplicate = post(client, csrf, f"/releases/{SERVICE}/flags", {"key": "battery-profile"})
     assert duplicate.status_code == 409 and "already has a flag" in duplicate.text
+    service_page = client.get(f"/releases/{SERVICE}").text
+    assert "Create client key" not in service_page  # product changes flags, not the client keys
+    assert "Client keys: only members of the team flight-software or the platform manage them" in service_page
+    refused = post(client, csrf, f"/releases/{SERVICE}/client-keys", {"environment": "prod", "name": "drones"})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    csrf = web_login(client, people["flight"])
     key_page = post(client, csrf, f"/releases/{SERVICE}/client-keys", {"environment": "prod", "name": "drones"})
     secret = re.search(r'data-testid="new-client-key">([^<]+)<', key_page.text)
     assert secret is not None and secret.group(1).startswith("dffk_")
@@ -168,3 +175,37 @@ def test_flags_and_client_keys_from_the_service_page(client: TestClient, runtime
     )
     assert "done=applied" in segment.headers["location"]
     assert "email ends_with @x.example" in client.get(f"/releases/{SERVICE}").text
+
+
+def test_pages_offer_only_what_the_person_may_do(client: TestClient, runtime: Runtime) -> None:
+    people = flight_control(runtime)
+    make_flag(runtime)
+    with runtime.store.unit_of_work(actor_of(runtime, "flight")) as uow:
+        releases.request_change(uow, SERVICE, "heavy-lift-mode", "dev", FlagChange(enabled=True))
+        pending = releases.request_change(uow, SERVICE, "heavy-lift-mode", "prod", FlagChange(enabled=True))
+    csrf = web_login(client, people["tess"])  # the team role, in no team
+    service_page = client.get(f"/releases/{SERVICE}").text
+    assert "<summary>New flag</summary>" not in service_page and "Create client key" not in service_page
+    assert "New flags and segments: only members of the team flight-software or the product role" in service_page
+    flag_page = client.get(FLAG_PAGE).text
+    assert "Edit targeting and rollout" not in flag_page and f"{FLAG_PAGE}/environments/dev/kill" not in flag_page
+    assert re.search(r'<button type="button" class="danger" disabled[^>]*>Kill switch: off in dev now', flag_page)
+    assert f"Approve {pending.key}" in flag_page and f"/releases/changes/{pending.key}/approve" not in flag_page
+    assert "approved by the owning team with the role team or admin, not by flight" in flag_page
+    refused = post(client, csrf, f"/releases/changes/{pending.key}/approve", {"back": "/releases"})
+    assert refused.status_code == 403
+    assert post(client, csrf, f"{FLAG_PAGE}/environments/dev/kill", {}).status_code == 403
+
+    client.cookies.clear()
+    csrf = web_login(client, people["fred"])  # another member of the owning team
+    assert f"/releases/changes/{pending.key}/approve" in client.get(FLAG_PAGE).text
+    approved = post(client, csrf, f"/releases/changes/{pending.key}/approve", {"back": FLAG_PAGE})
+    assert approved.status_code == 200 and "Applied" in approved.text
+    assert f"{FLAG_PAGE}/environments/prod/kill" in approved.text
+
+    client.cookies.clear()
+    web_login(client, people["pm"])  # product: changes flags anywhere, but pulls no prod kill switch
+    flag_page = client.get(FLAG_PAGE).text
+    assert "Edit targeting and rollout in prod" in flag_page and f"{FLAG_PAGE}/environments/dev/kill" in flag_page
+    assert f"{FLAG_PAGE}/environments/prod/kill" not in flag_page
+    assert "in prod only members of the team flight-software with the role team or admin may pull it" in flag_page

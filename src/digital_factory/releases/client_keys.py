@@ -12,6 +12,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import NotFound
 from digital_factory.releases import models
 from digital_factory.releases.events import ClientKeyRevoked
+from digital_factory.releases.ownership import require_key_manager
 from digital_factory.releases.schemas import (
     ClientKey,
     CreatedClientKey,
@@ -28,8 +29,9 @@ TOUCH_INTERVAL = timedelta(minutes=5)
 def create_client_key(
     uow: UnitOfWork, digester: SecretDigester, service_key: str, environment: str, name: str = "default"
 ) -> CreatedClientKey:
-    """A new OFREP client key for one service environment; the secret is returned once."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    """A new OFREP client key for one service environment; the secret is returned once. For the service's
+    owners and the platform (admin too)."""
+    require_key_manager(uow, service_key, f"the client keys of {service_key}")
     return _create_client_key(uow, digester, service_key, environment, name)
 
 
@@ -66,8 +68,8 @@ def ensure_client_key(
     uow: UnitOfWork, digester: SecretDigester, service_key: str, environment: str
 ) -> CreatedClientKey | None:
     """For onboarding: a client key for the environment unless an active one exists (then None, since a
-    secret is never shown twice). The platform team may call it (`platform:write`), as may releasers."""
-    _require_provisioner(uow)
+    secret is never shown twice). The platform may call it (`platform:write`), as may the service's owners."""
+    require_key_manager(uow, service_key, f"the client keys of {service_key}")
     env = catalog.get_environment(uow, service_key, environment)
     active = uow.session.scalar(
         select(models.ClientKey.id).where(
@@ -79,14 +81,9 @@ def ensure_client_key(
     return _create_client_key(uow, digester, service_key, environment, "default")
 
 
-def _require_provisioner(uow: UnitOfWork) -> None:
-    if not allowed(uow.actor, Permission.PLATFORM_WRITE):
-        require(uow.actor, Permission.RELEASES_WRITE)
-
-
 def ensure_client_keys(uow: UnitOfWork, digester: SecretDigester, service_key: str) -> dict[str, CreatedClientKey]:
     """A client key for every environment of the service that has none yet, by environment name."""
-    _require_provisioner(uow)
+    require_key_manager(uow, service_key, f"the client keys of {service_key}")
     created = {}
     for env in catalog.list_environments(uow, service_key):
         made = ensure_client_key(uow, digester, service_key, env.name)
@@ -108,11 +105,13 @@ def list_client_keys(uow: UnitOfWork, service_key: str, environment: str | None 
 
 
 def revoke_client_key(uow: UnitOfWork, public_id: str) -> ClientKey:
-    require(uow.actor, Permission.RELEASES_WRITE)
+    if not allowed(uow.actor, Permission.PLATFORM_WRITE):
+        require(uow.actor, Permission.RELEASES_WRITE)
     row = uow.session.scalar(select(models.ClientKey).where(models.ClientKey.public_id == public_id))
     if row is None:
         raise NotFound(f"no client key {public_id!r}")
     service_key, environment = row.service_key, row.environment
+    require_key_manager(uow, service_key, f"the client keys of {service_key}")
     if row.revoked_at is None:
         row.revoked_at = uow.clock.now()
         record_audit(

@@ -18,6 +18,7 @@ from digital_factory.core.errors import Conflict, ValidationFailed
 from digital_factory.portfolio import service as portfolio
 from digital_factory.releases import changes, evaluation, models
 from digital_factory.releases.applying import record_release
+from digital_factory.releases.ownership import require_flag_owner
 from digital_factory.releases.schemas import (
     MAX_VARIANTS,
     VARIANT_PATTERN,
@@ -34,7 +35,7 @@ from digital_factory.store.uow import UnitOfWork
 
 
 def create_flag(uow: UnitOfWork, service_key: str, data: FlagCreate) -> Flag:
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the flags of {service_key}")
     service_id = catalog.service_id(uow, service_key)
     environments = catalog.list_environments(uow, service_key)
     if uow.session.scalar(
@@ -89,7 +90,7 @@ def list_flags(uow: UnitOfWork, service_key: str, *, include_archived: bool = Fa
 
 
 def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpdate) -> Flag:
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the flags of {service_key}")
     service_id = catalog.service_id(uow, service_key)
     row = flag_row(uow, service_id, flag_key)
     refuse_archived(row)
@@ -112,7 +113,7 @@ def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpda
 
 def archive_flag(uow: UnitOfWork, service_key: str, flag_key: str) -> Flag:
     """Retire a flag: SDKs get FLAG_NOT_FOUND (their code default). Only when it is off everywhere."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the flags of {service_key}")
     service_id = catalog.service_id(uow, service_key)
     row = flag_row(uow, service_id, flag_key)
     refuse_archived(row)

@@ -10,15 +10,22 @@ from typing import Any
 from sqlalchemy import func, select
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed, record_audit, require
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Environment
 from digital_factory.core.clock import as_utc
-from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.core.schemas import parse_input
 from digital_factory.releases import changes, models
 from digital_factory.releases.applying import apply_change
+from digital_factory.releases.ownership import (
+    decisions,
+    require_canceller,
+    require_decider,
+    require_flag_owner,
+    require_kill,
+)
 from digital_factory.releases.schemas import (
     Change,
     ChangeFilter,
@@ -48,7 +55,7 @@ from digital_factory.store.uow import UnitOfWork
 
 def request_change(uow: UnitOfWork, service_key: str, flag_key: str, environment: str, data: FlagChange) -> Change:
     """Change a flag in one environment: applied now, scheduled, or pending approval (the policy decides)."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the flags of {service_key}")
     env = catalog.get_environment(uow, service_key, environment)
     service_id = catalog.service_id(uow, service_key)
     flag = flag_row(uow, service_id, flag_key)
@@ -63,7 +70,7 @@ def request_change(uow: UnitOfWork, service_key: str, flag_key: str, environment
 def roll_out(uow: UnitOfWork, service_key: str, flag_key: str, environment: str, data: RolloutRequest) -> Change:
     """Roll a variant out to `percent` % of targeting keys in one environment, everyone else getting the off
     variant, and turn the flag on: a change like any other (applied, or waiting where the policy asks)."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the flags of {service_key}")
     flag = flag_row(uow, catalog.service_id(uow, service_key), flag_key)
     target = data.variant or flag.default_variant
     splits = [{"variant": target, "percent": data.percent}]
@@ -75,15 +82,10 @@ def roll_out(uow: UnitOfWork, service_key: str, flag_key: str, environment: str,
 
 
 def kill_flag(uow: UnitOfWork, service_key: str, flag_key: str, environment: str, data: Kill) -> Change:
-    """The kill switch: off at once. Where changes need approval, only a person who could approve may
-    pull it without waiting (an emergency stop must not wait for a second person)."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    """The kill switch: off at once. Where changes need approval, only the service's owners who could
+    approve (or admin) may pull it without waiting: an emergency stop must not wait for a second person."""
     env = catalog.get_environment(uow, service_key, environment)
-    if env.needs_approval and uow.actor.role not in env.approval_roles:
-        raise PermissionDenied(
-            f"in {environment} only {', '.join(env.approval_roles)} may switch a flag off without approval; "
-            "request the change instead"
-        )
+    require_kill(uow, env, flag_key)
     service_id = catalog.service_id(uow, service_key)
     flag = flag_row(uow, service_id, flag_key)
     refuse_archived(flag)
@@ -111,7 +113,7 @@ def kill_flag(uow: UnitOfWork, service_key: str, flag_key: str, environment: str
 
 def put_segment(uow: UnitOfWork, service_key: str, environment: str, data: SegmentSpec) -> Change:
     """Create or replace a segment; governed like flag changes, because it changes who gets what."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the segments of {service_key}")
     env = catalog.get_environment(uow, service_key, environment)
     service_id = catalog.service_id(uow, service_key)
     payload = {"name": data.name or data.key, "description": data.description, **data.definition()}
@@ -173,11 +175,11 @@ def _submit(uow: UnitOfWork, row: models.Change, env: Environment, object_id: st
 
 
 def approve_change(uow: UnitOfWork, change_key: str, data: Decision | None = None) -> Change:
-    """Another person with one of the environment's approval roles approves; the change then applies
-    (or waits for its scheduled time)."""
+    """Another person, entitled to approve for the service and holding one of the environment's approval
+    roles, approves; the change then applies (or waits for its scheduled time)."""
     row = _change_row(uow, change_key, lock=True)
     env = catalog.get_environment(uow, row.service_key, row.environment)
-    _require_decider(uow, row, env, "approve")
+    require_decider(uow, row, env, "approve")
     _require_status(row, ChangeStatus.PENDING)
     now = uow.clock.now()
     row.decided_by_id, row.decided_by, row.decided_at = uow.actor.user_id, uow.actor.name, now
@@ -200,7 +202,7 @@ def approve_change(uow: UnitOfWork, change_key: str, data: Decision | None = Non
 def reject_change(uow: UnitOfWork, change_key: str, data: Decision | None = None) -> Change:
     row = _change_row(uow, change_key, lock=True)
     env = catalog.get_environment(uow, row.service_key, row.environment)
-    _require_decider(uow, row, env, "reject")
+    require_decider(uow, row, env, "reject")
     _require_status(row, ChangeStatus.PENDING)
     row.status = ChangeStatus.REJECTED.value
     row.decided_by_id, row.decided_by, row.decided_at = uow.actor.user_id, uow.actor.name, uow.clock.now()
@@ -211,12 +213,12 @@ def reject_change(uow: UnitOfWork, change_key: str, data: Decision | None = None
 
 
 def cancel_change(uow: UnitOfWork, change_key: str) -> Change:
-    """The requester withdraws a pending or scheduled change; so may anyone who could approve it."""
+    """The requester withdraws a pending or scheduled change; so may anyone who could approve it (or, where
+    changes need no approval, change the service's flags)."""
     require(uow.actor, Permission.RELEASES_WRITE)
     row = _change_row(uow, change_key, lock=True)
     env = catalog.get_environment(uow, row.service_key, row.environment)
-    if not _is_requester(uow, row) and env.needs_approval and uow.actor.role not in env.approval_roles:
-        raise PermissionDenied(f"only {row.requested_by} or an approver in {row.environment} may cancel {row.key}")
+    require_canceller(uow, row, env)
     if row.status not in OPEN_STATUSES:
         raise Conflict(f"change {row.key} is {row.status}, not pending or scheduled", rule="change-closed")
     row.status = ChangeStatus.CANCELLED.value
@@ -290,25 +292,7 @@ def _changes_out(uow: UnitOfWork, rows: Sequence[models.Change]) -> list[Change]
 
 def can_decide(uow: UnitOfWork, change: Change) -> bool:
     """Whether the acting person may approve or reject this change (for showing the buttons)."""
-    if change.status is not ChangeStatus.PENDING or not allowed(uow.actor, Permission.RELEASES_WRITE):
-        return False
-    same = change.requested_by == uow.actor.name
-    return not same and (not change.approval_roles or uow.actor.role in change.approval_roles)
-
-
-def _is_requester(uow: UnitOfWork, row: models.Change) -> bool:
-    return row.requested_by_id == uow.actor.user_id and row.requested_by == uow.actor.name
-
-
-def _require_decider(uow: UnitOfWork, row: models.Change, env: Environment, verb: str) -> None:
-    if _is_requester(uow, row):
-        raise PermissionDenied(f"you requested {row.key}: another person must {verb} it")
-    require(uow.actor, Permission.RELEASES_WRITE)
-    if env.needs_approval and uow.actor.role not in env.approval_roles:
-        raise PermissionDenied(
-            f"changes in {row.service_key}/{row.environment} are approved by {', '.join(env.approval_roles)}; "
-            f"you are {uow.actor.role}"
-        )
+    return decisions(uow, [change]).get(change.key) == ""
 
 
 def _require_status(row: models.Change, status: ChangeStatus) -> None:

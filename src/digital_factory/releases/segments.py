@@ -9,9 +9,8 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, NotFound
 from digital_factory.releases import evaluation, models
-from digital_factory.releases.schemas import (
-    Segment,
-)
+from digital_factory.releases.ownership import require_flag_owner
+from digital_factory.releases.schemas import Segment
 from digital_factory.releases.state import bump, copied, flags_using_segment
 from digital_factory.store.uow import UnitOfWork
 
@@ -35,7 +34,7 @@ def list_segments(uow: UnitOfWork, service_key: str, environment: str) -> list[S
 
 def delete_segment(uow: UnitOfWork, service_key: str, environment: str, segment_key: str) -> None:
     """Remove a segment no flag refers to (so nobody's variant changes)."""
-    require(uow.actor, Permission.RELEASES_WRITE)
+    require_flag_owner(uow, service_key, f"the segments of {service_key}")
     env = catalog.get_environment(uow, service_key, environment)
     row = uow.session.scalar(
         select(models.Segment).where(models.Segment.environment_id == env.id, models.Segment.key == segment_key)

@@ -1,8 +1,12 @@
 """Releases use-cases, the domain's public face. Callers own the transaction.
 
 Governance: a change in an environment whose policy lists approval roles waits as a pending change until
-another person with one of those roles approves it; elsewhere it applies at once (or at its scheduled
-time). Every applied change that alters what customers get becomes a release record.
+another person with one of those roles, entitled to approve for the service (a member of its owning team
+or of the environment's approver group, or admin), approves it; elsewhere it applies at once (or at its
+scheduled time). Every applied change that alters what customers get becomes a release record.
+
+Ownership: the service's owning team changes its flags, segments and client keys; the product role may
+change flags of any service, the platform may manage client keys (see `ownership`).
 
 The use-cases live in topic modules (flags, governed changes and applying them, segments, the timeline,
 client keys, evaluation counts, previews, serving); this module is what other layers import."""
@@ -35,6 +39,15 @@ from digital_factory.releases.governance import (
     request_change,
     roll_out,
 )
+from digital_factory.releases.ownership import (
+    Permit,
+    ReleaseActions,
+    decisions,
+    may_change_flags,
+    may_kill,
+    may_manage_keys,
+    release_actions,
+)
 from digital_factory.releases.preview import preview
 from digital_factory.releases.segments import delete_segment, list_segments
 from digital_factory.releases.serving import FlagServer, Grant, Snapshot
@@ -59,6 +72,8 @@ __all__ = [
     "TOUCH_INTERVAL",
     "FlagServer",
     "Grant",
+    "Permit",
+    "ReleaseActions",
     "Snapshot",
     "apply_due_changes",
     "approve_change",
@@ -67,6 +82,7 @@ __all__ = [
     "cancel_change",
     "create_client_key",
     "create_flag",
+    "decisions",
     "delete_segment",
     "ensure_client_key",
     "ensure_client_keys",
@@ -82,6 +98,9 @@ __all__ = [
     "list_flags",
     "list_releases",
     "list_segments",
+    "may_change_flags",
+    "may_kill",
+    "may_manage_keys",
     "open_change_count",
     "parse_conditions",
     "parse_percent",
@@ -91,6 +110,7 @@ __all__ = [
     "put_segment",
     "record_evaluations",
     "reject_change",
+    "release_actions",
     "request_change",
     "revoke_client_key",
     "roll_out",

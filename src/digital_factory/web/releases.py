@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from digital_factory.accounts.schemas import Permission
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
@@ -38,7 +37,7 @@ from digital_factory.releases.schemas import (
     SegmentSpec,
 )
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
+from digital_factory.web.context import Viewer, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import TEMPLATES, render
 
@@ -47,7 +46,7 @@ router = APIRouter(include_in_schema=False)
 ROLLOUT = "rollout"
 NOTICES = {
     "applied": "Applied: customers get it now.",
-    "pending": "Waiting for approval by another person with an approval role.",
+    "pending": "Waiting for approval by another person entitled to approve it.",
     "scheduled": "Scheduled: it applies at its time.",
     "approved": "Approved.",
     "rejected": "Rejected: nothing changed.",
@@ -62,14 +61,6 @@ def _notice(done: str | None, change: str | None) -> str | None:
     if done not in NOTICES:
         return None
     return f"{change}: {NOTICES[done]}" if change else NOTICES[done]
-
-
-def _can_write(viewer: Viewer) -> bool:
-    return can(viewer, Permission.RELEASES_WRITE)
-
-
-def _decidable(uow: UnitOfWork, changes: list[Change]) -> set[str]:
-    return {c.key for c in changes if releases.can_decide(uow, c)}
 
 
 # --- overview ------------------------------------------------------------------------------------------
@@ -98,7 +89,7 @@ def _overview(uow: UnitOfWork) -> dict[str, Any]:
             uow, ChangeFilter(status=ChangeStatus.SCHEDULED), PageRequest(limit=50)
         ).items,
         "timeline": releases.list_releases(uow, ReleaseFilter(), PageRequest(limit=25)),
-        "decidable": _decidable(uow, pending),
+        "decidable": releases.decisions(uow, pending),
     }
 
 
@@ -152,7 +143,6 @@ def _service_page(
         viewer,
         status_code=status_code,
         active="releases",
-        can_write=_can_write(viewer),
         error=error,
         notice=notice,
         created_key=created_key,
@@ -172,7 +162,8 @@ def _service_context(uow: UnitOfWork, service: str) -> dict[str, Any]:
         "segments": {e.name: releases.list_segments(uow, service, e.name) for e in found.environments},
         "timeline": releases.list_releases(uow, ReleaseFilter(service=service), PageRequest(limit=25)),
         "open_changes": open_changes,
-        "decidable": _decidable(uow, open_changes),
+        "decidable": releases.decisions(uow, open_changes),
+        "may": releases.release_actions(uow, service),
     }
 
 
@@ -311,7 +302,6 @@ def _flag_page(
         status_code=status_code,
         active="releases",
         chart=json.dumps(_chart_option(found["counts"])),
-        can_write=_can_write(viewer),
         error=error,
         notice=notice,
         format_conditions=releases.format_conditions,
@@ -334,7 +324,8 @@ def _flag_context(uow: UnitOfWork, service: str, flag_key: str, env: str | None)
         "changes": changes,
         "timeline": releases.list_releases(uow, ReleaseFilter(service=service, flag=flag_key), PageRequest(limit=30)),
         "segments": {name: [s.key for s in releases.list_segments(uow, service, name)] for name in names},
-        "decidable": _decidable(uow, changes),
+        "decidable": releases.decisions(uow, changes),
+        "may": releases.release_actions(uow, service),
     }
 
 
@@ -527,7 +518,7 @@ def kill(
     environment: str,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    """The kill switch: off now (in governed environments only for people who could approve)."""
+    """The kill switch: off now (in governed environments only for the service's owners who could approve)."""
     data = Kill(reason=reason[:1000])
     change = write(request, viewer, lambda uow: releases.kill_flag(uow, service, flag, environment, data))
     return see_other(f"/releases/{service}/flags/{flag}?done=applied&change={change.key}")
