@@ -28,6 +28,7 @@ from digital_factory.accounts.schemas import (
     User,
     UserCreate,
     UserUpdate,
+    normalize_username,
     permissions_for,
     valid_scopes,
 )
@@ -175,7 +176,7 @@ def change_password(uow: UnitOfWork, username: str, current: str, new: str) -> N
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
     """Check a password login. The same message for every failure, so it reveals no usernames."""
-    row = uow.session.scalar(select(models.User).where(models.User.username == username.strip().lower()))
+    row = uow.session.scalar(select(models.User).where(models.User.username == normalize_username(username)))
     if not verify_password(row.password_hash if row else None, password) or row is None or not row.is_active:
         raise Unauthenticated("unknown user or wrong password")
     row.last_login_at = uow.clock.now()
