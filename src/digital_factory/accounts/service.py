@@ -38,7 +38,7 @@ from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.paging import paginate, rows_as
-from digital_factory.store.uow import UnitOfWork
+from digital_factory.store.uow import Store, UnitOfWork
 
 __all__ = [
     "FIRST_ADMIN",
@@ -62,6 +62,7 @@ __all__ = [
     "parse_secret",
     "purge_expired_sessions",
     "record_audit",
+    "record_refusal",
     "require",
     "resolve_session",
     "resolve_token",
@@ -216,6 +217,27 @@ def _user_view(user: User) -> dict[str, object]:
         "role": str(user.role),
         "is_active": user.is_active,
     }
+
+
+# --- refused attempts ---------------------------------------------------------------------------
+
+
+def record_refusal(
+    store: Store,
+    actor: Actor | None,
+    *,
+    action: str,
+    target: str,
+    reason: str,
+    origin: Origin = Origin.SYSTEM,
+    ip: str | None = None,
+) -> None:
+    """Audit a refused attempt (permission denied, throttled) in its own transaction: the refused request's
+    own unit of work has rolled back, so this entry is all it leaves. The edges call it once, where a
+    refusal leaves a request (API and web error handlers, sign-in)."""
+    who = actor or Actor(user_id=None, name="anonymous", role="", origin=origin, ip=ip)
+    with store.unit_of_work(who) as uow:
+        audit.record(uow, action[:80], "request", target[:80], outcome="refused", detail=reason[:2000])
 
 
 # --- API tokens --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def current_actor(request: Request) -> Actor:
     if resolved.stale:
         with rt.store.unit_of_work(resolved.actor) as uow:
             accounts.touch_token(uow, resolved.credential_id)
+    request.state.actor = resolved.actor  # for the audit entry of a refusal
     return resolved.actor
 
 
