@@ -22,7 +22,7 @@ from tests.browser import free_port
 from tests.factories import make_user
 
 SECRET_KEY = "forwarded-for-test-secret-key"
-PASSWORD = "team2 has a long password"  # noqa: S105  (a throwaway store)
+PASSWORD = "team2 has a long password"
 
 
 @pytest.fixture

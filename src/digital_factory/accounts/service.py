@@ -304,14 +304,14 @@ def _checked_scopes(scopes: list[str] | None) -> frozenset[str] | None:
 def _require_token_admin(uow: UnitOfWork, owner_id: int) -> None:
     """Making or revoking a token: anyone's needs `accounts:admin`; one's own too when the caller is itself
     an API token (so a narrowed token cannot mint or revoke its siblings); a web session manages its own."""
-    if owner_id != uow.actor.user_id or uow.actor.token_id is not None:
-        if not allowed(uow.actor, Permission.ACCOUNTS_ADMIN):
-            via = "an API token without the accounts:admin scope" if uow.actor.token_id is not None else ""
-            raise PermissionDenied(
-                f"{uow.actor.name} ({uow.actor.role}) may not manage "
-                + ("API tokens through " + via if via else "other people's tokens")
-                + "; manage your own tokens at Account in the web UI"
-            )
+    actor = uow.actor
+    if (owner_id == actor.user_id and actor.token_id is None) or allowed(actor, Permission.ACCOUNTS_ADMIN):
+        return
+    what = "other people's tokens" if owner_id != actor.user_id else "tokens"
+    via = " with an API token that lacks the accounts:admin scope" if actor.token_id is not None else ""
+    raise PermissionDenied(
+        f"{actor.name} ({actor.role}) may not manage {what}{via}; manage your own tokens at Account in the web UI"
+    )
 
 
 def _calling_token(uow: UnitOfWork) -> models.ApiToken | None:
@@ -320,7 +320,9 @@ def _calling_token(uow: UnitOfWork) -> models.ApiToken | None:
     return uow.session.get(models.ApiToken, uow.actor.token_id)
 
 
-def _within_caller(actor: Actor, parent: models.ApiToken | None, scopes: frozenset[str] | None) -> frozenset[str] | None:
+def _within_caller(
+    actor: Actor, parent: models.ApiToken | None, scopes: frozenset[str] | None
+) -> frozenset[str] | None:
     """The new token's scopes: never more than the caller holds (a token: its effective permissions)."""
     held = frozenset(actor.permissions) if "*" not in actor.permissions else valid_scopes()
     if scopes is None:
