@@ -38,7 +38,7 @@ from digital_factory.settings import Settings
 settings = Settings()
 app = create_app(settings)
 app.mount("/bench-static", StaticFiles(directory=sys.argv[1]), name="bench-static")
-uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", log_config=None)
+uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", log_config=None, **settings.proxy_options())
 """
 
 

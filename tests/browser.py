@@ -57,7 +57,12 @@ def serve(home: Path, database_url: str) -> Iterator[LiveServer]:
     runtime = build_runtime(settings)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, runtime=runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            create_app(settings, runtime=runtime),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            **settings.proxy_options(),
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

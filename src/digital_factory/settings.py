@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105  (a file name)
 
@@ -83,6 +85,17 @@ class Settings(BaseSettings):
         1000.0, ge=0, description="OFREP requests per second allowed per flag client key (0: no limit)."
     )
     ofrep_burst: int = Field(2000, ge=1, description="OFREP requests a client key may send in one burst.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or CIDR networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
+        "headers are believed (comma-separated). Default: none, so a client cannot choose its address for "
+        "sign-in throttling and the audit log.",
+    )
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts or CIDR networks the server may connect to although they are loopback, private, "
+        "link-local or otherwise internal (comma-separated), e.g. an in-house git server for template sources.",
+    )
     auto_upgrade: bool = Field(
         True,
         description="Upgrade an embedded SQLite store at server start. PostgreSQL stores are upgraded "
@@ -132,6 +145,28 @@ class Settings(BaseSettings):
     kill_grace_seconds: float = Field(
         3.0, ge=0, le=60, description="Between SIGTERM and SIGKILL when a step times out or is cancelled."
     )
+
+    @field_validator("trusted_proxies", "outbound_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
+    def proxy_options(self) -> dict[str, Any]:
+        """uvicorn's forwarded-header options: believed only from `trusted_proxies` (uvicorn's own default
+        trusts loopback, which would let any local client choose its address)."""
+        return {"proxy_headers": bool(self.trusted_proxies), "forwarded_allow_ips": ",".join(self.trusted_proxies)}
 
     @field_validator("public_url")
     @classmethod

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from digital_factory.accounts.schemas import Role
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.schemas import AuditFilter, Role
 from digital_factory.app.factory import Runtime, build_runtime, create_app
+from digital_factory.core.actor import system_actor
+from digital_factory.core.pagination import PageRequest
 from digital_factory.settings import Settings
 from tests.factories import CSRF_META, make_user, web_login
 
@@ -174,3 +177,21 @@ def test_viewer_sees_users_but_cannot_change_them(client: TestClient, runtime: R
     refused = client.post("/admin/users/bob", data={"csrf_token": csrf, "role": "admin"}, headers=ORIGIN)
     assert refused.status_code == 403
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_a_refused_form_leaves_a_refused_audit_entry(client: TestClient, runtime: Runtime) -> None:
+    make_user(runtime, "bob", Role.TEAM)
+    vic = make_user(runtime, "vic", Role.VIEWER)
+    csrf = web_login(client, vic)
+    assert (
+        client.post("/admin/users/bob", data={"csrf_token": csrf, "role": "admin"}, headers=ORIGIN).status_code == 403
+    )
+    with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        entries = accounts.list_audit_entries(uow, AuditFilter(actor="vic"), PageRequest(limit=10)).items
+        bob = accounts.get_user(uow, "bob")
+    refused = [e for e in entries if e.outcome == "refused"]
+    assert [(e.action, e.object_id, e.origin) for e in refused] == [
+        ("POST /admin/users/{username}", "/admin/users/bob", "web")
+    ]
+    assert refused[0].detail is not None and "accounts:admin" in refused[0].detail
+    assert bob.role == Role.TEAM

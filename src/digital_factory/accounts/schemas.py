@@ -73,6 +73,12 @@ def valid_scopes() -> frozenset[str]:
 USERNAME_PATTERN = r"^[a-z][a-z0-9._-]{1,63}$"
 
 
+def normalize_username(typed: str) -> str:
+    """A login name as sign-in looks it up. The login throttle keys on exactly this, so no spelling of a
+    name (spaces, capitals) gets a fresh allowance of tries."""
+    return typed.strip().lower()
+
+
 class UserCreate(InputModel):
     username: str = Field(pattern=USERNAME_PATTERN, description="Lowercase login name.")
     display_name: str | None = Field(None, max_length=200)

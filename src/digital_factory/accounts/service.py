@@ -28,6 +28,7 @@ from digital_factory.accounts.schemas import (
     User,
     UserCreate,
     UserUpdate,
+    normalize_username,
     permissions_for,
     valid_scopes,
 )
@@ -37,7 +38,7 @@ from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.paging import paginate, rows_as
-from digital_factory.store.uow import UnitOfWork
+from digital_factory.store.uow import Store, UnitOfWork
 
 __all__ = [
     "FIRST_ADMIN",
@@ -61,6 +62,7 @@ __all__ = [
     "parse_secret",
     "purge_expired_sessions",
     "record_audit",
+    "record_refusal",
     "require",
     "resolve_session",
     "resolve_token",
@@ -175,7 +177,7 @@ def change_password(uow: UnitOfWork, username: str, current: str, new: str) -> N
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> User:
     """Check a password login. The same message for every failure, so it reveals no usernames."""
-    row = uow.session.scalar(select(models.User).where(models.User.username == username.strip().lower()))
+    row = uow.session.scalar(select(models.User).where(models.User.username == normalize_username(username)))
     if not verify_password(row.password_hash if row else None, password) or row is None or not row.is_active:
         raise Unauthenticated("unknown user or wrong password")
     row.last_login_at = uow.clock.now()
@@ -217,16 +219,48 @@ def _user_view(user: User) -> dict[str, object]:
     }
 
 
+# --- refused attempts ---------------------------------------------------------------------------
+
+
+def record_refusal(
+    store: Store,
+    actor: Actor | None,
+    *,
+    action: str,
+    target: str,
+    reason: str,
+    origin: Origin = Origin.SYSTEM,
+    ip: str | None = None,
+) -> None:
+    """Audit a refused attempt (permission denied, throttled) in its own transaction: the refused request's
+    own unit of work has rolled back, so this entry is all it leaves. The edges call it once, where a
+    refusal leaves a request (API and web error handlers, sign-in)."""
+    who = actor or Actor(user_id=None, name="anonymous", role="", origin=origin, ip=ip)
+    with store.unit_of_work(who) as uow:
+        audit.record(uow, action[:80], "request", target[:80], outcome="refused", detail=reason[:2000])
+
+
 # --- API tokens --------------------------------------------------------------------------------
 
 
 def create_token(uow: UnitOfWork, digester: bearer.SecretDigester, username: str, data: TokenCreate) -> CreatedToken:
+    """A new token. Tokens cannot grow: one made by a token carries no scope and no later expiry than the
+    token that made it (omitted scopes are inherited from it), and only an admin-scoped token may make one
+    at all (docs/accounts.md, "Who may manage tokens")."""
     owner = _user_row(uow, username)
-    if owner.id != uow.actor.user_id:
-        require(uow.actor, Permission.ACCOUNTS_ADMIN)
-    scopes = _checked_scopes(data.scopes)
-    secret = bearer.generate(TOKEN_PREFIX)
+    _require_token_admin(uow, owner.id)
     now = uow.clock.now()
+    parent = _calling_token(uow)
+    scopes = _checked_scopes(data.scopes)
+    scopes = _within_caller(uow.actor, parent, scopes)
+    expires_at = now + timedelta(days=data.expires_in_days)
+    if parent is not None and expires_at > as_utc(parent.expires_at):
+        if "expires_in_days" in data.model_fields_set:
+            raise PermissionDenied(
+                f"a token cannot outlive the token that makes it (it expires {as_utc(parent.expires_at):%Y-%m-%d})"
+            )
+        expires_at = as_utc(parent.expires_at)
+    secret = bearer.generate(TOKEN_PREFIX)
     row = models.ApiToken(
         public_id=secret.public_id,
         owner=owner,
@@ -234,7 +268,7 @@ def create_token(uow: UnitOfWork, digester: bearer.SecretDigester, username: str
         digest=digester.digest(secret.full),
         scopes=sorted(scopes) if scopes is not None else None,
         created_at=now,
-        expires_at=now + timedelta(days=data.expires_in_days),
+        expires_at=expires_at,
     )
     uow.session.add(row)
     uow.session.flush()
@@ -267,6 +301,40 @@ def _checked_scopes(scopes: list[str] | None) -> frozenset[str] | None:
     return frozenset(scopes)
 
 
+def _require_token_admin(uow: UnitOfWork, owner_id: int) -> None:
+    """Making or revoking a token: anyone's needs `accounts:admin`; one's own too when the caller is itself
+    an API token (so a narrowed token cannot mint or revoke its siblings); a web session manages its own."""
+    actor = uow.actor
+    if (owner_id == actor.user_id and actor.token_id is None) or allowed(actor, Permission.ACCOUNTS_ADMIN):
+        return
+    what = "other people's tokens" if owner_id != actor.user_id else "tokens"
+    via = " with an API token that lacks the accounts:admin scope" if actor.token_id is not None else ""
+    raise PermissionDenied(
+        f"{actor.name} ({actor.role}) may not manage {what}{via}; manage your own tokens at Account in the web UI"
+    )
+
+
+def _calling_token(uow: UnitOfWork) -> models.ApiToken | None:
+    if uow.actor.token_id is None:
+        return None
+    return uow.session.get(models.ApiToken, uow.actor.token_id)
+
+
+def _within_caller(
+    actor: Actor, parent: models.ApiToken | None, scopes: frozenset[str] | None
+) -> frozenset[str] | None:
+    """The new token's scopes: never more than the caller holds (a token: its effective permissions)."""
+    held = frozenset(actor.permissions) if "*" not in actor.permissions else valid_scopes()
+    if scopes is None:
+        if parent is None or parent.scopes is None:
+            return None
+        return held & valid_scopes()
+    beyond = sorted(scopes - held)
+    if beyond:
+        raise PermissionDenied(f"a token cannot be given scopes its maker does not hold: {', '.join(beyond)}")
+    return scopes
+
+
 def list_tokens(uow: UnitOfWork, username: str | None = None) -> list[Token]:
     """The actor's own tokens; an admin may list anyone's (username=None: everybody's)."""
     query = _with_owner()
@@ -281,8 +349,8 @@ def revoke_token(uow: UnitOfWork, public_id: str) -> Token:
     row = uow.session.scalar(_with_owner().where(models.ApiToken.public_id == public_id))
     if row is None:
         raise NotFound(f"no token {public_id!r}")
-    if row.user_id != uow.actor.user_id:
-        require(uow.actor, Permission.ACCOUNTS_ADMIN)
+    if row.id != uow.actor.token_id:  # a token may always revoke itself (a leaked token's holder can)
+        _require_token_admin(uow, row.user_id)
     if row.revoked_at is None:
         row.revoked_at = uow.clock.now()
         audit.record(uow, "token.revoke", "token", row.public_id, after={"owner": row.username})

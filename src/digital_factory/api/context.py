@@ -38,10 +38,12 @@ def current_actor(request: Request) -> Actor:
     if resolved.stale:
         with rt.store.unit_of_work(resolved.actor) as uow:
             accounts.touch_token(uow, resolved.credential_id)
+    actor = resolved.actor
     if request.headers.get(CLIENT_HEADER, "").lower() == "cli":
         # The `factory` command says so; only the audit log's "door" depends on it, never a permission.
-        return replace(resolved.actor, origin=Origin.CLI)
-    return resolved.actor
+        actor = replace(actor, origin=Origin.CLI)
+    request.state.actor = actor  # for the audit entry of a refusal
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -11,9 +11,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from digital_factory.accounts import service as accounts
 from digital_factory.core import errors
+from digital_factory.core.actor import Origin
+from digital_factory.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +94,31 @@ def validation_response(exc: RequestValidationError, path: str) -> JSONResponse:
     return problem(422, summary, code="validation-failed", title="Invalid input", instance=path, errors=items)
 
 
+REFUSALS = (errors.PermissionDenied, errors.RateLimited)
+
+
+def route_action(request: Request) -> str:
+    """What a request tried, for the audit log: method and route template (`PUT /services/{key}/secrets/{name}`)."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or request.url.path
+    return f"{request.method} {template}"
+
+
+def record_refused(request: Request, exc: errors.DomainError) -> None:
+    """Audit a refusal leaving an API request: who (the token's actor, if it got that far), the route, why."""
+    actor = getattr(request.state, "actor", None)
+    store = runtime_of(request).store
+    ip = request.client.host if request.client else None
+    accounts.record_refusal(
+        store, actor, action=route_action(request), target=request.url.path, reason=exc.detail, origin=Origin.API, ip=ip
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
+        if isinstance(exc, REFUSALS):
+            await run_in_threadpool(record_refused, request, exc)
         return domain_error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)

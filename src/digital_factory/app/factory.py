@@ -97,6 +97,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         scratch_root=settings.home / "scratch",
         public_url=settings.effective_public_url,
         render_timeout=settings.render_timeout_seconds,
+        outbound_allow=tuple(settings.outbound_allow),
     )
     config = replace(delivery_config(settings), repo_host=repo_host)
     flags = FlagServer(

@@ -144,7 +144,7 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
             host=settings.host,
             port=settings.port,
             log_config=None,
-            proxy_headers=True,
+            **settings.proxy_options(),
         )
 
 

@@ -19,6 +19,7 @@ class PlatformContext:
     public_url: str
     render_timeout: float = 120.0
     sandbox: bool | None = None  # None: bubblewrap when installed
+    outbound_allow: tuple[str, ...] = ()  # FACTORY_OUTBOUND_ALLOW: internal hosts/networks template sources may use
 
     def template_dir(self, key: str) -> Path:
         return self.templates_root / f"{key}.git"

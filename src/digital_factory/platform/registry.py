@@ -3,6 +3,7 @@ questions and trust, and rendering one version (checked before, sandboxed, check
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,12 +12,15 @@ from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
+from digital_factory.core import outbound
 from digital_factory.core.errors import Conflict, DomainError, FieldProblem, NotFound, ValidationFailed
 from digital_factory.platform import models, questions, safety, sandbox, templates
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.schemas import Template, TemplateCreate, TemplateQuestion
 from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def ensure_builtin_templates(uow: UnitOfWork, ctx: PlatformContext) -> list[Template]:
@@ -76,9 +80,9 @@ def refresh_template(uow: UnitOfWork, ctx: PlatformContext, key: str) -> Templat
     bare = ctx.template_dir(key)
     if not row.builtin:
         try:
-            templates.mirror(row.source, bare, timeout=ctx.render_timeout)
-        except repos.GitError as exc:
-            raise Conflict(f"cannot fetch {row.source}: {exc.stderr.strip()[:300]}", rule="template-fetch") from None
+            _fetch(ctx, row.source, bare)
+        except (repos.GitError, outbound.OutboundRefused):
+            raise Conflict(f"{row.source}: {outbound.REFUSAL}", rule="template-fetch") from None
     versions = templates.versions(bare)
     latest = templates.newest(versions)
     if latest is not None:
@@ -181,19 +185,37 @@ def _mirror_checked(ctx: PlatformContext, key: str, source: str, *, trusted: boo
     if bare.exists():
         sandbox.remove(bare)
     try:
-        templates.mirror(source, bare, timeout=ctx.render_timeout)
+        _fetch(ctx, source, bare)
         versions = templates.versions(bare)
         latest = templates.newest(versions)
         if latest is None:
             raise ValidationFailed.on("source", "the repository has no version tags (PEP 440, e.g. v1.0.0)")
         templates.check_version(bare, latest, trusted=trusted)
-    except repos.GitError as exc:
+    except (repos.GitError, outbound.OutboundRefused):
         sandbox.remove(bare)
-        raise ValidationFailed.on("source", f"cannot read the repository: {exc.stderr.strip()[:300]}") from None
+        raise ValidationFailed.on("source", outbound.REFUSAL) from None
     except DomainError:
         sandbox.remove(bare)
         raise
     return versions
+
+
+def _fetch(ctx: PlatformContext, source: str, bare: Path) -> None:
+    """Mirror a source. An https source goes through the outbound guard (internal addresses refused unless
+    FACTORY_OUTBOUND_ALLOW names them) and git connects only to the address checked; why a fetch failed is
+    logged, never answered (one text for every failure: no port scanner)."""
+    options: list[str] = []
+    if not source.startswith("/"):
+        try:
+            options = outbound.git_options(outbound.check(source, ctx.outbound_allow))
+        except outbound.OutboundRefused as refused:
+            log.warning("template source %s refused: %s", source, refused.reason)
+            raise
+    try:
+        templates.mirror(source, bare, timeout=ctx.render_timeout, options=options)
+    except repos.GitError as exc:
+        log.warning("template source %s not fetched: %s", source, exc.stderr.strip()[:500])
+        raise
 
 
 def _add_template(uow: UnitOfWork, data: TemplateCreate, *, versions: list[str], created_by: str) -> models.Template:

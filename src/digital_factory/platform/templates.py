@@ -10,6 +10,7 @@ one tag, so services made earlier see an upgrade in the fleet.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,15 @@ def materialize_builtin(template: BuiltinTemplate, bare: Path, scratch: Path) ->
     shutil.rmtree(work, ignore_errors=True)
 
 
-def mirror(source: str, bare: Path, *, timeout: float) -> None:
-    """Fetch a registered template's repository into the data folder (a bare mirror)."""
+def mirror(source: str, bare: Path, *, timeout: float, options: Sequence[str] = ()) -> None:
+    """Fetch a registered template's repository into the data folder (a bare mirror). `options` are git
+    `-c` options placed first (the outbound guard's pinning to a checked address)."""
     if bare.exists():
-        repos.run_git(["--git-dir", str(bare), "fetch", "--quiet", "--prune", "--tags", "origin"], timeout=timeout)
+        fetch = ["--git-dir", str(bare), "fetch", "--quiet", "--prune", "--tags", "origin"]
+        repos.run_git([*options, *fetch], timeout=timeout)
     else:
         bare.parent.mkdir(parents=True, exist_ok=True)
-        repos.run_git(["clone", "--quiet", "--mirror", "--no-local", source, str(bare)], timeout=timeout)
+        repos.run_git([*options, "clone", "--quiet", "--mirror", "--no-local", source, str(bare)], timeout=timeout)
 
 
 def tree(bare: Path, rev: str) -> list[safety.TreeEntry]:

@@ -9,10 +9,13 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from digital_factory.accounts import service as accounts
 from digital_factory.core import errors
-from digital_factory.web.context import status_for
+from digital_factory.core.actor import Origin
+from digital_factory.web.context import runtime, status_for
 from digital_factory.web.pages import PASSWORD_PAGE, PasswordChangeRequired, see_other
 from digital_factory.web.rendering import render
 
@@ -25,6 +28,26 @@ def _redirect(request: Request, target: str) -> Response:
     return see_other(target)
 
 
+REFUSALS = (errors.PermissionDenied, errors.RateLimited)
+
+
+def record_refused(request: Request, exc: errors.DomainError) -> None:
+    """Audit a refusal leaving a page or form: who (if signed in), the route, why (as the API does)."""
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', None) or request.url.path}"
+    actor = getattr(request.state, "actor", None)
+    ip = request.client.host if request.client else None
+    accounts.record_refusal(
+        runtime(request).store,
+        actor,
+        action=action,
+        target=request.url.path,
+        reason=exc.detail,
+        origin=Origin.WEB,
+        ip=ip,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, exc: PasswordChangeRequired) -> Response:
@@ -34,6 +57,8 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: errors.DomainError) -> Response:
         if isinstance(exc, errors.Unauthenticated):
             return _redirect(request, "/login?next=" + quote(request.url.path))
+        if isinstance(exc, REFUSALS):
+            await run_in_threadpool(record_refused, request, exc)
         return render(request, "error.html", None, status_code=status_for(exc), title=exc.title, detail=exc.detail)
 
     @app.exception_handler(RequestValidationError)

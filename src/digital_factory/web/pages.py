@@ -18,7 +18,7 @@ from digital_factory.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
-from digital_factory.core.actor import system_actor
+from digital_factory.core.actor import Origin, system_actor
 from digital_factory.core.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
@@ -94,6 +94,11 @@ def login(
         # Sign-in keeps its own policy: a wrong password is this form's answer (401), not a redirect to it.
         if isinstance(exc, Unauthenticated):
             _record_failed_login(rt, username, ip)
+        elif isinstance(exc, RateLimited):
+            detail = f"sign-in as {username[:64]!r} from {ip} throttled: {exc.detail}"
+            accounts.record_refusal(
+                rt.store, None, action="session.login", target="/login", reason=detail, origin=Origin.WEB, ip=ip
+            )
         status = 429 if isinstance(exc, RateLimited) else 401
         return render(
             request, "login.html", None, status_code=status, error=exc.detail, username=username, next=_safe_next(next)

@@ -63,6 +63,7 @@ def current_viewer(request: Request) -> Viewer:
         with rt.store.unit_of_work(resolved.actor) as uow:
             accounts.touch_session(uow, resolved.credential_id)
     assert resolved.csrf_token is not None
+    request.state.actor = resolved.actor  # for the audit entry of a refusal
     return Viewer(actor=resolved.actor, user=resolved.user, csrf_token=resolved.csrf_token)
 
 
