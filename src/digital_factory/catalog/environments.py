@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission, Role
-from digital_factory.accounts.service import allowed, record_audit
+from digital_factory.accounts.service import record_audit
 from digital_factory.catalog import models
 from digital_factory.catalog.access import service_row
 from digital_factory.catalog.ownership import require_service_owner
@@ -57,8 +57,7 @@ def get_environment(uow: UnitOfWork, service_key: str, name: str) -> Environment
 def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentSpec) -> Environment:
     """Who approves changes to an environment: set by the service's owners or the platform."""
     what = f"the approval policy of {service_key}/{spec.name}"
-    if not allowed(uow.actor, Permission.PLATFORM_WRITE):
-        require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what)
+    require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what, roles=[Role.PLATFORM])
     service = service_row(uow, service_key)
     row = uow.session.scalar(
         select(models.Environment).where(
