@@ -14,6 +14,7 @@ from digital_factory.cli.root import app
 from digital_factory.core.actor import system_actor
 from tests.browser import LiveServer
 from tests.delivery.gitrepo import make_repo
+from tests.delivery.owners import owning_team
 from tests.factories import make_user
 
 PIPELINE = """\
@@ -52,12 +53,14 @@ def test_run_and_follow_logs_from_the_command_line(
     runtime = live_server.runtime
     fiona = make_user(runtime, "fiona", Role.TEAM)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Hello (FEAT-4)")
+    team = owning_team(runtime, "fiona")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
             uow,
             ServiceCreate(
                 key="drone-api",
                 name="Drone API",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="dev")],
             ),

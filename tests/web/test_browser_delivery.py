@@ -14,6 +14,7 @@ from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
 from digital_factory.core.actor import system_actor
 from tests.browser import LiveServer, sign_in
 from tests.delivery.gitrepo import make_repo
+from tests.delivery.owners import owning_team
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -44,12 +45,14 @@ def test_live_log_and_approval_by_another_person(live_server: LiveServer, page: 
     make_user(runtime, "fiona", Role.TEAM)
     make_user(runtime, "pavel", Role.TEAM)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Count (FEAT-7)")
+    team = owning_team(runtime, "fiona", "pavel")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
             uow,
             ServiceCreate(
                 key="flight-control",
                 name="Flight control",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
             ),

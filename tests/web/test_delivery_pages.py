@@ -12,6 +12,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
 from digital_factory.core.actor import system_actor
 from tests.delivery.gitrepo import finished, make_repo, wait_for
+from tests.delivery.owners import owning_team
 from tests.factories import make_user, web_login
 
 PIPELINE = """\
@@ -29,7 +30,9 @@ stages:
 """
 
 
-def _service(runtime: Runtime, tmp_path: Path) -> None:
+def _service(runtime: Runtime, tmp_path: Path, owners: tuple[str, ...] = ("fiona", "pavel")) -> None:
+    """drone-api, owned by a team of `owners`."""
+    team = owning_team(runtime, *owners)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Hello (FEAT-3)")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
@@ -37,6 +40,7 @@ def _service(runtime: Runtime, tmp_path: Path) -> None:
             ServiceCreate(
                 key="drone-api",
                 name="Drone API",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
             ),
