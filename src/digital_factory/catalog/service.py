@@ -20,7 +20,12 @@ from digital_factory.catalog.dependencies import (
     remove_dependency,
     service_dependencies,
 )
-from digital_factory.catalog.environments import get_environment, list_environments, set_environment_policy
+from digital_factory.catalog.environments import (
+    get_environment,
+    list_environments,
+    set_environment_approvals,
+    set_environment_policy,
+)
 from digital_factory.catalog.ingestion import (
     INGESTION_KEY_PREFIX,
     create_ingestion_key,
@@ -80,6 +85,7 @@ __all__ = [
     "service_row",
     "service_templates",
     "services_serving",
+    "set_environment_approvals",
     "set_environment_policy",
     "set_service_template",
     "team_api_document",
