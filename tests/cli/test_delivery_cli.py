@@ -82,3 +82,14 @@ def test_run_and_follow_logs_from_the_command_line(
     unknown = runner.invoke(app, ["pipeline", "logs", "1", "--step", "nope"])
     assert unknown.exit_code == 3
     assert runner.invoke(app, ["pipeline", "show", "999"]).exit_code == 3
+
+    make_user(runtime, "gina", Role.TEAM)
+    policy = ["environment", "set-policy", "drone-api", "dev", "--role", "team", "--approver", "gina"]
+    named = runner.invoke(app, policy)
+    assert named.exit_code == 0, named.output
+    assert "drone-api/dev: approval by team; approver group: gina" in named.output
+    ambiguous = runner.invoke(app, ["environment", "set-policy", "drone-api", "dev", "--approver", "gina"])
+    assert ambiguous.exit_code == 2 and "--automatic" in ambiguous.output
+    monkeypatch.setenv("FACTORY_TOKEN", make_user(runtime, "tess", Role.TEAM).token)
+    refused = runner.invoke(app, [*policy[:4], "--automatic"])
+    assert refused.exit_code != 0 and "tess may not change the approval policy of drone-api/dev" in refused.output
