@@ -67,7 +67,9 @@ def test_live_log_and_approval_by_another_person(live_server: LiveServer, page: 
     expect(log).to_contain_text("tick 1", timeout=15_000)
     expect(page.locator("[data-step-status]").first).to_have_text("running")  # live: the step has not ended
     expect(log).to_contain_text("tick 3", timeout=15_000)
-    expect(page.get_by_role("button", name="Approve")).to_be_visible(timeout=15_000)
+    # the gate opens; fiona triggered the run, so the page says why she may not approve it
+    expect(page.get_by_test_id("approve-why")).to_contain_text("you triggered it", timeout=15_000)
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     run_url = page.url
     _sign_out(page)
 
