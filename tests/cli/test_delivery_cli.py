@@ -14,6 +14,7 @@ from digital_factory.cli.root import app
 from digital_factory.core.actor import system_actor
 from tests.browser import LiveServer
 from tests.delivery.gitrepo import make_repo
+from tests.delivery.owners import owning_team
 from tests.factories import make_user
 
 PIPELINE = """\
@@ -52,12 +53,14 @@ def test_run_and_follow_logs_from_the_command_line(
     runtime = live_server.runtime
     fiona = make_user(runtime, "fiona", Role.TEAM)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Hello (FEAT-4)")
+    team = owning_team(runtime, "fiona")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
             uow,
             ServiceCreate(
                 key="drone-api",
                 name="Drone API",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="dev")],
             ),
@@ -79,3 +82,14 @@ def test_run_and_follow_logs_from_the_command_line(
     unknown = runner.invoke(app, ["pipeline", "logs", "1", "--step", "nope"])
     assert unknown.exit_code == 3
     assert runner.invoke(app, ["pipeline", "show", "999"]).exit_code == 3
+
+    make_user(runtime, "gina", Role.TEAM)
+    policy = ["environment", "set-policy", "drone-api", "dev", "--role", "team", "--approver", "gina"]
+    named = runner.invoke(app, policy)
+    assert named.exit_code == 0, named.output
+    assert "drone-api/dev: approval by team; approver group: gina" in named.output
+    ambiguous = runner.invoke(app, ["environment", "set-policy", "drone-api", "dev", "--approver", "gina"])
+    assert ambiguous.exit_code == 2 and "--automatic" in ambiguous.output
+    monkeypatch.setenv("FACTORY_TOKEN", make_user(runtime, "tess", Role.TEAM).token)
+    refused = runner.invoke(app, [*policy[:4], "--automatic"])
+    assert refused.exit_code != 0 and "tess may not change the approval policy of drone-api/dev" in refused.output

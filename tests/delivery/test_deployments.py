@@ -17,6 +17,7 @@ from digital_factory.core.errors import Conflict, PermissionDenied
 from digital_factory.delivery import deployments
 from digital_factory.delivery.schemas import DecisionRequest
 from tests.delivery.gitrepo import GitRepo, finished, make_repo, wait_for, waiting
+from tests.delivery.owners import owning_team
 from tests.factories import MadeUser, actor_of, make_user
 
 PIPELINE = """\
@@ -40,7 +41,9 @@ stages:
 """
 
 
-def _setup(runtime: Runtime, tmp_path: Path) -> GitRepo:
+def _setup(runtime: Runtime, tmp_path: Path, owners: tuple[str, ...] = ("fiona", "pavel")) -> GitRepo:
+    """drone-api, owned by a team of `owners`."""
+    team = owning_team(runtime, *owners)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Start (FEAT-1)")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
@@ -48,6 +51,7 @@ def _setup(runtime: Runtime, tmp_path: Path) -> GitRepo:
             ServiceCreate(
                 key="drone-api",
                 name="Drone API",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[
                     EnvironmentSpec(name="dev"),
@@ -76,7 +80,7 @@ def test_two_approvals_are_counted_exactly_once_under_concurrency(
     platform = make_user(runtime, "pia", Role.PLATFORM)
     fiona = make_user(runtime, "fiona", Role.TEAM)
     approvers = [make_user(runtime, f"approver{i}", Role.TEAM) for i in range(6)]
-    _setup(runtime, tmp_path)
+    _setup(runtime, tmp_path, owners=("fiona", *(a.username for a in approvers)))
     policy = client.put(
         "/api/v1/services/drone-api/environments/prod/delivery-policy",
         headers=platform.headers,
@@ -227,7 +231,7 @@ def test_only_named_roles_may_decide_and_never_on_their_own_run(runtime: Runtime
     make_user(runtime, "fiona", Role.TEAM)
     make_user(runtime, "paul", Role.PRODUCT)
     make_user(runtime, "pia", Role.PLATFORM)
-    _setup(runtime, tmp_path)
+    _setup(runtime, tmp_path, owners=("fiona",))
     from digital_factory.delivery import service as delivery
     from digital_factory.delivery.schemas import RunRequest
 

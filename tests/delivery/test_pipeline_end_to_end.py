@@ -13,14 +13,15 @@ from digital_factory.core.pagination import PageRequest
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import RunFilter
 from tests.delivery.gitrepo import PROJECT_FILES, TEMPLATE_PIPELINE, make_repo, publish_push, wait_for, waiting
+from tests.delivery.owners import owning_team
 from tests.factories import make_user
 
 
-def _service(client: TestClient, platform_headers: dict[str, str], key: str, repository: Path) -> None:
+def _service(client: TestClient, platform_headers: dict[str, str], key: str, repository: Path, team: str) -> None:
     created = client.post(
         "/api/v1/services",
         headers=platform_headers,
-        json={"key": key, "name": "Flight control", "repository_url": str(repository)},
+        json={"key": key, "name": "Flight control", "repository_url": str(repository), "owner_team": team},
     )
     assert created.status_code == 201, created.text
 
@@ -33,7 +34,7 @@ def test_push_runs_the_template_pipeline_and_prod_waits_for_another_approver(
     pavel = make_user(runtime, "pavel", Role.TEAM)
     viewer = make_user(runtime, "vic", Role.VIEWER)
     repo = make_repo(tmp_path, {**PROJECT_FILES, ".factory/pipeline.yml": TEMPLATE_PIPELINE}, "Scaffold")
-    _service(client, platform.headers, "flight-control", repo.bare)
+    _service(client, platform.headers, "flight-control", repo.bare, owning_team(runtime, "fiona", "pavel"))
 
     repo.commit({"README.md": "Altitude hold\n"}, "Add altitude hold (FEAT-12)")
     publish_push(runtime, repo, "flight-control", pusher="fiona")

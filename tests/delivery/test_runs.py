@@ -15,6 +15,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
 from digital_factory.core.actor import system_actor
 from tests.delivery.gitrepo import GitRepo, finished, make_repo, publish_push, wait_for
+from tests.delivery.owners import owning_team
 from tests.factories import MadeUser, make_user
 
 INVALID = """\
@@ -35,7 +36,11 @@ stages:
 """
 
 
-def _setup(runtime: Runtime, tmp_path: Path, pipeline: str, *, key: str = "drone-api") -> GitRepo:
+def _setup(
+    runtime: Runtime, tmp_path: Path, pipeline: str, *, key: str = "drone-api", owners: tuple[str, ...] = ("fiona",)
+) -> GitRepo:
+    """The service `key`, owned by a team of `owners`."""
+    team = owning_team(runtime, *owners)
     repo = make_repo(tmp_path / key, {".factory/pipeline.yml": pipeline, "README.md": "drone api\n"})
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
@@ -43,6 +48,7 @@ def _setup(runtime: Runtime, tmp_path: Path, pipeline: str, *, key: str = "drone
             ServiceCreate(
                 key=key,
                 name=key,
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="dev"), EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
             ),
@@ -254,7 +260,7 @@ stages:
         secrets: [PROD_TOKEN]
         run: test -n "$PROD_TOKEN" && echo "prod has its token"
 """
-    _setup(runtime, tmp_path, pipeline)
+    _setup(runtime, tmp_path, pipeline, owners=("fiona", "pavel"))
     scoped = client.put(
         "/api/v1/services/drone-api/secrets/PROD_TOKEN",
         headers=fiona.headers,

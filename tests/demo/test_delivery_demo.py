@@ -11,6 +11,7 @@ from digital_factory.delivery import deployments
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DeploymentFilter, RunFilter
 from digital_factory.demo import delivery as demo_delivery
+from digital_factory.demo import teams as demo_teams
 from digital_factory.demo.story import DemoContext, cast_step
 
 
@@ -20,6 +21,7 @@ def test_flight_control_ships_through_its_pipeline(backend: str, runtime: Runtim
     prepare_store(runtime)
     ctx = DemoContext(runtime=runtime)
     cast_step(ctx, "demo password for tests")
+    demo_teams.seed(ctx)  # flight-control belongs to flight-software; only its members run its pipeline
     demo_delivery.seed(ctx)
     with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
         runs = delivery.list_runs(uow, RunFilter(service="flight-control"), PageRequest())

@@ -14,6 +14,7 @@ from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
 from digital_factory.core.actor import system_actor
 from tests.browser import LiveServer, sign_in
 from tests.delivery.gitrepo import make_repo
+from tests.delivery.owners import owning_team
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -44,12 +45,14 @@ def test_live_log_and_approval_by_another_person(live_server: LiveServer, page: 
     make_user(runtime, "fiona", Role.TEAM)
     make_user(runtime, "pavel", Role.TEAM)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Count (FEAT-7)")
+    team = owning_team(runtime, "fiona", "pavel")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
             uow,
             ServiceCreate(
                 key="flight-control",
                 name="Flight control",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
             ),
@@ -64,7 +67,9 @@ def test_live_log_and_approval_by_another_person(live_server: LiveServer, page: 
     expect(log).to_contain_text("tick 1", timeout=15_000)
     expect(page.locator("[data-step-status]").first).to_have_text("running")  # live: the step has not ended
     expect(log).to_contain_text("tick 3", timeout=15_000)
-    expect(page.get_by_role("button", name="Approve")).to_be_visible(timeout=15_000)
+    # the gate opens; fiona triggered the run, so the page says why she may not approve it
+    expect(page.get_by_test_id("approve-why")).to_contain_text("you triggered it", timeout=15_000)
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     run_url = page.url
     _sign_out(page)
 

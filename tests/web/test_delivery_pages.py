@@ -11,8 +11,11 @@ from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
 from digital_factory.core.actor import system_actor
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.schemas import RunRequest
 from tests.delivery.gitrepo import finished, make_repo, wait_for
-from tests.factories import make_user, web_login
+from tests.delivery.owners import owning_team
+from tests.factories import MadeUser, actor_of, make_user, web_login
 
 PIPELINE = """\
 version: 1
@@ -29,7 +32,9 @@ stages:
 """
 
 
-def _service(runtime: Runtime, tmp_path: Path) -> None:
+def _service(runtime: Runtime, tmp_path: Path, owners: tuple[str, ...] = ("fiona", "pavel")) -> None:
+    """drone-api, owned by a team of `owners`."""
+    team = owning_team(runtime, *owners)
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": PIPELINE}, "Hello (FEAT-3)")
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
@@ -37,6 +42,7 @@ def _service(runtime: Runtime, tmp_path: Path) -> None:
             ServiceCreate(
                 key="drone-api",
                 name="Drone API",
+                owner_team=team,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
             ),
@@ -116,3 +122,52 @@ def test_run_from_the_web_approve_and_follow_events(client: TestClient, runtime:
     )
     assert bad.status_code == 422 and "title" in bad.text
     assert client.get("/delivery/runs/99999").status_code == 404
+
+
+def _page(client: TestClient, user: MadeUser, path: str) -> str:
+    client.cookies.clear()
+    web_login(client, user)
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_pages_offer_delivery_actions_only_to_whom_the_policy_allows(
+    client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    fiona = make_user(runtime, "fiona", Role.TEAM)
+    pavel = make_user(runtime, "pavel", Role.TEAM)
+    tess = make_user(runtime, "tess", Role.TEAM)  # the team role, in no team
+    _service(runtime, tmp_path)
+    with runtime.store.unit_of_work(actor_of(runtime, "fiona")) as uow:
+        started = delivery.start_run(uow, runtime.delivery, "drone-api", RunRequest())
+    prod = wait_for(runtime, started.id, lambda r: r.status == "waiting").stages[1].deployment_id
+    approve_form = f'action="/delivery/deployments/{prod}/approve"'
+    run_path = f"/delivery/runs/{started.id}"
+
+    outsider = _page(client, tess, "/delivery")
+    assert ">Run pipeline</button>" not in outsider and 'data-testid="run-why"' in outsider
+    outsider = _page(client, tess, run_path)
+    assert approve_form not in outsider and ">Cancel run</button>" not in outsider
+    assert "only members of the team that owns drone-api (other than who triggered it)" in outsider
+    outsider = _page(client, tess, "/delivery/services/drone-api")
+    assert ">Open incident</button>" not in outsider and 'data-testid="service-why"' in outsider
+    outsider = _page(client, tess, "/catalog/services/drone-api")
+    assert 'data-testid="approvals-prod"' not in outsider and 'data-testid="policy-why"' in outsider
+
+    requester = _page(client, fiona, run_path)
+    assert approve_form not in requester and "you triggered it" in requester and ">Cancel run</button>" in requester
+    assert approve_form in _page(client, pavel, run_path)
+
+    _page(client, fiona, "/catalog/services/drone-api")
+    csrf = web_login(client, fiona)
+    saved = client.post(
+        "/catalog/services/drone-api/environments/prod",
+        data={"approval_roles": ["team", "admin"], "approvers": "tess", "csrf_token": csrf},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200 and "Approval policy of prod saved." in saved.text
+    with runtime.store.unit_of_work(actor_of(runtime, "tess"), write=False) as uow:
+        assert catalog.get_environment(uow, "drone-api", "prod").approvers == ["tess"]
+    assert approve_form in _page(client, tess, run_path)  # now in the approver group

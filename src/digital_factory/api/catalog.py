@@ -15,6 +15,8 @@ from digital_factory.catalog.schemas import (
     DependencyAdded,
     DependencyCreate,
     DependencyCycle,
+    Environment,
+    EnvironmentApprovals,
     IngestionKey,
     IngestionKeyCreate,
     Service,
@@ -118,6 +120,20 @@ def delete_value_stream(uow: Writing, key: str) -> None:
 def catalog_overview(uow: Reading, value_stream: str | None = None, owner_team: str | None = None) -> CatalogOverview:
     """The whole catalog grouped by value stream, with dependencies both ways, loops and warnings."""
     return catalog.catalog_overview(uow, value_stream=value_stream, owner_team=owner_team)
+
+
+@router.get("/services/{key}/environments")
+def list_environments(uow: Reading, key: str) -> list[Environment]:
+    """The service's environments in promotion order, with who approves changes to each."""
+    require(uow.actor, Permission.READ)
+    return catalog.list_environments(uow, key)
+
+
+@router.put("/services/{key}/environments/{environment}")
+def set_environment_approvals(uow: Writing, key: str, environment: str, data: EnvironmentApprovals) -> Environment:
+    """Who approves changes to the environment: the approval roles and the approver group (users and
+    `team:<key>` entries entitled besides the owning team). For the service's owners and the platform."""
+    return catalog.set_environment_approvals(uow, key, environment, data)
 
 
 @router.get("/services/{key}/ingestion-keys")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed
+from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.catalog import models
-from digital_factory.core.errors import NotFound, PermissionDenied
+from digital_factory.core.errors import NotFound
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
+
+MAINTAINERS = (Role.PLATFORM,)  # besides the owning team and admin
 
 
 def service_row(uow: UnitOfWork, key: str) -> models.Service:
@@ -25,15 +26,11 @@ def service_id(uow: UnitOfWork, key: str) -> int:
     return service_row(uow, key).id
 
 
-def require_service_maintainer(uow: UnitOfWork, row: models.Service) -> None:
-    if allowed(uow.actor, Permission.PLATFORM_WRITE):
-        return
-    owner = teams.team_key_of(uow, row.owner_team_id) if row.owner_team_id else None
-    if owner is None or not teams.may_maintain(uow, owner):
-        raise PermissionDenied(
-            f"{uow.actor.name} may not change the service {row.key}: that needs {Permission.PLATFORM_WRITE} "
-            "or membership of its owning team"
-        )
+def require_service_maintainer(uow: UnitOfWork, row: models.Service, what: str = "") -> None:
+    """Service metadata, dependencies and work links: the owning team's members with `delivery:write`, or the
+    platform role (docs/accounts.md, "Ownership")."""
+    permission = Permission.DELIVERY_WRITE
+    teams.require_owner(uow, row.owner_team_id, permission, what=what or f"the service {row.key}", roles=MAINTAINERS)
 
 
 def value_stream_row(uow: UnitOfWork, key: str) -> models.ValueStream:

@@ -26,7 +26,7 @@ from digital_factory.store.uow import UnitOfWork
 def add_dependency(uow: UnitOfWork, service_key: str, data: DependencyCreate) -> DependencyAdded:
     """`service_key` depends on `data.on`. A loop is allowed (the catalog records what is) and reported."""
     row = service_row(uow, service_key)
-    require_service_maintainer(uow, row)
+    require_service_maintainer(uow, row, f"the dependencies of {row.key}")
     target = service_row(uow, data.on)
     if target.id == row.id:
         raise ValidationFailed.on("on", "a service cannot depend on itself")
@@ -61,7 +61,7 @@ def add_dependency(uow: UnitOfWork, service_key: str, data: DependencyCreate) ->
 
 def remove_dependency(uow: UnitOfWork, service_key: str, on: str) -> None:
     row = service_row(uow, service_key)
-    require_service_maintainer(uow, row)
+    require_service_maintainer(uow, row, f"the dependencies of {row.key}")
     target = service_row(uow, on)
     dependency = uow.session.scalar(
         select(models.Dependency).where(

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission, Role
-from digital_factory.accounts.service import allowed, record_audit
+from digital_factory.accounts.service import record_audit
 from digital_factory.catalog import models
 from digital_factory.catalog.access import service_row
 from digital_factory.catalog.ownership import require_service_owner
-from digital_factory.catalog.schemas import Environment, EnvironmentSpec
+from digital_factory.catalog.schemas import Environment, EnvironmentApprovals, EnvironmentSpec
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
@@ -57,8 +57,7 @@ def get_environment(uow: UnitOfWork, service_key: str, name: str) -> Environment
 def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentSpec) -> Environment:
     """Who approves changes to an environment: set by the service's owners or the platform."""
     what = f"the approval policy of {service_key}/{spec.name}"
-    if not allowed(uow.actor, Permission.PLATFORM_WRITE):
-        require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what)
+    require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what, roles=[Role.PLATFORM])
     service = service_row(uow, service_key)
     row = uow.session.scalar(
         select(models.Environment).where(
@@ -80,6 +79,16 @@ def set_environment_policy(uow: UnitOfWork, service_key: str, spec: EnvironmentS
         after={"approval_roles": row.approval_roles, "approvers": row.approvers},
     )
     return _environment_out(service.key, row)
+
+
+def set_environment_approvals(
+    uow: UnitOfWork, service_key: str, environment: str, data: EnvironmentApprovals
+) -> Environment:
+    """`set_environment_policy` for an environment named apart from its policy (REST path, forms)."""
+    spec = EnvironmentSpec.model_construct(
+        name=environment, approval_roles=list(data.approval_roles), approvers=list(data.approvers)
+    )
+    return set_environment_policy(uow, service_key, spec)
 
 
 def environments_by_service(uow: UnitOfWork, keys: dict[int, str]) -> dict[int, list[Environment]]:

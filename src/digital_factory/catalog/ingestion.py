@@ -7,7 +7,7 @@ from sqlalchemy import select
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import SecretDigester, generate_secret, parse_secret, record_audit, require
 from digital_factory.catalog import models
-from digital_factory.catalog.access import service_row
+from digital_factory.catalog.access import require_service_maintainer, service_row
 from digital_factory.catalog.schemas import CreatedIngestionKey, IngestionKey, IngestionKeyCreate
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import NotFound, Unauthenticated
@@ -20,8 +20,8 @@ def create_ingestion_key(
     uow: UnitOfWork, digester: SecretDigester, service_key: str, data: IngestionKeyCreate
 ) -> CreatedIngestionKey:
     """A new ingestion key for a service; the secret is returned once and only its digest is stored."""
-    require(uow.actor, Permission.PLATFORM_WRITE)
     service = service_row(uow, service_key)
+    require_service_maintainer(uow, service, f"the ingestion keys of {service.key}")
     secret = generate_secret(INGESTION_KEY_PREFIX)
     row = models.IngestionKey(
         public_id=secret.public_id,
@@ -48,8 +48,8 @@ def list_ingestion_keys(uow: UnitOfWork, service_key: str) -> list[IngestionKey]
 
 
 def revoke_ingestion_key(uow: UnitOfWork, service_key: str, public_id: str) -> IngestionKey:
-    require(uow.actor, Permission.PLATFORM_WRITE)
     service = service_row(uow, service_key)
+    require_service_maintainer(uow, service, f"the ingestion keys of {service.key}")
     row = uow.session.scalar(
         select(models.IngestionKey).where(
             models.IngestionKey.service_id == service.id, models.IngestionKey.public_id == public_id

@@ -32,6 +32,18 @@ class EnvironmentSpec(InputModel):
         return bool(self.approval_roles)
 
 
+class EnvironmentApprovals(InputModel):
+    """Who approves changes to an environment: the roles that may (none: continuous deployment) and the
+    approver group, who besides the owning team's members is entitled to be the second person."""
+
+    approval_roles: list[Annotated[Role, FromJson]] = Field(default_factory=list)
+    approvers: list[Annotated[str, Field(pattern=APPROVER_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Usernames and `team:<key>` entries entitled to approve besides the owning team's members.",
+    )
+
+
 DEFAULT_ENVIRONMENTS: tuple[EnvironmentSpec, ...] = (
     EnvironmentSpec(name="dev"),
     EnvironmentSpec(name="staging"),

@@ -2,8 +2,11 @@
 provenance, ingestion keys, the work a service serves and the catalog's part of the Team API. Callers own
 the transaction.
 
-Who may change what: `platform:write` may change anything in the catalog. The maintainers of the team
-that owns a service (see `teams.service`) may change that service and declare its dependencies.
+Who may change what (docs/accounts.md, "Ownership"): registering a service needs `platform:write`; a
+change to a service and what belongs to it (metadata, dependencies, work links, environment policies,
+ingestion keys) needs `delivery:write` and membership of its owning team, or the platform role (admin
+always). `require_service_owner` / `may_change_service` decide the same for the domains above
+(delivery, releases); `require_entitled_approver` / `may_approve` decide who may be the second person.
 
 The use-cases live in topic modules; this module is what other layers import.
 """
@@ -17,7 +20,12 @@ from digital_factory.catalog.dependencies import (
     remove_dependency,
     service_dependencies,
 )
-from digital_factory.catalog.environments import get_environment, list_environments, set_environment_policy
+from digital_factory.catalog.environments import (
+    get_environment,
+    list_environments,
+    set_environment_approvals,
+    set_environment_policy,
+)
 from digital_factory.catalog.ingestion import (
     INGESTION_KEY_PREFIX,
     create_ingestion_key,
@@ -77,6 +85,7 @@ __all__ = [
     "service_row",
     "service_templates",
     "services_serving",
+    "set_environment_approvals",
     "set_environment_policy",
     "set_service_template",
     "team_api_document",

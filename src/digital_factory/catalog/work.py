@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed, record_audit, require
+from digital_factory.accounts.service import record_audit
 from digital_factory.catalog import models
-from digital_factory.catalog.access import service_row
+from digital_factory.catalog.access import require_service_maintainer, service_row
 from digital_factory.catalog.schemas import WORK_PREFIXES, WorkLink, WorkLinkCreate
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.keys import parse_key
@@ -17,9 +16,8 @@ from digital_factory.store.uow import UnitOfWork
 def link_work(uow: UnitOfWork, service_key: str, data: WorkLinkCreate) -> list[WorkLink]:
     """Record that a service serves a feature (FEAT-n) or epic (EPIC-n). The key's format is checked
     here; whether it exists is portfolio's to say (see docs/platform.md, integration points)."""
-    if not (allowed(uow.actor, Permission.PLATFORM_WRITE) or allowed(uow.actor, Permission.PRODUCT_WRITE)):
-        require(uow.actor, Permission.PLATFORM_WRITE)
     service = service_row(uow, service_key)
+    require_service_maintainer(uow, service, f"the work {service.key} serves")
     prefix, _ = parse_key(data.key)
     if prefix not in WORK_PREFIXES:
         raise ValidationFailed.on("key", f"{data.key!r} is neither a feature (FEAT-n) nor an epic (EPIC-n) key")

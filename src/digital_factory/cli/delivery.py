@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from digital_factory.catalog.schemas import Environment
 from digital_factory.cli.client import ApiClient, api
 from digital_factory.cli.output import domain_errors, err_console, fail, literal, print_table, say
 from digital_factory.core.pagination import Page
@@ -341,6 +342,27 @@ def environment_status(service: Annotated[str, typer.Argument(help="Service key.
             )
         )
     print_table(("environment", "policy", "running", "since", "waiting", "open incidents"), rows)
+
+
+@environment_app.command("set-policy")
+def environment_set_policy(
+    service: Annotated[str, typer.Argument(help="Service key.")],
+    environment: Annotated[str, typer.Argument(help="Environment.")],
+    role: Annotated[list[str] | None, typer.Option("--role", help="A role that approves (repeat).")] = None,
+    approver: Annotated[
+        list[str] | None,
+        typer.Option("--approver", help="A user or team:<key> entitled to approve besides the owning team (repeat)."),
+    ] = None,
+    automatic: Annotated[bool, typer.Option("--automatic", help="No approval: continuous deployment.")] = False,
+) -> None:
+    """Who approves changes to an environment: its approval roles and approver group (owners or platform)."""
+    if bool(role) == automatic:
+        raise fail("name the approval roles with --role, or pass --automatic for continuous deployment", code=2)
+    body = {"approval_roles": [] if automatic else role, "approvers": approver or []}
+    with domain_errors():
+        env: Environment = api().send(Environment, "PUT", f"/services/{service}/environments/{environment}", json=body)
+    roles = " or ".join(env.approval_roles) or "nobody (automatic)"
+    say(f"{env.service}/{env.name}: approval by {roles}; approver group: {', '.join(env.approvers) or 'none'}")
 
 
 # --- incidents --------------------------------------------------------------------------------------------

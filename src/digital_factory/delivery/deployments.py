@@ -1,8 +1,9 @@
 """Deployments and their gates: approve, reject, roll back, environment policy, the environment view, trace.
 
 Approval rules (continuous delivery): the approver holds one of the environment's approval roles, is not the
-one who triggered the run, and writes a comment. The deployment row is locked while an approval is counted,
-so concurrent approvals count once each and never past the number required.
+one who triggered the run, is entitled to the service (a member of its owning team, or of the environment's
+approver group: `catalog.require_entitled_approver`), and writes a comment. The deployment row is locked
+while an approval is counted, so concurrent approvals count once each and never past the number required.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -75,6 +76,10 @@ def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
     ) or uow.actor.name == deployment.triggered_by
     if self_approval:
         raise PermissionDenied(f"{uow.actor.name} triggered this deployment; someone else must decide on it")
+    what = f"deployment {deployment.id} of {deployment.service_key} to {deployment.environment}"
+    catalog.require_entitled_approver(
+        uow, deployment.service_key, deployment.environment, deployment.triggered_by_user_id, what=what
+    )
 
 
 def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
@@ -144,7 +149,8 @@ def rollback(
     uow: UnitOfWork, config: DeliveryConfig, service_key: str, environment: str, data: RollbackRequest
 ) -> RunSummary:
     """Deploy an earlier version again: a new run of that commit's deploy stage for the environment."""
-    require(uow.actor, Permission.DELIVERY_WRITE)
+    what = f"the deployments of {service_key}"
+    catalog.require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what)
     service_id = catalog.service_id(uow, service_key)
     target = by_id(uow.session, models.Deployment, data.to_deployment)
     if target is None or target.service_id != service_id or target.environment != environment:
@@ -241,7 +247,8 @@ def _out(uow: UnitOfWork, row: models.Deployment, *, detail: bool = False) -> De
 def set_environment_policy(
     uow: UnitOfWork, service_key: str, environment: str, data: EnvironmentPolicyUpdate
 ) -> EnvironmentPolicy:
-    require(uow.actor, Permission.PLATFORM_WRITE)
+    what = f"the delivery policy of {service_key}/{environment}"
+    catalog.require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what, roles=[Role.PLATFORM])
     catalog.get_environment(uow, service_key, environment)
     windows = [w.model_dump() for w in data.windows]
     problems = deploy_windows.problems(windows)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
@@ -41,8 +41,14 @@ from digital_factory.store.uow import UnitOfWork
 CAUSE_WINDOW = timedelta(days=7)
 
 
+def _require_owner(uow: UnitOfWork, service_key: str) -> None:
+    """Incidents (open, resolve): the service's owning team, or the platform role (admin always)."""
+    what = f"the incidents of {service_key}"
+    catalog.require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what, roles=[Role.PLATFORM])
+
+
 def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
-    require(uow.actor, Permission.DELIVERY_WRITE)
+    _require_owner(uow, data.service)
     service_id = catalog.service_id(uow, data.service)
     catalog.get_environment(uow, data.service, data.environment)
     now = uow.clock.now()
@@ -110,8 +116,8 @@ def _cause(
 
 
 def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incident:
-    require(uow.actor, Permission.DELIVERY_WRITE)
     row = _row(uow, key)
+    _require_owner(uow, row.service_key)
     if row.status != IncidentStatus.OPEN:
         raise Conflict(f"{row.key} is already resolved", rule="incident-resolved")
     now = uow.clock.now()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -127,7 +127,7 @@ def _invalid(problems: list[Problem]) -> ValidationFailed:
 
 def start_run(uow: UnitOfWork, config: DeliveryConfig, service_key: str, data: RunRequest) -> Run:
     """A manual run of the service's pipeline at `ref` (default: the repository's default branch)."""
-    require(uow.actor, Permission.DELIVERY_WRITE)
+    require_run_owner(uow, service_key)
     service = catalog.get_service(uow, service_key)
     source = build_source(uow, config, service_key, service.repository_url)
     if not source:
@@ -400,9 +400,14 @@ def step_log(uow: UnitOfWork, run_id: int, step_id: int, *, cursor: int = 0, att
 # --- changing runs --------------------------------------------------------------------------------------
 
 
+def require_run_owner(uow: UnitOfWork, service_key: str) -> None:
+    """Runs (start, cancel, retry): the service's owning team, or the platform role (admin always)."""
+    what = f"the pipeline runs of {service_key}"
+    catalog.require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=what, roles=[Role.PLATFORM])
+
+
 def cancel_run(uow: UnitOfWork, run_id: int) -> Run:
-    require(uow.actor, Permission.DELIVERY_WRITE)
-    run_row(uow, run_id)
+    require_run_owner(uow, run_row(uow, run_id).service_key)
     run = orchestration.lock_run(uow, run_id)
     if Status(run.status).finished:
         raise Conflict(f"run {run_id} already ended ({run.status})", rule="run-finished")
@@ -412,8 +417,7 @@ def cancel_run(uow: UnitOfWork, run_id: int) -> Run:
 
 
 def retry_step(uow: UnitOfWork, run_id: int, step_id: int) -> Run:
-    require(uow.actor, Permission.DELIVERY_WRITE)
-    run_row(uow, run_id)
+    require_run_owner(uow, run_row(uow, run_id).service_key)
     run = orchestration.lock_run(uow, run_id)
     step = _step_row(uow, run_id, step_id)
     if step.status not in (Status.FAILED, Status.TIMED_OUT, Status.CANCELLED):

@@ -47,7 +47,7 @@ class SecretBox:
 
 
 def set_secret(uow: UnitOfWork, box: SecretBox, service_key: str, name: str, data: SecretWrite) -> SecretInfo:
-    require(uow.actor, Permission.DELIVERY_WRITE)
+    _require_owner(uow, service_key)
     if not _NAME.match(name):
         raise ValidationFailed.on("name", f"{name!r} is not a secret name like DEPLOY_TOKEN")
     service_id = catalog.service_id(uow, service_key)
@@ -77,7 +77,7 @@ def set_secret(uow: UnitOfWork, box: SecretBox, service_key: str, name: str, dat
 
 
 def delete_secret(uow: UnitOfWork, service_key: str, name: str, environment: str | None = None) -> None:
-    require(uow.actor, Permission.DELIVERY_WRITE)
+    _require_owner(uow, service_key)
     service_id = catalog.service_id(uow, service_key)
     result = uow.session.execute(
         delete(models.Secret).where(
@@ -89,6 +89,11 @@ def delete_secret(uow: UnitOfWork, service_key: str, name: str, environment: str
     if not getattr(result, "rowcount", 0):
         raise NotFound(f"service {service_key!r} has no secret {name!r}")
     record_audit(uow, "secret.delete", "secret", f"{service_key}/{name}", before={"environment": environment})
+
+
+def _require_owner(uow: UnitOfWork, service_key: str) -> None:
+    """Secrets are the owning team's alone: no role besides admin may write or delete them."""
+    catalog.require_service_owner(uow, service_key, Permission.DELIVERY_WRITE, what=f"the secrets of {service_key}")
 
 
 def list_secrets(uow: UnitOfWork, service_key: str) -> list[SecretInfo]:

@@ -1,8 +1,9 @@
 """Demo: flight-control ships through a real pipeline (build, test, deploy to dev, staging, prod).
 
 The flight software team pushes an altitude-hold feature; the pipeline builds and tests it in the sandbox
-and deploys it to dev and staging automatically; prod waits until someone from another team approves. A
-drift incident follows, a fix that names it ships, and the incident is resolved: the fix counts as rework.
+and deploys it to dev and staging automatically; prod waits until someone the flight team named as a prod
+approver (the power systems team, Erin from engines) approves. A drift incident follows, a fix that names it
+ships, and the incident is resolved: the fix counts as rework.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digital_factory.accounts.schemas import Role
 from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import ServiceCreate
+from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate
 from digital_factory.core.errors import NotFound
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DecisionRequest, IncidentCreate, IncidentResolve, Run, RunRequest, Status
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 SERVICE = "flight-control"
 RUN_TIMEOUT_SECONDS = 180
+PROD_APPROVERS = ["team:power-systems", "engines"]
 
 PIPELINE = """\
 version: 1
@@ -148,6 +151,7 @@ def _ship(ctx: DemoContext, approver: str, comment: str) -> Run:
 def seed(ctx: DemoContext) -> None:
     bare = ctx.runtime.settings.home / "demo-repositories" / f"{SERVICE}.git"
     _register(ctx, bare)
+    _name_approvers(ctx)
     if not bare.exists():
         bare.parent.mkdir(parents=True, exist_ok=True)
         _git("init", "-q", "--bare", "-b", "main", str(bare), cwd=bare.parent)
@@ -203,6 +207,14 @@ def _register(ctx: DemoContext, bare: Path) -> None:
                 owner_team=_owner(uow, "flight-software"),
             ),
         )
+
+
+def _name_approvers(ctx: DemoContext) -> None:
+    """The flight team names who besides its own members may be the second person for prod: the power
+    systems team and Erin from engines (docs/accounts.md, "Ownership")."""
+    prod = EnvironmentSpec(name="prod", approval_roles=[Role.TEAM, Role.ADMIN], approvers=PROD_APPROVERS)
+    with ctx.runtime.store.unit_of_work(ctx.actor("flight")) as uow:
+        catalog.set_environment_policy(uow, SERVICE, prod)
 
 
 def _owner(uow: UnitOfWork, team: str) -> str | None:

@@ -12,10 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from digital_factory.accounts.schemas import Permission
-from digital_factory.accounts.service import allowed, record_audit, require
-from digital_factory.core.actor import Actor
-from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from digital_factory.accounts.schemas import Permission, Role
+from digital_factory.accounts.service import record_audit, require
+from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.repos import git, models
 from digital_factory.repos.browse import (
@@ -41,6 +40,8 @@ from digital_factory.repos.smart_http import parse as parse_git_request
 from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
+
+PUSHERS = (Role.PLATFORM,)  # besides the owning team's members and admin
 
 
 def create_repository(uow: UnitOfWork, host: RepoHost, data: RepositoryCreate) -> Repository:
@@ -94,27 +95,20 @@ def authorize_read(uow: UnitOfWork, key: str) -> None:
 
 
 def authorize_push(uow: UnitOfWork, key: str) -> None:
-    """Pushing needs `platform:write`, or membership of the owning team together with `delivery:write`
-    (a push starts a pipeline). The caller audits a refusal with `record_refused_push` in its own
-    transaction (this one rolls back with the error)."""
+    """Pushing needs `delivery:write` (a push starts a pipeline) and membership of the repository's owning
+    team, or the platform role (admin always; docs/accounts.md, "Ownership"). The caller audits a refusal
+    with `record_refused_push` in its own transaction (this one rolls back with the error)."""
     row = _row(uow, key)
-    if not can_push(uow, uow.actor, row):
-        raise PermissionDenied(
-            f"{uow.actor.name} may not push to {key}: only members of its owning team and the platform role may"
-        )
+    teams.require_owner(uow, row.owner_team_id, Permission.DELIVERY_WRITE, what=f"the repository {key}", roles=PUSHERS)
 
 
 def record_refused_push(uow: UnitOfWork, key: str, reason: str) -> None:
     record_audit(uow, "repository.push", "repository", key, outcome="denied", detail=reason[:500])
 
 
-def can_push(uow: UnitOfWork, actor: Actor, row: models.Repository) -> bool:
-    if allowed(actor, Permission.PLATFORM_WRITE):
-        return True
-    if row.owner_team_id is None or not allowed(actor, Permission.DELIVERY_WRITE):
-        return False
-    team = teams.get_team(uow, teams.team_key_of(uow, row.owner_team_id))
-    return any(member.username == actor.name for member in team.members)
+def can_push(uow: UnitOfWork, key: str) -> bool:
+    """`authorize_push` as a question, for the actor of `uow`."""
+    return teams.may_act(uow, _row(uow, key).owner_team_id, Permission.DELIVERY_WRITE, PUSHERS)
 
 
 def record_push(

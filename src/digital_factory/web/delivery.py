@@ -12,7 +12,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.schemas import Permission, Role
+from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import DomainError
@@ -21,6 +22,7 @@ from digital_factory.core.schemas import parse_input
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import (
     DecisionRequest,
+    Deployment,
     IncidentCreate,
     IncidentFilter,
     IncidentResolve,
@@ -53,6 +55,7 @@ def index(
     def gather(uow: UnitOfWork) -> dict[str, Any]:
         services = catalog.list_services(uow, PageRequest(limit=200))
         return {
+            "runnable": [s for s in services.items if _may_run(uow, s.key)],
             "runs": delivery.list_runs(uow, RunFilter(service=service or None), PageRequest(limit=30, offset=offset)),
             "services": services.items,
             "where": [delivery.service_delivery(uow, s.key, recent=1) for s in services.items[:WHERE_LIMIT]],
@@ -116,17 +119,31 @@ def run_page(request: Request, viewer: PageViewer, run_id: int) -> Response:
             "logs": _log_views(uow, run),
             "gates": {d.id: d for d in gates},
             "hosted": repos.repository_for_service(uow, run.service),
+            "why_not_approve": {d.id: _why_not_approve(uow, d) for d in gates},
+            "can_run": _may_run(uow, run.service),
         }
 
-    return render(
-        request,
-        "delivery_run.html",
-        viewer,
-        active="delivery",
-        **read(request, viewer, gather),
-        can_run=can(viewer, Permission.DELIVERY_WRITE),
-        can_approve=can(viewer, Permission.DELIVERY_APPROVE),
-    )
+    return render(request, "delivery_run.html", viewer, active="delivery", **read(request, viewer, gather))
+
+
+def _may_run(uow: UnitOfWork, service_key: str) -> bool:
+    """Runs (start, cancel, retry) are for the service's owning team and the platform role."""
+    return catalog.may_change_service(uow, service_key, Permission.DELIVERY_WRITE, [Role.PLATFORM])
+
+
+def _why_not_approve(uow: UnitOfWork, deployment: Deployment) -> str | None:
+    """Why the signed-in person may not approve or reject the deployment (None: they may)."""
+    actor = uow.actor
+    if actor.name == deployment.triggered_by:
+        return "you triggered it: a second person must approve or reject it"
+    if not allowed(actor, Permission.DELIVERY_APPROVE) or actor.role not in deployment.approval_roles:
+        return f"approved by the {' or '.join(deployment.approval_roles)} role; you are {actor.role}"
+    if not catalog.may_approve(uow, deployment.service, deployment.environment, None):
+        return (
+            f"only members of the team that owns {deployment.service} (other than who triggered it) "
+            f"or the approver group of {deployment.environment} may approve or reject it"
+        )
+    return None
 
 
 @router.post("/delivery/runs/{run_id}/cancel")
@@ -238,6 +255,9 @@ def service_page(request: Request, viewer: PageViewer, key: str, error: str | No
             "incidents": delivery.list_incidents(uow, IncidentFilter(service=key), PageRequest(limit=20)).items,
             "runs": delivery.list_runs(uow, RunFilter(service=key), PageRequest(limit=10)).items,
             "hosted": repos.repository_for_service(uow, key),
+            # rollbacks are the owning team's; incidents also the platform's (docs/accounts.md, "Ownership")
+            "can_roll_back": catalog.may_change_service(uow, key, Permission.DELIVERY_WRITE),
+            "can_incident": _may_run(uow, key),
         }
 
     return render(
@@ -246,7 +266,6 @@ def service_page(request: Request, viewer: PageViewer, key: str, error: str | No
         viewer,
         active="delivery",
         **read(request, viewer, gather),
-        can_run=can(viewer, Permission.DELIVERY_WRITE),
         error=error,
     )
 

@@ -11,9 +11,15 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import DependencyCreate, ServiceUpdate, ValueStreamCreate, ValueStreamUpdate
+from digital_factory.catalog.schemas import (
+    DependencyCreate,
+    EnvironmentApprovals,
+    ServiceUpdate,
+    ValueStreamCreate,
+    ValueStreamUpdate,
+)
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
@@ -493,8 +499,8 @@ def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: in
             "candidates": [r for r in catalog.service_refs(uow) if r.key not in already],
             "streams": catalog.list_value_streams(uow),
             "hosted": repos.repository_for_service(uow, key),
-            "can_change": can(viewer, Permission.PLATFORM_WRITE)
-            or (service.owner_team is not None and teams.may_maintain(uow, service.owner_team)),
+            "can_change": catalog.may_change_service(uow, key, Permission.DELIVERY_WRITE, [Role.PLATFORM]),
+            "roles": [str(role) for role in Role],
         }
 
     return render(
@@ -546,6 +552,25 @@ def remove_dependency(request: Request, viewer: FormViewer, key: str, on: str) -
     return _service_form(
         request, viewer, key, f"{key} no longer depends on {on}.", lambda uow: catalog.remove_dependency(uow, key, on)
     )
+
+
+@router.post("/catalog/services/{key}/environments/{environment}", response_class=HTMLResponse)
+def set_environment_approvals(
+    request: Request,
+    viewer: FormViewer,
+    key: str,
+    environment: str,
+    approval_roles: Annotated[list[str] | None, Form()] = None,
+    approvers: Annotated[str, Form()] = "",
+) -> Response:
+    """Who approves changes to the environment: roles ticked, approvers as usernames and team:<key>."""
+
+    def work(uow: UnitOfWork) -> object:
+        entries = [e for e in approvers.replace(",", " ").split() if e]
+        data = parse_input(EnvironmentApprovals, {"approval_roles": approval_roles or [], "approvers": entries})
+        return catalog.set_environment_approvals(uow, key, environment, data)
+
+    return _service_form(request, viewer, key, f"Approval policy of {environment} saved.", work)
 
 
 @router.post("/catalog/services/{key}", response_class=HTMLResponse)
