@@ -258,6 +258,7 @@ def service_page(request: Request, viewer: PageViewer, key: str, error: str | No
             # rollbacks are the owning team's; incidents also the platform's (docs/accounts.md, "Ownership")
             "can_roll_back": catalog.may_change_service(uow, key, Permission.DELIVERY_WRITE),
             "can_incident": _may_run(uow, key),
+            "can_run": _may_run(uow, key),
         }
 
     return render(
