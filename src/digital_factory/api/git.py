@@ -41,6 +41,8 @@ def install(app: FastAPI) -> None:
         rt = runtime_of(request)
         parsed = repos.parse_git_request(path, request.method, request.query_params)
         if parsed is None:
+            if "text/html" in request.headers.get("accept", ""):  # a browser: the web's error page
+                raise NotFound(f"There is no repository page at /git/{path}: this is the address git clients clone.")
             return _text(404, "not a git smart-HTTP request (clone with git over http)")
         admitted = await _admit(rt, request, parsed)
         if isinstance(admitted, Response):
