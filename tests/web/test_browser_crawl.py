@@ -51,7 +51,7 @@ def _get_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
         included = getattr(route, "original_router", None)  # an included router (FastAPI resolves it lazily)
         if included is not None:
             yield from _get_routes(included.routes)
-        elif isinstance(route, APIRoute) and "GET" in route.methods:
+        elif isinstance(route, APIRoute) and "GET" in (route.methods or ()):
             yield route
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -92,7 +93,7 @@ def _viewer(request: Request) -> Viewer | None:
 
 
 async def error_page(
-    request: Request, status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None
+    request: Request, status: int, detail: str, *, title: str | None = None, headers: Mapping[str, str] | None = None
 ) -> Response:
     viewer = await run_in_threadpool(_viewer, request)
     back = way_back(request)
