@@ -100,8 +100,10 @@ def _not_git(request: Request, path: str) -> Response:
     repository browser's page; anything else that is not smart HTTP is a 404."""
     match = _REPOSITORY_PATH.match(path)
     wants_html = "text/html" in request.headers.get("accept", "")
-    if match is None or not wants_html or request.method not in {"GET", "HEAD"}:
+    if not wants_html or request.method not in {"GET", "HEAD"}:
         return _text(404, "not a git smart-HTTP request (clone with git over http)")
+    if match is None:  # a browser: the web's error page, in the layout
+        raise NotFound(f"There is no repository page at /git/{path}: this is the address git clients clone.")
     return RedirectResponse(f"/repositories/{match.group(1)}", status_code=303)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
@@ -38,6 +39,7 @@ from digital_factory.web.sessions import (
 
 router = APIRouter(include_in_schema=False)
 PASSWORD_PAGE = "/account/password"  # noqa: S105  (a path)
+FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 
 
 class PasswordChangeRequired(Exception):
@@ -144,12 +146,36 @@ def home(request: Request, viewer: PageViewer) -> Response:
     return render(request, "home.html", viewer, active="home", recent=recent)
 
 
+# The parts of the loop that are not built yet, and what each will hold (docs/DESIGN: feedback, insights).
+PLANNED: dict[str, tuple[str, ...]] = {
+    "telemetry": (
+        "Product telemetry over OpenTelemetry (OTLP): what each service's users do, per release and flag variant.",
+        "Business events (units sold, revenue, customer satisfaction, feedback) sent in with the team's ingestion key.",
+        "A metric store and queries, so each epic's leading indicators are measured from live data.",
+    ),
+    "insights": (
+        "DORA metrics (deployment frequency, lead time for changes, change failure rate, time to restore) "
+        "per epic and value stream, not only per repository.",
+        "Flow metrics and value lead time: from the epic's approval to customers using it.",
+        "Each epic hypothesis evaluated against its leading indicators, for the board's persevere, pivot or "
+        "stop decision.",
+        "A board pack generated from live data.",
+    ),
+}
+
+
 @router.get("/area/{slug}", response_class=HTMLResponse)
 def area(request: Request, viewer: PageViewer, slug: str) -> Response:
     found = AREA_BY_SLUG.get(slug)
     if found is None:
         raise NotFound(f"there is no area {slug!r}")
-    return render(request, "area.html", viewer, active=slug, area=found)
+    return render(request, "area.html", viewer, active=slug, area=found, planned=PLANNED.get(slug, ()))
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on their own: answer with the icon every page links."""
+    return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 # --- account -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -334,19 +334,22 @@ def _json_value(value: Any) -> str:
 
 
 def _chart_option(counts: Any) -> dict[str, Any]:
-    hours = sorted({h.hour for h in counts.hours})
-    labels = [h.strftime("%m-%d %H:00") for h in hours]
+    """One stacked bar per day of the counted window (every day shown, also the quiet ones)."""
+    first, last = counts.since.date(), (counts.since + timedelta(days=7)).date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     variants = sorted({h.variant for h in counts.hours})
-    by = {(h.hour, h.variant): h.count for h in counts.hours}
+    by: dict[tuple[date, str], int] = {}
+    for h in counts.hours:
+        by[h.hour.date(), h.variant] = by.get((h.hour.date(), h.variant), 0) + h.count
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": variants},
-        "grid": {"left": 48, "right": 16, "top": 32, "bottom": 32},
-        "xAxis": {"type": "category", "data": labels},
-        "yAxis": {"type": "value", "name": "evaluations"},
+        "legend": {"data": variants, "top": 0, "right": 0},
+        "grid": {"left": 8, "right": 8, "top": 48, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "category", "data": [d.strftime("%m-%d") for d in days]},
+        "yAxis": {"type": "value", "name": "evaluations per day", "nameTextStyle": {"align": "left"}},
         "series": [
-            {"name": v, "type": "bar", "stack": "all", "data": [by.get((h, v), 0) for h in hours]} for v in variants
+            {"name": v, "type": "bar", "stack": "all", "data": [by.get((d, v), 0) for d in days]} for v in variants
         ],
     }
 

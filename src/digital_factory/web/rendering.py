@@ -63,8 +63,8 @@ AREAS: tuple[Area, ...] = (
         "Feature flags with targeting and rollouts; every release on one timeline.",
         href="/releases",
     ),
-    Area("telemetry", "Telemetry", "Product telemetry (OpenTelemetry) and business events flowing back in."),
-    Area("insights", "Insights", "DORA and flow metrics, value lead time, live hypothesis evaluation, board pack."),
+    Area("telemetry", "Telemetry", "Not built yet: product telemetry (OpenTelemetry) and business events flowing in."),
+    Area("insights", "Insights", "Not built yet: DORA and flow metrics, value lead time, hypothesis evaluation."),
 )
 AREA_BY_SLUG = {area.slug: area for area in AREAS}
 
