@@ -39,3 +39,12 @@ def test_405_on_a_web_page_carries_allow(client: TestClient, runtime: Runtime) -
     response = client.request("DELETE", "/login")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
+
+
+def test_an_unreadable_import_file_is_refused_on_the_page(client: TestClient, runtime: Runtime) -> None:
+    csrf = web_login(client, make_user(runtime, "ada", Role.ADMIN))
+    response = client.post(
+        "/portfolio/import", data={"csrf_token": csrf}, files={"file": ("broken.json", b"{oops", "application/json")}
+    )
+    assert response.status_code == 422
+    assert "not valid JSON" in response.text
