@@ -8,7 +8,9 @@ from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
-from tests.factories import MadeUser, make_user
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import ServiceCreate
+from tests.factories import MadeUser, actor_of, make_user
 
 
 def _admin(runtime: Runtime) -> MadeUser:
@@ -101,3 +103,122 @@ def test_bad_paging_is_refused(client: TestClient, runtime: Runtime) -> None:
     response = client.get("/api/v1/users", headers=admin.headers, params={"limit": 5000})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "query.limit"
+
+
+# --- ids no row can have, nesting, NUL characters, methods, imports (issue 10) --------------------------------
+
+HUGE_IDS = ("9223372036854775808", "18446744073709551617", "2147483648", "0", "-1")
+
+
+def test_out_of_range_ids_are_not_found_for_every_role(client: TestClient, runtime: Runtime) -> None:
+    admin, viewer = _admin(runtime), make_user(runtime, "vic", Role.VIEWER)
+    for huge in HUGE_IDS:
+        for method, url, body in (
+            ("GET", f"/api/v1/runs/{huge}", None),
+            ("POST", f"/api/v1/runs/{huge}/cancel", None),
+            ("GET", f"/api/v1/runs/1/steps/{huge}/log", None),
+            ("GET", f"/api/v1/runs/{huge}/steps/1/log", None),
+            ("POST", f"/api/v1/runs/{huge}/steps/{huge}/retry", None),
+            ("GET", f"/api/v1/deployments/{huge}", None),
+            ("POST", f"/api/v1/deployments/{huge}/approve", {"comment": "go"}),
+            ("POST", f"/api/v1/deployments/{huge}/reject", {"comment": "no"}),
+            ("GET", f"/api/v1/interactions/{huge}", None),
+            ("DELETE", f"/api/v1/interactions/{huge}", None),
+        ):
+            for who in (admin, viewer):
+                response = client.request(method, url, headers=who.headers, json=body)
+                assert response.status_code == 404, (who.username, method, url, response.text)
+                assert response.headers["content-type"] == "application/problem+json"
+                assert response.json()["status"] == 404
+    # Still 401 for nobody: the id does not tell an anonymous caller anything.
+    assert client.get(f"/api/v1/runs/{HUGE_IDS[0]}").status_code == 401
+
+
+def test_a_path_id_that_is_no_number_is_not_found(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    response = client.get("/api/v1/deployments/abc", headers=admin.headers)
+    assert response.status_code == 404 and "deployment_id" in response.json()["detail"]
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"a": ' * depth + b"1" + b"}" * depth
+
+
+def test_json_nested_too_deep_is_malformed_everywhere(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    json_headers = {**admin.headers, "Content-Type": "application/json"}
+    deep_list = b"[" * 1000 + b"]" * 1000
+    for url, headers in (
+        ("/api/v1/users", json_headers),
+        ("/api/v1/epics", json_headers),
+        ("/ofrep/v1/evaluate/flags", {"Authorization": "Bearer nothing", "Content-Type": "application/json"}),
+        ("/ofrep/v1/evaluate/flags/some-flag", {"Content-Type": "application/json"}),
+        ("/api/v1/users", {**admin.headers}),  # no content type: read as JSON all the same
+    ):
+        for body in (deep_list, _nested(65), _nested(1000)):
+            response = client.post(url, headers=headers, content=body)
+            assert response.status_code == 400, (url, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "deeper than 64 levels" in response.json()["detail"]
+    assert _usernames(client, admin) == ["ada"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    title = '[{"\\' * 40  # brackets, quotes and escapes inside one JSON string
+    response = client.post("/api/v1/epics", headers=admin.headers, json={"title": title})
+    assert response.status_code == 201, response.text
+    assert response.json()["title"] == title
+    within = client.post(
+        "/api/v1/users", headers={**admin.headers, "Content-Type": "application/json"}, content=_nested(64)
+    )
+    assert within.status_code == 422  # parsed, then refused for what it holds, not for its depth
+
+
+def test_nul_characters_are_refused_naming_the_field(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    response = client.post("/api/v1/epics", headers=admin.headers, json={"title": "Heavy\x00lift"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "body.title", "reason": "Value error, must not contain NUL characters"}
+    ]
+    assert client.get("/api/v1/epics", headers=admin.headers).json()["items"] == []
+    with runtime.store.unit_of_work(actor_of(runtime, "ada")) as uow:
+        catalog.register_service(uow, ServiceCreate(key="engine-control", name="Engine control"))
+    secret = client.put(
+        "/api/v1/services/engine-control/secrets/TOKEN", headers=admin.headers, json={"value": "abcdefgh\x00ijkl"}
+    )
+    assert secret.status_code == 422 and secret.json()["errors"][0]["field"] == "body.value"
+    assert client.get("/api/v1/services/engine-control/secrets", headers=admin.headers).json() == []
+    for url in ("/api/v1/epics?q=a%00b", "/api/v1/services/engine%00control"):
+        refused = client.get(url, headers=admin.headers)
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"][0]["reason"] == "must not contain NUL characters"
+
+
+def test_method_not_allowed_names_every_allowed_method(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    for method, url, allowed in (
+        ("DELETE", "/api/v1/users", "GET, POST"),  # GET and POST are declared as two routes
+        ("PUT", "/api/v1/epics", "GET, POST"),
+        ("POST", "/api/v1/deployments/1", "GET"),
+        ("PUT", "/login", "GET, POST"),
+    ):
+        response = client.request(method, url, headers=admin.headers)
+        assert response.status_code == 405, (method, url)
+        assert response.headers["allow"] == allowed, (method, url)
+    assert client.request("PATCH", "/api/v1/users", headers=admin.headers).headers["content-type"] == (
+        "application/problem+json"
+    )
+
+
+def test_import_of_a_malformed_file_is_refused(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    headers = {**admin.headers, "Content-Type": "application/json"}
+    for body, field in ((b"{oops", "file"), (b"42", "file"), (b'{"epics": 3}', "epics")):
+        response = client.post("/api/v1/epics/import", headers=headers, content=body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == field
+    good = client.post("/api/v1/epics/import", headers=headers, json={"epics": [{"title": "Heavy-lift drones"}]})
+    assert good.status_code == 200 and good.json()["epics"] == 1

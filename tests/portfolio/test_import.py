@@ -10,7 +10,7 @@ from digital_factory.accounts.schemas import AuditFilter
 from digital_factory.accounts.service import list_audit_entries
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import Actor
-from digital_factory.core.errors import PermissionDenied
+from digital_factory.core.errors import PermissionDenied, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicFilter, ImportFormat, ImportReport, ThemeCreate
@@ -184,9 +184,9 @@ def test_json_import_with_nested_features(runtime: Runtime) -> None:
 )
 def test_unreadable_files_say_why(runtime: Runtime, content: str, fmt: ImportFormat, field: str) -> None:
     _, pm = people(runtime)
-    report = _import(runtime, pm, content, fmt, skip_invalid=True)
-    assert [e.field for e in report.errors] == [field]
-    assert report.items == []
+    with pytest.raises(ValidationFailed) as refused:  # nothing to report row by row: the file is refused
+        _import(runtime, pm, content, fmt, skip_invalid=True)
+    assert [p.field for p in refused.value.problems] == [field]
 
 
 def test_importing_needs_the_permissions(runtime: Runtime) -> None:

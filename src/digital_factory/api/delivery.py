@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
-from digital_factory.api.paging import Paging
+from digital_factory.api.paging import MAX_ROW_ID, Paging, RowId
 from digital_factory.core.pagination import Page
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import (
@@ -67,27 +67,27 @@ def list_runs(uow: Reading, page: Paging, service: str | None = None, status: St
 
 
 @router.get("/runs/{run_id}")
-def get_run(uow: Reading, run_id: int) -> Run:
+def get_run(uow: Reading, run_id: RowId) -> Run:
     return delivery.get_run(uow, run_id)
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel_run(uow: Writing, run_id: int) -> Run:
+def cancel_run(uow: Writing, run_id: RowId) -> Run:
     return delivery.cancel_run(uow, run_id)
 
 
 @router.post("/runs/{run_id}/steps/{step_id}/retry")
-def retry_step(uow: Writing, run_id: int, step_id: int) -> Run:
+def retry_step(uow: Writing, run_id: RowId, step_id: RowId) -> Run:
     return delivery.retry_step(uow, run_id, step_id)
 
 
 @router.get("/runs/{run_id}/steps/{step_id}/log")
 def step_log(
     uow: Reading,
-    run_id: int,
-    step_id: int,
+    run_id: RowId,
+    step_id: RowId,
     cursor: Annotated[int, Query(ge=0, description="Last chunk seen (0: from the start).")] = 0,
-    attempt: Annotated[int | None, Query(ge=1)] = None,
+    attempt: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> StepLogPage:
     """Log chunks after `cursor`, masked; poll with the returned cursor until `complete`."""
     return delivery.step_log(uow, run_id, step_id, cursor=cursor, attempt=attempt)
@@ -109,18 +109,18 @@ def list_deployments(
 
 
 @router.get("/deployments/{deployment_id}")
-def get_deployment(uow: Reading, deployment_id: int) -> Deployment:
+def get_deployment(uow: Reading, deployment_id: RowId) -> Deployment:
     return delivery.get_deployment(uow, deployment_id)
 
 
 @router.post("/deployments/{deployment_id}/approve")
-def approve(uow: Writing, deployment_id: int, data: DecisionRequest) -> Deployment:
+def approve(uow: Writing, deployment_id: RowId, data: DecisionRequest) -> Deployment:
     """Approve a waiting deployment (an approver role; not the one who triggered it; a comment)."""
     return delivery.approve(uow, deployment_id, data)
 
 
 @router.post("/deployments/{deployment_id}/reject")
-def reject(uow: Writing, deployment_id: int, data: DecisionRequest) -> Deployment:
+def reject(uow: Writing, deployment_id: RowId, data: DecisionRequest) -> Deployment:
     return delivery.reject(uow, deployment_id, data)
 
 

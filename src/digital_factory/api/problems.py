@@ -89,6 +89,10 @@ def validation_response(exc: RequestValidationError, path: str) -> JSONResponse:
             title="Malformed JSON",
             instance=path,
         )
+    if any(tuple(p.get("loc", ()))[:1] == ("path",) for p in problems):
+        # A path id no row can have (out of range, not a number) names nothing: the resource does not exist.
+        fields = ", ".join(_field_path(p.get("loc", ())[1:]) for p in problems if p.get("loc", ())[:1] == ("path",))
+        return problem(404, f"Nothing has this {fields}.", code="not-found", title="Not found", instance=path)
     items = [{"field": _field_path(p.get("loc", ())), "reason": p.get("msg", "invalid")} for p in problems]
     summary = "; ".join(f"{i['field']}: {i['reason']}" for i in items[:5])
     return problem(422, summary, code="validation-failed", title="Invalid input", instance=path, errors=items)

@@ -23,7 +23,12 @@ from digital_factory.accounts.service import LoginThrottle, SecretDigester
 from digital_factory.api import git as git_http
 from digital_factory.api import ofrep, problems
 from digital_factory.api.app import API_PREFIX, create_api
-from digital_factory.app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from digital_factory.app.middleware import (
+    AllowHeaderMiddleware,
+    BodyLimitMiddleware,
+    RequestGuardMiddleware,
+    SecurityHeadersMiddleware,
+)
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
@@ -237,7 +242,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     git_http.install(app)
     install_web(app)
     _route_api_misses_to_problems(app)
+    app.add_middleware(RequestGuardMiddleware, exempt_prefixes=(git_http.GIT_PREFIX,))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=(git_http.GIT_PREFIX,))
+    app.add_middleware(AllowHeaderMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

@@ -1,28 +1,34 @@
-"""ASGI middleware applied to every request: body size limit and security headers."""
+"""ASGI middleware applied to every request: body size limit, request guards and security headers."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
 
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Longest request target (path and query string) the server accepts; longer ones get 414 problem JSON.
+MAX_URL_BYTES = 8192
+# Deepest nesting of arrays and objects accepted in a JSON body; deeper ones get 400 problem JSON.
+MAX_JSON_DEPTH = 64
+NUL_REASON = "must not contain NUL characters"
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def _refusal(max_bytes: int) -> tuple[Message, Message]:
+def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> tuple[Message, Message]:
     body = json.dumps(
-        {
-            "type": "urn:digital-factory:problem:body-too-large",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"The request body exceeds the limit of {max_bytes} bytes.",
-        }
+        {"type": f"urn:digital-factory:problem:{code}", "title": title, "status": status, "detail": detail, **extra}
     ).encode()
     start = {
         "type": "http.response.start",
-        "status": 413,
+        "status": status,
         "headers": [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),
@@ -30,6 +36,12 @@ def _refusal(max_bytes: int) -> tuple[Message, Message]:
         ],
     }
     return start, {"type": "http.response.body", "body": body}
+
+
+def _refusal(max_bytes: int) -> tuple[Message, Message]:
+    return _problem(
+        413, "body-too-large", "Content Too Large", f"The request body exceeds the limit of {max_bytes} bytes."
+    )
 
 
 class _LimitedExchange:
@@ -88,6 +100,162 @@ class BodyLimitMiddleware:
             await self.app(scope, exchange.receive, exchange.send)
         except BodyTooLarge:
             await exchange.refuse()
+
+
+# A JSON string (escapes included), matched without backtracking; what is left holds the structure only.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects in `body` nest deeper than `limit` (brackets inside strings don't count).
+
+    Linear in the body's size and needs no parse, so it is safe before a recursive parser sees the body."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in (0x5B, 0x7B) else -1
+        if depth > limit:
+            return True
+    return False
+
+
+class RequestGuardMiddleware:
+    """Refuses, as problem JSON before any route sees them: request targets over `MAX_URL_BYTES` (414), NUL
+    characters in the path, query string or a url-encoded form (422, naming the field), and JSON bodies nested
+    deeper than `MAX_JSON_DEPTH` (400). Runs inside the body limit, so the body it reads is already bounded."""
+
+    def __init__(self, app: ASGIApp, exempt_prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.exempt_prefixes = exempt_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = _refuse_target(scope)
+        kind = _body_kind(scope)
+        if refusal is None and kind and not scope["path"].startswith(self.exempt_prefixes):
+            body, receive = await _buffered(receive)
+            refusal = _refuse_json(body) if kind == "json" else _refuse_form(body)
+        if refusal is not None:
+            for message in refusal:
+                await send(message)
+            return
+        await self.app(scope, receive, send)
+
+
+def _body_kind(scope: Scope) -> str | None:
+    """ "json" for bodies the product may parse as JSON (declared, or undeclared: FastAPI reads those as JSON),
+    "form" for url-encoded forms, None for the rest (multipart uploads, git packs) and bodiless methods."""
+    if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        return None
+    content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+    if not content_type or content_type == b"application/json" or content_type.endswith(b"+json"):
+        return "json"
+    return "form" if content_type == b"application/x-www-form-urlencoded" else None
+
+
+def _refuse_json(body: bytes) -> tuple[Message, Message] | None:
+    if not json_depth_exceeds(body):
+        return None
+    detail = f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels."
+    return _problem(400, "malformed-json", "Malformed JSON", detail)
+
+
+def _refuse_form(body: bytes) -> tuple[Message, Message] | None:
+    if b"%00" not in body:
+        return None
+    fields = sorted({name for name, value in parse_qsl(body.decode("latin-1")) if "\x00" in name + value})
+    return _nul_refusal(fields or ["body"])
+
+
+def _nul_refusal(fields: list[str]) -> tuple[Message, Message]:
+    errors = [{"field": field, "reason": NUL_REASON} for field in fields]
+    detail = "; ".join(f"{field}: {NUL_REASON}" for field in fields)
+    return _problem(422, "validation-failed", "Invalid input", detail, errors=errors)
+
+
+def _refuse_target(scope: Scope) -> tuple[Message, Message] | None:
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    query: bytes = scope.get("query_string", b"")
+    if len(raw_path) + len(query) > MAX_URL_BYTES:
+        return _problem(
+            414, "uri-too-long", "URI Too Long", f"The request target exceeds the limit of {MAX_URL_BYTES} bytes."
+        )
+    fields = [field for field, nul in (("path", "\x00" in scope["path"]), ("query", b"%00" in query)) if nul]
+    return _nul_refusal(fields) if fields else None
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole body, and a receive that hands it on to the application as one message."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: let the application see it
+            pending: list[Message] = [message]
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            pending = []
+            break
+    body = b"".join(chunks)
+    replay: list[Message] = pending or [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return replay.pop(0) if replay else await receive()
+
+    return body, replayed
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _answers(routes: Iterable[BaseRoute], scope: Scope) -> bool:
+    """Whether some route (mounted applications and included routers too) fully matches this scope."""
+    for route in routes:
+        match, child = route.matches(dict(scope))
+        if match is not Match.FULL:
+            continue
+        if not isinstance(route, Mount) or not route.routes or _answers(route.routes, {**scope, **child}):
+            return True
+    return False
+
+
+def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route answers at this scope's path."""
+    routes = list(routes)
+    probe = {key: value for key, value in scope.items() if key not in ("fastapi", "route", "endpoint")}
+    return [method for method in _METHODS if _answers(routes, {**probe, "method": method})]
+
+
+class AllowHeaderMiddleware:
+    """Gives every 405 answer an `Allow` header naming all the methods the path answers to.
+
+    The router stops at the first route whose path matches, so its own header misses the methods of
+    other routes on the same path (a GET and a POST declared apart)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        original = dict(scope)  # mounted applications change the scope in place
+
+        async def with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                root = original.get("app")
+                methods = allowed_methods(getattr(root, "routes", []), original)
+                if methods:
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                    message["headers"] = [*headers, (b"allow", ", ".join(methods).encode())]
+            await send(message)
+
+        await self.app(scope, receive, with_allow)
 
 
 SECURITY_HEADERS = [

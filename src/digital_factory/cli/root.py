@@ -116,6 +116,7 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
     import uvicorn
 
     from digital_factory.app.factory import build_runtime, create_app, prepare_store
+    from digital_factory.app.protocol import ProblemProtocol
 
     logs.configure(settings.log_level, settings.log_format)
     runtime = build_runtime(settings)
@@ -145,6 +146,7 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
             port=settings.port,
             log_config=None,
             **settings.proxy_options(),
+            http=ProblemProtocol,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Strict, ValidationError
+from pydantic import BaseModel, ConfigDict, Strict, ValidationError, field_validator
 
 from digital_factory.core.errors import FieldProblem, ValidationFailed
 
@@ -18,6 +18,24 @@ class InputModel(BaseModel):
     """Anything a client sends: unknown fields refused, no silent type coercion."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """Text never holds NUL characters (PostgreSQL refuses them, and nobody means them)."""
+        if _holds_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 M = TypeVar("M", bound="InputModel")

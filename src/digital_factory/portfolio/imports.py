@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
-from digital_factory.core.errors import NotFound, ValidationFailed
+from digital_factory.core.errors import FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import importing, models, wsjf
 from digital_factory.portfolio.events import EpicCreated, FeatureCreated
@@ -52,6 +52,9 @@ def import_items(
 ) -> ImportReport:
     require(uow.actor, Permission.PORTFOLIO_WRITE)
     parsed = importing.parse_csv(content) if fmt is ImportFormat.CSV else importing.parse_json(content)
+    if parsed.problems and not parsed.rows:  # the file itself is unreadable: nothing to report per row
+        problems = [FieldProblem(p.field, p.reason) for p in parsed.problems]
+        raise ValidationFailed("; ".join(f"{p.field}: {p.reason}" for p in problems), problems)
     file_errors = [RowError(row=p.row, ref=p.ref, field=p.field, reason=p.reason) for p in parsed.problems]
     checked = [_validate_row(row) for row in parsed.rows]
     if any(c.row.kind == "feature" for c in checked):
@@ -60,8 +63,7 @@ def import_items(
     valid = _usable(checked)
     errors = file_errors + [e for c in checked for e in c.errors]
     errors.sort(key=lambda e: e.row)
-    fatal = bool(file_errors) and not parsed.rows
-    store = not dry_run and not fatal and (skip_invalid or not errors)
+    store = not dry_run and (skip_invalid or not errors)
     created = _store(uow, valid, fmt) if store else {}
     items = [
         ImportedItem(

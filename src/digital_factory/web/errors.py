@@ -166,6 +166,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):  # an id no row can have
+            return render(request, "error.html", None, status_code=404, title="Not found", detail="Nothing is here.")
         reasons = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in exc.errors())
         return await error_page(request, 422, reasons)
 

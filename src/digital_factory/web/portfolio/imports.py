@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from digital_factory.core.errors import ValidationFailed
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import ImportFormat
 from digital_factory.store.uow import UnitOfWork
@@ -53,7 +54,10 @@ async def import_file(request: Request, viewer: FormViewer) -> Response:
             def work(uow: UnitOfWork) -> Any:
                 return portfolio.import_items(uow, content, fmt, dry_run=dry_run, skip_invalid=skip)
 
-            report = await run_in_threadpool(write, request, viewer, work)
+            try:
+                report = await run_in_threadpool(write, request, viewer, work)
+            except ValidationFailed as exc:  # the file itself is unreadable
+                error = exc.detail
     return tab_page(
         request,
         viewer,
