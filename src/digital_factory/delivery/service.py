@@ -16,6 +16,7 @@ from digital_factory.delivery.deployments import (
     set_environment_policy,
     trace_item,
 )
+from digital_factory.delivery.egress_policy import get_egress_policy, set_egress_policy
 from digital_factory.delivery.executors import Executor, LocalExecutor
 from digital_factory.delivery.handoff import reap_pushes, start_for_push
 from digital_factory.delivery.incidents import get_incident, list_incidents, open_incident, resolve_incident
@@ -58,6 +59,7 @@ __all__ = [
     "delete_secret",
     "environment_problems",
     "get_deployment",
+    "get_egress_policy",
     "get_environment_policy",
     "get_incident",
     "get_run",
@@ -77,6 +79,7 @@ __all__ = [
     "rollback",
     "run_row",
     "service_delivery",
+    "set_egress_policy",
     "set_environment_policy",
     "set_secret",
     "start_for_push",
