@@ -14,13 +14,13 @@ from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
-from digital_factory.delivery import sandbox
+from digital_factory.delivery import egress, sandbox
 from digital_factory.delivery.sandbox import SandboxConfig
 from tests.delivery.gitrepo import make_repo, wait_for
 from tests.factories import make_user
 from tests.systemparts import bwrap_path, require_all
 
-SLIRP = sandbox.egress.slirp_path()
+SLIRP = egress.slirp_path()
 needs_egress = pytest.mark.skipif(
     (bwrap_path() is None or SLIRP is None) and not require_all(),
     reason="granted egress needs bubblewrap and slirp4netns (apt-get install bubblewrap slirp4netns)",

@@ -258,6 +258,14 @@ class EgressPolicy(OutputModel):
     egress: bool
 
 
+class Protection(OutputModel):
+    """One sandbox protection and whether it is active for pipeline steps on this host."""
+
+    name: str
+    active: bool
+    detail: str
+
+
 class EnvironmentState(OutputModel):
     """One environment of a service: its policy, what runs there, what waits, what broke."""
 

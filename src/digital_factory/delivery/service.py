@@ -22,6 +22,7 @@ from digital_factory.delivery.handoff import reap_pushes, start_for_push
 from digital_factory.delivery.incidents import get_incident, list_incidents, open_incident, resolve_incident
 from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
 from digital_factory.delivery.pipeline_file import lint as lint_pipeline_text
+from digital_factory.delivery.protections import protections
 from digital_factory.delivery.runner import StepRunner, default_worker_id, reap
 from digital_factory.delivery.runs import (
     LOG_PAGE_CHUNKS,
@@ -71,6 +72,7 @@ __all__ = [
     "list_secrets",
     "open_incident",
     "prepare",
+    "protections",
     "reap",
     "reap_pushes",
     "reject",
