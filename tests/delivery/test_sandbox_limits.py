@@ -139,3 +139,15 @@ def test_factory_doctor_reports_every_protection_active_here(tmp_path: Path) -> 
         "unprivileged_uid",
     ):
         assert rows.get(name) == "active", result.output
+
+
+@needs_cgroups
+def test_empty_step_groups_left_by_a_killed_worker_are_swept(tmp_path: Path) -> None:
+    hierarchy = cgroups.detect()
+    assert hierarchy is not None
+    group = cgroups.StepGroup(hierarchy, "left-behind", cgroups.StepLimits(64 * MIB, 16, 0))
+    folders = set(group.folders.values())
+    cgroups.sweep(hierarchy)
+    assert all(folder.exists() for folder in folders)  # young: maybe about to be joined
+    cgroups.sweep(hierarchy, older_than=-1)
+    assert not any(folder.exists() for folder in folders)

@@ -84,6 +84,7 @@ def detect(root: Path = CGROUP_ROOT) -> Hierarchy | None:
         wanted = tuple(V2_FILES[name] for name in ("memory", "pids"))
         if _probe(parent, wanted):
             found = {name: parent for name, file in V2_FILES.items() if _probe(parent, (file,))}
+            sweep(Hierarchy(2, found))
             return Hierarchy(2, found)
     found = {}
     for name, files in V1_FILES.items():
@@ -92,7 +93,26 @@ def detect(root: Path = CGROUP_ROOT) -> Hierarchy | None:
             parent = mount / own[name].lstrip("/") / GROUP_PREFIX
             if _probe(parent, files):
                 found[name] = parent
-    return Hierarchy(1, found) if "memory" in found else None
+    hierarchy = Hierarchy(1, found) if "memory" in found else None
+    if hierarchy is not None:
+        sweep(hierarchy)
+    return hierarchy
+
+
+STALE_SECONDS = 300
+
+
+def sweep(hierarchy: Hierarchy, older_than: float = STALE_SECONDS) -> None:
+    """Remove empty step groups left by a server or worker that was killed (older than `older_than`, so a
+    group another process just created and is about to join is left alone)."""
+    now = time.time()
+    for parent in set(hierarchy.parents.values()):
+        with contextlib.suppress(OSError):
+            for group in parent.iterdir():
+                with contextlib.suppress(OSError):
+                    stale = group.is_dir() and now - group.stat().st_mtime > older_than
+                    if stale and not (group / "cgroup.procs").read_text().strip():
+                        group.rmdir()
 
 
 class StepGroup:

@@ -34,8 +34,8 @@ def slirp_path() -> str | None:
     return shutil.which("slirp4netns")
 
 
-def read_child_pid(info_fd: int, timeout: float = 10.0) -> int:
-    """The sandbox's first process, from bubblewrap's `--info-fd` JSON."""
+def wait_for_namespaces(info_fd: int, timeout: float = 10.0) -> None:
+    """bubblewrap writes its `--info-fd` JSON once the sandbox's namespaces exist."""
     data = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -44,8 +44,31 @@ def read_child_pid(info_fd: int, timeout: float = 10.0) -> int:
             break
         data += chunk
         with contextlib.suppress(ValueError):
-            return int(json.loads(data)["child-pid"])
-    raise EgressError("the sandbox did not report its process")
+            json.loads(data)
+            return
+    raise EgressError("the sandbox did not start")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+
+
+def sandboxed_process(root_pid: int) -> int:
+    """The host pid of the first process below `root_pid` in a network namespace other than ours (the pid
+    bubblewrap reports is in its own pid namespace when it runs inside another sandbox)."""
+    ours = os.readlink("/proc/self/ns/net")
+    queue = [root_pid]
+    while queue:
+        pid = queue.pop(0)
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/ns/net") != ours:
+                return pid
+        queue.extend(_children(pid))
+    raise EgressError("the sandbox's process was not found")
 
 
 def wait_until_set_up(pid: int, timeout: float = 10.0) -> None:
@@ -68,8 +91,11 @@ def wait_until_set_up(pid: int, timeout: float = 10.0) -> None:
 @dataclass
 class Slirp:
     process: subprocess.Popen[bytes]
+    exit_fd: int
 
     def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.exit_fd)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -82,6 +108,7 @@ class Slirp:
 def attach(pid: int, slirp: str) -> Slirp:
     """Give the network namespace of `pid` a slirp network without host loopback; returns once it is up."""
     ready_r, ready_w = os.pipe()
+    exit_r, exit_w = os.pipe()  # slirp exits when this closes: with us, even if we are killed
     argv = [
         slirp,
         "--configure",
@@ -90,6 +117,7 @@ def attach(pid: int, slirp: str) -> Slirp:
         "--enable-sandbox",
         "--enable-seccomp",
         f"--ready-fd={ready_w}",
+        f"--exit-fd={exit_r}",
         "--userns-path=/proc/self/ns/user",  # stay in our own user namespace (we hold the rights there)
         "--netns-type=path",
         f"/proc/{pid}/ns/net",
@@ -98,11 +126,12 @@ def attach(pid: int, slirp: str) -> Slirp:
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(  # noqa: S603  (fixed argv)
-                argv, stdin=subprocess.DEVNULL, stdout=errors, stderr=errors, pass_fds=(ready_w,)
+                argv, stdin=subprocess.DEVNULL, stdout=errors, stderr=errors, pass_fds=(ready_w, exit_r)
             )
         finally:
             os.close(ready_w)
-        handle = Slirp(process)
+            os.close(exit_r)
+        handle = Slirp(process, exit_w)
         with os.fdopen(ready_r, "rb") as ready:  # one byte once the network is up; EOF if slirp died
             started = ready.read(1)
         if started != b"1":

@@ -222,7 +222,10 @@ def _outer_options(config: SandboxConfig, attempt_dir: Path) -> list[str]:
     """As root: a mount namespace holding only what the step may see, with traversable parent folders (the
     step's uid could not reach e.g. a workspace inside the 0700 data folder). Nothing runs here but setpriv."""
     # the host's /proc (unmodified) lets the inner bubblewrap mount its own; the step never sees this one
-    options = ["--die-with-parent", "--bind", "/proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
+    # its own pid namespace: when the server dies, bubblewrap's pid 1 dies with it and the kernel kills every
+    # process of the step (a parent-death signal could not: it may not signal another uid)
+    options = ["--die-with-parent", "--unshare-pid", "--bind", "/proc", "/proc", "--dev", "/dev"]
+    options += ["--tmpfs", "/tmp"]  # noqa: S108
     mounts = [*config.read_only_paths, *config.writable_paths, attempt_dir]
     # bubblewrap creates missing parents with mode 0700 as root: create them readable first
     for parent in _parents_to_create([*mounts, *(Path(etc) for etc in ETC_FILES)]):
@@ -413,7 +416,7 @@ def _supervise(
     slirp: egress.Slirp | None = None
     try:
         if pipes is not None:
-            slirp = _connect(pipes, config)
+            slirp = _connect(pipes, config, process.pid)
         _follow(process, watch, *sinks)
     finally:
         _signal_group(process.pid, signal.SIGKILL)  # nothing of the step outlives it
@@ -456,10 +459,11 @@ def _spawn(
             os.close(channels.block_fd)
 
 
-def _connect(pipes: Pipes, config: SandboxConfig) -> egress.Slirp:
+def _connect(pipes: Pipes, config: SandboxConfig, root_pid: int) -> egress.Slirp:
     """Give the sandbox its egress network, then let the step start."""
     assert config.slirp is not None
-    pid = egress.read_child_pid(pipes[0][0])
+    egress.wait_for_namespaces(pipes[0][0])
+    pid = egress.sandboxed_process(root_pid)
     egress.wait_until_set_up(pid)
     slirp = egress.attach(pid, config.slirp)
     os.write(pipes[1][1], b"1")
