@@ -91,17 +91,13 @@ def _direct(config: sandbox.SandboxConfig, root: Path, count: int) -> float:
         attempt = root / f"direct-{index}"
         workdir = attempt / "ws"
         workdir.mkdir(parents=True)
-        argv = sandbox.command(
-            config, script="true", attempt_dir=attempt, workdir=workdir, network=False, cpu_seconds=60
-        )
         outcome = sandbox.run(
-            argv,
+            config,
+            sandbox.Step("true", attempt, workdir),
             env={"PATH": sandbox.step_path(config)},
-            cwd=workdir,
             timeout_seconds=60,
             cancelled=threading.Event(),
             on_output=lambda _: None,
-            config=config,
             cpu_seconds=60,
         )
         assert outcome.exit_code == 0

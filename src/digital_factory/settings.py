@@ -120,8 +120,9 @@ class Settings(BaseSettings):
     worker_threads: int = Field(2, ge=1, le=64, description="Steps one `factory worker` process runs at once.")
     sandbox: SandboxMode = Field(
         SandboxMode.AUTO,
-        description="Step isolation: `bwrap` (bubblewrap: no network unless asked, writes only to the workspace), "
-        "`off` (plain subprocess), `auto` (bubblewrap where installed).",
+        description="Step isolation: `bwrap` (bubblewrap required at start), `auto` (bubblewrap; where it is not "
+        "installed, steps are refused with a message), or `off` (plain subprocess as the server's uid, the host's "
+        "network: only on purpose, for trusted pipelines).",
     )
     sandbox_read_only_paths: list[Path] = Field(
         default_factory=list,
@@ -131,7 +132,24 @@ class Settings(BaseSettings):
     sandbox_writable_paths: list[Path] = Field(
         default_factory=list, description="Extra folders steps may write, e.g. shared caches (JSON list)."
     )
-    step_memory_mb: int = Field(4096, ge=64, description="Address-space limit of a step's processes (MiB).")
+    step_memory_mb: int = Field(
+        4096,
+        ge=16,
+        description="Memory of a whole step, all its processes together (a cgroup, where the host allows), and the "
+        "address-space limit of each of its processes (MiB).",
+    )
+    step_pids: int = Field(512, ge=8, description="Processes and threads of a whole step together (cgroup).")
+    step_cpus: float = Field(0.0, ge=0, le=256, description="CPU quota of a whole step in cores (cgroup); 0: no quota.")
+    step_cgroups: bool = Field(
+        True, description="Put each step in its own control groups (memory, pids, cpu) where the host allows."
+    )
+    step_uid: int = Field(
+        65534,
+        ge=1,
+        le=2**31 - 2,
+        description="Host uid (and gid) sandboxed steps run as when the server runs as root. Not 0: a step "
+        "never runs as root.",
+    )
     step_file_size_mb: int = Field(1024, ge=1, description="Largest file a step may write (MiB).")
     step_open_files: int = Field(1024, ge=16, description="Open files per step process.")
     step_lease_seconds: int = Field(

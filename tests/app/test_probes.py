@@ -5,6 +5,7 @@ from starlette.testclient import TestClient
 
 from digital_factory import __version__
 from digital_factory.app.factory import Runtime
+from digital_factory.delivery import service as delivery
 from digital_factory.store import schema
 
 
@@ -12,6 +13,17 @@ def test_liveness_and_readiness(client: TestClient, runtime: Runtime) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "version": __version__}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"store": "ok", "jobs": "ok"}
+    protections = delivery.protections(runtime.delivery.sandbox)
+    assert ready.json()["sandbox"] == {p.name: p.active for p in protections}
+    assert set(ready.json()["sandbox"]) == {
+        "bubblewrap",
+        "user_namespaces_disabled",
+        "cgroup_memory",
+        "cgroup_pids",
+        "cgroup_cpu",
+        "egress_isolation",
+        "unprivileged_uid",
+    }
     head = schema.head_revision()
     with runtime.store.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import quote
+import re
+from urllib.parse import quote, quote_plus
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,6 +33,37 @@ def test_raw_and_encoded_forms_are_masked() -> None:
         assert "s3cr3t" not in masked and MASK in masked, (leak, masked)
         for form in (SECRET, base64.b64encode(SECRET.encode()).decode()[:-4]):
             assert form not in masked
+
+
+def test_every_base64_alignment_url_encoding_and_hex_case_is_masked() -> None:
+    masker = Masker([SECRET])
+    raw = SECRET.encode()
+
+    def lower_escapes(text: str) -> str:
+        return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
+
+    leaks = [quote_plus(SECRET), lower_escapes(quote(SECRET, safe="")), lower_escapes(quote_plus(SECRET))]
+    leaks.append(raw.hex().upper())
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for prefix in (b"", b"a", b"ab", b"abc"):
+            leaks.append(encode(prefix + raw + b"tail").decode())
+            leaks.append(encode(prefix + raw).decode().rstrip("="))
+    for leak in leaks:
+        masked = masker.mask(f"value: {leak} end")
+        assert MASK in masked, (leak, masked)
+        assert SECRET not in masked and leak not in masked
+
+
+def test_what_masking_cannot_catch_is_documented_not_hidden() -> None:
+    """docs/delivery.md ("Sandbox") lists these: a step that wants to leak a secret can."""
+    masker = Masker([SECRET])
+    for leak in (
+        SECRET[::-1],
+        " ".join(SECRET),
+        f"{SECRET[:10]}\n{SECRET[10:]}",
+        base64.b32encode(SECRET.encode()).decode(),
+    ):
+        assert masker.mask(leak) == leak
 
 
 def test_short_values_are_not_masked_and_nothing_else_changes() -> None:

@@ -54,6 +54,7 @@ def distributed(backend: str, database_url: str, redis: str, tmp_path: Path) -> 
     namespace = f"factory-test-{uuid.uuid4().hex[:8]}"
     ledger = tmp_path / "ledger"
     ledger.mkdir()
+    ledger.chmod(0o777)  # shared with the steps, which run as an unprivileged uid when the tests run as root
     env = {
         **os.environ,
         "FACTORY_DATABASE_URL": database_url,

@@ -16,6 +16,8 @@ from digital_factory.delivery.schemas import (
     Deployment,
     DeploymentFilter,
     DeploymentStatus,
+    EgressPolicy,
+    EgressPolicyUpdate,
     EnvironmentPolicy,
     EnvironmentPolicyUpdate,
     Incident,
@@ -145,6 +147,17 @@ def get_policy(uow: Reading, key: str, environment: str) -> EnvironmentPolicy:
 def set_policy(uow: Writing, key: str, environment: str, data: EnvironmentPolicyUpdate) -> EnvironmentPolicy:
     """How many approvals the environment needs, and its deploy windows (UTC)."""
     return delivery.set_environment_policy(uow, key, environment, data)
+
+
+@router.get("/services/{key}/egress-policy")
+def get_egress_policy(uow: Reading, key: str) -> EgressPolicy:
+    return delivery.get_egress_policy(uow, key)
+
+
+@router.put("/services/{key}/egress-policy")
+def set_egress_policy(uow: Writing, key: str, data: EgressPolicyUpdate) -> EgressPolicy:
+    """Whether the service's pipeline steps that ask for the network get it (owners or platform)."""
+    return delivery.set_egress_policy(uow, key, data)
 
 
 # --- secrets (write-only) -----------------------------------------------------------------------------------

@@ -289,6 +289,9 @@ def _add_probes(app: FastAPI, rt: Runtime) -> None:
             checks["store"] = f"unavailable: {type(exc).__name__}"
         checks["jobs"] = "ok" if rt.jobs.running else "stopped"
         ready = all(value == "ok" for value in checks.values())
+        # which sandbox protections steps get on this host (reported; readiness does not depend on them)
+        sandbox = {p.name: p.active for p in delivery.protections(rt.delivery.sandbox)}
         return JSONResponse(
-            {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+            {"status": "ok" if ready else "unavailable", "checks": checks, "sandbox": sandbox},
+            status_code=200 if ready else 503,
         )

@@ -19,6 +19,7 @@ from digital_factory.cli import platform as platform_cli
 from digital_factory.cli import portfolio as portfolio_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
+from digital_factory.cli.doctor import doctor
 from digital_factory.cli.output import console, domain_errors, err_console, literal, print_table, say
 from digital_factory.cli.resources import audit_app, user_app
 from digital_factory.cli.store import admin_app, db_app, token_app
@@ -49,6 +50,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 platform_cli.install(app, team_app)
 delivery_cli.register(app)
+app.command()(doctor)
 app.add_typer(releases.app, name="flag")
 for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
     app.add_typer(portfolio_typer)

@@ -1,9 +1,11 @@
 """Secret masking for step logs: every channel (stored log, live stream, API, errors) reads masked text.
 
-Masking is defence in depth, not a control: a step that wants to leak a secret can (reverse it, split it
-over lines with a delay...). It catches the accidents: a secret printed raw or in a common encoding, and a
-secret split across output chunks (a tail of `len(longest form) - 1` characters is held back until the
-next chunk shows whether it completes a secret).
+Masking is defence in depth, not a control: a step that wants to leak a secret can (reverse it, space it
+out, split it over lines, encode it in base32, gzip or its own cipher...). It catches the accidents: a secret
+printed raw or in a common encoding — base64 and URL-safe base64 (at any of the three byte alignments, so
+also inside a longer encoded blob), URL-encoding (either case of the hex digits, `+` for spaces), hex
+(either case), JSON and shell quoting, `$$` escaping — and a secret split across output chunks (a tail of
+`len(longest form) - 1` characters is held back until the next chunk shows whether it completes a secret).
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ def derived_forms(secret: str) -> set[str]:
         shlex.quote(secret),
         secret.replace("$", "$$"),
         raw.hex(),
+        raw.hex().upper(),
     }
+    for encoded in (quote(secret, safe=""), quote_plus(secret)):
+        forms.add(_lower_escapes(encoded))
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         for offset in range(3):
             # the characters of base64(prefix + secret) that depend only on the secret's bits
@@ -41,6 +46,11 @@ def derived_forms(secret: str) -> set[str]:
             if len(fragment) >= MIN_SECRET_LENGTH:
                 forms.add(fragment)
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def _lower_escapes(encoded: str) -> str:
+    """`%2F` -> `%2f`: some encoders write the hex digits of an escape in lower case."""
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
 
 
 class Masker:

@@ -269,3 +269,13 @@ class Secret(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class ServiceEgress(Base):
+    """A service's delivery policy for the network: may its steps that ask for it reach the internet?"""
+
+    __tablename__ = "delivery_service_egress"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), primary_key=True)
+    granted: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]

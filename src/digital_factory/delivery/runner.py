@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digital_factory.core.actor import system_actor
-from digital_factory.delivery import models, orchestration
+from digital_factory.delivery import egress_policy, models, orchestration
 from digital_factory.delivery import sandbox as sbx
 from digital_factory.delivery import secrets as secret_store
 from digital_factory.delivery.config import DeliveryConfig
@@ -60,6 +60,7 @@ class StepJob:
     command: str
     timeout_seconds: int
     network: bool
+    egress_granted: bool
     artifacts: list[str]
     variables: dict[str, str]
     secret_names: list[str]
@@ -223,6 +224,7 @@ class StepRunner:
                 command=step.command,
                 timeout_seconds=step.timeout_seconds,
                 network=step.network,
+                egress_granted=egress_policy.egress_granted(uow, run.service_id),
                 artifacts=list(step.artifacts),
                 variables=variables,
                 secret_names=list(step.secrets),
@@ -235,32 +237,51 @@ class StepRunner:
         self, job: StepJob, attempt_dir: Path, writer: LogWriter, cancel: threading.Event
     ) -> tuple[Status, int | None, str | None]:
         started = time.monotonic()
+        if self.config.sandbox.isolation is sbx.Isolation.MISSING:
+            writer.note(sbx.MISSING_MESSAGE)
+            return Status.FAILED, None, sbx.MISSING_MESSAGE
         try:
             workdir, config, env = self._prepare(job, attempt_dir, writer)
         except StepFailed as exc:
             writer.note(str(exc))
             return Status.FAILED, None, str(exc)
-        writer.note(f"running in {config.isolation} isolation, network {'on' if job.network else 'off'}")
-        argv = sbx.command(
-            config,
-            script=job.command,
-            attempt_dir=attempt_dir,
-            workdir=workdir,
-            network=job.network,
-            cpu_seconds=job.timeout_seconds + 5,
-        )
+        network = self._network(job, config, writer)
+        step = sbx.Step(job.command, attempt_dir, workdir, network=network, name=f"step-{job.step_id}-{job.attempt}")
         outcome = sbx.run(
-            argv,
+            config,
+            step,
             env=env,
-            cwd=workdir,
             timeout_seconds=job.timeout_seconds,
             cancelled=cancel,
             on_output=writer.output,
             on_tick=writer.tick,
-            config=config,
             cpu_seconds=job.timeout_seconds + 5,
         )
-        took = time.monotonic() - started
+        return self._conclude(job, outcome, workdir, writer, time.monotonic() - started)
+
+    def _network(self, job: StepJob, config: sbx.SandboxConfig, writer: LogWriter) -> bool:
+        """Says in the log how the step runs; whether it gets (granted, loopback-free) egress."""
+        who = f"host uid {config.step_uid}" if config.drops_uid else "the server's uid"
+        limits = "whole-step cgroup limits" if config.cgroups is not None else "per-process limits only"
+        writer.note(f"running in {config.isolation} isolation as {who}, {limits}")
+        if not job.network:
+            writer.note("network off")
+            return False
+        if config.isolation is sbx.Isolation.NONE:
+            writer.note("network: the sandbox is off on this host, so the step shares the host's network")
+            return True
+        if not job.egress_granted:
+            writer.note(
+                f"network off: the pipeline asks for it, but {job.service_key}'s delivery policy does not grant "
+                "egress (its owners or the platform team can grant it)"
+            )
+            return False
+        writer.note("network on (granted by the delivery policy; the factory host's loopback is unreachable)")
+        return True
+
+    def _conclude(
+        self, job: StepJob, outcome: sbx.Outcome, workdir: Path, writer: LogWriter, took: float
+    ) -> tuple[Status, int | None, str | None]:
         if outcome.ending == sbx.Ending.TIMED_OUT:
             error = f"timed out after {job.timeout_seconds} s; the step and its child processes were killed"
             writer.note(error)
@@ -268,6 +289,11 @@ class StepRunner:
         if outcome.ending == sbx.Ending.CANCELLED:
             writer.note("cancelled; the step and its child processes were killed")
             return Status.CANCELLED, outcome.exit_code, "cancelled"
+        if outcome.out_of_memory:
+            limit = self.config.sandbox.limits.memory_bytes // (1024 * 1024)
+            error = f"a process was killed: the step exceeded its memory limit of {limit} MiB"
+            writer.note(error)
+            return Status.FAILED, outcome.exit_code, error
         if outcome.exit_code != 0:
             error = f"exited with code {outcome.exit_code}"
             writer.note(f"{error} after {took:.1f} s")

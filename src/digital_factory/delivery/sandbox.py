@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from digital_factory.delivery import cgroups, egress
+
 ETC_FILES = (
     "/etc/alternatives",
     "/etc/ssl",
@@ -42,18 +44,33 @@ ETC_FILES = (
     "/etc/gitconfig",
 )
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+NOBODY = 65534
 
 
 class Isolation(StrEnum):
     BWRAP = "bwrap"
-    NONE = "none"
+    NONE = "none"  # FACTORY_SANDBOX=off, on purpose
+    MISSING = "missing"  # wanted, but bubblewrap is not installed: steps are refused
+
+
+MISSING_MESSAGE = (
+    "this host has no bubblewrap, so pipeline steps are refused rather than run unsandboxed: "
+    "install it (apt-get install bubblewrap) or set FACTORY_SANDBOX=off to run steps without a sandbox on purpose"
+)
 
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 4096 * 1024 * 1024
+    memory_bytes: int = 4096 * 1024 * 1024  # the whole step (cgroup); also each process's address space
     file_size_bytes: int = 1024 * 1024 * 1024
     open_files: int = 1024
+    pids: int = 512  # processes and threads of the whole step (cgroup)
+    cpus: float = 0.0  # CPU quota of the whole step in cores (cgroup); 0: none
+    process_memory_bytes: int | None = None  # address space per process; default: `memory_bytes`
+
+    @property
+    def address_space_bytes(self) -> int:
+        return self.process_memory_bytes or self.memory_bytes
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,11 @@ class SandboxConfig:
     path_dirs: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     kill_grace_seconds: float = 3.0
+    step_uid: int | None = None  # the host uid steps run as when the server runs as root
+    step_gid: int | None = None
+    setpriv: str | None = None
+    cgroups: cgroups.Hierarchy | None = None
+    slirp: str | None = None
 
     @classmethod
     def detect(
@@ -77,14 +99,19 @@ class SandboxConfig:
         path_dirs: Sequence[str] = (),
         limits: Limits | None = None,
         kill_grace_seconds: float = 3.0,
+        step_uid: int = NOBODY,
+        step_gid: int = NOBODY,
+        use_cgroups: bool = True,
     ) -> SandboxConfig:
-        """`mode` is `bwrap` (required), `off`, or `auto` (bubblewrap where installed)."""
+        """`mode` is `bwrap` (required), `off`, or `auto` (bubblewrap where installed, else steps are refused)."""
         bwrap = shutil.which("bwrap")
         if mode == "bwrap" and bwrap is None:
             raise RuntimeError(
                 "the sandbox is set to bwrap but bubblewrap is not installed (apt-get install bubblewrap)"
             )
-        isolation = Isolation.BWRAP if mode != "off" and bwrap else Isolation.NONE
+        isolation = Isolation.NONE if mode == "off" else Isolation.BWRAP if bwrap else Isolation.MISSING
+        root = os.geteuid() == 0
+        setpriv = shutil.which("setpriv") if root else None
         return cls(
             isolation=isolation,
             bwrap=bwrap,
@@ -94,26 +121,58 @@ class SandboxConfig:
             path_dirs=tuple(path_dirs),
             limits=limits or Limits(),
             kill_grace_seconds=kill_grace_seconds,
+            step_uid=step_uid if setpriv and isolation is Isolation.BWRAP else None,
+            step_gid=step_gid if setpriv and isolation is Isolation.BWRAP else None,
+            setpriv=setpriv,
+            cgroups=cgroups.detect() if use_cgroups and root else None,
+            slirp=egress.slirp_path() if isolation is Isolation.BWRAP else None,
         )
+
+    @property
+    def drops_uid(self) -> bool:
+        return self.step_uid is not None and self.setpriv is not None
 
 
 def step_path(config: SandboxConfig) -> str:
     return ":".join([*config.path_dirs, SYSTEM_PATH])
 
 
+@dataclass(frozen=True)
+class Channels:
+    """bubblewrap's `--info-fd` (it reports the sandbox's pid) and `--block-fd` (it waits before the step)."""
+
+    info_fd: int
+    block_fd: int
+
+
 def command(
-    config: SandboxConfig, *, script: str, attempt_dir: Path, workdir: Path, network: bool, cpu_seconds: int
+    config: SandboxConfig,
+    *,
+    script: str,
+    attempt_dir: Path,
+    workdir: Path,
+    cpu_seconds: int,
+    channels: Channels | None = None,
 ) -> list[str]:
-    """The argv that runs `script` with `sh -e` in `workdir`, isolated as configured."""
+    """The argv that runs `script` with `sh -e` in `workdir`, isolated as configured (never the host network)."""
     inner = ["/bin/sh", "-e", "-c", script]
     if config.isolation is Isolation.BWRAP:
         assert config.bwrap is not None
-        inner = [config.bwrap, *_bwrap_options(config, attempt_dir, workdir, network), "--", *inner]
+        waits = _channel_options(channels)
+        if config.drops_uid:
+            assert config.setpriv is not None and config.step_uid is not None
+            gid = config.step_gid if config.step_gid is not None else config.step_uid
+            drop = [config.setpriv, f"--reuid={config.step_uid}", f"--regid={gid}", "--clear-groups"]
+            drop += ["--no-new-privs", "--inh-caps=-all", "--"]
+            sandbox = [config.bwrap, *_inner_options(config, attempt_dir, workdir, config.step_uid, gid), *waits]
+            inner = [config.bwrap, *_outer_options(config, attempt_dir), "--", *drop, *sandbox, "--", *inner]
+        else:
+            inner = [config.bwrap, *_bwrap_options(config, attempt_dir, workdir), *waits, "--", *inner]
     if config.prlimit:
         limits = config.limits
         inner = [
             config.prlimit,
-            f"--as={limits.memory_bytes}",
+            f"--as={limits.address_space_bytes}",
             f"--fsize={limits.file_size_bytes}",
             f"--nofile={limits.open_files}",
             f"--cpu={cpu_seconds}",
@@ -124,12 +183,17 @@ def command(
     return inner
 
 
-def _bwrap_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, network: bool) -> list[str]:
-    options = ["--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
-    options += ["--die-with-parent", "--new-session"]
-    if network:
-        options.append("--share-net")
-    options += ["--ro-bind", "/usr", "/usr"]
+def _channel_options(channels: Channels | None) -> list[str]:
+    if channels is None:
+        return []
+    return ["--info-fd", str(channels.info_fd), "--block-fd", str(channels.block_fd)]
+
+
+NAMESPACES = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+
+
+def _system_options() -> list[str]:
+    options = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / name
         if top.is_symlink():
@@ -138,6 +202,13 @@ def _bwrap_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, netw
             options += ["--ro-bind", str(top), str(top)]
     for etc in ETC_FILES:
         options += ["--ro-bind-try", etc, etc]
+    return options
+
+
+def _bwrap_options(config: SandboxConfig, attempt_dir: Path, workdir: Path) -> list[str]:
+    """One bubblewrap as the server's own (unprivileged) uid: namespaces and the file system at once."""
+    options = [*NAMESPACES, "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent", "--new-session"]
+    options += _system_options()
     options += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108  (the sandbox's private /tmp)
     for path in config.read_only_paths:
         options += ["--ro-bind-try", str(path), str(path)]
@@ -145,6 +216,50 @@ def _bwrap_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, netw
         options += ["--bind-try", str(path), str(path)]
     options += ["--bind", str(attempt_dir), str(attempt_dir), "--chdir", str(workdir)]
     return options
+
+
+def _outer_options(config: SandboxConfig, attempt_dir: Path) -> list[str]:
+    """As root: a mount namespace holding only what the step may see, with traversable parent folders (the
+    step's uid could not reach e.g. a workspace inside the 0700 data folder). Nothing runs here but setpriv."""
+    # the host's /proc (unmodified) lets the inner bubblewrap mount its own; the step never sees this one
+    # its own pid namespace: when the server dies, bubblewrap's pid 1 dies with it and the kernel kills every
+    # process of the step (a parent-death signal could not: it may not signal another uid)
+    options = ["--die-with-parent", "--unshare-pid", "--bind", "/proc", "/proc", "--dev", "/dev"]
+    options += ["--tmpfs", "/tmp"]  # noqa: S108
+    mounts = [*config.read_only_paths, *config.writable_paths, attempt_dir]
+    # bubblewrap creates missing parents with mode 0700 as root: create them readable first
+    for parent in _parents_to_create([*mounts, *(Path(etc) for etc in ETC_FILES)]):
+        options += ["--perms", "0755", "--dir", str(parent)]
+    options += _system_options()
+    for path in config.read_only_paths:
+        options += ["--ro-bind-try", str(path), str(path)]
+    for path in config.writable_paths:
+        options += ["--bind-try", str(path), str(path)]
+    options += ["--bind", str(attempt_dir), str(attempt_dir)]
+    return options
+
+
+def _inner_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, uid: int, gid: int) -> list[str]:
+    """As the step's uid: new namespaces (no new user namespaces inside), the outer view read-only."""
+    options = [*NAMESPACES, "--uid", str(uid), "--gid", str(gid), "--die-with-parent", "--new-session"]
+    options += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
+    for path in config.writable_paths:
+        options += ["--bind-try", str(path), str(path)]
+    options += ["--bind", str(attempt_dir), str(attempt_dir), "--chdir", str(workdir)]
+    return options
+
+
+def _parents_to_create(mounts: Sequence[Path]) -> list[Path]:
+    """Folders above the mount points that the outer namespace creates itself (mode 0755), shallowest first."""
+    taken = [Path("/usr"), Path("/proc"), Path("/dev"), *mounts]
+    parents: set[Path] = set()
+    for mount in mounts:
+        for parent in mount.parents:
+            if parent in {Path("/"), Path("/tmp")}:  # noqa: S108
+                continue
+            if not any(parent == t or t in parent.parents for t in taken):
+                parents.add(parent)
+    return sorted(parents, key=lambda p: len(p.parts))
 
 
 class Ending(StrEnum):
@@ -157,11 +272,12 @@ class Ending(StrEnum):
 class Outcome:
     ending: Ending
     exit_code: int | None
+    out_of_memory: bool = False  # the kernel killed a process of the step at the step's memory limit
 
 
 def _limit_child(limits: Limits, cpu_seconds: int) -> Callable[[], None]:
     def apply() -> None:  # runs in the child between fork and exec: only syscalls here
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_bytes, limits.address_space_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
@@ -200,40 +316,158 @@ class _Watch:
             self.kill_at = None
 
 
+@dataclass(frozen=True)
+class Step:
+    """What to run and where: `script` with `sh -e` in `workdir` (inside `attempt_dir`)."""
+
+    script: str
+    attempt_dir: Path
+    workdir: Path
+    network: bool = False  # granted egress (slirp, no host loopback); only with bubblewrap
+    name: str = "step"  # names its control group
+
+
 def run(
-    argv: list[str],
+    config: SandboxConfig,
+    step: Step,
     *,
     env: dict[str, str],
-    cwd: Path,
     timeout_seconds: float,
     cancelled: threading.Event,
     on_output: Callable[[bytes], None],
     on_tick: Callable[[], None] = lambda: None,
-    config: SandboxConfig,
     cpu_seconds: int,
 ) -> Outcome:
-    """Run `argv` in its own process group, streaming merged stdout/stderr to `on_output`."""
-    preexec = None if config.prlimit else _limit_child(config.limits, cpu_seconds)
-    process = subprocess.Popen(  # noqa: S603  (argv is built by `command`, never through a shell)
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-        preexec_fn=preexec,  # noqa: PLW1509  (only without prlimit; setrlimit calls only)
-        close_fds=True,
-    )
-    watch = _Watch(process.pid, time.monotonic() + timeout_seconds, config.kill_grace_seconds, cancelled)
+    """Run the step in its own process group (and control groups), streaming merged stdout/stderr."""
+    if config.isolation is Isolation.MISSING:
+        raise RuntimeError(MISSING_MESSAGE)
+    network = step.network and config.isolation is Isolation.BWRAP
+    if network and config.slirp is None:
+        raise egress.EgressError("egress was granted but slirp4netns is not installed (apt-get install slirp4netns)")
+    if config.drops_uid:
+        hand_over(step.attempt_dir, config)
+    group = _step_group(config, step.name)
+    pipes = (os.pipe(), os.pipe()) if network else None
     try:
-        _follow(process, watch, on_output, on_tick)
+        channels = Channels(info_fd=pipes[0][1], block_fd=pipes[1][0]) if pipes else None
+        argv = command(
+            config,
+            script=step.script,
+            attempt_dir=step.attempt_dir,
+            workdir=step.workdir,
+            cpu_seconds=cpu_seconds,
+            channels=channels,
+        )
+        process = _spawn(
+            group.wrap(argv) if group else argv,
+            env=env,
+            cwd=step.workdir,
+            config=config,
+            cpu_seconds=cpu_seconds,
+            channels=channels,
+        )
+        watch = _Watch(process.pid, time.monotonic() + timeout_seconds, config.kill_grace_seconds, cancelled)
+        code = _supervise(process, watch, group=group, pipes=pipes, config=config, sinks=(on_output, on_tick))
+        return Outcome(watch.ending or Ending.EXITED, code, group.out_of_memory() if group else False)
+    finally:
+        _close_ours(pipes)
+        if group is not None:
+            group.remove()
+
+
+Pipes = tuple[tuple[int, int], tuple[int, int]]
+
+
+def hand_over(attempt_dir: Path, config: SandboxConfig) -> None:
+    """The attempt folder (workspace, home, tmp) belongs to the step's uid; symlinks are not followed."""
+    assert config.step_uid is not None
+    uid = config.step_uid
+    gid = uid if config.step_gid is None else config.step_gid
+    os.lchown(attempt_dir, uid, gid)
+    for folder, dirs, files in os.walk(attempt_dir):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(folder, name), uid, gid)
+
+
+def _step_group(config: SandboxConfig, name: str) -> cgroups.StepGroup | None:
+    if config.cgroups is None:
+        return None
+    limits = config.limits
+    return cgroups.StepGroup(config.cgroups, name, cgroups.StepLimits(limits.memory_bytes, limits.pids, limits.cpus))
+
+
+def _close_ours(pipes: Pipes | None) -> None:
+    if pipes is not None:
+        for fd in (pipes[0][0], pipes[1][1]):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _supervise(
+    process: subprocess.Popen[bytes],
+    watch: _Watch,
+    *,
+    group: cgroups.StepGroup | None,
+    pipes: Pipes | None,
+    config: SandboxConfig,
+    sinks: tuple[Callable[[bytes], None], Callable[[], None]],
+) -> int:
+    """Connect the network if granted, follow the step to its end, leave nothing of it running; its exit code."""
+    slirp: egress.Slirp | None = None
+    try:
+        if pipes is not None:
+            slirp = _connect(pipes, config, process.pid)
+        _follow(process, watch, *sinks)
     finally:
         _signal_group(process.pid, signal.SIGKILL)  # nothing of the step outlives it
+        if group is not None:
+            group.kill()
         if process.stdout is not None:
             process.stdout.close()
         code = process.wait()
-    return Outcome(watch.ending or Ending.EXITED, code)
+        if slirp is not None:
+            slirp.stop()
+    return code
+
+
+def _spawn(
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    config: SandboxConfig,
+    cpu_seconds: int,
+    channels: Channels | None,
+) -> subprocess.Popen[bytes]:
+    preexec = None if config.prlimit else _limit_child(config.limits, cpu_seconds)
+    try:
+        return subprocess.Popen(  # noqa: S603  (argv is built by `command`, never through a shell)
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=preexec,  # noqa: PLW1509  (only without prlimit; setrlimit calls only)
+            close_fds=True,
+            pass_fds=(channels.info_fd, channels.block_fd) if channels else (),
+        )
+    finally:
+        if channels is not None:  # the child's ends
+            os.close(channels.info_fd)
+            os.close(channels.block_fd)
+
+
+def _connect(pipes: Pipes, config: SandboxConfig, root_pid: int) -> egress.Slirp:
+    """Give the sandbox its egress network, then let the step start."""
+    assert config.slirp is not None
+    egress.wait_for_namespaces(pipes[0][0])
+    pid = egress.sandboxed_process(root_pid)
+    egress.wait_until_set_up(pid)
+    slirp = egress.attach(pid, config.slirp)
+    os.write(pipes[1][1], b"1")
+    return slirp
 
 
 def _follow(

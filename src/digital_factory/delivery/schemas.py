@@ -247,6 +247,25 @@ class EnvironmentPolicy(OutputModel):
         return not self.approval_roles
 
 
+class EgressPolicyUpdate(InputModel):
+    egress: bool = Field(description="Steps that ask for the network (`network: true`) get it.")
+
+
+class EgressPolicy(OutputModel):
+    """Whether the service's steps may reach the network. Never the factory host's own loopback services."""
+
+    service: str
+    egress: bool
+
+
+class Protection(OutputModel):
+    """One sandbox protection and whether it is active for pipeline steps on this host."""
+
+    name: str
+    active: bool
+    detail: str
+
+
 class EnvironmentState(OutputModel):
     """One environment of a service: its policy, what runs there, what waits, what broke."""
 

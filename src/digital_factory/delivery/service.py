@@ -16,11 +16,13 @@ from digital_factory.delivery.deployments import (
     set_environment_policy,
     trace_item,
 )
+from digital_factory.delivery.egress_policy import get_egress_policy, set_egress_policy
 from digital_factory.delivery.executors import Executor, LocalExecutor
 from digital_factory.delivery.handoff import reap_pushes, start_for_push
 from digital_factory.delivery.incidents import get_incident, list_incidents, open_incident, resolve_incident
 from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
 from digital_factory.delivery.pipeline_file import lint as lint_pipeline_text
+from digital_factory.delivery.protections import protections
 from digital_factory.delivery.runner import StepRunner, default_worker_id, reap
 from digital_factory.delivery.runs import (
     LOG_PAGE_CHUNKS,
@@ -58,6 +60,7 @@ __all__ = [
     "delete_secret",
     "environment_problems",
     "get_deployment",
+    "get_egress_policy",
     "get_environment_policy",
     "get_incident",
     "get_run",
@@ -69,6 +72,7 @@ __all__ = [
     "list_secrets",
     "open_incident",
     "prepare",
+    "protections",
     "reap",
     "reap_pushes",
     "reject",
@@ -77,6 +81,7 @@ __all__ = [
     "rollback",
     "run_row",
     "service_delivery",
+    "set_egress_policy",
     "set_environment_policy",
     "set_secret",
     "start_for_push",

@@ -58,8 +58,13 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
             memory_bytes=settings.step_memory_mb * 1024 * 1024,
             file_size_bytes=settings.step_file_size_mb * 1024 * 1024,
             open_files=settings.step_open_files,
+            pids=settings.step_pids,
+            cpus=settings.step_cpus,
         ),
         kill_grace_seconds=settings.kill_grace_seconds,
+        step_uid=settings.step_uid,
+        step_gid=settings.step_uid,
+        use_cgroups=settings.step_cgroups,
     )
     return DeliveryConfig(
         runs_dir=settings.effective_runs_dir,

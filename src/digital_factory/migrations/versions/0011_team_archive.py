@@ -1,19 +1,11 @@
-"""teams can be archived: hidden from pickers and lists, their services keep working
-
-Revision ID: 0014
-Revises: 0009
-Create Date: 2026-12-04 21:00:00.000000
-"""
+"""teams can be archived: hidden from pickers and lists, their services keep working (revision 0011, after 0010, 2026-12-04)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0009"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0011", "0010"
 
 
 def upgrade() -> None:
