@@ -108,6 +108,7 @@ CALLS: dict[str, Callable[[World], Call]] = {
         f"{SVC}/environments/prod/delivery-policy",
         {"required_approvals": 1},
     ),
+    "PUT /services/{key}/egress-policy": lambda w: (f"{SVC}/egress-policy", {"egress": w.n() % 2 == 0}),
     "POST /services/{key}/ingestion-keys": lambda w: (f"{SVC}/ingestion-keys", {"name": f"ingest {w.n()}"}),
     "POST /services/{key}/ingestion-keys/{public_id}/revoke": lambda w: (
         f"{SVC}/ingestion-keys/{w.take('ingestion', lambda w: _public_id(w, f'{SVC}/ingestion-keys', {}))}/revoke",
