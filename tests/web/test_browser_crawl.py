@@ -324,7 +324,9 @@ def test_an_action_offered_to_someone_else_is_seen_refused(browser: Browser, dem
             archive, fields=tuple((n, token if n == "csrf_token" else v) for n, v in archive.fields)
         )
         status, said = take(power.page, copy.url, taken_by_power)
+        retaken_by_admin = refused_on_a_fresh_store(browser, copy, "admin", archive)
 
     assert archive.key not in offered_to_power.offers
     assert status == 403, said
     assert "CSRF" not in said
+    assert retaken_by_admin is None  # taken again from the page as shown, by one who may: not refused
