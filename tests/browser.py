@@ -5,12 +5,14 @@ Playwright never downloads a browser here: it launches /usr/bin/chromium via `ex
 
 from __future__ import annotations
 
+import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -118,6 +120,8 @@ class DemoServer:
     url: str
     password: str  # every person of the story signs in with it (the admin too)
     people: dict[str, str]  # username -> role
+    home: Path
+    database_url: str
 
 
 @contextmanager
@@ -128,7 +132,29 @@ def serve_demo(home: Path, database_url: str) -> Iterator[DemoServer]:
         assert admin is not None and admin.one_time_password
         play(server.runtime, admin.one_time_password, lambda _title: None)
         people = {"admin": "admin", **{username: str(role) for username, _, role in CAST}}
-        yield DemoServer(url=server.url, password=admin.one_time_password, people=people)
+        yield DemoServer(
+            url=server.url, password=admin.one_time_password, people=people, home=home, database_url=database_url
+        )
+
+
+@contextmanager
+def serve_demo_copy(demo: DemoServer, target: Path) -> Iterator[DemoServer]:
+    """A fresh copy of a served SQLite demo store (the database and the data folder's repositories and
+    templates), served on its own: what one person does to it (archive, revoke, remove) nobody else sees.
+    The copy is the database's online backup, so the running server may keep writing meanwhile."""
+    source = demo.database_url.removeprefix("sqlite:///")
+    assert source != demo.database_url, "only an SQLite store can be copied"
+    target.mkdir(parents=True)
+    home, database = target / "home", target / "factory.db"
+    shutil.copytree(demo.home, home, symlinks=True, ignore=shutil.ignore_patterns("runs", "scratch"))
+    reading, writing = sqlite3.connect(source), sqlite3.connect(database)
+    try:
+        reading.backup(writing)
+    finally:
+        reading.close()
+        writing.close()
+    with serve(home, f"sqlite:///{database}") as server:
+        yield replace(demo, url=server.url, home=home, database_url=f"sqlite:///{database}")
 
 
 # --- pages that record what the browser complained about ---------------------------------------------
