@@ -45,4 +45,4 @@ def test_actors_are_immutable_values() -> None:
 
 
 def test_origins_are_their_wire_names() -> None:
-    assert [str(o) for o in Origin] == ["api", "web", "cli", "system"]
+    assert [str(o) for o in Origin] == ["api", "web", "cli", "git", "demo", "system"]

@@ -30,6 +30,7 @@ from digital_factory.delivery.schemas import RunRequest, Status
 from digital_factory.settings import ExecutorKind, Settings
 from digital_factory.workers.pipelines import QUEUE, DramatiqExecutor
 from tests.delivery.gitrepo import make_repo, wait_for
+from tests.delivery.owners import owning_team
 from tests.factories import actor_of, make_user
 
 SECRET_KEY = "distributed-test-secret-key"
@@ -178,6 +179,7 @@ def test_two_workers_run_every_step_exactly_once_and_survive_a_killed_worker(
 ) -> None:
     runtime, workers, ledger = distributed
     make_user(runtime, "fiona", Role.TEAM)
+    crew = owning_team(runtime, "fiona")  # runs are for the service's owning team
     repo = make_repo(tmp_path / "repo", {".factory/pipeline.yml": _pipeline(ledger)})
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         catalog.register_service(
@@ -185,6 +187,7 @@ def test_two_workers_run_every_step_exactly_once_and_survive_a_killed_worker(
             ServiceCreate(
                 key="drone-api",
                 name="Drone API",
+                owner_team=crew,
                 repository_url=str(repo.bare),
                 environments=[EnvironmentSpec(name="dev")],
             ),

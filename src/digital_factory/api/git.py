@@ -102,7 +102,8 @@ def _not_git(request: Request, path: str) -> Response:
     wants_html = "text/html" in request.headers.get("accept", "")
     if not wants_html or request.method not in {"GET", "HEAD"}:
         return _text(404, "not a git smart-HTTP request (clone with git over http)")
-    if match is None:  # a browser: the web's error page, in the layout
+    if match is None or not runtime_of(request).repo_host.path(match.group(1)).is_dir():
+        # a browser asking for something that is no hosted repository: the web's error page, in the layout
         raise NotFound(f"There is no repository page at /git/{path}: this is the address git clients clone.")
     return RedirectResponse(f"/repositories/{match.group(1)}", status_code=303)
 
