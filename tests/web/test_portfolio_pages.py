@@ -6,8 +6,11 @@ import re
 
 from starlette.testclient import TestClient
 
-from digital_factory.accounts.schemas import Role
+from digital_factory.accounts import service as accounts
+from digital_factory.accounts.schemas import AuditFilter, Role
 from digital_factory.app.factory import Runtime
+from digital_factory.core.actor import system_actor
+from digital_factory.core.pagination import PageRequest
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicState, FeatureCreate, StoryCreate, ThemeCreate
 from digital_factory.teams import service as teams
@@ -193,6 +196,12 @@ def test_viewers_see_but_cannot_change(client: TestClient, runtime: Runtime) -> 
         headers={**ORIGIN, "Accept": "application/json"},
     )
     assert refused.json()["code"] == "permission-denied" and "lacks the permission" in refused.json()["message"]
+    with runtime.store.unit_of_work(actor_of(runtime, "bea"), write=False) as uow:
+        assert portfolio.get_epic(uow, "EPIC-1").state == EpicState.READY  # nothing moved
+    with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        audited = accounts.list_audit_entries(uow, AuditFilter(actor="vic"), PageRequest(limit=10)).items
+    refusals = [(e.outcome, e.action) for e in audited if e.outcome == "refused"]
+    assert refusals == [("refused", "POST /portfolio/epics/{key}/move")]
     assert (
         client.post("/portfolio/settings", data={"csrf_token": csrf, "wip_reviewing": "1"}, headers=ORIGIN).status_code
         == 403

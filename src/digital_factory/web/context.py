@@ -9,10 +9,11 @@ from typing import TypeVar
 
 from fastapi import Request
 
+from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission, User
 from digital_factory.accounts.service import allowed
 from digital_factory.core import errors
-from digital_factory.core.actor import Actor
+from digital_factory.core.actor import Actor, Origin
 from digital_factory.runtime import Runtime, runtime_of
 from digital_factory.store.uow import UnitOfWork
 
@@ -80,3 +81,23 @@ def refusal(exc: errors.DomainError, *, prefix: str = "") -> Refusal:
     if isinstance(exc, errors.ValidationFailed) and exc.problems:
         message = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in exc.problems)
     return Refusal(status=status_for(exc), message=f"{prefix}{message}")
+
+
+REFUSALS = (errors.PermissionDenied, errors.RateLimited)
+
+
+def record_refused(request: Request, exc: errors.DomainError) -> None:
+    """Audit a refusal leaving a page or form: who (if signed in), the route, why (as the API does)."""
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', None) or request.url.path}"
+    actor = getattr(request.state, "actor", None)
+    ip = request.client.host if request.client else None
+    accounts.record_refusal(
+        runtime(request).store,
+        actor,
+        action=action,
+        target=request.url.path,
+        reason=exc.detail,
+        origin=Origin.WEB,
+        ip=ip,
+    )

@@ -15,10 +15,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from digital_factory.accounts import service as accounts
 from digital_factory.core import errors
-from digital_factory.core.actor import Origin
-from digital_factory.web.context import Viewer, runtime, status_for
+from digital_factory.web.context import REFUSALS, Viewer, record_refused, status_for
 from digital_factory.web.pages import PASSWORD_PAGE, PasswordChangeRequired, see_other
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.sessions import current_viewer
@@ -119,26 +117,6 @@ def _redirect(request: Request, target: str) -> Response:
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return see_other(target)
-
-
-REFUSALS = (errors.PermissionDenied, errors.RateLimited)
-
-
-def record_refused(request: Request, exc: errors.DomainError) -> None:
-    """Audit a refusal leaving a page or form: who (if signed in), the route, why (as the API does)."""
-    route = request.scope.get("route")
-    action = f"{request.method} {getattr(route, 'path', None) or request.url.path}"
-    actor = getattr(request.state, "actor", None)
-    ip = request.client.host if request.client else None
-    accounts.record_refusal(
-        runtime(request).store,
-        actor,
-        action=action,
-        target=request.url.path,
-        reason=exc.detail,
-        origin=Origin.WEB,
-        ip=ip,
-    )
 
 
 def _http_detail(request: Request, exc: StarletteHTTPException) -> str:

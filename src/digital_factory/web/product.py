@@ -299,7 +299,7 @@ def story_state(
     except DomainError as exc:
         if not wants_json(request):
             raise
-        return failure(exc)
+        return failure(request, exc)
     if wants_json(request):
         return JSONResponse({"ok": True, "message": f"{story.key} is {story.state}"})
     return see_other(f"/product/features/{story.feature}")
@@ -313,5 +313,5 @@ async def reorder(request: Request, viewer: FormViewer, team: str) -> Response:
         order = parse(BacklogOrder, {"stories": keys})
         await run_in_threadpool(write, request, viewer, lambda uow: portfolio.reorder_backlog(uow, team, order))
     except DomainError as exc:
-        return failure(exc)
+        return failure(request, exc)
     return JSONResponse({"ok": True, "message": "Backlog order saved."})

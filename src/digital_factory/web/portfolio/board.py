@@ -52,7 +52,7 @@ def move(
         result = write(request, viewer, lambda uow: portfolio.move_epic(uow, key, request_))
     except DomainError as exc:
         if wants_json(request):
-            return failure(exc, **_refusal_options(request, viewer, key, to, exc))
+            return failure(request, exc, **_refusal_options(request, viewer, key, to, exc))
         r = refusal(exc)
         return epic_page(request, viewer, key, error=r.message, status_code=r.status)
     if not wants_json(request):

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from digital_factory.core.errors import DomainError
 from digital_factory.core.schemas import InputModel, parse_input
-from digital_factory.web.context import Viewer
+from digital_factory.web.context import REFUSALS, Viewer, record_refused
 from digital_factory.web.rendering import render
 
 M = TypeVar("M", bound=InputModel)
@@ -41,9 +41,12 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def failure(exc: DomainError, **extra: Any) -> JSONResponse:
+def failure(request: Request, exc: DomainError, **extra: Any) -> JSONResponse:
     """A refusal for the boards' scripts. An expected outcome of dragging a card, so it answers 200 with
-    `ok: false` (the browser would log a 4xx as an error); the REST API answers such refusals with 409."""
+    `ok: false` (the browser would log a 4xx as an error); the REST API answers such refusals with 409.
+    A permission refusal is audited like every other refusal."""
+    if isinstance(exc, REFUSALS):
+        record_refused(request, exc)
     return JSONResponse(
         {"ok": False, "message": exc.detail, "rule": getattr(exc, "rule", None), "code": exc.code, **extra}
     )
