@@ -163,3 +163,19 @@ def test_cancel_kills_the_step(tmp_path: Path) -> None:
         cpu_seconds=60,
     )
     assert outcome.ending == Ending.CANCELLED
+
+
+@needs_bwrap
+def test_read_only_paths_below_tmp_stay_visible_to_the_step(tmp_path: Path) -> None:
+    """A checkout and its virtualenv may live below /tmp (CI clones there): the step's private /tmp must not
+    hide them."""
+    tools = tmp_path.parent / f"checkout-{uuid.uuid4().hex[:6]}"  # beside the step's folder, not inside it
+    (tools / "bin").mkdir(parents=True)
+    tool = tools / "bin" / "say-hello"
+    tool.write_text("#!/bin/sh\necho hello from below tmp\n")
+    tool.chmod(0o755)
+    tools.chmod(0o755)
+    config = SandboxConfig.detect("bwrap", read_only_paths=[tools], path_dirs=[str(tools / "bin")])
+    outcome, output = _run(config, tmp_path, "say-hello")
+    assert outcome.exit_code == 0, output
+    assert "hello from below tmp" in output

@@ -243,6 +243,9 @@ def _inner_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, uid:
     """As the step's uid: new namespaces (no new user namespaces inside), the outer view read-only."""
     options = [*NAMESPACES, "--uid", str(uid), "--gid", str(gid), "--die-with-parent", "--new-session"]
     options += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
+    # the private /tmp hides what the outer view bound below /tmp (a checkout, its virtualenv): bind it again
+    for path in config.read_only_paths:
+        options += ["--ro-bind-try", str(path), str(path)]
     for path in config.writable_paths:
         options += ["--bind-try", str(path), str(path)]
     options += ["--bind", str(attempt_dir), str(attempt_dir), "--chdir", str(workdir)]
