@@ -20,7 +20,6 @@ changed the store is tried again on a new copy, so only a refusal of the page as
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -38,10 +37,7 @@ from digital_factory.demo.story import CAST
 from digital_factory.web.app import install_web
 from tests.browser import (
     DemoServer,
-    chromium_browser,
-    chromium_or_skip,
     horizontal_overflow,
-    serve_demo,
     serve_demo_copy,
     sign_in,
     watched_page,
@@ -160,20 +156,6 @@ class Crawl:
     offers: dict[tuple[str, str], Offer] = field(default_factory=dict)
     answers: Counter[int] = field(default_factory=Counter)
     refused: list[Offer] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[DemoServer]:
-    root = tmp_path_factory.mktemp("crawl-demo")
-    shutil.copy(sqlite_template, root / "factory.db")
-    with serve_demo(root / "home", f"sqlite:///{root / 'factory.db'}") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium_browser(chromium_or_skip()) as opened:
-        yield opened
 
 
 def _links(page: Page) -> list[tuple[str, bool]]:

@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import (
     DemoServer,
-    chromium_browser,
-    chromium_or_skip,
     low_contrast,
-    serve_demo,
     sign_in,
     watched_page,
 )
@@ -58,20 +53,6 @@ MAIN = [
     "/admin/users",
     "/admin/audit",
 ]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[DemoServer]:
-    root = tmp_path_factory.mktemp("contrast-demo")
-    shutil.copy(sqlite_template, root / "factory.db")
-    with serve_demo(root / "home", f"sqlite:///{root / 'factory.db'}") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium_browser(chromium_or_skip()) as opened:
-        yield opened
 
 
 def test_the_active_tab_and_every_button_meet_wcag_aa(demo: DemoServer, browser: Browser) -> None:
