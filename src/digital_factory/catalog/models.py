@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digital_factory.store.base import Base
@@ -96,6 +96,8 @@ class IngestionKey(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    accepted_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rejected_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ServiceWork(Base):
