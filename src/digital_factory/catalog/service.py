@@ -44,7 +44,14 @@ from digital_factory.catalog.ownership import (
     require_service_owner,
 )
 from digital_factory.catalog.provenance import service_templates, set_service_template
-from digital_factory.catalog.services import get_service, list_services, register_service, service_refs, update_service
+from digital_factory.catalog.services import (
+    get_service,
+    list_services,
+    register_service,
+    service_refs,
+    service_refs_by_id,
+    update_service,
+)
 from digital_factory.catalog.team_api import team_api_document
 from digital_factory.catalog.value_streams import (
     create_value_stream,
@@ -86,6 +93,7 @@ __all__ = [
     "service_dependencies",
     "service_id",
     "service_refs",
+    "service_refs_by_id",
     "service_row",
     "service_templates",
     "services_serving",

@@ -17,6 +17,7 @@ from digital_factory.cli import delivery as delivery_cli
 from digital_factory.cli import logs, releases
 from digital_factory.cli import platform as platform_cli
 from digital_factory.cli import portfolio as portfolio_cli
+from digital_factory.cli import telemetry as telemetry_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
 from digital_factory.cli.doctor import doctor
@@ -52,6 +53,7 @@ platform_cli.install(app, team_app)
 delivery_cli.register(app)
 app.command()(doctor)
 app.add_typer(releases.app, name="flag")
+app.add_typer(telemetry_cli.app, name="telemetry")
 for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
     app.add_typer(portfolio_typer)
 

@@ -14,6 +14,7 @@ from digital_factory.repos import models as _repos  # noqa: F401
 from digital_factory.store import sequences as _sequences  # noqa: F401
 from digital_factory.store.base import Base
 from digital_factory.teams import models as _teams  # noqa: F401
+from digital_factory.telemetry import models as _telemetry  # noqa: F401
 
 
 def target_metadata() -> MetaData:

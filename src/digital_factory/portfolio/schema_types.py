@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from digital_factory.portfolio import metricquery
+from digital_factory.core import metricquery
 
 Text = Annotated[str, Field(max_length=4000)]
 Line = Annotated[str, Field(min_length=1, max_length=500)]

@@ -1,7 +1,7 @@
-"""Telemetry use-cases, the domain's public face: OTLP ingestion (metrics, traces as RED figures, logs).
-Callers own the transaction.
+"""Telemetry's face: OTLP ingestion (metrics, traces as RED figures, logs) into the metric store, the
+store's queries, a service's series and logs. Callers own the transaction.
 
-The use-cases live in topic modules; this module is what other layers import."""
+Edges import only this module and `schemas`; the topic modules behind it are private."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from digital_factory.telemetry.ingest import (
     decode_request,
     ingest,
 )
+from digital_factory.telemetry.listing import list_series, metric_names, recent_logs, severity_counts
+from digital_factory.telemetry.metricstore import write_batches
 from digital_factory.telemetry.otlp_values import Decoded
 from digital_factory.telemetry.otlp_wire import (
     JSON,
@@ -28,6 +30,7 @@ from digital_factory.telemetry.otlp_wire import (
     too_large,
 )
 from digital_factory.telemetry.points import Batch, Written
+from digital_factory.telemetry.queries import evaluate, query_range
 
 __all__ = [
     "JSON",
@@ -43,11 +46,18 @@ __all__ = [
     "Written",
     "authenticate",
     "decode_request",
+    "evaluate",
     "failure",
     "inflate",
     "ingest",
     "is_gzip",
+    "list_series",
     "media_type",
+    "metric_names",
+    "query_range",
+    "recent_logs",
+    "severity_counts",
     "success",
     "too_large",
+    "write_batches",
 ]

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from digital_factory.portfolio import metricquery
-from digital_factory.portfolio.metricquery import Aggregate, QueryError, Ratio
+from digital_factory.core import metricquery
+from digital_factory.core.metricquery import Aggregate, QueryError, Ratio
 
 
 def test_aggregate_with_labels_and_window() -> None:

@@ -1,6 +1,7 @@
 """The metric query language of leading indicators and key results, pure: parse, validate, print.
 
-A query names what to measure over telemetry or business data; the insights domain evaluates it later.
+A query names what to measure over telemetry or business data: portfolio keeps it on indicators, the
+telemetry domain evaluates it over the metric store.
 
     query    := aggregation "(" selector ")"
               | "ratio" "(" query "," query ")"

@@ -1,0 +1,251 @@
+"""The metric store's read side: indicator queries (the language of `core.metricquery`) and range queries
+for charts. Reads open no transaction of their own; the caller's unit of work is read-only."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Connection, Table, func, select
+
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import require
+from digital_factory.catalog.service import service_refs_by_id
+from digital_factory.core.errors import ValidationFailed
+from digital_factory.core.metricquery import Aggregate, Matcher, Query, QueryError, parse
+from digital_factory.store.uow import UnitOfWork
+from digital_factory.telemetry import models
+from digital_factory.telemetry.schemas import (
+    MAX_RANGE_STEPS,
+    Aggregation,
+    Evaluation,
+    RangePoint,
+    RangeResult,
+    RangeSeries,
+)
+from digital_factory.telemetry.summaries import (
+    NANOS,
+    Distribution,
+    Partial,
+    plan,
+    quantile_of,
+    quantile_rank,
+)
+
+_series = cast(Table, models.Series.__table__)
+_points = cast(Table, models.Point.__table__)
+_rollups = cast(Table, models.Rollup.__table__)
+SCOPE_LABELS = ("service", "environment")
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    id: int
+    kind: str
+    service: str
+    environment: str | None
+    attributes: dict[str, str]
+
+    def label(self, name: str) -> str | None:
+        if name == "service":
+            return self.service
+        if name == "environment":
+            return self.environment
+        return self.attributes.get(name)
+
+
+def evaluate(
+    uow: UnitOfWork,
+    text: str,
+    *,
+    service: str | None = None,
+    environment: str | None = None,
+    at: datetime | None = None,
+) -> Evaluation:
+    """An indicator query's value over the window that ends `at` (now), within a service and environment
+    when given (the query's own `service=`/`environment=` matchers narrow it too)."""
+    require(uow.actor, Permission.READ)
+    try:
+        query = parse(text)
+    except QueryError as error:
+        raise ValidationFailed.on("q", str(error)) from error
+    end = at or uow.clock.now()
+    value = _value(uow, query, _scope(service, environment), _nanos(end))
+    return Evaluation(query=str(query), value=value, at=end, service=service, environment=environment)
+
+
+def _scope(service: str | None, environment: str | None) -> tuple[Matcher, ...]:
+    given = (("service", service), ("environment", environment))
+    return tuple(Matcher(label, False, value) for label, value in given if value)
+
+
+def _value(uow: UnitOfWork, query: Query, scope: tuple[Matcher, ...], end_ns: int) -> float | None:
+    if not isinstance(query, Aggregate):
+        numerator = _value(uow, query.numerator, scope, end_ns)
+        denominator = _value(uow, query.denominator, scope, end_ns)
+        return None if numerator is None or not denominator else numerator / denominator
+    selector = query.selector
+    window_ns = int(selector.window.total_seconds()) * NANOS
+    series = matching_series(uow, selector.metric, (*scope, *selector.matchers))
+    if not series:
+        return None
+    return window_figure(uow.session.connection(), query.aggregation, series, end_ns - window_ns, end_ns)
+
+
+def matching_series(uow: UnitOfWork, metric: str, matchers: Sequence[Matcher]) -> list[SeriesRow]:
+    """The series of `metric` whose service, environment and attributes satisfy every matcher."""
+    query = select(_series.c.id, _series.c.kind, _series.c.service_id, _series.c.environment, _series.c.attributes)
+    rows = list(uow.session.connection().execute(query.where(_series.c.metric == metric)))
+    names = {ident: ref.key for ident, ref in service_refs_by_id(uow, {row[2] for row in rows}).items()}
+    found = [SeriesRow(row[0], row[1], names[row[2]], row[3] or None, dict(row[4] or {})) for row in rows]
+    return [row for row in found if all((row.label(m.label) == m.value) != m.negated for m in matchers)]
+
+
+def window_figure(
+    connection: Connection, aggregation: str, series: Sequence[SeriesRow], start_ns: int, end_ns: int
+) -> float | None:
+    """One figure over [start, end) of all `series` together."""
+    ids = [row.id for row in series]
+    seconds = (end_ns - start_ns) / NANOS
+    if all(row.kind == "histogram" for row in series):
+        return _distribution(connection, ids, start_ns, end_ns).figure(aggregation, seconds)
+    if aggregation.startswith("p"):
+        return _quantile(connection, ids, start_ns, end_ns, quantile_of(aggregation))
+    partial = Partial()
+    for piece in plan(start_ns, end_ns):
+        partial.add(_piece_partial(connection, ids, piece.resolution, piece.start_ns, piece.end_ns))
+    if aggregation == "last":
+        partial.last = _last(connection, ids, start_ns, end_ns)
+    return partial.figure(aggregation, seconds)
+
+
+def _piece_partial(connection: Connection, ids: list[int], resolution: int, start_ns: int, end_ns: int) -> Partial:
+    figures: tuple[ColumnElement[Any], ...]
+    if resolution:
+        table, time = _rollups, _rollups.c.start_ns
+        figures = (
+            func.sum(_rollups.c.count),
+            func.sum(_rollups.c.total),
+            func.min(_rollups.c.minimum),
+            func.max(_rollups.c.maximum),
+        )
+        where = [_rollups.c.resolution == resolution]
+    else:
+        table, time, value = _points, _points.c.time_ns, _points.c.value
+        figures, where = (func.count(), func.sum(value), func.min(value), func.max(value)), []
+    row = connection.execute(
+        select(*figures).where(table.c.series_id.in_(ids), time >= start_ns, time < end_ns, *where)
+    ).one()
+    if not row[0]:
+        return Partial()
+    return Partial(int(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def _last(connection: Connection, ids: list[int], start_ns: int, end_ns: int) -> float | None:
+    """The newest raw point in the window; where raw points are gone, the newest minute rollup's last."""
+    found = connection.execute(
+        select(_points.c.value)
+        .where(_points.c.series_id.in_(ids), _points.c.time_ns >= start_ns, _points.c.time_ns < end_ns)
+        .order_by(_points.c.time_ns.desc())
+        .limit(1)
+    ).scalar()
+    if found is not None:
+        return float(found)
+    rolled = connection.execute(
+        select(_rollups.c.last)
+        .where(_rollups.c.series_id.in_(ids), _rollups.c.resolution == 60)
+        .where(_rollups.c.last_ns >= start_ns, _rollups.c.last_ns < end_ns)
+        .order_by(_rollups.c.last_ns.desc())
+        .limit(1)
+    ).scalar()
+    return None if rolled is None else float(rolled)
+
+
+def _quantile(connection: Connection, ids: list[int], start_ns: int, end_ns: int, quantile: float) -> float | None:
+    """A quantile of the raw values in the window, read by rank in the store (no values pulled into memory)."""
+    where = (_points.c.series_id.in_(ids), _points.c.time_ns >= start_ns, _points.c.time_ns < end_ns)
+    count = connection.execute(select(func.count()).where(*where)).scalar() or 0
+    if not count:
+        return None
+    index, fraction = quantile_rank(count, quantile)
+    values = [
+        float(v)
+        for v in connection.execute(
+            select(_points.c.value).where(*where).order_by(_points.c.value).offset(index).limit(2)
+        ).scalars()
+    ]
+    if fraction == 0 or len(values) == 1:
+        return values[0]
+    return values[0] + (values[1] - values[0]) * fraction
+
+
+def _distribution(connection: Connection, ids: list[int], start_ns: int, end_ns: int) -> Distribution:
+    merged = Distribution()
+    rows = connection.execute(
+        select(_points.c.value, _points.c.buckets).where(
+            _points.c.series_id.in_(ids), _points.c.time_ns >= start_ns, _points.c.time_ns < end_ns
+        )
+    )
+    for value, buckets in rows:
+        merged.add(float(value), buckets)
+    return merged
+
+
+def query_range(
+    uow: UnitOfWork,
+    metric: str,
+    *,
+    start: datetime,
+    end: datetime,
+    step_seconds: int,
+    aggregation: Aggregation = Aggregation.SUM,
+    matchers: Sequence[Matcher] = (),
+    by: str | None = None,
+) -> RangeResult:
+    """`metric` per step from `start` to `end`, one line per value of the label `by` (or one line)."""
+    require(uow.actor, Permission.READ)
+    _check_range(start, end, step_seconds)
+    series = matching_series(uow, metric, matchers)
+    groups: dict[str, list[SeriesRow]] = defaultdict(list)
+    for row in series:
+        groups[(row.label(by) or "") if by else ""].append(row)
+    start_ns, step_ns = _nanos(start), step_seconds * NANOS
+    steps = math.ceil((_nanos(end) - start_ns) / step_ns)
+    connection = uow.session.connection()
+    lines = [
+        RangeSeries(
+            labels={by: label} if by else {},
+            points=[_step(connection, aggregation.value, rows, start_ns + i * step_ns, step_ns) for i in range(steps)],
+        )
+        for label, rows in sorted(groups.items())
+    ]
+    return RangeResult(
+        metric=metric, aggregation=aggregation, step_seconds=step_seconds, start=start, end=end, series=lines
+    )
+
+
+def _check_range(start: datetime, end: datetime, step_seconds: int) -> None:
+    if step_seconds < 1:
+        raise ValidationFailed.on("step", "must be at least 1 second")
+    if end <= start:
+        raise ValidationFailed.on("end", "must be after start")
+    steps = math.ceil((end - start) / timedelta(seconds=step_seconds))
+    if steps > MAX_RANGE_STEPS:
+        raise ValidationFailed.on("step", f"gives {steps} points; at most {MAX_RANGE_STEPS}: take a longer step")
+
+
+def _step(connection: Connection, aggregation: str, rows: list[SeriesRow], low: int, step_ns: int) -> RangePoint:
+    """A step is read as its own window, so a chart agrees with the indicator query over the same span."""
+    return RangePoint(at=_moment(low), value=window_figure(connection, aggregation, rows, low, low + step_ns))
+
+
+def _nanos(moment: datetime) -> int:
+    return int(moment.timestamp()) * NANOS + moment.microsecond * 1000
+
+
+def _moment(nanos: int) -> datetime:
+    return datetime.fromtimestamp(nanos / NANOS, tz=UTC)
