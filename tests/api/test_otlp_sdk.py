@@ -66,6 +66,15 @@ def query(live_server: LiveServer) -> Iterator[Any]:
         yield value
 
 
+def _exporting(server: LiveServer, key: str, signal: str) -> dict[str, Any]:
+    """An SDK exporter's settings for this server: the signal's path, the key, gzip."""
+    return {
+        "endpoint": f"{server.url}/v1/{signal}",
+        "headers": {"Authorization": f"Bearer {key}"},
+        "compression": Compression.Gzip,
+    }
+
+
 def _record_drone_metrics(reader: MetricReader) -> MeterProvider:
     provider = MeterProvider(resource=RESOURCE, metric_readers=[reader])
     meter = provider.get_meter("drones")
@@ -93,11 +102,7 @@ def _assert_sent_once(value: Any) -> None:
 def test_the_sdk_protobuf_exporter_with_gzip_sends_twice_and_the_values_count_once(
     live_server: LiveServer, ingestion_key: str, query: Any
 ) -> None:
-    exporter = OTLPMetricExporter(
-        endpoint=f"{live_server.url}/v1/metrics",
-        headers={"Authorization": f"Bearer {ingestion_key}"},
-        compression=Compression.Gzip,
-    )
+    exporter = OTLPMetricExporter(**_exporting(live_server, ingestion_key, "metrics"))
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
     provider = _record_drone_metrics(reader)
     assert provider.force_flush()
@@ -141,11 +146,7 @@ def test_otlp_json_of_the_sdks_data_sent_twice_counts_once(
 
 
 def test_sdk_spans_become_red_figures(live_server: LiveServer, ingestion_key: str, query: Any) -> None:
-    exporter = OTLPSpanExporter(
-        endpoint=f"{live_server.url}/v1/traces",
-        headers={"Authorization": f"Bearer {ingestion_key}"},
-        compression=Compression.Gzip,
-    )
+    exporter = OTLPSpanExporter(**_exporting(live_server, ingestion_key, "traces"))
     provider = TracerProvider(resource=RESOURCE)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("fleet")
@@ -168,11 +169,7 @@ def test_sdk_spans_become_red_figures(live_server: LiveServer, ingestion_key: st
 
 
 def test_sdk_logs_become_lines_and_counts(live_server: LiveServer, ingestion_key: str, query: Any) -> None:
-    exporter = OTLPLogExporter(
-        endpoint=f"{live_server.url}/v1/logs",
-        headers={"Authorization": f"Bearer {ingestion_key}"},
-        compression=Compression.Gzip,
-    )
+    exporter = OTLPLogExporter(**_exporting(live_server, ingestion_key, "logs"))
     provider = LoggerProvider(resource=RESOURCE)
     provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
     logger = provider.get_logger("drones")
