@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
@@ -343,3 +344,28 @@ def test_a_request_is_parsed_before_it_reaches_the_store(client: TestClient, key
     request.resource_metrics.add().resource.CopyFrom(resource(SERVICE))
     answer = client.post("/v1/metrics", content=request.SerializeToString(), headers=_auth(key, **PB))
     assert (answer.status_code, writer.calls) == (200, 0)
+
+
+def test_a_busy_store_is_503_so_the_client_retries(client: TestClient, runtime: Runtime, key: str) -> None:
+    def locked(uow: UnitOfWork, batches: Sequence[Batch]) -> Written:
+        raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+    runtime.otlp.writer = locked
+    body = metrics_request(counter("units_sold", 5)).SerializeToString()
+    answer = client.post("/v1/metrics", content=body, headers=_auth(key, **PB))
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+    assert Status.FromString(answer.content).message == "the metric store is busy; retry shortly"
+    assert _key_record(runtime).accepted_points == 0
+
+
+def test_an_unexpected_failure_is_500_without_details(client: TestClient, runtime: Runtime, key: str) -> None:
+    def broken(uow: UnitOfWork, batches: Sequence[Batch]) -> Written:
+        raise RuntimeError("secret internals")
+
+    runtime.otlp.writer = broken
+    body = json_format.MessageToJson(metrics_request(counter("units_sold", 5)))
+    answer = client.post("/v1/metrics", content=body, headers=_auth(key, **JS))
+    assert (answer.status_code, answer.json()) == (
+        500,
+        {"code": 13, "message": "the telemetry receiver failed; it was logged"},
+    )
