@@ -5,6 +5,7 @@ variable limit and PostgreSQL's parameter limit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy import Connection, Table, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 MAX_PARAMETERS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
+COPY_FROM = 500
+"""From this many rows, PostgreSQL takes them by COPY into a scratch table, then one INSERT … SELECT."""
 
 
 def insert_new(
@@ -19,15 +22,18 @@ def insert_new(
 ) -> list[tuple[Any, ...]]:
     """Insert `rows`, skipping any whose unique key is already stored; the `returning` columns of those
     actually inserted (nothing when `returning` is empty)."""
-    inserted: list[tuple[Any, ...]] = []
-    for chunk in _chunks(rows):
-        statement = _insert(connection, table).values(list(chunk)).on_conflict_do_nothing()
-        if returning:
-            result = connection.execute(statement.returning(*(table.c[name] for name in returning)))
-            inserted.extend(tuple(row) for row in result)
-        else:
-            connection.execute(statement)
-    return inserted
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        return _copy_new(connection, table, rows, returning)
+    # one statement executed for many parameter sets: SQLAlchemy's "insertmanyvalues" sends them as
+    # multi-row VALUES batches with RETURNING, compiled once (a `.values([...])` statement compiles per call)
+    statement = _insert(connection, table).on_conflict_do_nothing()
+    if not returning:
+        connection.execute(statement, list(rows))
+        return []
+    result = connection.execute(statement.returning(*(table.c[name] for name in returning)), list(rows))
+    return [tuple(row) for row in result]
 
 
 def insert_or_merge(
@@ -70,3 +76,39 @@ def _chunks(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str,
     size = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def _copy_new(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: COPY the rows into a session-local scratch table shaped like `table` (emptied at commit),
+    then insert what is new in key order (so concurrent writers queue rather than deadlock)."""
+    columns = list(rows[0])
+    names = _quoted(columns)
+    scratch = f'"scratch_{table.name}"'
+    keyed = [column.name for column in table.primary_key.columns]
+    order = f" ORDER BY {_quoted(keyed)}" if set(keyed) <= set(columns) else ""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS AS "
+            f'SELECT {names} FROM "{table.name}" WITH NO DATA'
+        )
+        cursor.execute(f"TRUNCATE {scratch}")
+        with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_copyable(row[name]) for name in columns])
+        tail = f" RETURNING {_quoted(returning)}" if returning else ""
+        cursor.execute(
+            f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {scratch}{order} ON CONFLICT DO NOTHING{tail}'
+        )
+        return [tuple(found) for found in cursor.fetchall()] if returning else []
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _copyable(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
