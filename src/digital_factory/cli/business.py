@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -92,32 +92,32 @@ def revenue(
     _send("revenue", service, env, at, attr, amount=amount, currency=currency, id=event_id)
 
 
-@record_app.command("csat")
-def csat(
-    service: Service,
-    score: Annotated[int, typer.Option(help="Satisfaction from 1 to 5.")],
-    feedback: Feedback = None,
-    env: Env = None,
-    at: At = None,
-    attr: Attr = None,
-    event_id: EventId = None,
-) -> None:
-    """A customer-satisfaction answer (1–5), optionally with the customer's comment."""
-    _send("csat", service, env, at, attr, score=score, feedback=feedback, id=event_id)
+Score = Annotated[int, typer.Option(help="The answer: 1 to 5 for csat, 0 to 10 for nps.")]
 
 
-@record_app.command("nps")
-def nps(
-    service: Service,
-    score: Annotated[int, typer.Option(help="Likelihood to recommend, 0 to 10.")],
-    feedback: Feedback = None,
-    env: Env = None,
-    at: At = None,
-    attr: Attr = None,
-    event_id: EventId = None,
-) -> None:
-    """A Net Promoter Score answer (0–10), optionally with the customer's comment."""
-    _send("nps", service, env, at, attr, score=score, feedback=feedback, id=event_id)
+def _survey(kind: str) -> Callable[..., None]:
+    """A survey answer of `kind` (csat or nps), optionally with the customer's comment."""
+
+    def answer(
+        service: Service,
+        score: Score,
+        feedback: Feedback = None,
+        env: Env = None,
+        at: At = None,
+        attr: Attr = None,
+        event_id: EventId = None,
+    ) -> None:
+        _send(kind, service, env, at, attr, score=score, feedback=feedback, id=event_id)
+
+    return answer
+
+
+record_app.command("csat", help="A customer-satisfaction answer (1-5), optionally with the customer's comment.")(
+    _survey("csat")
+)
+record_app.command("nps", help="A Net Promoter Score answer (0-10), optionally with the customer's comment.")(
+    _survey("nps")
+)
 
 
 @record_app.command("custom")
