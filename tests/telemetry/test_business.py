@@ -121,6 +121,7 @@ def test_a_bad_event_refuses_the_whole_request_naming_each_problem(runtime: Runt
         {"kind": "custom", "metric": "business.fake", "value": 1},
         {"kind": "nps", "score": 9, "at": future, "environment": "moon"},
         {"kind": "units_sold", "count": 1, "score": 3, "attributes": {"Bad Key": "x"}},
+        {"kind": "revenue", "amount": 1e300, "currency": "EUR", "at": "0001-01-01T00:00:00Z"},
     )
     with pytest.raises(ValidationFailed) as refused:
         _record(runtime, events)
@@ -132,6 +133,8 @@ def test_a_bad_event_refuses_the_whole_request_naming_each_problem(runtime: Runt
         ("[4].environment", "fleet-api has no environment 'moon' (dev, staging, prod)"),
         ("[5].score", "is not a field of a units_sold event"),
         ("[5].attributes.Bad Key", "the name must match ^[a-z][a-z0-9_.]{0,63}$"),
+        ("[6].amount", "must be a finite number of at most 1e+15 in size"),
+        ("[6].at", "is before 1970-01-01"),
     ]
     assert _value(runtime, "sum(business.units_sold[30d])") is None
 

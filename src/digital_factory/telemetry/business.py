@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from digital_factory.core.errors import FieldProblem
 from digital_factory.telemetry.currencies import CURRENCIES
@@ -30,6 +30,8 @@ ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 RESERVED_PREFIXES = ("business.", "customer.", "red.", "log.")
 ATTRIBUTE_VALUE_LIMIT = 200
 FUTURE_LIMIT = timedelta(days=1)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # times are stored as nanoseconds since then
+NUMBER_LIMIT = 1e15  # larger amounts are mistakes, and sums of them would overflow what a figure can say
 NANOS = 1_000_000_000
 
 KIND_FIELDS = ("count", "amount", "currency", "score", "feedback", "metric", "value")
@@ -58,6 +60,8 @@ def check_event(event: BusinessEvent, now: datetime) -> list[FieldProblem]:
             problems.append(FieldProblem("at", "needs a time zone offset (RFC 3339), e.g. 2026-11-02T12:00:00Z"))
         elif event.at > now + FUTURE_LIMIT:
             problems.append(FieldProblem("at", "is more than 1 day in the future"))
+        elif event.at < EARLIEST:
+            problems.append(FieldProblem("at", "is before 1970-01-01"))
     return problems
 
 
@@ -80,8 +84,8 @@ def _values(event: BusinessEvent) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     for name in ("amount", "value"):
         number = getattr(event, name)
-        if number is not None and not math.isfinite(number):
-            problems.append(FieldProblem(name, "must be a finite number"))
+        if number is not None and not (math.isfinite(number) and abs(number) <= NUMBER_LIMIT):
+            problems.append(FieldProblem(name, f"must be a finite number of at most {NUMBER_LIMIT:.0e} in size"))
     if event.currency is not None and event.currency not in CURRENCIES:
         problems.append(FieldProblem("currency", f"{event.currency!r} is not an ISO 4217 code such as EUR or USD"))
     low_high = SCORE_RANGE.get(event.kind)
