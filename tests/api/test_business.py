@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
-from digital_factory.app.factory import Runtime
+from digital_factory.app.factory import Runtime, create_app
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceUpdate
 from digital_factory.core.actor import system_actor
+from digital_factory.settings import Settings
 from tests.delivery.owners import owning_team
 from tests.factories import MadeUser, make_user
 from tests.telemetry.builders import make_service
@@ -176,3 +178,17 @@ def test_an_upload_of_another_type_is_refused(client: TestClient, runtime: Runti
     answer = _upload(client, ada, "<xml/>", "application/xml")
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "Content-Type"
+
+
+def test_uploads_have_their_own_body_limit(settings: Settings, runtime: Runtime) -> None:
+    small = settings.model_copy(update={"max_upload_bytes": 1_048_576, "max_body_bytes": 4096})
+    ada = _world(runtime)
+    row = f"units_sold,fleet-api,{AN_HOUR_AGO},1\n"
+    limited = replace(runtime, settings=small)
+    with TestClient(create_app(small, runtime=limited), base_url="http://testserver") as client:
+        fits = "kind,service,at,count\n" + row * 200  # over the API's 4 KiB, under the upload limit
+        assert _upload(client, ada, fits, "text/csv").json()["events"] == 200
+        refused = _upload(client, ada, "kind,service,at,count\n" + row * 40_000, "text/csv")
+        assert refused.status_code == 413, refused.text[:200]
+        assert "exceeds the limit of 1048576 bytes" in refused.json()["detail"]
+        assert client.post("/api/v1/business/events", content=fits.encode(), headers=ada.headers).status_code == 413
