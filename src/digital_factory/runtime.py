@@ -46,6 +46,9 @@ class Runtime(Protocol):
     def max_push_bytes(self) -> int: ...
 
     @property
+    def max_upload_bytes(self) -> int: ...
+
+    @property
     def session_idle(self) -> timedelta: ...
 
     @property

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted on the API and web (bytes)."
     )
+    max_upload_bytes: int = Field(
+        67_108_864, ge=1_048_576, description="Largest bulk business-data upload (CSV or JSON lines, bytes)."
+    )
     max_push_bytes: int = Field(
         209_715_200, ge=1_048_576, description="Largest git push (or fetch request) accepted by hosted repositories."
     )

@@ -245,6 +245,12 @@ CALLS: dict[str, Callable[[World], Call]] = {
     "PATCH /users/{username}": lambda w: ("/users/uma", {"display_name": "Uma"}),
     "POST /tokens": lambda w: ("/tokens", {"name": "automation"}),
     "DELETE /tokens/{public_id}": lambda w: (f"/tokens/{w.take('token', new_token)}", None),
+    # business data
+    "POST /business/events": lambda w: ("/business/events", {"kind": "units_sold", "service": "svc", "count": 2}),
+    "POST /business/events:bulk": lambda w: (
+        "/business/events:bulk",
+        [{"kind": "nps", "service": "svc", "score": 9}, {"kind": "csat", "service": "svc", "score": 4}],
+    ),
 }
 
 

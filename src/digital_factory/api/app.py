@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from digital_factory import __version__
 from digital_factory.api import (
     accounts,
+    business,
     catalog,
     delivery,
     platform,
@@ -43,6 +44,7 @@ def create_api() -> FastAPI:
         delivery.router,
         releases.router,
         telemetry.router,
+        business.router,
     ):
         api.include_router(router)
     return api

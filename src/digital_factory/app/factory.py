@@ -20,8 +20,8 @@ from digital_factory import __version__
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.service import LoginThrottle, SecretDigester
+from digital_factory.api import business, ofrep, otlp, problems
 from digital_factory.api import git as git_http
-from digital_factory.api import ofrep, otlp, problems
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import (
     AllowHeaderMiddleware,
@@ -83,6 +83,10 @@ class Runtime:
     @property
     def max_push_bytes(self) -> int:
         return self.settings.max_push_bytes
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.settings.max_upload_bytes
 
     @property
     def session_idle(self) -> timedelta:
@@ -257,9 +261,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     git_http.install(app)
     install_web(app)
     _route_api_misses_to_problems(app)
-    # git pushes and OTLP exports apply their own, larger body limits
-    own_limits = (git_http.GIT_PREFIX, otlp.OTLP_PREFIX)
-    app.add_middleware(RequestGuardMiddleware, exempt_prefixes=own_limits)
+    app.add_middleware(RequestGuardMiddleware, exempt_prefixes=(git_http.GIT_PREFIX, otlp.OTLP_PREFIX))
+    # git pushes, OTLP exports and bulk business uploads apply their own, larger body limits
+    own_limits = (git_http.GIT_PREFIX, otlp.OTLP_PREFIX, API_PREFIX + business.BULK_PATH)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=own_limits)
     app.add_middleware(AllowHeaderMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

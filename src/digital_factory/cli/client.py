@@ -94,4 +94,15 @@ def _error_from(response: httpx.Response) -> errors.DomainError:
     except ValueError:
         detail = f"{response.status_code} {response.reason_phrase}"
     error_type = _ERRORS.get(response.status_code, errors.DomainError)
+    if error_type is errors.ValidationFailed:
+        return errors.ValidationFailed(detail, _problems(response))
     return error_type(detail)
+
+
+def _problems(response: httpx.Response) -> list[errors.FieldProblem]:
+    """The problem JSON's `errors` (field and reason of each), so a command can list them one per line."""
+    try:
+        found = response.json().get("errors") or []
+        return [errors.FieldProblem(str(item["field"]), str(item["reason"])) for item in found]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return []

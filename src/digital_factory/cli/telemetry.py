@@ -69,7 +69,7 @@ def series(service: Service, env: EnvOption = None, prefix: str = "") -> None:
         )
     print_table(
         ["metric", "kind", "environment", "attributes", "last"],
-        [[s.metric, s.kind, s.environment or "", _attributes(s.attributes), s.last_at or ""] for s in found],
+        [[s.metric, s.kind, s.environment or "", attribute_text(s.attributes), s.last_at or ""] for s in found],
     )
 
 
@@ -93,5 +93,5 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def _attributes(attributes: dict[str, str]) -> str:
+def attribute_text(attributes: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(attributes.items()))

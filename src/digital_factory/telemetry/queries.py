@@ -76,7 +76,7 @@ def evaluate(
     if service is not None:
         service_id(uow, service)  # an unknown service is an error, not "no data"
     end = at or uow.clock.now()
-    value = _value(uow, query, _scope(service, environment), _nanos(end))
+    value = _value(uow, query, _scope(service, environment), nanos_of(end))
     return Evaluation(query=str(query), value=value, at=end, service=service, environment=environment)
 
 
@@ -185,6 +185,16 @@ def _quantile(connection: Connection, ids: list[int], start_ns: int, end_ns: int
     return values[0] + (values[1] - values[0]) * fraction
 
 
+def window_distribution(
+    uow: UnitOfWork, metric: str, matchers: Sequence[Matcher], start_ns: int, end_ns: int
+) -> Distribution:
+    """The histogram points of `metric`'s matching series over [start, end), merged (bucket counts)."""
+    series = matching_series(uow, metric, matchers)
+    if not series:
+        return Distribution()
+    return _distribution(uow.session.connection(), [row.id for row in series], start_ns, end_ns)
+
+
 def _distribution(connection: Connection, ids: list[int], start_ns: int, end_ns: int) -> Distribution:
     merged = Distribution()
     rows = connection.execute(
@@ -215,8 +225,8 @@ def query_range(
     groups: dict[str, list[SeriesRow]] = defaultdict(list)
     for row in series:
         groups[(row.label(by) or "") if by else ""].append(row)
-    start_ns, step_ns = _nanos(start), step_seconds * NANOS
-    steps = math.ceil((_nanos(end) - start_ns) / step_ns)
+    start_ns, step_ns = nanos_of(start), step_seconds * NANOS
+    steps = math.ceil((nanos_of(end) - start_ns) / step_ns)
     connection = uow.session.connection()
     lines = [
         RangeSeries(
@@ -245,7 +255,7 @@ def _step(connection: Connection, aggregation: str, rows: list[SeriesRow], low: 
     return RangePoint(at=_moment(low), value=window_figure(connection, aggregation, rows, low, low + step_ns))
 
 
-def _nanos(moment: datetime) -> int:
+def nanos_of(moment: datetime) -> int:
     return int(moment.timestamp()) * NANOS + moment.microsecond * 1000
 
 

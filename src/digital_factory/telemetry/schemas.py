@@ -1,11 +1,14 @@
-"""Public DTOs of the telemetry domain: what the metric store answers."""
+"""Public DTOs of the telemetry domain: what the metric store answers, and business data in and out."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from digital_factory.core.schemas import OutputModel
+from pydantic import Field
+
+from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 
 MAX_RANGE_STEPS = 2000
 
@@ -76,3 +79,79 @@ class LogLineOut(OutputModel):
 class SeverityCount(OutputModel):
     severity: str
     count: int
+
+
+class BusinessKind(StrEnum):
+    UNITS_SOLD = "units_sold"
+    REVENUE = "revenue"
+    CSAT = "csat"
+    NPS = "nps"
+    CUSTOM = "custom"
+
+
+MAX_EVENTS_PER_REQUEST = 1000
+MAX_BULK_ROWS = 100_000
+MAX_ATTRIBUTES = 16
+FEEDBACK_LIMIT = 4000
+
+
+class BusinessEvent(InputModel):
+    """One business event (docs/telemetry.md, "Business data"): which fields a kind needs is checked by
+    `telemetry.service.check_business_event`, so every door reports the same reasons."""
+
+    kind: Annotated[BusinessKind, FromJson]
+    service: Annotated[str, Field(min_length=1, max_length=100)]
+    environment: Annotated[str | None, Field(max_length=40)] = None
+    at: Annotated[datetime | None, FromJson] = None
+    id: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    count: Annotated[int | None, Field(ge=1, le=1_000_000_000)] = None
+    amount: float | None = None
+    currency: str | None = None
+    score: int | None = None
+    feedback: Annotated[str | None, Field(max_length=FEEDBACK_LIMIT)] = None
+    metric: Annotated[str | None, Field(max_length=100)] = None
+    value: float | None = None
+
+
+class BusinessWritten(OutputModel):
+    """What a business-data request stored: events new to the store, and events it already held."""
+
+    events: int
+    accepted: int
+    duplicates: int
+
+
+class CurrencyTotal(OutputModel):
+    currency: str
+    amount: float
+
+
+class BusinessSummary(OutputModel):
+    """A service's business figures over the last `days` (formulas in docs/telemetry.md)."""
+
+    service: str
+    environment: str | None
+    days: int
+    start: datetime
+    end: datetime
+    units_sold: float
+    revenue: list[CurrencyTotal]
+    csat_responses: int
+    csat_percent: float | None  # share of scores 4 and 5, in %
+    csat_average: float | None
+    nps_responses: int
+    nps: float | None  # %promoters (9-10) − %detractors (0-6)
+    nps_promoters: int
+    nps_passives: int
+    nps_detractors: int
+
+
+class FeedbackEntry(OutputModel):
+    at: datetime
+    service: str
+    environment: str | None
+    kind: BusinessKind
+    score: float
+    text: str
+    attributes: dict[str, str]

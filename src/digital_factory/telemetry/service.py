@@ -1,10 +1,18 @@
-"""Telemetry's face: OTLP ingestion (metrics, traces as RED figures, logs) into the metric store, the
-store's queries, a service's series and logs. Callers own the transaction.
+"""Telemetry's face: OTLP ingestion (metrics, traces as RED figures, logs) and business data into the
+metric store, the store's queries, a service's series and logs. Callers own the transaction.
 
 Edges import only this module and `schemas`; the topic modules behind it are private."""
 
 from __future__ import annotations
 
+from digital_factory.telemetry.business_input import BULK_TYPES, events_from_json, events_from_upload
+from digital_factory.telemetry.business_reads import business_summary, list_feedback
+from digital_factory.telemetry.business_record import (
+    IDEMPOTENCY_HEADER,
+    BusinessRequest,
+    BusinessSender,
+    record_business_events,
+)
 from digital_factory.telemetry.ingest import (
     OtlpLimits,
     OtlpReceiver,
@@ -33,9 +41,13 @@ from digital_factory.telemetry.points import Batch, Written
 from digital_factory.telemetry.queries import evaluate, query_range
 
 __all__ = [
+    "BULK_TYPES",
+    "IDEMPOTENCY_HEADER",
     "JSON",
     "PROTOBUF",
     "Batch",
+    "BusinessRequest",
+    "BusinessSender",
     "Decoded",
     "OtlpLimits",
     "OtlpReceiver",
@@ -45,17 +57,22 @@ __all__ = [
     "Writer",
     "Written",
     "authenticate",
+    "business_summary",
     "decode_request",
     "evaluate",
+    "events_from_json",
+    "events_from_upload",
     "failure",
     "inflate",
     "ingest",
     "is_gzip",
+    "list_feedback",
     "list_series",
     "media_type",
     "metric_names",
     "query_range",
     "recent_logs",
+    "record_business_events",
     "severity_counts",
     "success",
     "too_large",
