@@ -47,7 +47,6 @@ from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
 from digital_factory.store.uow import Store
-from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
 from digital_factory.web.app import install_web
 from digital_factory.workers.jobs import JobRunner
@@ -144,7 +143,7 @@ def otlp_receiver(settings: Settings) -> OtlpReceiver:
         rate=settings.otlp_rate_limit,
         burst=settings.otlp_burst,
     )
-    return OtlpReceiver(limits, telemetry.write_batches)
+    return OtlpReceiver(limits)
 
 
 def _subscribe(runtime: Runtime) -> None:

@@ -23,6 +23,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionGrant
 from digital_factory.core.ratelimit import RateLimiter
 from digital_factory.store.uow import UnitOfWork
+from digital_factory.telemetry.metricstore import write_batches
 from digital_factory.telemetry.otlp_logs import decode_logs
 from digital_factory.telemetry.otlp_metrics import decode_metrics
 from digital_factory.telemetry.otlp_traces import decode_traces
@@ -45,7 +46,7 @@ class OtlpReceiver:
     """What OTLP requests share in one process: the limits, the admission count, the per-key rate and the
     metric store's writer."""
 
-    def __init__(self, limits: OtlpLimits, writer: Writer) -> None:
+    def __init__(self, limits: OtlpLimits, writer: Writer = write_batches) -> None:
         self.limits = limits
         self.writer = writer
         self.limiter = RateLimiter(limits.rate, limits.burst)

@@ -23,7 +23,6 @@ from digital_factory.telemetry.ingest import (
     ingest,
 )
 from digital_factory.telemetry.listing import list_series, metric_names, recent_logs, severity_counts
-from digital_factory.telemetry.metricstore import write_batches
 from digital_factory.telemetry.otlp_values import Decoded
 from digital_factory.telemetry.otlp_wire import (
     JSON,
@@ -76,5 +75,4 @@ __all__ = [
     "severity_counts",
     "success",
     "too_large",
-    "write_batches",
 ]
