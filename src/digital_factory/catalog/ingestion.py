@@ -90,4 +90,6 @@ def _ingestion_key_out(service_key: str, row: models.IngestionKey) -> IngestionK
         created_at=as_utc(row.created_at),
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        accepted_points=row.accepted_points or 0,
+        rejected_points=row.rejected_points or 0,
     )

@@ -227,6 +227,8 @@ class IngestionKey(OutputModel):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    accepted_points: int = Field(0, description="Points and log lines accepted with this key.")
+    rejected_points: int = Field(0, description="Points and log lines refused (bad data) with this key.")
 
 
 class CreatedIngestionKey(OutputModel):
