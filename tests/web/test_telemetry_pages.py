@@ -24,7 +24,6 @@ from tests.telemetry.builders import NANOS, nanos
 ORIGIN = {"Origin": "http://testserver"}
 PAGE = f"/telemetry/services/{SERVICE}"
 MINUTES = 30  # of traffic before now: 10 requests a minute on /orders (1 failing), 2 on /health
-SHOTS = Path(os.environ.get("FACTORY_TEST_SCREENSHOTS", "/tmp/telemetry-pages"))
 
 
 def _minute_points(at: int) -> list[Point]:
@@ -148,18 +147,25 @@ def test_only_the_owning_team_makes_and_revokes_keys(client: TestClient, runtime
 # --- in Chromium -------------------------------------------------------------------------------------------
 
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where the screenshots go: FACTORY_TEST_SCREENSHOTS to keep and look at them, else the test's tmp dir."""
+    folder = Path(os.environ.get("FACTORY_TEST_SCREENSHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot(page: Page, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
-def test_the_service_page_draws_its_charts_and_refreshes(live_server: LiveServer, page: Page) -> None:
+def test_the_service_page_draws_its_charts_and_refreshes(live_server: LiveServer, page: Page, shots: Path) -> None:
     seed(live_server.runtime)
     sign_in(page, live_server.url, "vic", DEFAULT_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Telemetry").click()
     expect(page.get_by_role("heading", level=1, name="Telemetry")).to_be_visible()
-    _shot(page, "area")
+    _shot(page, shots, "area")
     page.get_by_role("link", name="Flight control").click()
     page.get_by_role("navigation", name="Time span").get_by_role("link", name="1 h").click()
     for chart in ("requests", "errors", "latency"):
@@ -168,14 +174,14 @@ def test_the_service_page_draws_its_charts_and_refreshes(live_server: LiveServer
     expect(page.get_by_test_id("figure-rate")).to_have_text("6.0")
     expect(page.locator(".multiples svg").first).to_be_visible()
     assert page.get_by_role("button", name=re.compile("Create ingestion key|Revoke")).count() == 0
-    _shot(page, "service")
+    _shot(page, shots, "service")
     with page.expect_response(re.compile(r"/live\?")):  # the figures block fetches itself again
         pass
     expect(page.get_by_test_id("chart-requests").locator("svg path").first).to_be_attached()
 
 
 @pytest.mark.browser
-def test_the_explorer_and_a_maintainer_making_a_key(live_server: LiveServer, page: Page) -> None:
+def test_the_explorer_and_a_maintainer_making_a_key(live_server: LiveServer, page: Page, shots: Path) -> None:
     seed(live_server.runtime)
     sign_in(page, live_server.url, "flight", DEFAULT_PASSWORD)
     page.goto(f"{live_server.url}/telemetry/explore?service={SERVICE}")
@@ -187,7 +193,7 @@ def test_the_explorer_and_a_maintainer_making_a_key(live_server: LiveServer, pag
     page.get_by_label(re.compile("^Query")).fill("p95(red.duration_ms[1h")
     page.get_by_role("button", name="Evaluate").click()
     expect(page.locator("#q-error")).to_contain_text("unexpected character")
-    _shot(page, "explorer")
+    _shot(page, shots, "explorer")
 
     page.goto(live_server.url + PAGE)
     keys = page.locator("#keys")
@@ -196,7 +202,7 @@ def test_the_explorer_and_a_maintainer_making_a_key(live_server: LiveServer, pag
     secret = page.get_by_test_id("secret")
     expect(secret).to_have_text(re.compile(r"^dfik_"))
     expect(page.get_by_test_id("exporter")).to_contain_text("OTEL_SERVICE_NAME=flight-control")
-    _shot(page, "key-made")
+    _shot(page, shots, "key-made")
     shown = secret.inner_text()
     page.goto(live_server.url + PAGE)
     expect(page.get_by_role("button", name="Revoke collector")).to_be_visible()
