@@ -13,11 +13,13 @@ from playwright.sync_api import Page, expect
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import IngestionKeyCreate
 from digital_factory.core.actor import system_actor
 from digital_factory.telemetry.metricstore import write_batches
 from digital_factory.telemetry.points import Batch, Buckets, LogLine, MetricKind, Point
-from tests.browser import LiveServer, sign_in
-from tests.factories import DEFAULT_PASSWORD, MadeUser, web_login
+from tests.browser import LiveServer, horizontal_overflow, low_contrast, sign_in
+from tests.factories import DEFAULT_PASSWORD, MadeUser, actor_of, web_login
 from tests.releases.builders import OTHER, SERVICE, flight_control
 from tests.telemetry.builders import NANOS, nanos
 
@@ -57,7 +59,25 @@ def seed(runtime: Runtime) -> dict[str, MadeUser]:
     )
     with runtime.store.unit_of_work(system_actor("ingest")) as uow:
         write_batches(uow, [Batch(service=SERVICE, environment="prod", points=points, logs=logs)])
+    with runtime.store.unit_of_work(actor_of(runtime, "flight")) as uow:
+        catalog.create_ingestion_key(uow, runtime.digester, SERVICE, IngestionKeyCreate(name="fleet-exporter"))
     return people
+
+
+TEXT = "dl.figures dt, dl.figures dd, .segmented a, figcaption, table caption, th, td, .badge, .field-error, .muted"
+SVG_FILLS = "() => [...document.querySelectorAll('[data-chart] svg text')].map((t) => getComputedStyle(t).fill)"
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _chart_text_contrasts(page: Page) -> set[float]:
+    """The contrast on white of every distinct fill of the charts' text (axis labels, legends)."""
+    fills = set(page.evaluate(SVG_FILLS))
+    return {round(1.05 / (_luminance(fill) + 0.05), 2) for fill in fills}
 
 
 # --- over HTTP -----------------------------------------------------------------------------------------
@@ -122,6 +142,10 @@ def test_the_explorer_charts_a_metric_and_names_a_bad_query(client: TestClient, 
 
 def test_only_the_owning_team_makes_and_revokes_keys(client: TestClient, runtime: Runtime) -> None:
     people = seed(runtime)
+    web_login(client, people["power"])  # a member of another team
+    other = client.get(PAGE).text
+    assert "fleet-exporter" in other and "Create ingestion key" not in other and "Revoke" not in other
+    client.cookies.clear()
     csrf = web_login(client, people["vic"])
     assert "Create ingestion key" not in client.get(PAGE).text
     refused = client.post(f"{PAGE}/keys", data={"csrf_token": csrf, "name": "ci"}, headers=ORIGIN)
@@ -136,10 +160,12 @@ def test_only_the_owning_team_makes_and_revokes_keys(client: TestClient, runtime
     assert "OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=staging" in made.text
     again = client.get(PAGE)
     assert secret.group(1) not in again.text and "Revoke ci" in again.text
-    public_id = re.search(r"/keys/([^/]+)/revoke", again.text)
-    assert public_id is not None
-    revoked = client.post(f"{PAGE}/keys/{public_id.group(1)}/revoke", data={"csrf_token": csrf}, headers=ORIGIN)
-    assert revoked.status_code == 200 and "Revoke ci" not in revoked.text and "revoked" in revoked.text
+    with runtime.store.unit_of_work(actor_of(runtime, "vic"), write=False) as uow:
+        [made_key] = [k for k in catalog.list_ingestion_keys(uow, SERVICE) if k.name == "ci"]
+    assert f"/keys/{made_key.public_id}/revoke" in again.text
+    revoked = client.post(f"{PAGE}/keys/{made_key.public_id}/revoke", data={"csrf_token": csrf}, headers=ORIGIN)
+    assert revoked.status_code == 200 and "Revoke ci" not in revoked.text and "Revoke fleet-exporter" in revoked.text
+    assert "revoked " in revoked.text
     empty = client.post(f"{PAGE}/keys", data={"csrf_token": csrf, "name": ""}, headers=ORIGIN)
     assert empty.status_code == 422 and "No key was made: name:" in empty.text
 
@@ -173,11 +199,18 @@ def test_the_service_page_draws_its_charts_and_refreshes(live_server: LiveServer
         assert page.get_by_test_id(f"chart-{chart}").locator("svg path").count() > 0
     expect(page.get_by_test_id("figure-rate")).to_have_text("6.0")
     expect(page.locator(".multiples svg").first).to_be_visible()
+    expect(page.get_by_test_id("keys")).to_contain_text("fleet-exporter")
     assert page.get_by_role("button", name=re.compile("Create ingestion key|Revoke")).count() == 0
+    assert not low_contrast(page, TEXT)
+    contrasts = _chart_text_contrasts(page)
+    assert contrasts and min(contrasts) >= 4.5, contrasts
     _shot(page, shots, "service")
+    page.evaluate("document.getElementById('live').dataset.before = 'yes'")
     with page.expect_response(re.compile(r"/live\?")):  # the figures block fetches itself again
         pass
-    expect(page.get_by_test_id("chart-requests").locator("svg path").first).to_be_attached()
+    fresh = page.locator("#live:not([data-before])")
+    expect(fresh.get_by_test_id("chart-requests").locator("svg path").first).to_be_attached()
+    expect(fresh.get_by_test_id("figure-rate")).to_have_text("6.0")
 
 
 @pytest.mark.browser
@@ -203,6 +236,9 @@ def test_the_explorer_and_a_maintainer_making_a_key(live_server: LiveServer, pag
     expect(secret).to_have_text(re.compile(r"^dfik_"))
     expect(page.get_by_test_id("exporter")).to_contain_text("OTEL_SERVICE_NAME=flight-control")
     _shot(page, shots, "key-made")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the secret and the charts wrap
+    assert horizontal_overflow(page) == 0
+    _shot(page, shots, "key-made-phone")
     shown = secret.inner_text()
     page.goto(live_server.url + PAGE)
     expect(page.get_by_role("button", name="Revoke collector")).to_be_visible()
