@@ -110,6 +110,9 @@ def test_the_service_page_shows_red_figures_routes_business_and_logs(client: Tes
     assert "payment provider refused" in errors_only.text and "order 41 accepted" not in errors_only.text
     live = client.get(f"{PAGE}/live", params={"env": "prod", "hours": 1})
     assert live.status_code == 200 and 'id="live"' in live.text and "<html" not in live.text
+    every = client.get(PAGE, params={"env": "all", "hours": 1}).text
+    assert 'data-testid="figure-rate">6.0<' in every and 'aria-current="page">all environments<' in every
+    assert f"{PAGE}/live?env=all&amp;hours=1" in every
     staging = client.get(PAGE, params={"env": "staging"})
     assert staging.status_code == 200 and "No traced requests in staging" in staging.text
 

@@ -18,8 +18,8 @@ from digital_factory.web.telemetry.charts import Line, Value, by_label, line_opt
 REQUESTS, ERRORS, DURATION = "red.requests", "red.errors", "red.duration_ms"
 LOG_COUNTS = "log.records"
 SPANS = (1, 6, 24, 168)  # hours a page may show
-STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
-MAX_POINTS = 90  # per line: each step is read as its own window
+STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 86400)
+MAX_POINTS = 60  # per line: each step is read as its own window (a few queries a step)
 TOP_ROUTES = 10
 SMALL_MULTIPLES = 12
 ERROR_SEVERITIES = ("ERROR", "FATAL")

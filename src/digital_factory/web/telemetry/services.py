@@ -24,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 LIVE_SECONDS = 10
 LOG_LINES = 50
+ALL = "all"  # the environment switcher's "all environments" (and telemetry sent without one)
 
 
 @router.get("/telemetry", response_class=HTMLResponse)
@@ -33,7 +34,9 @@ def index(request: Request, viewer: PageViewer) -> Response:
 
 
 def _environment(names: list[str], asked: str | None) -> str | None:
-    """The environment shown: the one asked for, else prod, else the last in promotion order."""
+    """The environment shown (None: all): the one asked for, else prod, else the last in promotion order."""
+    if asked == ALL:
+        return None
     if asked:
         if asked not in names:
             raise NotFound(f"the service has no environment {asked!r} (it has {', '.join(names) or 'none'})")
