@@ -42,6 +42,7 @@ def _minute_points(at: int) -> list[Point]:
         Point("drone.flights", MetricKind.COUNTER, (), at, 3),
         Point("business.units_sold", MetricKind.COUNTER, (("product", "heavy-lift"),), at, 2),
         Point("customer.csat.score", MetricKind.GAUGE, (), at, 4.0 + (at // (60 * NANOS)) % 2),
+        Point("customer.nps.response", MetricKind.GAUGE, (), at, 9.0),
     ]
 
 
@@ -105,6 +106,9 @@ def test_the_service_page_shows_red_figures_routes_business_and_logs(client: Tes
     assert 'data-testid="figure-log-errors">1<' in text
     assert re.findall(r'data-testid="route-requests">([^<]+)<', text) == ["300", "60"]
     assert "Units sold" in text and "CSAT (average score)" in text and "drone.battery_pct" in text
+    assert re.search(
+        r'NPS \(average response\)</dt><dd data-testid="business-\d">9</dd><dd class="muted note">30 responses', text
+    )
     assert "payment provider refused order 42" in text and 'aria-current="page">prod<' in text
     errors_only = client.get(PAGE, params={"severity": "ERROR"})
     assert "payment provider refused" in errors_only.text and "order 41 accepted" not in errors_only.text

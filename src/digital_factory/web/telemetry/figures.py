@@ -236,7 +236,7 @@ def _business(uow: UnitOfWork, window: Window, names: set[str]) -> list[tuple[st
                 uow, query, service=window.service, environment=window.environment, at=window.end
             ).value
 
-        note = f"{value(extra):.0f} responses" if extra else ""
+        note = f"{value(extra) or 0:.0f} responses" if extra else ""
         shown.append((label, rounded(value(aggregation), 2), note))
     return shown
 
