@@ -48,7 +48,9 @@ MAIN = [
     "/delivery/services/flight-control",
     "/releases",
     "/releases/flight-control",
-    "/area/telemetry",
+    "/telemetry",
+    "/telemetry/services/flight-control",
+    "/telemetry/explore?service=flight-control",
     "/account",
     "/admin/users",
     "/admin/audit",
@@ -166,7 +168,7 @@ def test_error_pages_are_in_the_layout_with_the_way_back(demo: DemoServer, brows
 
 def test_planned_areas_say_so_and_the_icon_answers(demo: DemoServer, browser: Browser) -> None:
     with _signed_in(browser, demo) as page:
-        for area in ("telemetry", "insights"):
+        for area in ("insights",):
             page.goto(demo.url + f"/area/{area}")
             expect(page.get_by_role("heading", name="Not built yet")).to_be_visible()
             expect(page.get_by_text("no data in this store")).to_have_count(0)

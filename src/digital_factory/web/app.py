@@ -17,6 +17,7 @@ from digital_factory.web import (
     releases,
     repositories,
     teams,
+    telemetry,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -32,4 +33,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(delivery.router)
     app.include_router(releases.router)
     app.include_router(repositories.router)
+    app.include_router(telemetry.router)
     errors.install(app)

@@ -148,11 +148,6 @@ def home(request: Request, viewer: PageViewer) -> Response:
 
 # The parts of the loop that are not built yet, and what each will hold (docs/DESIGN: feedback, insights).
 PLANNED: dict[str, tuple[str, ...]] = {
-    "telemetry": (
-        "Product telemetry over OpenTelemetry (OTLP): what each service's users do, per release and flag variant.",
-        "Business events (units sold, revenue, customer satisfaction, feedback) sent in with the team's ingestion key.",
-        "A metric store and queries, so each epic's leading indicators are measured from live data.",
-    ),
     "insights": (
         "DORA metrics (deployment frequency, lead time for changes, change failure rate, time to restore) "
         "per epic and value stream, not only per repository.",
@@ -169,6 +164,8 @@ def area(request: Request, viewer: PageViewer, slug: str) -> Response:
     found = AREA_BY_SLUG.get(slug)
     if found is None:
         raise NotFound(f"there is no area {slug!r}")
+    if found.href:
+        return see_other(found.href)  # a built area has its own start page
     return render(request, "area.html", viewer, active=slug, area=found, planned=PLANNED.get(slug, ()))
 
 

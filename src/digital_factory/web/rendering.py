@@ -17,6 +17,14 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["version"] = __version__
 
 
+def figure(value: float | None, digits: int = 1) -> str:
+    """A measured figure for a page: thousands separated, `digits` decimals; "-" where there is no data."""
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+TEMPLATES.env.filters["figure"] = figure
+
+
 @dataclass(frozen=True)
 class Area:
     slug: str
@@ -63,7 +71,13 @@ AREAS: tuple[Area, ...] = (
         "Feature flags with targeting and rollouts; every release on one timeline.",
         href="/releases",
     ),
-    Area("telemetry", "Telemetry", "Not built yet: product telemetry (OpenTelemetry) and business events flowing in."),
+    Area(
+        "telemetry",
+        "Telemetry",
+        "Each service's requests, errors and latency, its metrics, logs and business figures, live; "
+        "the metric explorer and the ingestion keys services send with.",
+        href="/telemetry",
+    ),
     Area("insights", "Insights", "Not built yet: DORA and flow metrics, value lead time, hypothesis evaluation."),
 )
 AREA_BY_SLUG = {area.slug: area for area in AREAS}
