@@ -32,7 +32,8 @@ def _flights(rounds: list[Round], payload: str) -> Counter[str]:
 
 def test_the_heavy_lift_flag_raises_heavy_lift_sales_and_heavy_flight_success() -> None:
     off, on = _play(48, DroneFlags()), _play(48, ON)
-    assert _units(off, "heavy-lift") <= 10 < 60 <= _units(on, "heavy-lift")
+    assert _units(off, "heavy-lift") <= 10
+    assert _units(on, "heavy-lift") >= 60
     heavy_off, heavy_on = _flights(off, "heavy"), _flights(on, "heavy")
     assert heavy_on.total() > 5 * heavy_off.total() > 0
     assert heavy_on["success"] / heavy_on.total() > 0.9 > heavy_off["success"] / heavy_off.total()
@@ -45,12 +46,13 @@ def test_heavy_lift_satisfaction_follows_the_release() -> None:
         scores = [score for r in rounds for product, score in r.csat if product == "heavy-lift"]
         return sum(scores) / len(scores)
 
-    assert mean(_play(96, DroneFlags())) < 3.5 < 4.0 < mean(_play(96, ON))
+    assert mean(_play(96, DroneFlags())) < 3.5
+    assert mean(_play(96, ON)) > 4.0
 
 
 def test_light_lift_sales_do_not_depend_on_the_flags() -> None:
     off, on = _units(_play(48, DroneFlags()), "light-lift"), _units(_play(48, ON), "light-lift")
-    assert 40 < off and 40 < on and abs(off - on) < 0.5 * off
+    assert min(off, on) > 40 and abs(off - on) < 0.5 * off
 
 
 def test_the_same_seed_plays_the_same_fleet_and_another_seed_another() -> None:

@@ -6,7 +6,7 @@ import inspect
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -46,7 +46,7 @@ from digital_factory.repos.service import LocalRepoHost
 from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
-from digital_factory.store.uow import Store, UnitOfWork
+from digital_factory.store.uow import Store
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
 from digital_factory.web.app import install_web
@@ -140,7 +140,7 @@ def otlp_receiver(settings: Settings) -> OtlpReceiver:
         rate=settings.otlp_rate_limit,
         burst=settings.otlp_burst,
     )
-    return OtlpReceiver(limits, _metric_store_writer)
+    return OtlpReceiver(limits, telemetry.write_batches)
 
 
 def _subscribe(runtime: Runtime) -> None:
@@ -313,6 +313,3 @@ def _add_probes(app: FastAPI, rt: Runtime) -> None:
             status_code=200 if ready else 503,
         )
 
-
-def _metric_store_writer(uow: UnitOfWork, batches: Sequence[telemetry.Batch]) -> telemetry.Written:
-    raise NotImplementedError("the metric store arrives with telemetry.metricstore")

@@ -55,7 +55,7 @@ def fleet(
         with _progress(plan) as show:
             tally = run(plan, flags, reporter, show)
     except (ExportFailed, FlagsUnavailable) as exc:
-        raise fail(f"{exc} (after {tally_line(tally, service, env)})") from None
+        raise fail(f"{exc} (after {tally.rounds} rounds)") from None
     except KeyboardInterrupt:
         err_console.print("interrupted: flushing and stopping", highlight=False)
     finally:

@@ -15,6 +15,7 @@ from digital_factory.telemetry.ingest import (
     ingest,
 )
 from digital_factory.telemetry.listing import list_series, metric_names, recent_logs, severity_counts
+from digital_factory.telemetry.metricstore import write_batches
 from digital_factory.telemetry.otlp_values import Decoded
 from digital_factory.telemetry.otlp_wire import (
     JSON,
@@ -51,10 +52,12 @@ __all__ = [
     "ingest",
     "is_gzip",
     "list_series",
+    "media_type",
     "metric_names",
     "query_range",
     "recent_logs",
     "severity_counts",
     "success",
     "too_large",
+    "write_batches",
 ]

@@ -24,6 +24,7 @@ MAX_PAYLOAD = "max-payload-kg"
 MODEL = "HL-1"
 DOMAIN = "digital-factory-fleet"
 T = TypeVar("T")
+UNREACHABLE = ("Max retries exceeded", "Failed to establish", "timed out", "Connection refused")
 
 
 class FlagsUnavailable(Exception):
@@ -35,6 +36,7 @@ class FleetFlags:
 
     def __init__(self, url: str | None, key: str | None, *, timeout: float) -> None:
         self.enabled = bool(url and key)
+        self.url = url or ""
         self.evaluations = 0
         if url and key:
             headers = {"Authorization": f"Bearer {key}"}
@@ -51,18 +53,20 @@ class FleetFlags:
         heavy = self.client.get_boolean_details(HEAVY_LIFT, False, context)
         payload = self.client.get_float_details(MAX_PAYLOAD, LIGHT_MAX_KG, context)
         self.evaluations += 2
-        return DroneFlags(heavy_lift=_value(heavy), max_payload_kg=_value(payload))
+        return DroneFlags(heavy_lift=_value(heavy, self.url), max_payload_kg=_value(payload, self.url))
 
     def close(self) -> None:
         if self.enabled:
             api.set_provider(NoOpProvider(), DOMAIN)
 
 
-def _value(details: FlagEvaluationDetails[T]) -> T:
+def _value(details: FlagEvaluationDetails[T], url: str) -> T:
     """The evaluated value; a missing flag is its default, any other error stops the run."""
     if details.error_code in (None, ErrorCode.FLAG_NOT_FOUND):
         return details.value
-    reason = details.error_message or details.error_code.value
+    reason = details.error_message or str(details.error_code)
     if reason in ("unauthorized", "forbidden"):
         reason = f"the OFREP client key was refused ({reason})"
-    raise FlagsUnavailable(f"could not evaluate {details.flag_key!r} over OFREP: {reason}")
+    elif any(sign in reason for sign in UNREACHABLE):
+        reason = f"{url} could not be reached"
+    raise FlagsUnavailable(f"could not evaluate {details.flag_key!r} over OFREP: {reason.splitlines()[0][:200]}")

@@ -118,7 +118,7 @@ class Answers:
             partial = answer.partial_success  # type: ignore[attr-defined]
             refused = next((v for f, v in partial.ListFields() if f.name.startswith("rejected_")), 0)
             if refused:
-                self.problem = f"{path} refused {refused} of the round's items: {partial.error_message}"
+                self.problem = f"{path} kept only part of the round: {partial.error_message or f'{refused} refused'}"
 
 
 def _status_message(response: requests.Response) -> str:
@@ -137,6 +137,7 @@ class Reporter:
         self.resource = Resource({"service.name": service, "deployment.environment.name": environment})
         self.answers = Answers()
         base, headers, session = url.rstrip("/"), {"Authorization": f"Bearer {key}"}, self.answers.session
+        self.base = base
         gzip = Compression.Gzip
         self.metrics = OTLPMetricExporter(
             f"{base}/v1/metrics", headers=headers, timeout=timeout, compression=gzip, session=session
@@ -177,7 +178,7 @@ class Reporter:
         if problem:
             raise ExportFailed(problem)
         if not success:
-            raise ExportFailed(f"the {signal} export failed: the server could not be reached or did not answer")
+            raise ExportFailed(f"{self.base}/v1/{signal} could not be reached (refused, or no answer in time)")
 
     def _record_spans(self, played: Round, start_ns: int) -> dict[str, Context]:
         """One server span per fleet-API request; the mission spans' contexts, for their log lines."""
