@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import time
 import tracemalloc
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -18,13 +19,15 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionKey, IngestionKeyCreate
 from digital_factory.store.uow import UnitOfWork
+from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.otlp_wire import Signal, WireError, decode
 from digital_factory.telemetry.points import Batch, Written
 from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
@@ -312,8 +315,9 @@ def _is_valid_message(path: str, headers: dict[str, str], body: bytes) -> bool:
 
 
 def test_a_thousand_malformed_bodies_are_all_4xx_nothing_is_stored_and_the_server_stays_healthy(
-    client: TestClient, runtime: Runtime, key: str, writer: RecordingWriter
+    client: TestClient, runtime: Runtime, key: str
 ) -> None:
+    """On the real metric store."""
     rng = random.Random(20261204)
     statuses: dict[int, int] = {}
     sent = 0
@@ -325,12 +329,18 @@ def test_a_thousand_malformed_bodies_are_all_4xx_nothing_is_stored_and_the_serve
         statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
         sent += 1
     assert set(statuses) <= {400, 415}, statuses
-    assert writer.calls == 0
+    assert _stored(runtime) == ([], [])
     assert _key_record(runtime).accepted_points == 0
     assert client.get("/healthz").status_code == 200
-    good = metrics_request(counter("units_sold", 5)).SerializeToString()
-    assert client.post("/v1/metrics", content=good, headers=_auth(key, **PB)).status_code == 200
-    assert writer.points == {(SERVICE, None, "units_sold", (), T0): 5.0}
+    good = logs_request(LogRecord(time_unix_nano=T0)).SerializeToString()
+    assert client.post("/v1/logs", content=good, headers=_auth(key, **PB)).status_code == 200
+    assert _stored(runtime) == (["log.records"], [""])
+
+
+def _stored(runtime: Runtime) -> tuple[list[str], list[str]]:
+    """The service's metric names and log line bodies in the store."""
+    with runtime.store.unit_of_work(actor_of(runtime, "flight"), write=False) as uow:
+        return telemetry.metric_names(uow, SERVICE), [line.body for line in telemetry.recent_logs(uow, SERVICE)]
 
 
 def test_only_post_is_answered(client: TestClient) -> None:
@@ -343,3 +353,47 @@ def test_a_request_is_parsed_before_it_reaches_the_store(client: TestClient, key
     request.resource_metrics.add().resource.CopyFrom(resource(SERVICE))
     answer = client.post("/v1/metrics", content=request.SerializeToString(), headers=_auth(key, **PB))
     assert (answer.status_code, writer.calls) == (200, 0)
+
+
+def test_a_busy_store_is_503_so_the_client_retries(client: TestClient, runtime: Runtime, key: str) -> None:
+    def locked(uow: UnitOfWork, batches: Sequence[Batch]) -> Written:
+        raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+    runtime.otlp.writer = locked
+    body = metrics_request(counter("units_sold", 5)).SerializeToString()
+    answer = client.post("/v1/metrics", content=body, headers=_auth(key, **PB))
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+    assert Status.FromString(answer.content).message == "the metric store is busy; retry shortly"
+    assert _key_record(runtime).accepted_points == 0
+
+
+def test_an_unexpected_failure_is_500_without_details(client: TestClient, runtime: Runtime, key: str) -> None:
+    def broken(uow: UnitOfWork, batches: Sequence[Batch]) -> Written:
+        raise RuntimeError("secret internals")
+
+    runtime.otlp.writer = broken
+    body = json_format.MessageToJson(metrics_request(counter("units_sold", 5)))
+    answer = client.post("/v1/metrics", content=body, headers=_auth(key, **JS))
+    assert (answer.status_code, answer.json()) == (
+        500,
+        {"code": 13, "message": "the telemetry receiver failed; it was logged"},
+    )
+
+
+def test_the_same_spans_and_logs_sent_twice_count_once_in_the_store(
+    client: TestClient, runtime: Runtime, key: str
+) -> None:
+    """On the real metric store: derived RED and log-count points of a re-sent request are duplicates."""
+    now = time.time_ns()
+    spans = traces_request(span("GET /", now - 2_000_000_000, 5), span("GET /", now - 1_000_000_000, 7))
+    logs = logs_request(
+        LogRecord(time_unix_nano=now - 1_000_000_000, severity_number=SeverityNumber.SEVERITY_NUMBER_ERROR)
+    )
+    for _ in range(2):
+        assert client.post("/v1/traces", content=spans.SerializeToString(), headers=_auth(key, **PB)).status_code == 200
+        assert client.post("/v1/logs", content=logs.SerializeToString(), headers=_auth(key, **PB)).status_code == 200
+    with runtime.store.unit_of_work(actor_of(runtime, "flight"), write=False) as uow:
+        requests = telemetry.evaluate(uow, 'sum(red.requests{route="GET /"}[1h])', service=SERVICE).value
+        errors = telemetry.evaluate(uow, 'sum(log.records{severity="ERROR"}[1h])', service=SERVICE).value
+    assert (requests, errors) == (2, 1)
+    assert _key_record(runtime).accepted_points == 2 + 1 + 1  # requests, durations, a count and its line

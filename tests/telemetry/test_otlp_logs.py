@@ -37,6 +37,7 @@ def test_records_become_lines_and_counts_per_severity_and_minute() -> None:
         LogRecord(observed_time_unix_nano=T0 + SECOND, severity_text="ERROR", body=AnyValue(int_value=42)),
         LogRecord(time_unix_nano=T0 + 2 * SECOND, severity_number=9, body=AnyValue(string_value="x" * 3000)),  # type: ignore[arg-type]
         LogRecord(severity_number=9),  # type: ignore[arg-type]
+        LogRecord(time_unix_nano=T0, trace_id=b"\x01" * 20),  # not a trace id: kept without one
     ]  # fmt: skip
     decoded = decode_logs(logs_request(*records, origin=resource("flight-control", "prod", host_name="edge-1")))
     portion = decoded.portions[0]
@@ -50,9 +51,10 @@ def test_records_become_lines_and_counts_per_severity_and_minute() -> None:
     )  # fmt: skip
     assert (portion.logs[1].body, portion.logs[1].time_ns, portion.logs[1].trace_id) == ("42", T0 + SECOND, None)
     assert len(portion.logs[2].body) == LOG_BODY_LIMIT
+    assert (portion.logs[3].trace_id, portion.logs[3].severity) == (None, "INFO")
     assert portion.points == [
         Point("log.records", MetricKind.COUNTER, (("severity", "ERROR"),), T0 + SECOND, 2.0, Temporality.DELTA, T0,
               unit="{record}"),
-        Point("log.records", MetricKind.COUNTER, (("severity", "INFO"),), T0 + 2 * SECOND, 1.0, Temporality.DELTA,
-              T0 + 2 * SECOND, unit="{record}"),
+        Point("log.records", MetricKind.COUNTER, (("severity", "INFO"),), T0 + 2 * SECOND, 2.0, Temporality.DELTA,
+              T0, unit="{record}"),
     ]  # fmt: skip

@@ -163,3 +163,15 @@ def test_too_many_or_too_long_attributes_refuse_the_point() -> None:
         "2 data points rejected: flights: more than 64 attributes; "
         "flights: attribute 'note' is longer than 4096 characters"
     )
+
+
+def test_metrics_without_a_name_or_over_the_stores_lengths_are_refused() -> None:
+    long_unit = gauge("battery", 1.0)
+    long_unit.unit = "u" * 65
+    decoded = decode_metrics(metrics_request(gauge("", 1.0), gauge("m" * 201, 1.0), long_unit, gauge("ok", 2.0)))
+    assert [p.metric for p in decoded.portions[0].points] == ["ok"]
+    assert decoded.tally.message == (
+        "3 data points rejected: a metric has no name; "
+        f"{'m' * 60}…: the metric name is longer than 200 characters; "
+        "battery: the unit is longer than 64 characters"
+    )

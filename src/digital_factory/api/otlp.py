@@ -23,6 +23,7 @@ from digital_factory.catalog.schemas import IngestionGrant
 from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import Unauthenticated
 from digital_factory.runtime import Runtime, runtime_of
+from digital_factory.store.contention import is_passing
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.service import JSON, Signal, WireError
 
@@ -32,6 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 OTLP_PREFIX = "/v1/"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="otlp"'}
+STORE_RETRY = 5  # seconds a client waits when the store was busy
 
 
 @router.post("/v1/metrics")
@@ -69,7 +71,10 @@ async def _export(request: Request, signal: Signal) -> Response:
             "OTLP ingestion key refused (%s) from %s", exc.detail, request.client.host if request.client else "?"
         )
         return _status(401, media, exc.detail, CHALLENGE)
-    except Exception:
+    except Exception as exc:
+        if is_passing(exc):  # nothing was committed: the client retries the whole request later
+            log.warning("OTLP %s export refused for now: %s", signal, exc)
+            return _status(503, media, "the metric store is busy; retry shortly", {"Retry-After": str(STORE_RETRY)})
         log.exception("OTLP %s export failed", signal)
         return _status(500, media, "the telemetry receiver failed; it was logged")
     return Response(telemetry.success(signal, media, outcome.rejected, outcome.message), media_type=media)

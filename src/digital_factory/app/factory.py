@@ -312,4 +312,3 @@ def _add_probes(app: FastAPI, rt: Runtime) -> None:
             {"status": "ok" if ready else "unavailable", "checks": checks, "sandbox": sandbox},
             status_code=200 if ready else 503,
         )
-

@@ -114,9 +114,10 @@ def ingest(uow: UnitOfWork, receiver: OtlpReceiver, grant: IngestionGrant, decod
 
 def _refusal(origin: Origin, service: str, environments: list[str]) -> str | None:
     if origin.service != service:
-        named = f"service.name {origin.service!r}" if origin.service else "a resource without service.name"
+        named = f"service.name {origin.service[:100]!r}" if origin.service else "a resource without service.name"
         return f"{named} is not this key's service {service!r}"
     if origin.environment is not None and origin.environment not in environments:
         known = ", ".join(environments) or "none"
-        return f"deployment.environment {origin.environment!r} is not an environment of {service} (known: {known})"
+        shown = origin.environment[:100]
+        return f"deployment.environment {shown!r} is not an environment of {service} (known: {known})"
     return None

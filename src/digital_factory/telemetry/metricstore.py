@@ -66,6 +66,8 @@ def _write_points(
         return 0, 0
     ids = _series_ids(uow, connection, owner, environment, points)
     rows, skipped = _point_rows(connection, ids, points)
+    # one order for every writer, so two batches touching the same rows wait for each other, never deadlock
+    rows.sort(key=lambda row: (row["series_id"], row["time_ns"]))
     inserted = insert_new(connection, _points, rows, returning=("series_id", "time_ns"))
     _roll_up(connection, rows, {(series, time) for series, time in inserted})
     _touch(connection, inserted)
@@ -96,7 +98,7 @@ def _series_ids(
     """Each (metric, attributes key) of the points to its series id, making the series that are new."""
     wanted = {(p.metric, attributes_key(p.attributes)): p for p in points}
     found = _find_series(connection, owner, environment, wanted)
-    missing = [key for key in wanted if key not in found]
+    missing = sorted(key for key in wanted if key not in found)
     if missing:
         now = uow.clock.now()
         insert_new(connection, _series, [_series_row(owner, environment, key, wanted[key], now) for key in missing])
@@ -251,7 +253,7 @@ def _roll_up(connection: Connection, rows: list[dict[str, Any]], inserted: set[t
     insert_or_merge(
         connection,
         _rollups,
-        [_rollup_row(key, total) for key, total in totals.items()],
+        [_rollup_row(key, total) for key, total in sorted(totals.items())],
         key=("series_id", "resolution", "start_ns"),
         add=("count", "total"),
         least=("minimum",),

@@ -17,6 +17,7 @@ from digital_factory.telemetry.otlp_values import Decoded, Portion, Refused, Tal
 from digital_factory.telemetry.points import LOG_BODY_LIMIT, LogLine, MetricKind, Point, Temporality
 
 MINUTE_NS = 60_000_000_000
+TRACE_ID_BYTES = 16  # any other length is no trace id
 SEVERITIES = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 SEVERITY_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL", "ERR": "ERROR", "INFORMATION": "INFO"}
 
@@ -59,7 +60,7 @@ def _line(record: LogRecord, portion: Portion) -> LogLine:
         time_ns=time_ns,
         severity=severity(record),
         body=body[:LOG_BODY_LIMIT],
-        trace_id=record.trace_id.hex() or None,
+        trace_id=record.trace_id.hex() if len(record.trace_id) == TRACE_ID_BYTES else None,
         attributes=attributes(record.attributes, portion.origin.extra),
     )
 

@@ -22,6 +22,8 @@ from digital_factory.telemetry.points import Attributes, Buckets, MetricKind, Po
 NO_RECORDED_VALUE = 1  # DataPointFlags: a staleness marker, not a value
 TEMPORALITIES = {1: Temporality.DELTA, 2: Temporality.CUMULATIVE}
 MAX_EXPONENTIAL_BUCKETS = 4096
+MAX_NAME_LENGTH = 200  # the store's limits
+MAX_UNIT_LENGTH = 64
 
 
 def decode_metrics(request: ExportMetricsServiceRequest) -> Decoded:
@@ -43,11 +45,12 @@ def decode_metrics(request: ExportMetricsServiceRequest) -> Decoded:
 def _metric_points(metric: Metric, extra: Attributes) -> Iterator[Point | str]:
     """Each data point of the metric as a point, or the reason it is refused."""
     data = metric.WhichOneof("data")
-    if data == "summary":
-        for _ in metric.summary.data_points:
-            yield f"{metric.name}: summary metrics are not supported (send a histogram)"
-        return
     if data is None:
+        return
+    problem = _metric_problem(metric)
+    if problem:
+        for _ in getattr(metric, data).data_points:
+            yield problem
         return
     kind, temporality = _kind(metric)
     data_points: Sequence[NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint]
@@ -61,6 +64,20 @@ def _metric_points(metric: Metric, extra: Attributes) -> Iterator[Point | str]:
             yield _point(metric, kind, temporality, data_point, extra)
         except Refused as refused:
             yield f"{metric.name}: {refused}"
+
+
+def _metric_problem(metric: Metric) -> str | None:
+    """Why none of the metric's points can be kept, if so."""
+    name = metric.name[:MAX_NAME_LENGTH]
+    if not metric.name.strip():
+        return "a metric has no name"
+    if len(metric.name) > MAX_NAME_LENGTH:
+        return f"{name[:60]}…: the metric name is longer than {MAX_NAME_LENGTH} characters"
+    if len(metric.unit) > MAX_UNIT_LENGTH:
+        return f"{name}: the unit is longer than {MAX_UNIT_LENGTH} characters"
+    if metric.WhichOneof("data") == "summary":
+        return f"{name}: summary metrics are not supported (send a histogram)"
+    return None
 
 
 def _kind(metric: Metric) -> tuple[MetricKind, Temporality | None]:
@@ -152,9 +169,9 @@ def exponential_buckets(data_point: ExponentialHistogramDataPoint) -> Buckets:
     threshold = data_point.zero_threshold
     if not math.isfinite(threshold) or threshold < 0:
         raise Refused(f"the zero threshold is {threshold}")
-    base = 2.0 ** (2.0**-data_point.scale)
     edges: list[tuple[float, int]] = []  # (upper edge, count) from the most negative up
     try:
+        base = 2.0 ** (2.0**-data_point.scale)
         for index in reversed(range(len(negative.bucket_counts))):
             edges.append((-(base ** (negative.offset + index)), negative.bucket_counts[index]))
         edges.append((threshold, data_point.zero_count))

@@ -107,13 +107,13 @@ def duration_buckets(durations: list[float]) -> Buckets:
 
 
 def _red(name: str, group: _Group) -> list[Point]:
-    def point(metric: str, kind: MetricKind, value: float, unit: str, buckets: Buckets | None = None) -> Point:
+    def point(metric: str, kind: MetricKind, value: int, unit: str, buckets: Buckets | None = None) -> Point:
         return Point(
             metric=metric,
             kind=kind,
             attributes=(("route", name),),
             time_ns=group.last_end,
-            value=value,
+            value=float(value),
             temporality=Temporality.DELTA,
             start_ns=group.first_start,
             buckets=buckets,

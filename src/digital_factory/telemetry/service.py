@@ -1,5 +1,5 @@
-"""Telemetry's face: OTLP ingestion (metrics, traces as RED figures, logs), the metric store's queries, a
-service's series and logs. Callers own the transaction.
+"""Telemetry's face: OTLP ingestion (metrics, traces as RED figures, logs) into the metric store, the
+store's queries, a service's series and logs. Callers own the transaction.
 
 Edges import only this module and `schemas`; the topic modules behind it are private."""
 
