@@ -130,7 +130,7 @@ def test_a_refused_ingestion_key_stops_with_one_line(fleet: Fleet) -> None:
 
 
 def test_a_wrong_flag_key_stops_with_one_line(fleet: Fleet) -> None:
-    fleet.flag_key = "dfck_wrong"
+    fleet.flag_key = "dffk_wrong"
     code, _, err = fleet.simulate("--count", "1")
     assert code == 1
     assert _last_line(err).startswith("error: could not evaluate 'heavy-lift-mode' over OFREP: "), err
