@@ -10,8 +10,8 @@ from opentelemetry.sdk.metrics.export import Gauge, Histogram, Sum
 from opentelemetry.sdk.resources import Resource
 
 from digital_factory.demo.fleet.model import DroneFlags, Fleet, Round, drone_ids
-from digital_factory.demo.fleet.otel import NANOS, Sent, metrics_of
-from digital_factory.demo.fleet.run import Plan, Tally, run
+from digital_factory.demo.fleet.otel import metrics_of
+from digital_factory.demo.fleet.run import NANOS, Plan, Sent, Tally, run
 
 ON = DroneFlags(heavy_lift=True, max_payload_kg=7.5)
 
@@ -159,3 +159,17 @@ def test_impossible_plans_are_refused(plan: Plan, message: str) -> None:
 def test_a_duration_needs_a_speed() -> None:
     with pytest.raises(ValueError, match="a duration needs a speed above 0"):
         Plan.lasting(60, speed=0, minutes=15)
+
+
+class _Interrupting(_Recorder):
+    def send(self, played: Round, start_ns: int) -> Sent:
+        if len(self.starts) == 2:
+            raise KeyboardInterrupt
+        return super().send(played, start_ns)
+
+
+def test_an_interrupted_run_still_knows_what_it_sent() -> None:
+    clock, tally = _Clock(), Tally()
+    with pytest.raises(KeyboardInterrupt):
+        run(Plan(drones=3, rounds=5, speed=0), _Flags(), _Interrupting(), clock=clock, sleep=clock.sleep, tally=tally)
+    assert tally.rounds == 2 and tally.points == 6

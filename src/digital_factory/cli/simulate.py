@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from digital_factory.cli.client import DEFAULT_URL
 from digital_factory.cli.output import err_console, fail, say
-from digital_factory.demo.fleet.flags import FlagsUnavailable, FleetFlags
-from digital_factory.demo.fleet.otel import ExportFailed, Reporter, quiet_exporter_logs
-from digital_factory.demo.fleet.run import Plan, Tally, run
+
+if TYPE_CHECKING:
+    from digital_factory.demo.fleet.run import Plan, Tally
 
 app = typer.Typer(help="Simulations that feed a server like real applications would.", no_args_is_help=True)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
@@ -46,26 +46,36 @@ def fleet(
 ) -> None:
     """Fly a drone fleet: flights, payloads, battery and motor readings, failures, fleet-API traces and logs,
     sales and satisfaction, in simulated time; feature flags (heavy-lift-mode, max-payload-kg) move them."""
+    # The SDKs load here, not with every other command.
+    from digital_factory.demo.fleet.flags import FlagsUnavailable, FleetFlags
+    from digital_factory.demo.fleet.otel import ExportFailed, Reporter, quiet_exporter_logs
+    from digital_factory.demo.fleet.run import Tally, run
+
     plan = _plan(duration, count, speed=speed, minutes=round_minutes, drones=drones, seed=seed)
     undo = quiet_exporter_logs()
     flags = FleetFlags(url, flag_key, timeout=timeout)
     reporter = Reporter(url, key, service, env, seed=seed, timeout=timeout)
-    tally = Tally()
+    tally, interrupted = Tally(), False
     try:
         with _progress(plan) as show:
-            tally = run(plan, flags, reporter, show)
+            run(plan, flags, reporter, show, tally=tally)
     except (ExportFailed, FlagsUnavailable) as exc:
         raise fail(f"{exc} (after {tally.rounds} rounds)") from None
     except KeyboardInterrupt:
+        interrupted = True
         err_console.print("interrupted: flushing and stopping", highlight=False)
     finally:
         reporter.close()
         flags.close()
         undo()
     say(tally_line(tally, service, env))
+    if interrupted:
+        raise typer.Exit(130)
 
 
 def _plan(duration: str | None, count: int | None, *, speed: float, minutes: float, drones: int, seed: int) -> Plan:
+    from digital_factory.demo.fleet.run import Plan
+
     if duration is not None and count is not None:
         raise fail("give either --duration or --count, not both", 2)
     try:
@@ -108,7 +118,7 @@ def _progress(plan: Plan) -> Iterator[Callable[[Tally], None]]:
         task = progress.add_task("rounds", total=plan.rounds, status="starting")
 
         def show(tally: Tally) -> None:
-            status = f"{tally.points} points sent, heavy-lift on {tally.heavy_share:.0%}, last export ok"
+            status = f"{tally.points} points sent, heavy-lift on {tally.heavy_share:.0%}, last export {tally.status}"
             progress.update(task, completed=tally.rounds, status=status)
 
         yield show

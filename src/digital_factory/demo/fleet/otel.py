@@ -13,7 +13,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 import requests
 from google.protobuf.message import DecodeError, Message
@@ -51,13 +50,13 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanKind, StatusCode, set_span_in_context
 
 from digital_factory.demo.fleet.model import Round
+from digital_factory.demo.fleet.run import NANOS, Sent
 
 SCOPE = InstrumentationScope("digital_factory.fleet", "1")
 PAYLOAD_BOUNDS = (0.5, 1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.5)
 CSAT_BOUNDS = (1.0, 2.0, 3.0, 4.0)
 NPS_BOUNDS = (6.0, 8.0)
 SEVERITY = {"INFO": SeverityNumber.INFO, "WARN": SeverityNumber.WARN, "ERROR": SeverityNumber.ERROR}
-NANOS = 1_000_000_000
 RESPONSES: dict[str, type[Message]] = {
     "/v1/metrics": ExportMetricsServiceResponse,
     "/v1/traces": ExportTraceServiceResponse,
@@ -67,16 +66,6 @@ RESPONSES: dict[str, type[Message]] = {
 
 class ExportFailed(Exception):
     """The server did not take a round's data; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What a round put on the wire (the counts a query can check)."""
-
-    points: int
-    spans: int
-    logs: int
-    flights: int
 
 
 class SeededIds(IdGenerator):
@@ -98,11 +87,13 @@ class Answers:
 
     def __init__(self) -> None:
         self.problem: str | None = None
+        self.last = ""
         self.session = requests.Session()
         self.session.hooks["response"].append(self._seen)
 
     def _seen(self, response: requests.Response, *args: object, **kwargs: object) -> None:
         path = "/v1/" + response.url.rsplit("/v1/", 1)[-1]
+        self.last = f"{response.status_code} {response.reason}"
         if response.status_code >= 400:
             self.problem = f"{path} answered {response.status_code}: {_status_message(response)}"
             return
@@ -171,7 +162,7 @@ class Reporter:
         self.log_buffer.clear()
         self._check(self.logs.export(records) is LogRecordExportResult.SUCCESS, "logs")
         points = sum(len(m.data.data_points) for m in data.resource_metrics[0].scope_metrics[0].metrics)
-        return Sent(points, len(spans), len(records), len(played.missions))
+        return Sent(points, len(spans), len(records), len(played.missions), self.answers.last)
 
     def _check(self, success: bool, signal: str) -> None:
         problem, self.answers.problem = self.answers.problem, None

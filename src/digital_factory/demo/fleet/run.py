@@ -15,9 +15,20 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from digital_factory.demo.fleet.model import DroneFlags, Fleet, Round
-from digital_factory.demo.fleet.otel import NANOS, Sent
 
 MIN_SPEED = 1 / 60  # real time: a simulated minute per real minute
+NANOS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a round put on the wire (the counts a query can check)."""
+
+    points: int
+    spans: int
+    logs: int
+    flights: int
+    status: str = ""  # the server's last answer, e.g. "200 OK"
 
 
 class Flags(Protocol):
@@ -64,6 +75,7 @@ class Tally:
     logs: int = 0
     flights: int = 0
     heavy_share: float = 0.0
+    status: str = ""  # the server's last answer
     units: Counter[str] = field(default_factory=Counter)  # product -> units sold
 
     def add(self, played: Round, sent: Sent) -> None:
@@ -73,6 +85,7 @@ class Tally:
         self.logs += sent.logs
         self.flights += sent.flights
         self.heavy_share = played.heavy_share
+        self.status = sent.status
         for (product, _), units in played.units_sold.items():
             self.units[product] += units
 
@@ -85,8 +98,10 @@ def run(
     *,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    tally: Tally | None = None,
 ) -> Tally:
-    """Play and send the plan's rounds; flags are read again every simulated hour."""
+    """Play and send the plan's rounds, counting into `tally` (so an interrupted run knows what it sent);
+    flags are read again every simulated hour."""
     plan.check()
     fleet = Fleet(plan.drones, plan.seed, plan.minutes)
     ids = [drone.id for drone in fleet.drones]
@@ -94,7 +109,7 @@ def run(
     end = started + plan.rounds * plan.real_seconds_per_round
     origin_ns = int(end * NANOS) - int(plan.rounds * plan.minutes * 60 * NANOS)
     refresh = max(1, round(60 / plan.minutes))
-    tally = Tally()
+    tally = Tally() if tally is None else tally
     current: dict[str, DroneFlags] = {}
     for number in range(plan.rounds):
         if number % refresh == 0:
