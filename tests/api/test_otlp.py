@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
@@ -397,3 +398,16 @@ def test_the_same_spans_and_logs_sent_twice_count_once_in_the_store(
         errors = telemetry.evaluate(uow, 'sum(log.records{severity="ERROR"}[1h])', service=SERVICE).value
     assert (requests, errors) == (2, 1)
     assert _key_record(runtime).accepted_points == 2 + 1 + 1  # requests, durations, a count and its line
+
+
+def test_nul_characters_never_reach_the_store(client: TestClient, runtime: Runtime, key: str) -> None:
+    """On the real metric store (PostgreSQL keeps no NUL in text): refused in names and attributes, replaced
+    in log bodies and routes."""
+    request = metrics_request(counter("units\x00sold", 1), counter("units_sold", 1, product="heavy\x00lift"))
+    answer = client.post("/v1/metrics", content=request.SerializeToString(), headers=_auth(key, **PB))
+    assert ExportMetricsServiceResponse.FromString(answer.content).partial_success.rejected_data_points == 2
+    logs = logs_request(LogRecord(time_unix_nano=T0, body=AnyValue(string_value="motor\x00hot")))
+    assert client.post("/v1/logs", content=logs.SerializeToString(), headers=_auth(key, **PB)).status_code == 200
+    spans = traces_request(span("GET /a\x00b", T0, 5))
+    assert client.post("/v1/traces", content=spans.SerializeToString(), headers=_auth(key, **PB)).status_code == 200
+    assert _stored(runtime) == (["log.records", "red.duration_ms", "red.requests"], ["motor\ufffdhot"])

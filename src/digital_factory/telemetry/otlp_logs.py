@@ -13,7 +13,17 @@ from collections import defaultdict
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
-from digital_factory.telemetry.otlp_values import Decoded, Portion, Refused, Tally, as_text, attributes, origin
+from digital_factory.telemetry.otlp_values import (
+    NUL,
+    REPLACEMENT,
+    Decoded,
+    Portion,
+    Refused,
+    Tally,
+    as_text,
+    attributes,
+    origin,
+)
 from digital_factory.telemetry.points import LOG_BODY_LIMIT, LogLine, MetricKind, Point, Temporality
 
 MINUTE_NS = 60_000_000_000
@@ -59,7 +69,7 @@ def _line(record: LogRecord, portion: Portion) -> LogLine:
     return LogLine(
         time_ns=time_ns,
         severity=severity(record),
-        body=body[:LOG_BODY_LIMIT],
+        body=body[:LOG_BODY_LIMIT].replace(NUL, REPLACEMENT),
         trace_id=record.trace_id.hex() if len(record.trace_id) == TRACE_ID_BYTES else None,
         attributes=attributes(record.attributes, portion.origin.extra),
     )

@@ -16,7 +16,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
     NumberDataPoint,
 )
 
-from digital_factory.telemetry.otlp_values import Decoded, Portion, Refused, Tally, attributes, origin
+from digital_factory.telemetry.otlp_values import NUL, Decoded, Portion, Refused, Tally, attributes, origin
 from digital_factory.telemetry.points import Attributes, Buckets, MetricKind, Point, Temporality
 
 NO_RECORDED_VALUE = 1  # DataPointFlags: a staleness marker, not a value
@@ -73,6 +73,8 @@ def _metric_problem(metric: Metric) -> str | None:
         return "a metric has no name"
     if len(metric.name) > MAX_NAME_LENGTH:
         return f"{name[:60]}…: the metric name is longer than {MAX_NAME_LENGTH} characters"
+    if NUL in metric.name or NUL in metric.unit:
+        return f"{name!r}: the metric name or unit contains a NUL character"
     if len(metric.unit) > MAX_UNIT_LENGTH:
         return f"{name}: the unit is longer than {MAX_UNIT_LENGTH} characters"
     if metric.WhichOneof("data") == "summary":

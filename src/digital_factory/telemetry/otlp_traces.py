@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from digital_factory.telemetry.otlp_values import Decoded, Portion, Tally, as_text, origin
+from digital_factory.telemetry.otlp_values import NUL, REPLACEMENT, Decoded, Portion, Tally, as_text, origin
 from digital_factory.telemetry.points import Buckets, MetricKind, Point, Temporality
 
 MINUTE_NS = 60_000_000_000
@@ -89,7 +89,7 @@ def _attribute(span: Span, keys: tuple[str, ...]) -> str | None:
 def route(span: Span) -> str:
     """`http.route`, else the path (`url.path`, `http.target`) without its query, else the span's name."""
     path = _attribute(span, ("http.route",)) or (_attribute(span, PATHS) or "").split("?")[0]
-    return (path or span.name or "(unnamed)")[:MAX_ROUTE_LENGTH]
+    return (path or span.name or "(unnamed)")[:MAX_ROUTE_LENGTH].replace(NUL, REPLACEMENT)
 
 
 def is_error(span: Span) -> bool:

@@ -19,6 +19,8 @@ MAX_ATTRIBUTES = 64  # per point, the resource's extra ones included
 MAX_KEY_LENGTH = 256
 MAX_VALUE_LENGTH = 4096
 MAX_MESSAGES = 5  # distinct reasons quoted in a partial success
+NUL = "\x00"  # no store keeps it in text
+REPLACEMENT = "\ufffd"
 
 
 class Refused(Exception):
@@ -57,6 +59,8 @@ def attributes(pairs: Iterable[KeyValue], extra: Attributes = ()) -> Attributes:
     if len(merged) > MAX_ATTRIBUTES:
         raise Refused(f"more than {MAX_ATTRIBUTES} attributes")
     for key, text in merged.items():
+        if NUL in key or NUL in text:
+            raise Refused(f"attribute {key[:40]!r} contains a NUL character")
         if len(key) > MAX_KEY_LENGTH:
             raise Refused(f"attribute key {key[:40]!r}… is longer than {MAX_KEY_LENGTH} characters")
         if len(text) > MAX_VALUE_LENGTH:

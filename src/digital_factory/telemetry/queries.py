@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
-from digital_factory.catalog.service import service_refs_by_id
+from digital_factory.catalog.service import service_id, service_refs_by_id
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.metricquery import Aggregate, Matcher, Query, QueryError, parse
 from digital_factory.store.uow import UnitOfWork
@@ -73,6 +73,8 @@ def evaluate(
         query = parse(text)
     except QueryError as error:
         raise ValidationFailed.on("q", str(error)) from error
+    if service is not None:
+        service_id(uow, service)  # an unknown service is an error, not "no data"
     end = at or uow.clock.now()
     value = _value(uow, query, _scope(service, environment), _nanos(end))
     return Evaluation(query=str(query), value=value, at=end, service=service, environment=environment)
