@@ -3,11 +3,9 @@ for charts. Reads open no transaction of their own; the caller's unit of work is
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, func, select
@@ -19,14 +17,7 @@ from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.metricquery import Aggregate, Matcher, Query, QueryError, parse
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import models
-from digital_factory.telemetry.schemas import (
-    MAX_RANGE_STEPS,
-    Aggregation,
-    Evaluation,
-    RangePoint,
-    RangeResult,
-    RangeSeries,
-)
+from digital_factory.telemetry.schemas import Evaluation
 from digital_factory.telemetry.summaries import (
     NANOS,
     Distribution,
@@ -207,57 +198,9 @@ def _distribution(connection: Connection, ids: list[int], start_ns: int, end_ns:
     return merged
 
 
-def query_range(
-    uow: UnitOfWork,
-    metric: str,
-    *,
-    start: datetime,
-    end: datetime,
-    step_seconds: int,
-    aggregation: Aggregation = Aggregation.SUM,
-    matchers: Sequence[Matcher] = (),
-    by: str | None = None,
-) -> RangeResult:
-    """`metric` per step from `start` to `end`, one line per value of the label `by` (or one line)."""
-    require(uow.actor, Permission.READ)
-    _check_range(start, end, step_seconds)
-    series = matching_series(uow, metric, matchers)
-    groups: dict[str, list[SeriesRow]] = defaultdict(list)
-    for row in series:
-        groups[(row.label(by) or "") if by else ""].append(row)
-    start_ns, step_ns = nanos_of(start), step_seconds * NANOS
-    steps = math.ceil((nanos_of(end) - start_ns) / step_ns)
-    connection = uow.session.connection()
-    lines = [
-        RangeSeries(
-            labels={by: label} if by else {},
-            points=[_step(connection, aggregation.value, rows, start_ns + i * step_ns, step_ns) for i in range(steps)],
-        )
-        for label, rows in sorted(groups.items())
-    ]
-    return RangeResult(
-        metric=metric, aggregation=aggregation, step_seconds=step_seconds, start=start, end=end, series=lines
-    )
-
-
-def _check_range(start: datetime, end: datetime, step_seconds: int) -> None:
-    if step_seconds < 1:
-        raise ValidationFailed.on("step", "must be at least 1 second")
-    if end <= start:
-        raise ValidationFailed.on("end", "must be after start")
-    steps = math.ceil((end - start) / timedelta(seconds=step_seconds))
-    if steps > MAX_RANGE_STEPS:
-        raise ValidationFailed.on("step", f"gives {steps} points; at most {MAX_RANGE_STEPS}: take a longer step")
-
-
-def _step(connection: Connection, aggregation: str, rows: list[SeriesRow], low: int, step_ns: int) -> RangePoint:
-    """A step is read as its own window, so a chart agrees with the indicator query over the same span."""
-    return RangePoint(at=_moment(low), value=window_figure(connection, aggregation, rows, low, low + step_ns))
-
-
 def nanos_of(moment: datetime) -> int:
     return int(moment.timestamp()) * NANOS + moment.microsecond * 1000
 
 
-def _moment(nanos: int) -> datetime:
+def moment_of(nanos: int) -> datetime:
     return datetime.fromtimestamp(nanos / NANOS, tz=UTC)

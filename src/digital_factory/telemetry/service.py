@@ -37,7 +37,8 @@ from digital_factory.telemetry.otlp_wire import (
     too_large,
 )
 from digital_factory.telemetry.points import Batch, Written
-from digital_factory.telemetry.queries import evaluate, query_range
+from digital_factory.telemetry.queries import evaluate
+from digital_factory.telemetry.ranges import query_range
 
 __all__ = [
     "BULK_TYPES",
