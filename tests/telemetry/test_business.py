@@ -165,8 +165,11 @@ def test_only_the_owning_team_with_telemetry_write_records(runtime: Runtime) -> 
     assert _record(runtime, events, actor_of(runtime, "pia")).accepted == 1
     with pytest.raises(PermissionDenied, match="that is for members of the team drones"):
         _record(runtime, events, actor_of(runtime, "otto"))
+    later = _events({"kind": "units_sold", "count": 2, "at": _at(2)})
+    assert _record(runtime, later, actor_of(runtime, "tina")).accepted == 1  # the team role sends its own
+    make_user(runtime, "vera", Role.VIEWER)
     with pytest.raises(PermissionDenied, match="lacks the permission telemetry:write"):
-        _record(runtime, events, actor_of(runtime, "tina"))
+        _record(runtime, later, actor_of(runtime, "vera"))
     with (
         runtime.store.unit_of_work(SYSTEM) as uow,
         pytest.raises(PermissionDenied, match="the ingestion key of other sends only its own service's data"),

@@ -41,7 +41,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.BOARD: frozenset({P.READ, P.PORTFOLIO_WRITE, P.PORTFOLIO_DECIDE, P.AUDIT_READ}),
     Role.PRODUCT: frozenset({P.READ, P.PORTFOLIO_WRITE, P.PRODUCT_WRITE, P.RELEASES_WRITE}),
-    Role.TEAM: frozenset({P.READ, P.PRODUCT_WRITE, P.DELIVERY_WRITE, P.DELIVERY_APPROVE, P.RELEASES_WRITE}),
+    Role.TEAM: frozenset(
+        {P.READ, P.PRODUCT_WRITE, P.DELIVERY_WRITE, P.DELIVERY_APPROVE, P.RELEASES_WRITE, P.TELEMETRY_WRITE}
+    ),
     Role.PLATFORM: frozenset(
         {P.READ, P.TEAMS_WRITE, P.PLATFORM_WRITE, P.DELIVERY_WRITE, P.DELIVERY_APPROVE, P.TELEMETRY_WRITE}
     ),
@@ -52,7 +54,10 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.ADMIN: "Everything, including users, tokens of others and the audit log.",
     Role.BOARD: "Strategic themes, epics and the portfolio kanban; go / no-go and WIP-limit overrides; audit log.",
     Role.PRODUCT: "Epics, features and stories; hands work to teams; releases features behind flags.",
-    Role.TEAM: "Works stories, runs pipelines, approves deployments it did not trigger, toggles flags.",
+    Role.TEAM: (
+        "Works stories, runs pipelines, approves deployments it did not trigger, toggles flags, sends its "
+        "services' business data."
+    ),
     Role.PLATFORM: "Teams, golden-path templates, onboarding, the service catalog, pipelines and ingestion.",
     Role.VIEWER: "Reads everything except the audit log; changes nothing.",
 }
