@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
+
+# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
+UserRef = Annotated[int, mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"), index=True)]
 
 
 class User(Base):
     __tablename__ = "accounts_user"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
@@ -28,9 +31,9 @@ class User(Base):
 class ApiToken(Base):
     __tablename__ = "accounts_api_token"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     public_id: Mapped[str] = mapped_column(String(16), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserRef]
     name: Mapped[str] = mapped_column(String(100))
     digest: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str] | None] = mapped_column(JSON)
@@ -50,9 +53,9 @@ class ApiToken(Base):
 class WebSession(Base):
     __tablename__ = "accounts_web_session"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[UserRef]
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
@@ -67,7 +70,7 @@ class AuditEvent(Base):
     __tablename__ = "accounts_audit_event"
     __table_args__ = (Index("ix_accounts_audit_event_object", "object_type", "object_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     at: Mapped[datetime] = mapped_column(index=True)
     actor_user_id: Mapped[int | None] = mapped_column(index=True)
     actor_name: Mapped[str] = mapped_column(String(100))

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
+
+# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
+ServiceRef = Annotated[int, mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)]
 
 
 class Service(Base):
     __tablename__ = "catalog_service"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -31,8 +35,8 @@ class Environment(Base):
     __tablename__ = "catalog_environment"
     __table_args__ = (UniqueConstraint("service_id", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     name: Mapped[str] = mapped_column(String(40))
     position: Mapped[int]
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -46,7 +50,7 @@ class ValueStream(Base):
 
     __tablename__ = "catalog_value_stream"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -62,9 +66,9 @@ class Dependency(Base):
         CheckConstraint("service_id <> depends_on_id", name="not_self"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
-    depends_on_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
+    depends_on_id: Mapped[ServiceRef]
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
@@ -88,9 +92,9 @@ class IngestionKey(Base):
 
     __tablename__ = "catalog_ingestion_key"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     public_id: Mapped[str] = mapped_column(String(16), unique=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[ServiceRef]
     name: Mapped[str] = mapped_column(String(100))
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
@@ -106,8 +110,8 @@ class ServiceWork(Base):
     __tablename__ = "catalog_service_work"
     __table_args__ = (UniqueConstraint("service_id", "work_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     kind: Mapped[str] = mapped_column(String(10))
     work_key: Mapped[str] = mapped_column(String(24), index=True)
     linked_at: Mapped[datetime]

@@ -83,10 +83,7 @@ def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
 
 
 def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
-    deployment = _locked(uow, deployment_id)
-    _check_approver(uow, deployment)
-    if deployment.status != DeploymentStatus.WAITING:
-        raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
+    deployment = _waiting_for(uow, deployment_id)
     if orchestration.approval_count(uow, deployment.id) >= deployment.required_approvals:
         raise Conflict(f"deployment {deployment_id} already has its approvals", rule="deployment-approved")
     already = uow.session.scalar(
@@ -99,34 +96,33 @@ def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deplo
     _decide(uow, deployment, "approved", data.comment)
     run = orchestration.lock_run(uow, deployment.run_id)
     orchestration.advance(uow, run)
-    record_audit(
-        uow,
-        "deployment.approve",
-        "deployment",
-        deployment.id,
-        after={"environment": deployment.environment, "version": deployment.version, "comment": data.comment},
-    )
-    return get_deployment(uow, deployment.id)
+    return _decided(uow, deployment, "deployment.approve", data.comment)
 
 
 def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
-    deployment = _locked(uow, deployment_id)
-    _check_approver(uow, deployment)
-    if deployment.status != DeploymentStatus.WAITING:
-        raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
+    deployment = _waiting_for(uow, deployment_id)
     _decide(uow, deployment, "rejected", data.comment)
     run = orchestration.lock_run(uow, deployment.run_id)
     orchestration.cancel(
         uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}"
     )
     deployment.status = DeploymentStatus.REJECTED
-    record_audit(
-        uow,
-        "deployment.reject",
-        "deployment",
-        deployment.id,
-        after={"environment": deployment.environment, "version": deployment.version, "comment": data.comment},
-    )
+    return _decided(uow, deployment, "deployment.reject", data.comment)
+
+
+def _waiting_for(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
+    """The deployment, locked, once the actor may decide on it and it still waits for a decision."""
+    deployment = _locked(uow, deployment_id)
+    _check_approver(uow, deployment)
+    if deployment.status != DeploymentStatus.WAITING:
+        raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
+    return deployment
+
+
+def _decided(uow: UnitOfWork, deployment: models.Deployment, action: str, comment: str) -> Deployment:
+    """Audit the decision and answer the deployment as it is now."""
+    after = {"environment": deployment.environment, "version": deployment.version, "comment": comment}
+    record_audit(uow, action, "deployment", deployment.id, after=after)
     return get_deployment(uow, deployment.id)
 
 

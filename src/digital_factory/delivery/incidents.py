@@ -72,18 +72,14 @@ def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
         cause_link=link,
     )
     uow.session.add(row)
-    uow.session.flush()
-    record_audit(uow, "incident.open", "incident", row.key, after=data.model_dump(mode="json"))
-    uow.emit(
-        IncidentOpened(
-            key=row.key,
-            service_key=row.service_key,
-            environment=row.environment,
-            detected_at=detected,
-            caused_by_deployment_id=row.caused_by_deployment_id,
-        )
+    opened = IncidentOpened(
+        key=row.key,
+        service_key=row.service_key,
+        environment=row.environment,
+        detected_at=detected,
+        caused_by_deployment_id=row.caused_by_deployment_id,
     )
-    return incident_out(row)
+    return _recorded(uow, row, "incident.open", data, opened)
 
 
 def _cause(
@@ -149,17 +145,27 @@ def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incide
     row.resolved_at = now
     row.resolved_by = uow.actor.name
     row.resolution = data.resolution
-    uow.session.flush()
-    record_audit(uow, "incident.resolve", "incident", row.key, after=data.model_dump(mode="json"))
-    uow.emit(
-        IncidentResolved(
-            key=row.key,
-            service_key=row.service_key,
-            environment=row.environment,
-            resolved_at=now,
-            restored_by_deployment_id=row.restored_by_deployment_id,
-        )
+    resolved = IncidentResolved(
+        key=row.key,
+        service_key=row.service_key,
+        environment=row.environment,
+        resolved_at=now,
+        restored_by_deployment_id=row.restored_by_deployment_id,
     )
+    return _recorded(uow, row, "incident.resolve", data, resolved)
+
+
+def _recorded(
+    uow: UnitOfWork,
+    row: models.Incident,
+    action: str,
+    data: IncidentCreate | IncidentResolve,
+    event: IncidentOpened | IncidentResolved,
+) -> Incident:
+    """Store the change, audit it with what was asked, tell the subscribers, and answer the incident."""
+    uow.session.flush()
+    record_audit(uow, action, "incident", row.key, after=data.model_dump(mode="json"))
+    uow.emit(event)
     return incident_out(row)
 
 

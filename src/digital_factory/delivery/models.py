@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
+
+# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
+ServiceRef = Annotated[int, mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)]
+RunRef = Annotated[int, mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)]
+ChangeRef = Annotated[int, mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)]
+DeploymentRef = Annotated[int, mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)]
 
 
 class PipelineRun(Base):
     __tablename__ = "delivery_pipeline_run"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     service_key: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), index=True)
     trigger: Mapped[str] = mapped_column(String(20))
@@ -45,8 +51,8 @@ class StageRun(Base):
     __tablename__ = "delivery_stage_run"
     __table_args__ = (UniqueConstraint("run_id", "position"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    run_id: Mapped[RunRef]
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))
@@ -60,8 +66,8 @@ class StepRun(Base):
     __tablename__ = "delivery_step_run"
     __table_args__ = (Index("ix_delivery_step_run_status_lease", "status", "lease_expires_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    run_id: Mapped[RunRef]
     stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
@@ -90,7 +96,7 @@ class StepLog(Base):
     __tablename__ = "delivery_step_log"
     __table_args__ = (UniqueConstraint("step_id", "attempt", "seq"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     step_id: Mapped[int] = mapped_column(ForeignKey("delivery_step_run.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int]
     seq: Mapped[int]
@@ -103,8 +109,8 @@ class Artifact(Base):
 
     __tablename__ = "delivery_artifact"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    run_id: Mapped[RunRef]
     step_id: Mapped[int] = mapped_column(ForeignKey("delivery_step_run.id", ondelete="CASCADE"), unique=True)
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
@@ -117,12 +123,12 @@ class Deployment(Base):
     __tablename__ = "delivery_deployment"
     __table_args__ = (Index("ix_delivery_deployment_service_environment", "service_id", "environment"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     is_production: Mapped[bool] = mapped_column(default=False)
-    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[RunRef]
     stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
     version: Mapped[str] = mapped_column(String(100))
     commit_sha: Mapped[str] = mapped_column(String(64))
@@ -150,8 +156,8 @@ class Approval(Base):
     __tablename__ = "delivery_approval"
     __table_args__ = (UniqueConstraint("deployment_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    deployment_id: Mapped[DeploymentRef]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"))
     username: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
@@ -166,8 +172,8 @@ class EnvironmentPolicy(Base):
     __tablename__ = "delivery_environment_policy"
     __table_args__ = (UniqueConstraint("service_id", "environment"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     environment: Mapped[str] = mapped_column(String(40))
     required_approvals: Mapped[int] = mapped_column(default=1)
     windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -180,8 +186,8 @@ class Change(Base):
     __tablename__ = "delivery_change"
     __table_args__ = (UniqueConstraint("service_id", "sha"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     sha: Mapped[str] = mapped_column(String(64))
     author_name: Mapped[str] = mapped_column(String(200))
     author_email: Mapped[str] = mapped_column(String(200))
@@ -197,8 +203,8 @@ class ChangeItem(Base):
     __tablename__ = "delivery_change_item"
     __table_args__ = (UniqueConstraint("change_id", "item_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    change_id: Mapped[int] = mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    change_id: Mapped[ChangeRef]
     item_key: Mapped[str] = mapped_column(String(24), index=True)
 
 
@@ -208,26 +214,26 @@ class RunChange(Base):
     __tablename__ = "delivery_run_change"
     __table_args__ = (UniqueConstraint("run_id", "change_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
-    change_id: Mapped[int] = mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    run_id: Mapped[RunRef]
+    change_id: Mapped[ChangeRef]
 
 
 class DeploymentChange(Base):
     __tablename__ = "delivery_deployment_change"
     __table_args__ = (UniqueConstraint("deployment_id", "change_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)
-    change_id: Mapped[int] = mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    deployment_id: Mapped[DeploymentRef]
+    change_id: Mapped[ChangeRef]
 
 
 class Incident(Base):
     __tablename__ = "delivery_incident"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(24), unique=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[ServiceRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
@@ -261,8 +267,8 @@ class Secret(Base):
     __tablename__ = "delivery_secret"
     __table_args__ = (UniqueConstraint("service_id", "name", "environment"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     name: Mapped[str] = mapped_column(String(128))
     environment: Mapped[str] = mapped_column(String(40), default="")
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)

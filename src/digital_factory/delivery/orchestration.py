@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
@@ -425,34 +426,14 @@ def _link_incident_fixes(uow: UnitOfWork, deployment: models.Deployment) -> None
 
 def claim(uow: UnitOfWork, step_id: int, attempt: int, worker: str, lease: timedelta) -> bool:
     now = uow.clock.now()
-    result = uow.session.execute(
-        update(models.StepRun)
-        .where(
-            models.StepRun.id == step_id,
-            models.StepRun.attempt == attempt,
-            models.StepRun.status == Status.QUEUED,
-        )
-        .values(status=Status.RUNNING, worker=worker, started_at=now, lease_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    running = {"status": Status.RUNNING, "worker": worker, "started_at": now, "lease_expires_at": now + lease}
+    return _update_attempt(uow, step_id, attempt, [models.StepRun.status == Status.QUEUED], **running)
 
 
 def heartbeat(uow: UnitOfWork, step_id: int, attempt: int, worker: str, lease: timedelta) -> tuple[bool, bool]:
     """Renew the lease; returns (still ours, cancel requested)."""
-    now = uow.clock.now()
-    result = uow.session.execute(
-        update(models.StepRun)
-        .where(
-            models.StepRun.id == step_id,
-            models.StepRun.attempt == attempt,
-            models.StepRun.worker == worker,
-            models.StepRun.status == Status.RUNNING,
-        )
-        .values(lease_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    if not getattr(result, "rowcount", 0):
+    ours = [models.StepRun.worker == worker, models.StepRun.status == Status.RUNNING]
+    if not _update_attempt(uow, step_id, attempt, ours, lease_expires_at=uow.clock.now() + lease):
         return False, True
     cancel_requested = uow.session.scalar(select(models.StepRun.cancel_requested).where(models.StepRun.id == step_id))
     return True, bool(cancel_requested)
@@ -469,13 +450,10 @@ def finish(
     error: str | None,
 ) -> bool:
     """Record a step's outcome (only if this worker still holds this attempt) and advance its run."""
-    run_id = uow.session.scalar(select(models.StepRun.run_id).where(models.StepRun.id == step_id))
-    if run_id is None:
+    locked = _locked_step(uow, step_id)
+    if locked is None:
         return False
-    run = lock_run(uow, run_id)
-    step = uow.session.get(models.StepRun, step_id)
-    assert step is not None
-    uow.session.refresh(step)
+    run, step = locked
     if step.status != Status.RUNNING or step.attempt != attempt or step.worker != worker:
         return False
     step.status = status
@@ -485,6 +463,31 @@ def finish(
     step.lease_expires_at = None
     advance(uow, run)
     return True
+
+
+def _update_attempt(
+    uow: UnitOfWork, step_id: int, attempt: int, only_if: list[ColumnElement[bool]], **values: Any
+) -> bool:
+    """Change one attempt of a step in one statement, if it still matches `only_if`; whether it did."""
+    result = uow.session.execute(
+        update(models.StepRun)
+        .where(models.StepRun.id == step_id, models.StepRun.attempt == attempt, *only_if)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _locked_step(uow: UnitOfWork, step_id: int) -> tuple[models.PipelineRun, models.StepRun] | None:
+    """The step's run, locked (its lock orders the changes to its steps), and the step as it is now."""
+    run_id = uow.session.scalar(select(models.StepRun.run_id).where(models.StepRun.id == step_id))
+    if run_id is None:
+        return None
+    run = lock_run(uow, run_id)
+    step = uow.session.get(models.StepRun, step_id)
+    assert step is not None
+    uow.session.refresh(step)
+    return run, step
 
 
 def reap(uow: UnitOfWork, *, max_attempts: int, redispatch_after: timedelta) -> int:
@@ -510,12 +513,9 @@ def reap(uow: UnitOfWork, *, max_attempts: int, redispatch_after: timedelta) -> 
 
 
 def _reap_step(uow: UnitOfWork, step_id: int, now: datetime, max_attempts: int) -> None:
-    run_id = uow.session.scalar(select(models.StepRun.run_id).where(models.StepRun.id == step_id))
-    assert run_id is not None
-    run = lock_run(uow, run_id)
-    step = uow.session.get(models.StepRun, step_id)
-    assert step is not None
-    uow.session.refresh(step)
+    locked = _locked_step(uow, step_id)
+    assert locked is not None
+    run, step = locked
     if step.status != Status.RUNNING or step.lease_expires_at is None or as_utc(step.lease_expires_at) >= now:
         return  # renewed or finished meanwhile
     lost = f"worker {step.worker} stopped renewing its lease (expired {as_utc(step.lease_expires_at):%H:%M:%S} UTC)"

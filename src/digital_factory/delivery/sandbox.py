@@ -205,16 +205,23 @@ def _system_options() -> list[str]:
     return options
 
 
+def _step_binds(config: SandboxConfig, attempt_dir: Path) -> list[str]:
+    """What the step may see besides the system: the configured paths (if they exist) and its attempt folder."""
+    options: list[str] = []
+    for path in config.read_only_paths:
+        options += ["--ro-bind-try", str(path), str(path)]
+    for path in config.writable_paths:
+        options += ["--bind-try", str(path), str(path)]
+    return [*options, "--bind", str(attempt_dir), str(attempt_dir)]
+
+
 def _bwrap_options(config: SandboxConfig, attempt_dir: Path, workdir: Path) -> list[str]:
     """One bubblewrap as the server's own (unprivileged) uid: namespaces and the file system at once."""
     options = [*NAMESPACES, "--uid", str(NOBODY), "--gid", str(NOBODY), "--die-with-parent", "--new-session"]
     options += _system_options()
     options += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108  (the sandbox's private /tmp)
-    for path in config.read_only_paths:
-        options += ["--ro-bind-try", str(path), str(path)]
-    for path in config.writable_paths:
-        options += ["--bind-try", str(path), str(path)]
-    options += ["--bind", str(attempt_dir), str(attempt_dir), "--chdir", str(workdir)]
+    options += _step_binds(config, attempt_dir)
+    options += ["--chdir", str(workdir)]
     return options
 
 
@@ -231,11 +238,7 @@ def _outer_options(config: SandboxConfig, attempt_dir: Path) -> list[str]:
     for parent in _parents_to_create([*mounts, *(Path(etc) for etc in ETC_FILES)]):
         options += ["--perms", "0755", "--dir", str(parent)]
     options += _system_options()
-    for path in config.read_only_paths:
-        options += ["--ro-bind-try", str(path), str(path)]
-    for path in config.writable_paths:
-        options += ["--bind-try", str(path), str(path)]
-    options += ["--bind", str(attempt_dir), str(attempt_dir)]
+    options += _step_binds(config, attempt_dir)
     return options
 
 
@@ -244,11 +247,8 @@ def _inner_options(config: SandboxConfig, attempt_dir: Path, workdir: Path, uid:
     options = [*NAMESPACES, "--uid", str(uid), "--gid", str(gid), "--die-with-parent", "--new-session"]
     options += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
     # the private /tmp hides what the outer view bound below /tmp (a checkout, its virtualenv): bind it again
-    for path in config.read_only_paths:
-        options += ["--ro-bind-try", str(path), str(path)]
-    for path in config.writable_paths:
-        options += ["--bind-try", str(path), str(path)]
-    options += ["--bind", str(attempt_dir), str(attempt_dir), "--chdir", str(workdir)]
+    options += _step_binds(config, attempt_dir)
+    options += ["--chdir", str(workdir)]
     return options
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
 
 
 class Template(Base):
@@ -16,7 +16,7 @@ class Template(Base):
 
     __tablename__ = "platform_template"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -35,7 +35,7 @@ class Onboarding(Base):
 
     __tablename__ = "platform_onboarding"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     job_id: Mapped[str] = mapped_column(String(40), unique=True)
     team_key: Mapped[str] = mapped_column(String(64))
     service_key: Mapped[str] = mapped_column(String(64), index=True)
@@ -54,7 +54,7 @@ class Upgrade(Base):
 
     __tablename__ = "platform_upgrade"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     service_key: Mapped[str] = mapped_column(String(64), index=True)
     template_key: Mapped[str] = mapped_column(String(64))
     from_version: Mapped[str | None] = mapped_column(String(64))

@@ -391,21 +391,25 @@ def update_kanban_config(uow: UnitOfWork, data: KanbanConfigUpdate) -> KanbanCon
     require(uow.actor, Permission.PORTFOLIO_DECIDE)
     before = get_kanban_config(uow)
     for state, limit in data.wip_limits.items():
-        row = uow.session.get(models.StateConfig, str(state))
-        if row is None:
-            uow.session.add(models.StateConfig(state=str(state), wip_limit=limit))
-        else:
-            row.wip_limit = limit
+        _put(uow, models.StateConfig, {"state": str(state)}, wip_limit=limit)
     for gate, enabled in data.gates.items():
-        gate_row = uow.session.get(models.GateConfig, str(gate))
-        if gate_row is None:
-            uow.session.add(models.GateConfig(gate=str(gate), enabled=enabled))
-        else:
-            gate_row.enabled = enabled
+        _put(uow, models.GateConfig, {"gate": str(gate)}, enabled=enabled)
     uow.session.flush()
     after = get_kanban_config(uow)
     record_audit(uow, "kanban.configure", "kanban", "portfolio", before=_config_view(before), after=_config_view(after))
     return after
+
+
+def _put(
+    uow: UnitOfWork, model: type[models.StateConfig | models.GateConfig], key: dict[str, str], **values: Any
+) -> None:
+    """Set `values` on the configuration row with the primary `key`, adding the row where there is none yet."""
+    row = uow.session.get(model, tuple(key.values()))
+    if row is None:
+        uow.session.add(model(**key, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
 
 
 def _config_view(config: KanbanConfig) -> dict[str, Any]:

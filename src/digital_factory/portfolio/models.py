@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
+
+# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
+EpicRef = Annotated[int, mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)]
 
 USER_FK = "accounts_user.id"
 
@@ -39,7 +42,7 @@ class WsjfColumns:
 class Theme(Base):
     __tablename__ = "portfolio_theme"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     objective: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -53,7 +56,7 @@ class Theme(Base):
 class KeyResult(Base):
     __tablename__ = "portfolio_key_result"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     theme_id: Mapped[int] = mapped_column(ForeignKey("portfolio_theme.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
     description: Mapped[str] = mapped_column(String(500))
@@ -71,7 +74,7 @@ class Epic(WsjfColumns, Base):
         Index("ix_portfolio_epic_state_wsjf", "state", "wsjf"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -104,8 +107,8 @@ class EpicTheme(Base):
 class Indicator(Base):
     __tablename__ = "portfolio_indicator"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    epic_id: Mapped[EpicRef]
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(120))
     metric_query: Mapped[str] = mapped_column(String(1000))
@@ -121,8 +124,8 @@ class Indicator(Base):
 class Decision(Base):
     __tablename__ = "portfolio_decision"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    epic_id: Mapped[EpicRef]
     kind: Mapped[str] = mapped_column(String(20))
     rationale: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]]
@@ -137,7 +140,7 @@ class Transition(Base):
     __tablename__ = "portfolio_transition"
     __table_args__ = (Index("ix_portfolio_transition_epic_at", "epic_id", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     from_state: Mapped[str | None] = mapped_column(String(20))
     from_substate: Mapped[str | None] = mapped_column(String(20))
@@ -162,7 +165,7 @@ class Score(WsjfColumns, Base):
         Index("ix_portfolio_score_feature", "feature_id", "at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     epic_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     at: Mapped[datetime]
@@ -191,10 +194,10 @@ class GateConfig(Base):
 class Feature(WsjfColumns, Base):
     __tablename__ = "portfolio_feature"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
-    epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)
+    epic_id: Mapped[EpicRef]
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     benefit_hypothesis: Mapped[str] = mapped_column(Text, default="")
@@ -212,7 +215,7 @@ class Story(Base):
     __tablename__ = "portfolio_story"
     __table_args__ = (Index("ix_portfolio_story_team_rank", "team_id", "rank"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     feature_id: Mapped[int] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"))
@@ -239,7 +242,7 @@ class WorkTransition(Base):
         Index("ix_portfolio_work_transition_story", "story_id", "at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_story.id", ondelete="CASCADE"))
     from_state: Mapped[str | None] = mapped_column(String(20))

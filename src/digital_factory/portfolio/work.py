@@ -99,16 +99,9 @@ def update_feature(uow: UnitOfWork, key: str, data: FeatureUpdate) -> Feature:
     require(uow.actor, Permission.PRODUCT_WRITE)
     row = feature_row(uow, key)
     before = _feature_view(feature_out(uow, row))
-    for name in ("title", "description", "benefit_hypothesis"):
-        value = getattr(data, name)
-        if value is not None:
-            setattr(row, name, value)
-    if data.acceptance_criteria is not None:
-        row.acceptance_criteria = list(data.acceptance_criteria)
+    _edit_work(row, data, ("title", "description", "benefit_hypothesis"))
     if data.feature_type is not None:
         row.feature_type = str(data.feature_type)
-    if data.flow_item is not None:
-        row.flow_item = str(data.flow_item)
     team_changed = False
     if "team" in data.model_fields_set:
         team_id = _team_id(uow, data.team)
@@ -121,6 +114,18 @@ def update_feature(uow: UnitOfWork, key: str, data: FeatureUpdate) -> Feature:
     if team_changed:
         uow.emit(FeatureAssigned(feature_id=row.id, key=row.key, epic_key=out.epic, team_key=out.team))
     return out
+
+
+def _edit_work(row: models.Feature | models.Story, data: FeatureUpdate | StoryUpdate, texts: tuple[str, ...]) -> None:
+    """What a feature's and a story's edit share: the given `texts`, the criteria (replaced whole), the flow item."""
+    for name in texts:
+        value = getattr(data, name)
+        if value is not None:
+            setattr(row, name, value)
+    if data.acceptance_criteria is not None:
+        row.acceptance_criteria = list(data.acceptance_criteria)
+    if data.flow_item is not None:
+        row.flow_item = str(data.flow_item)
 
 
 def score_feature(uow: UnitOfWork, key: str, data: ScoreInput) -> Feature:
@@ -269,14 +274,7 @@ def update_story(uow: UnitOfWork, key: str, data: StoryUpdate) -> Story:
     require(uow.actor, Permission.PRODUCT_WRITE)
     row = story_row(uow, key)
     before = _story_view(stories_out(uow, [row])[0])
-    for name in ("title", "description"):
-        value = getattr(data, name)
-        if value is not None:
-            setattr(row, name, value)
-    if data.acceptance_criteria is not None:
-        row.acceptance_criteria = list(data.acceptance_criteria)
-    if data.flow_item is not None:
-        row.flow_item = str(data.flow_item)
+    _edit_work(row, data, ("title", "description"))
     if "points" in data.model_fields_set:
         row.points = data.points
     if "team" in data.model_fields_set:

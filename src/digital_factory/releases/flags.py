@@ -90,11 +90,7 @@ def list_flags(uow: UnitOfWork, service_key: str, *, include_archived: bool = Fa
 
 
 def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpdate) -> Flag:
-    require_flag_owner(uow, service_key, f"the flags of {service_key}")
-    service_id = catalog.service_id(uow, service_key)
-    row = flag_row(uow, service_id, flag_key)
-    refuse_archived(row)
-    environments = catalog.list_environments(uow, service_key)
+    service_id, row, environments = _changeable(uow, service_key, flag_key)
     before = _flag_view(row)
     changes_given = data.model_dump(exclude_unset=True)
     if "name" in changes_given and data.name is not None:
@@ -113,11 +109,7 @@ def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpda
 
 def archive_flag(uow: UnitOfWork, service_key: str, flag_key: str) -> Flag:
     """Retire a flag: SDKs get FLAG_NOT_FOUND (their code default). Only when it is off everywhere."""
-    require_flag_owner(uow, service_key, f"the flags of {service_key}")
-    service_id = catalog.service_id(uow, service_key)
-    row = flag_row(uow, service_id, flag_key)
-    refuse_archived(row)
-    environments = catalog.list_environments(uow, service_key)
+    service_id, row, environments = _changeable(uow, service_key, flag_key)
     states = _states_of(uow, [row.id]).get(row.id, {})
     still_on = [e.name for e in environments if e.id in states and states[e.id].config.get("enabled")]
     if still_on:
@@ -159,6 +151,15 @@ class _StateView:
     version: int
     updated_at: datetime | None
     updated_by: str | None
+
+
+def _changeable(uow: UnitOfWork, service_key: str, flag_key: str) -> tuple[int, models.Flag, list[Environment]]:
+    """The service's id, its live (not archived) flag and its environments, once the actor may change its flags."""
+    require_flag_owner(uow, service_key, f"the flags of {service_key}")
+    service_id = catalog.service_id(uow, service_key)
+    row = flag_row(uow, service_id, flag_key)
+    refuse_archived(row)
+    return service_id, row, catalog.list_environments(uow, service_key)
 
 
 def _checked_variants(flag_type: FlagType, variants: Mapping[str, Any] | None) -> dict[str, Any]:

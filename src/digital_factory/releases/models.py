@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
+
+# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
+ServiceRef = Annotated[int, mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)]
+EnvironmentRef = Annotated[int, mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)]
+FlagRef = Annotated[int, mapped_column(ForeignKey("releases_flag.id", ondelete="CASCADE"), index=True)]
 
 
 class Flag(Base):
@@ -17,8 +22,8 @@ class Flag(Base):
     __tablename__ = "releases_flag"
     __table_args__ = (UniqueConstraint("service_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
     key: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -38,9 +43,9 @@ class FlagState(Base):
     __tablename__ = "releases_flag_state"
     __table_args__ = (UniqueConstraint("flag_id", "environment_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    flag_id: Mapped[int] = mapped_column(ForeignKey("releases_flag.id", ondelete="CASCADE"), index=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    flag_id: Mapped[FlagRef]
+    environment_id: Mapped[EnvironmentRef]
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
@@ -53,9 +58,9 @@ class Segment(Base):
     __tablename__ = "releases_segment"
     __table_args__ = (UniqueConstraint("environment_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    service_id: Mapped[ServiceRef]
+    environment_id: Mapped[EnvironmentRef]
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -71,13 +76,13 @@ class Change(Base):
     __tablename__ = "releases_change"
     __table_args__ = (Index("ix_releases_change_status_due", "status", "due_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(24), unique=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[ServiceRef]
+    environment_id: Mapped[EnvironmentRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
-    flag_id: Mapped[int | None] = mapped_column(ForeignKey("releases_flag.id", ondelete="CASCADE"), index=True)
+    flag_id: Mapped[FlagRef | None]
     segment_key: Mapped[str | None] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(10))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -102,10 +107,10 @@ class Release(Base):
     __tablename__ = "releases_release"
     __table_args__ = (Index("ix_releases_release_service_at", "service_id", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)
-    flag_id: Mapped[int] = mapped_column(ForeignKey("releases_flag.id", ondelete="CASCADE"), index=True)
+    environment_id: Mapped[EnvironmentRef]
+    flag_id: Mapped[FlagRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     flag_key: Mapped[str] = mapped_column(String(100))
@@ -127,10 +132,10 @@ class ClientKey(Base):
 
     __tablename__ = "releases_client_key"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     public_id: Mapped[str] = mapped_column(String(16), unique=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[ServiceRef]
+    environment_id: Mapped[EnvironmentRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(100))
@@ -160,8 +165,8 @@ class EvaluationCount(Base):
     __tablename__ = "releases_evaluation_count"
     __table_args__ = (UniqueConstraint("flag_id", "environment_id", "variant", "hour"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    flag_id: Mapped[int] = mapped_column(ForeignKey("releases_flag.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    flag_id: Mapped[FlagRef]
     environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"))
     variant: Mapped[str] = mapped_column(String(64))
     hour: Mapped[datetime]

@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
 
 
 class Repository(Base):
     __tablename__ = "repos_repository"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     host: Mapped[str] = mapped_column(String(20), default="hosted")
@@ -28,7 +28,7 @@ class Push(Base):
 
     __tablename__ = "repos_push"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     repository_id: Mapped[int] = mapped_column(ForeignKey("repos_repository.id", ondelete="CASCADE"), index=True)
     ref: Mapped[str] = mapped_column(String(255))
     before: Mapped[str] = mapped_column(String(64))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 from digital_factory.core.clock import as_utc
+
+# the surrogate primary key every table but the link tables has
+IntPk = Annotated[int, mapped_column(primary_key=True)]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, IntPk
+
+# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
+TeamRef = Annotated[int, mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)]
 
 
 class Team(Base):
     __tablename__ = "teams_team"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     team_type: Mapped[str] = mapped_column(String(30))
@@ -31,8 +34,8 @@ class TeamMember(Base):
     __tablename__ = "teams_member"
     __table_args__ = (UniqueConstraint("team_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    team_id: Mapped[TeamRef]
     user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"), index=True)
     team_role: Mapped[str] = mapped_column(String(60))
     joined_at: Mapped[datetime]
@@ -43,7 +46,7 @@ class Domain(Base):
 
     __tablename__ = "teams_domain"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     complexity: Mapped[str] = mapped_column(String(20))
@@ -62,9 +65,9 @@ class Interaction(Base):
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)
-    other_team_id: Mapped[int] = mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    team_id: Mapped[TeamRef]
+    other_team_id: Mapped[TeamRef]
     mode: Mapped[str] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(Text, default="")
     starts_on: Mapped[date]
@@ -80,8 +83,8 @@ class SurveyResponse(Base):
     __tablename__ = "teams_survey_response"
     __table_args__ = (UniqueConstraint("team_id", "respondent_id", "period"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)
+    id: Mapped[IntPk]
+    team_id: Mapped[TeamRef]
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"), index=True)
     period: Mapped[str] = mapped_column(String(7))
     answered_on: Mapped[date]

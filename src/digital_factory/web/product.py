@@ -38,6 +38,7 @@ from digital_factory.web.portfolio.forms import (
     lines,
     optional,
     parse,
+    score_fields,
     score_from_form,
     text,
     wants_json,
@@ -195,7 +196,7 @@ def feature_state(
 @router.post("/product/features/{key}/score", response_class=HTMLResponse)
 async def feature_score(request: Request, viewer: FormViewer, key: str) -> Response:
     form = await request.form()
-    score = {**(score_from_form(form) or {}), "note": text(form, "note")}
+    score = score_fields(form)
     return await run_in_threadpool(
         _feature_action, request, viewer, key, lambda uow: portfolio.score_feature(uow, key, parse(ScoreInput, score))
     )

@@ -1,22 +1,24 @@
-"""What the portfolio commands share: the request body from options and a JSON file, WSJF scores and how
-an item's column and score read."""
+"""What the portfolio commands share: the request body from options and a JSON file, an edit of only what is
+given, WSJF scores and how an item's column and score read."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
-from digital_factory.cli.output import fail
+from digital_factory.cli.client import api
+from digital_factory.cli.output import domain_errors, fail
 from digital_factory.portfolio.schemas import EpicSummary, WsjfScore
 
 JSON_OPTION = typer.Option(
     "--json", help="A JSON file with the request body (the API's fields); options given on the line win."
 )
 SCORE_PARTS = ("user_business_value", "time_criticality", "risk_reduction", "job_size")
+T = TypeVar("T")
 
 
 def body(path: Path | None, **options: Any) -> dict[str, Any]:
@@ -34,6 +36,14 @@ def body(path: Path | None, **options: Any) -> dict[str, Any]:
         fields.update(loaded)
     fields.update({k: v for k, v in options.items() if v is not None and v != []})
     return fields
+
+
+def edit(shape: type[T], path: str, fields: dict[str, Any], choices: str) -> T:
+    """PATCH `fields` to `path`; with no fields, refuse (exit 2) and name what `choices` may be given."""
+    if not fields:
+        raise fail(f"nothing to change: give {choices}", 2)
+    with domain_errors():
+        return api().send(shape, "PATCH", path, json=fields)
 
 
 def score(values: list[int], note: str) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from digital_factory.cli.client import api
-from digital_factory.cli.output import domain_errors, fail, print_table, say
+from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app
-from digital_factory.cli.portfolio.common import JSON_OPTION, body, column, minute, wsjf
+from digital_factory.cli.portfolio.common import JSON_OPTION, body, column, edit, minute, wsjf
 from digital_factory.core.pagination import Page
 from digital_factory.portfolio.schemas import Epic, EpicSummary, FeatureSummary, Transition
 
@@ -115,8 +115,5 @@ def epic_update(
 ) -> None:
     """Change an epic; the fields in --json replace theirs (lists are replaced whole)."""
     fields = body(from_json, title=title, owner=owner, mvp_definition=mvp)
-    if not fields:
-        raise fail("nothing to change: give options or --json", 2)
-    with domain_errors():
-        epic: Epic = api().send(Epic, "PATCH", f"/epics/{key}", json=fields)
+    epic = edit(Epic, f"/epics/{key}", fields, "options or --json")
     say(f"updated {epic.key}")

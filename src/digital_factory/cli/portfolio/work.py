@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from digital_factory.cli.client import api
-from digital_factory.cli.output import domain_errors, fail, print_table, say
+from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import feature_app, story_app
-from digital_factory.cli.portfolio.common import JSON_OPTION, body, minute, score, wsjf
+from digital_factory.cli.portfolio.common import JSON_OPTION, body, edit, minute, score, wsjf
 from digital_factory.core.pagination import Page
 from digital_factory.portfolio.schemas import Feature, FeatureSummary, Story, TeamBacklog, WorkTransition
 
@@ -44,7 +44,7 @@ def feature_list(
                 f.state,
                 f.flow_item,
                 wsjf(f.score),
-                f"{f.stories_done}/{f.story_count}",
+                _stories_done(f),
             )
             for f in page.items
         ],
@@ -131,10 +131,7 @@ def feature_edit(
     fields = body(
         from_json, title=title, description=description, benefit_hypothesis=hypothesis, acceptance_criteria=criterion
     )
-    if not fields:
-        raise fail("nothing to change: give --title, --description, --hypothesis or --criterion", 2)
-    with domain_errors():
-        f: Feature = api().send(Feature, "PATCH", f"/features/{key}", json=fields)
+    f = edit(Feature, f"/features/{key}", fields, "--title, --description, --hypothesis or --criterion")
     say(f"updated {f.key}: {f.title}")
     if f.benefit_hypothesis:
         say(f"benefit hypothesis: {f.benefit_hypothesis}")
@@ -227,10 +224,7 @@ def story_edit(
 ) -> None:
     """Change a story's title, text, acceptance criteria or points (only what is given)."""
     fields = body(None, title=title, description=description, acceptance_criteria=criterion, points=points)
-    if not fields:
-        raise fail("nothing to change: give --title, --description, --criterion or --points", 2)
-    with domain_errors():
-        s: Story = api().send(Story, "PATCH", f"/stories/{key}", json=fields)
+    s = edit(Story, f"/stories/{key}", fields, "--title, --description, --criterion or --points")
     say(f"updated {s.key}: {s.title}")
     if s.description:
         say(s.description)

@@ -29,7 +29,7 @@ from digital_factory.portfolio.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.portfolio.forms import lines, optional, parse, score_from_form, tab_page, text
+from digital_factory.web.portfolio.forms import lines, optional, parse, score_fields, tab_page, text
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -284,7 +284,7 @@ def decide(
 async def score(request: Request, viewer: FormViewer, key: str) -> Response:
     form = await request.form()
     try:
-        data = parse(ScoreInput, {**(score_from_form(form) or {}), "note": text(form, "note")})
+        data = parse(ScoreInput, score_fields(form))
         await run_in_threadpool(write, request, viewer, lambda uow: portfolio.score_epic(uow, key, data))
     except DomainError as exc:
         r = refusal(exc)

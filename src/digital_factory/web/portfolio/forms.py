@@ -37,6 +37,11 @@ def score_from_form(form: FormData, prefix: str = "") -> dict[str, str] | None:
     return {part: value for part, value in values.items() if value} or None
 
 
+def score_fields(form: FormData) -> dict[str, str]:
+    """The scoring form's fields: the WSJF selects given and the note on why the score changed."""
+    return {**(score_from_form(form) or {}), "note": text(form, "note")}
+
+
 def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
