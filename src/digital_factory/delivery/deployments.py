@@ -43,13 +43,22 @@ from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 
-def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
-    """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock)."""
-    run_id = None
+def _locked(uow: UnitOfWork, deployment_id: int) -> tuple[models.Deployment, int]:
+    """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock).
+    Returned with its run's id; a deployment recorded from outside has no run and no gate here (409)."""
+    found = None
     if 0 < deployment_id <= MAX_ID:
-        run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
-    if run_id is None:
+        found = uow.session.execute(
+            select(models.Deployment.run_id, models.Deployment.origin).where(models.Deployment.id == deployment_id)
+        ).one_or_none()
+    if found is None:
         raise NotFound(f"there is no deployment {deployment_id}")
+    run_id, origin = found
+    if run_id is None:
+        raise Conflict(
+            f"deployment {deployment_id} was recorded from {origin}: it has no approval gate here",
+            rule="outside-deployment",
+        )
     orchestration.lock_run(uow, run_id)
     row = uow.session.execute(
         select(models.Deployment)
@@ -59,7 +68,7 @@ def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"there is no deployment {deployment_id}")
-    return row
+    return row, run_id
 
 
 def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
@@ -83,7 +92,7 @@ def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
 
 
 def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
-    deployment = _locked(uow, deployment_id)
+    deployment, run_id = _locked(uow, deployment_id)
     _check_approver(uow, deployment)
     if deployment.status != DeploymentStatus.WAITING:
         raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
@@ -97,7 +106,7 @@ def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deplo
     if already:
         raise Conflict(f"{uow.actor.name} already approved deployment {deployment_id}", rule="one-approval-per-person")
     _decide(uow, deployment, "approved", data.comment)
-    run = orchestration.lock_run(uow, deployment.run_id)
+    run = orchestration.lock_run(uow, run_id)
     orchestration.advance(uow, run)
     record_audit(
         uow,
@@ -110,12 +119,12 @@ def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deplo
 
 
 def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
-    deployment = _locked(uow, deployment_id)
+    deployment, run_id = _locked(uow, deployment_id)
     _check_approver(uow, deployment)
     if deployment.status != DeploymentStatus.WAITING:
         raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
     _decide(uow, deployment, "rejected", data.comment)
-    run = orchestration.lock_run(uow, deployment.run_id)
+    run = orchestration.lock_run(uow, run_id)
     orchestration.cancel(
         uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}"
     )
@@ -157,6 +166,10 @@ def rollback(
         raise NotFound(f"{service_key}/{environment} has no deployment {data.to_deployment}")
     if target.status != DeploymentStatus.SUCCEEDED:
         raise ValidationFailed.on("to_deployment", f"deployment {target.id} did not succeed ({target.status})")
+    if target.run_id is None:
+        raise ValidationFailed.on(
+            "to_deployment", f"deployment {target.id} was recorded from {target.origin}: roll it back there"
+        )
     current = _current(uow, service_id, environment)
     if current is not None and current.id == target.id:
         raise Conflict(f"{target.version} is what runs in {environment} already", rule="rollback-to-current")

@@ -10,9 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from digital_factory.store.base import Base
 
+# Where a run, deployment or incident was recorded: by the factory itself, or from outside (a webhook).
+FACTORY = "factory"
+
+
+def _outside() -> UniqueConstraint:
+    """An outside record is found again by its id at the origin (one per service and origin)."""
+    return UniqueConstraint("service_id", "origin", "external_id")
+
 
 class PipelineRun(Base):
     __tablename__ = "delivery_pipeline_run"
+    __table_args__ = (_outside(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
@@ -31,6 +40,10 @@ class PipelineRun(Base):
         ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL")
     )
     rollback_of_deployment_id: Mapped[int | None]
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -115,15 +128,19 @@ class Artifact(Base):
 
 class Deployment(Base):
     __tablename__ = "delivery_deployment"
-    __table_args__ = (Index("ix_delivery_deployment_service_environment", "service_id", "environment"),)
+    __table_args__ = (
+        Index("ix_delivery_deployment_service_environment", "service_id", "environment"),
+        _outside(),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     is_production: Mapped[bool] = mapped_column(default=False)
-    run_id: Mapped[int] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
-    stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
+    # empty for deployments recorded from outside: they have no run, stage or approvals here
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
     version: Mapped[str] = mapped_column(String(100))
     commit_sha: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -135,6 +152,9 @@ class Deployment(Base):
     rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="SET NULL"))
     is_rework: Mapped[bool] = mapped_column(default=False)
     gate_note: Mapped[str | None] = mapped_column(String(300))
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
     requested_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
@@ -224,6 +244,7 @@ class DeploymentChange(Base):
 
 class Incident(Base):
     __tablename__ = "delivery_incident"
+    __table_args__ = (_outside(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(24), unique=True)
@@ -248,6 +269,9 @@ class Incident(Base):
         ForeignKey("delivery_deployment.id", ondelete="SET NULL")
     )
     restore_link: Mapped[str | None] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
 
     @property
     def service(self) -> str:

@@ -541,11 +541,14 @@ def _open_waiting_gates(uow: UnitOfWork) -> None:
     """Deploy windows open with time: re-evaluate runs waiting at a gate whose approvals are in."""
     run_ids = uow.session.scalars(
         select(models.Deployment.run_id).where(
-            models.Deployment.status == DeploymentStatus.WAITING, models.Deployment.approved_at.is_not(None)
+            models.Deployment.status == DeploymentStatus.WAITING,
+            models.Deployment.approved_at.is_not(None),
+            models.Deployment.run_id.is_not(None),
         )
     ).all()
     for run_id in run_ids:
-        advance(uow, lock_run(uow, run_id))
+        if run_id is not None:
+            advance(uow, lock_run(uow, run_id))
 
 
 def append_log(uow: UnitOfWork, step_id: int, attempt: int, text: str) -> None:
