@@ -5,7 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from digital_factory import __version__
-from digital_factory.api import accounts, catalog, delivery, platform, portfolio, problems, releases, repos, teams
+from digital_factory.api import (
+    accounts,
+    catalog,
+    delivery,
+    integrations,
+    platform,
+    portfolio,
+    problems,
+    releases,
+    repos,
+    teams,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -31,6 +42,7 @@ def create_api() -> FastAPI:
         repos.router,
         delivery.router,
         releases.router,
+        integrations.router,
     ):
         api.include_router(router)
     return api

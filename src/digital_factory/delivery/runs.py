@@ -361,6 +361,8 @@ def get_run(uow: UnitOfWork, run_id: int) -> Run:
     return Run(
         **summary.model_dump(),
         source=run.source,
+        external_id=run.external_id,
+        url=run.url,
         stages=stages,
         changes=[ChangeOut.model_validate(c) for c in changes],
     )
