@@ -30,7 +30,7 @@ def github_examples() -> dict[str, list[dict[str, Any]]]:
                 pytest.fail(reason)
             pytest.skip(reason)
         CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(  # noqa: S603  (a fixed command line)
+        subprocess.run(
             [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), OCTOKIT],
             check=True,
             capture_output=True,
