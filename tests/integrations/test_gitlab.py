@@ -51,7 +51,7 @@ def test_a_tag_push_without_commits_is_ignored(client: TestClient, runtime: Runt
 
 
 def test_merge_requests_record_their_commit_and_merge_time(client: TestClient, runtime: Runtime) -> None:
-    key, payload, receipt = _send(client, runtime, "merge_request_open.json")
+    key, _, receipt = _send(client, runtime, "merge_request_open.json")
     assert receipt["outcome"] == "mapped"
     opened = changes(runtime, key)["da1560886d4f094c3e6c9ef40349f7d38b5d27d7"]
     assert (opened.merged_at, opened.authored_at) == (None, datetime(2013, 12, 3, 17, 23, 34, tzinfo=UTC))

@@ -4,7 +4,7 @@ producer reported (the integrations layer calls these after it checked the webho
 Idempotent on (service, origin, external id): the same report twice changes nothing. Never backwards: each
 state has a rank (a run: queued < running < finished; a deployment: requested/waiting < running <
 succeeded/failed/cancelled) and a report is applied only when its rank is higher than the record's, or equal
-and not older by the reporter's own clock (`at`, kept as `observed_at`). So a late "in progress" after
+and newer by the reporter's own clock (`at`, kept as `observed_at`). So a late "in progress" after
 "success" is ignored, and of two final reports the later one by event time wins, whatever order they came in.
 Outside deployments have no run, stage or approvals here; they are linked to the change of their commit when
 that change is known.
@@ -55,7 +55,7 @@ def _require_owner(uow: UnitOfWork, service_key: str) -> int:
 
 def _newer(rank: int, at: datetime, old_rank: int, old_at: datetime | None) -> bool:
     """Whether a report (rank, at) moves a record forward from (old_rank, old_at)."""
-    return rank > old_rank or (rank == old_rank and (old_at is None or as_utc(at) >= as_utc(old_at)))
+    return rank > old_rank or (rank == old_rank and (old_at is None or as_utc(at) > as_utc(old_at)))
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
