@@ -14,6 +14,7 @@ from rich.text import Text
 
 from digital_factory import __version__
 from digital_factory.cli import delivery as delivery_cli
+from digital_factory.cli import integrations as integrations_cli
 from digital_factory.cli import logs, releases
 from digital_factory.cli import platform as platform_cli
 from digital_factory.cli import portfolio as portfolio_cli
@@ -52,6 +53,7 @@ platform_cli.install(app, team_app)
 delivery_cli.register(app)
 app.command()(doctor)
 app.add_typer(releases.app, name="flag")
+app.add_typer(integrations_cli.app, name="integration")
 for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
     app.add_typer(portfolio_typer)
 
