@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from digital_factory.web import (
     delivery,
     errors,
+    integrations,
     pages,
     platform,
     portfolio,
@@ -32,4 +33,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(delivery.router)
     app.include_router(releases.router)
     app.include_router(repositories.router)
+    app.include_router(integrations.router)
     errors.install(app)
