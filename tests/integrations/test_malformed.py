@@ -18,23 +18,28 @@ from tests.integrations.world import Target, hook, member, service, signature, s
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WRONG = [[], {}, True, False, "", "not a time", [1, 2], {"a": {}}]
-DEPLOYMENT = {
+DEPLOYMENT: dict[str, Any] = {
     "action": "created",
     "deployment": {"id": 7, "sha": "a" * 40, "environment": "production", "created_at": "2026-01-01T00:00:00Z"},
     "repository": {"full_name": "o/r"},
 }
-RUN = {
-    "workflow_run": {"id": 9, "status": "completed", "conclusion": "success", "head_sha": "b" * 40},
+RUN: dict[str, Any] = {
+    "workflow_run": {
+        "id": 9,
+        "status": "completed",
+        "conclusion": "success",
+        "head_sha": "b" * 40,
+        "created_at": "2026-01-01T00:00:00Z",
+    },
     "repository": {"full_name": "o/r"},
 }
-RUN["workflow_run"]["created_at"] = "2026-01-01T00:00:00Z"
-PUSH = {
+PUSH: dict[str, Any] = {
     "ref": "refs/heads/main",
     "repository": {"full_name": "o/r", "default_branch": "main"},
     "commits": [{"id": "c" * 40, "timestamp": "2026-01-01T00:00:00Z", "message": "x"}],
 }
 # (event, payload, dotted paths whose wrong value must be refused)
-GITHUB_SHAPES = [
+GITHUB_SHAPES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("deployment", DEPLOYMENT, ["deployment", "deployment.sha", "deployment.environment", "deployment.created_at"]),
     ("deployment", DEPLOYMENT, ["deployment.id", "repository", "repository.full_name"]),
     ("workflow_run", RUN, ["workflow_run", "workflow_run.id", "workflow_run.head_sha", "workflow_run.status"]),

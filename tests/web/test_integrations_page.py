@@ -42,8 +42,8 @@ def test_members_create_and_map_a_hook_and_see_its_deliveries(client: TestClient
     )
     assert refused.status_code == 409 and "already maps to rotor" in refused.text
     target = Target(public_id=public_id, secret=secret.group(1), service="rotor", kind="github")
-    payload = {"repository": {"full_name": "drones/rotor"}, "deployment": {"id": 3, "sha": "e" * 40}}
-    payload["deployment"] |= {"environment": "production", "created_at": "2026-01-01T00:00:00Z"}
+    deployment = {"id": 3, "sha": "e" * 40, "environment": "production", "created_at": "2026-01-01T00:00:00Z"}
+    payload = {"repository": {"full_name": "drones/rotor"}, "deployment": deployment}
     assert send_github(client, target, "deployment", payload, "page-1").status_code == 202
     shown = client.get(f"/teams/{TEAM}/integrations")
     assert "1 mapped, 0 ignored, 0 unmapped" in shown.text
