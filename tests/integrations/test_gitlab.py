@@ -120,3 +120,18 @@ def test_a_wrong_token_stores_nothing_and_a_retry_is_stored_once(client: TestCli
     again = send_gitlab(client, target, "Push Hook", body, "retry-uuid")
     assert (first.status_code, again.status_code, again.json()["duplicate"]) == (202, 200, True)
     assert stored(runtime)["deliveries"] == 1
+
+
+def test_a_malformed_known_event_names_the_full_field_path(client: TestClient, runtime: Runtime) -> None:
+    who = member(runtime)
+    body, payload = _fixture("push.json")
+    target = hook(client, who, "gitlab", service(runtime, "lab-svc"), payload["project"]["path_with_namespace"])
+    payload["commits"][1]["timestamp"] = "yesterday"
+    answer = send_gitlab(client, target, "Push Hook", json.dumps(payload).encode(), "bad-1")
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == [{"field": "commits.1.timestamp", "reason": "'yesterday' is not a time"}]
+    mr = json.loads(_fixture("merge_request_open.json")[0])
+    del mr["object_attributes"]["created_at"]
+    answer = send_gitlab(client, target, "Merge Request Hook", json.dumps(mr).encode(), "bad-2")
+    assert answer.json()["errors"][0]["field"] == "object_attributes.created_at"
+    assert stored(runtime)["deliveries"] == 0

@@ -34,6 +34,7 @@ from digital_factory.integrations.payload import (
     parse_json,
     text,
     timestamp,
+    within,
 )
 
 CDEVENTS = Origin.CDEVENTS
@@ -43,7 +44,6 @@ class _Event(NamedTuple):
     predicate: str
     cdevent: dict[str, Any]
     subject: dict[str, Any]
-    content: dict[str, Any]
     at: datetime
 
 
@@ -75,9 +75,10 @@ def parse(headers: dict[str, str], body: bytes) -> Inbound:
         inbound.ignored = f"CDEvents {parts[2]}.{parts[3]} is not mapped"
         return inbound
     subject = obj(cdevent, "subject")
-    content = opt_obj(subject, "content") or {}
+    opt_obj(subject, "content")
     inbound.subjects = [s for s in (text(subject, "id"), opt_text(subject, "source"), source) if s]
-    mapper(_Event(parts[3], cdevent, subject, content, at), inbound)
+    with within("subject"):
+        mapper(_Event(parts[3], cdevent, subject, at), inbound)
     return inbound
 
 
@@ -131,8 +132,8 @@ def _version(artifact_id: str) -> str:
 
 
 def _change(event: _Event, inbound: Inbound) -> None:
-    predicate, cdevent, subject, content, at = event
-    repository = opt_text(content, "repository.id")
+    predicate, cdevent, subject, at = event
+    repository = opt_text(subject, "content.repository.id")
     if repository:
         inbound.subjects.insert(0, repository)
     sha = _custom_sha(cdevent) or clip(text(subject, "id"), 64)
@@ -140,12 +141,12 @@ def _change(event: _Event, inbound: Inbound) -> None:
     inbound.records.append(
         build(
             OutsideChange,
-            "subject",
+            "",
             sha=sha,
             authored_at=at,
             committed_at=at,
             merged_at=at if merged else None,
-            message=clip(opt_text(content, "description") or "", 100_000),
+            message=clip(opt_text(subject, "content.description") or "", 100_000),
             authoritative=False,
         )
     )
@@ -153,23 +154,23 @@ def _change(event: _Event, inbound: Inbound) -> None:
 
 
 def _pipelinerun(event: _Event, inbound: Inbound) -> None:
-    predicate, cdevent, subject, content, at = event
+    predicate, cdevent, subject, at = event
     finished = predicate == "finished"
     status = {"queued": OutsideRunStatus.QUEUED, "started": OutsideRunStatus.RUNNING}.get(
         predicate, OutsideRunStatus.FINISHED
     )
-    outcome = _OUTCOMES.get(opt_text(content, "outcome") or "", Status.FAILED) if finished else None
+    outcome = _OUTCOMES.get(opt_text(subject, "content.outcome") or "", Status.FAILED) if finished else None
     inbound.records.append(
         build(
             OutsideRun,
-            "subject",
+            "",
             origin=CDEVENTS,
             external_id=clip(text(subject, "id"), 200),
-            name=clip(opt_text(content, "pipelineName") or "", 300),
+            name=clip(opt_text(subject, "content.pipelineName") or "", 300),
             status=status,
             outcome=outcome,
             head_sha=_custom_sha(cdevent),
-            url=clip(opt_text(content, "url") or opt_text(content, "uri") or "", 500) or None,
+            url=clip(opt_text(subject, "content.url") or opt_text(subject, "content.uri") or "", 500) or None,
             started_at=at if predicate == "started" else None,
             finished_at=at if finished else None,
             at=at,
@@ -179,17 +180,17 @@ def _pipelinerun(event: _Event, inbound: Inbound) -> None:
 
 
 def _service(event: _Event, inbound: Inbound) -> None:
-    predicate, cdevent, _subject, content, at = event
-    environment = clip(text(content, "environment.id"), 40)
+    predicate, cdevent, subject, at = event
+    environment = clip(text(subject, "content.environment.id"), 40)
     context = obj(cdevent, "context")
     inbound.records.append(
         build(
             OutsideDeployment,
-            "subject",
+            "",
             origin=CDEVENTS,
             external_id=clip(inbound.delivery_id, 200),
             environment=environment,
-            version=_version(opt_text(content, "artifactId") or ""),
+            version=_version(opt_text(subject, "content.artifactId") or ""),
             commit_sha=_custom_sha(cdevent),
             status=DeploymentStatus.SUCCEEDED,
             is_rollback=predicate == "rolledback",
@@ -202,20 +203,20 @@ def _service(event: _Event, inbound: Inbound) -> None:
 
 
 def _incident(event: _Event, inbound: Inbound) -> None:
-    predicate, _cdevent, subject, content, at = event
-    service = opt_text(content, "service.id")
+    predicate, _cdevent, subject, at = event
+    service = opt_text(subject, "content.service.id")
     if service:
         inbound.subjects.insert(0, service)
-    environment = clip(text(content, "environment.id"), 40)
-    artifact = opt_text(content, "artifactId")
+    environment = clip(text(subject, "content.environment.id"), 40)
+    artifact = opt_text(subject, "content.artifactId")
     inbound.records.append(
         build(
             OutsideIncident,
-            "subject",
+            "",
             origin=CDEVENTS,
             external_id=clip(text(subject, "id"), 200),
             environment=environment,
-            title=clip(opt_text(content, "description") or "", 300),
+            title=clip(opt_text(subject, "content.description") or "", 300),
             resolved=predicate == "resolved",
             caused_by_version=_version(artifact) if artifact and predicate != "resolved" else None,
             at=at,

@@ -31,6 +31,7 @@ from digital_factory.integrations.payload import (
     parse_json,
     text,
     when,
+    within,
 )
 
 GITHUB = Origin.GITHUB
@@ -75,27 +76,31 @@ def _push(payload: dict[str, Any], inbound: Inbound) -> None:
     head = opt_obj(payload, "head_commit")
     if not commits and head is not None:
         commits = [head]
+    merged_at = _pushed_at(payload) if _on_default_branch(payload) else None
     for i, commit in enumerate(commits):
-        where = f"commits.{i}"
+        where = f"commits.{i}" if payload.get("commits") else "head_commit"
         if not isinstance(commit, dict):
             raise malformed(where, "must be a JSON object")
-        at = when(commit, "timestamp")
-        inbound.records.append(
-            build(
-                OutsideChange,
-                where,
-                sha=text(commit, "id"),
-                author_name=clip(opt_text(commit, "author.name") or "", 200),
-                author_email=clip(opt_text(commit, "author.email") or "", 200),
-                authored_at=at,
-                committed_at=at,
-                merged_at=_pushed_at(payload) if _on_default_branch(payload) else None,
-                message=clip(opt_text(commit, "message") or "", 100_000),
-            )
-        )
+        with within(where):
+            inbound.records.append(_commit(commit, merged_at))
     if not inbound.records:
         inbound.ignored = "no commits (a deleted ref)"
     inbound.summary = f"{len(inbound.records)} commit(s) to {clip(opt_text(payload, 'ref') or '', 100)}"
+
+
+def _commit(commit: dict[str, Any], merged_at: datetime | None) -> OutsideChange:
+    at = when(commit, "timestamp")
+    return build(
+        OutsideChange,
+        "",
+        sha=text(commit, "id"),
+        author_name=clip(opt_text(commit, "author.name") or "", 200),
+        author_email=clip(opt_text(commit, "author.email") or "", 200),
+        authored_at=at,
+        committed_at=at,
+        merged_at=merged_at,
+        message=clip(opt_text(commit, "message") or "", 100_000),
+    )
 
 
 def _on_default_branch(payload: dict[str, Any]) -> bool:
@@ -111,22 +116,27 @@ def _pushed_at(payload: dict[str, Any]) -> datetime | None:
 
 
 def _pull_request(payload: dict[str, Any], inbound: Inbound) -> None:
-    pr = obj(payload, "pull_request")
     action = text(payload, "action")
+    pr = obj(payload, "pull_request")
+    with within("pull_request"):
+        _pull_request_of(pr, action, inbound)
+
+
+def _pull_request_of(pr: dict[str, Any], action: str, inbound: Inbound) -> None:
     merged = pr.get("merged") is True
     if action == "closed" and not merged:
         inbound.ignored = "closed without merging"
         return
-    created = when(payload, "pull_request.created_at")
-    merged_at = when(payload, "pull_request.merged_at") if action == "closed" else None
-    shas = [text(payload, "pull_request.head.sha")]
+    created = when(pr, "created_at")
+    merged_at = when(pr, "merged_at") if action == "closed" else None
+    shas = [text(pr, "head.sha")]
     if merged_at is not None and opt_text(pr, "merge_commit_sha"):
-        shas.insert(0, text(payload, "pull_request.merge_commit_sha"))
+        shas.insert(0, text(pr, "merge_commit_sha"))
     for sha in shas:
         inbound.records.append(
             build(
                 OutsideChange,
-                "pull_request",
+                "",
                 sha=sha,
                 author_name=clip(opt_text(pr, "user.login") or "", 200),
                 authored_at=created,
@@ -141,21 +151,26 @@ def _pull_request(payload: dict[str, Any], inbound: Inbound) -> None:
 
 def _workflow_run(payload: dict[str, Any], inbound: Inbound) -> None:
     run = obj(payload, "workflow_run")
-    status = _RUN_STATES.get(text(payload, "workflow_run.status"), OutsideRunStatus.QUEUED)
+    with within("workflow_run"):
+        _workflow_run_of(run, inbound)
+
+
+def _workflow_run_of(run: dict[str, Any], inbound: Inbound) -> None:
+    status = _RUN_STATES.get(text(run, "status"), OutsideRunStatus.QUEUED)
     finished = status == OutsideRunStatus.FINISHED
     outcome = _CONCLUSIONS.get(opt_text(run, "conclusion") or "", Status.FAILED) if finished else None
-    at = opt_when(payload, "workflow_run.updated_at") or when(payload, "workflow_run.created_at")
+    at = opt_when(run, "updated_at") or when(run, "created_at")
     inbound.records.append(
         build(
             OutsideRun,
-            "workflow_run",
+            "",
             origin=GITHUB,
-            external_id=text(payload, "workflow_run.id"),
+            external_id=text(run, "id"),
             name=clip(opt_text(run, "name") or "", 300),
             status=status,
             outcome=outcome,
             ref=clip(opt_text(run, "head_branch") or "", 255) or None,
-            head_sha=text(payload, "workflow_run.head_sha"),
+            head_sha=text(run, "head_sha"),
             url=clip(opt_text(run, "html_url") or "", 500) or None,
             started_at=opt_when(run, "run_started_at"),
             finished_at=at if finished else None,

@@ -8,6 +8,7 @@ retries), else `X-Gitlab-Event-UUID`, else the SHA-256 of the body."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from digital_factory.delivery.schemas import (
@@ -31,6 +32,7 @@ from digital_factory.integrations.payload import (
     parse_json,
     text,
     when,
+    within,
 )
 
 GITLAB = Origin.GITLAB
@@ -68,29 +70,36 @@ def parse(headers: dict[str, str], body: bytes) -> Inbound:
 
 def _push(payload: dict[str, Any], inbound: Inbound) -> None:
     for i, commit in enumerate(items(payload, "commits")):
-        where = f"commits.{i}"
         if not isinstance(commit, dict):
-            raise malformed(where, "must be a JSON object")
-        at = when(commit, "timestamp")
-        inbound.records.append(
-            build(
-                OutsideChange,
-                where,
-                sha=text(commit, "id"),
-                author_name=clip(opt_text(commit, "author.name") or "", 200),
-                author_email=clip(opt_text(commit, "author.email") or "", 200),
-                authored_at=at,
-                committed_at=at,
-                message=clip(opt_text(commit, "message") or "", 100_000),
-            )
-        )
+            raise malformed(f"commits.{i}", "must be a JSON object")
+        with within(f"commits.{i}"):
+            inbound.records.append(_commit(commit))
     if not inbound.records:
         inbound.ignored = "no commits (a new or deleted ref)"
     inbound.summary = f"{len(inbound.records)} commit(s) to {clip(opt_text(payload, 'ref') or '', 100)}"
 
 
+def _commit(commit: dict[str, Any]) -> OutsideChange:
+    at = when(commit, "timestamp")
+    return build(
+        OutsideChange,
+        "",
+        sha=text(commit, "id"),
+        author_name=clip(opt_text(commit, "author.name") or "", 200),
+        author_email=clip(opt_text(commit, "author.email") or "", 200),
+        authored_at=at,
+        committed_at=at,
+        message=clip(opt_text(commit, "message") or "", 100_000),
+    )
+
+
 def _merge_request(payload: dict[str, Any], inbound: Inbound) -> None:
     mr = obj(payload, "object_attributes")
+    with within("object_attributes"):
+        _merge_request_of(mr, opt_text(payload, "user.username") or "", inbound)
+
+
+def _merge_request_of(mr: dict[str, Any], user: str, inbound: Inbound) -> None:
     action = opt_text(mr, "action") or ""
     merged = action == "merge" or opt_text(mr, "state") == "merged"
     if action == "close" or (opt_text(mr, "state") == "closed" and not merged):
@@ -102,9 +111,9 @@ def _merge_request(payload: dict[str, Any], inbound: Inbound) -> None:
     inbound.records.append(
         build(
             OutsideChange,
-            "object_attributes",
+            "",
             sha=sha,
-            author_name=clip(opt_text(payload, "user.username") or "", 200),
+            author_name=clip(user, 200),
             authored_at=created,
             committed_at=merged_at or created,
             merged_at=merged_at,
@@ -117,15 +126,21 @@ def _merge_request(payload: dict[str, Any], inbound: Inbound) -> None:
 
 def _pipeline(payload: dict[str, Any], inbound: Inbound) -> None:
     pipeline = obj(payload, "object_attributes")
+    started = _latest(payload)
+    with within("object_attributes"):
+        _pipeline_of(pipeline, started, inbound)
+
+
+def _pipeline_of(pipeline: dict[str, Any], latest: datetime | None, inbound: Inbound) -> None:
     status, outcome = _PIPELINE.get(text(pipeline, "status"), (OutsideRunStatus.QUEUED, None))
     created = when(pipeline, "created_at")
     finished = opt_when(pipeline, "finished_at") if outcome else None
-    at = finished or (created if status == OutsideRunStatus.QUEUED else _latest(payload) or created)
+    at = finished or (created if status == OutsideRunStatus.QUEUED else latest or created)
     pipeline_id = text(pipeline, "id")
     inbound.records.append(
         build(
             OutsideRun,
-            "object_attributes",
+            "",
             origin=GITLAB,
             external_id=pipeline_id,
             name=clip(opt_text(pipeline, "name") or f"pipeline {pipeline_id}", 300),
@@ -142,9 +157,13 @@ def _pipeline(payload: dict[str, Any], inbound: Inbound) -> None:
     inbound.summary = f"pipeline {pipeline_id} {status}" + (f" ({outcome})" if outcome else "")
 
 
-def _latest(payload: dict[str, Any]) -> Any:
+def _latest(payload: dict[str, Any]) -> datetime | None:
     """The latest start of the pipeline's jobs: when a running pipeline was last seen to move."""
-    starts = [opt_when(b, "started_at") for b in items(payload, "builds") if isinstance(b, dict)]
+    starts = []
+    for i, build_ in enumerate(items(payload, "builds")):
+        if isinstance(build_, dict):
+            with within(f"builds.{i}"):
+                starts.append(opt_when(build_, "started_at"))
     return max((s for s in starts if s is not None), default=None)
 
 
@@ -162,7 +181,7 @@ def _deployment(payload: dict[str, Any], inbound: Inbound) -> None:
     inbound.records.append(
         build(
             OutsideDeployment,
-            "deployment",
+            "",
             origin=GITLAB,
             external_id=text(payload, "deployment_id"),
             environment=clip(environment, 40),

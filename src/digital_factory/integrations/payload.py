@@ -6,6 +6,8 @@ Pure (no I/O). `Malformed` is the one error; `Inbound` is what a parser makes of
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -41,6 +43,16 @@ class Inbound:
     records: list[Record] = field(default_factory=list)
     ignored: str | None = None
     summary: str = ""
+
+
+@contextmanager
+def within(prefix: str) -> Iterator[None]:
+    """Name the fields of a nested object read inside the block by their full path (`commits.0.id`)."""
+    try:
+        yield
+    except Malformed as exc:
+        problems = [FieldProblem(f"{prefix}.{p.field}", p.reason) for p in exc.problems]
+        raise Malformed("; ".join(f"{p.field}: {p.reason}" for p in problems), problems) from None
 
 
 def parse_json(body: bytes, where: str = "body") -> Any:
