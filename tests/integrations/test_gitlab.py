@@ -124,7 +124,7 @@ def test_a_wrong_token_stores_nothing_and_a_retry_is_stored_once(client: TestCli
 
 def test_a_malformed_known_event_names_the_full_field_path(client: TestClient, runtime: Runtime) -> None:
     who = member(runtime)
-    body, payload = _fixture("push.json")
+    _, payload = _fixture("push.json")
     target = hook(client, who, "gitlab", service(runtime, "lab-svc"), payload["project"]["path_with_namespace"])
     payload["commits"][1]["timestamp"] = "yesterday"
     answer = send_gitlab(client, target, "Push Hook", json.dumps(payload).encode(), "bad-1")
