@@ -313,19 +313,23 @@ def _finish_deployment(uow: UnitOfWork, deployment: models.Deployment, status: D
         link_changes(uow, deployment)
         _link_incident_fixes(uow, deployment)
     if status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED):
-        uow.emit(
-            DeploymentFinished(
-                deployment_id=deployment.id,
-                service_key=deployment.service_key,
-                environment=deployment.environment,
-                is_production=deployment.is_production,
-                status=status,
-                version=deployment.version,
-                commit_sha=deployment.commit_sha,
-                finished_at=deployment.finished_at,
-                is_rework=deployment.is_rework,
-            )
-        )
+        uow.emit(deployment_finished(deployment))
+
+
+def deployment_finished(deployment: models.Deployment) -> DeploymentFinished:
+    """The event of a deployment that ended (succeeded or failed), for insights."""
+    assert deployment.finished_at is not None
+    return DeploymentFinished(
+        deployment_id=deployment.id,
+        service_key=deployment.service_key,
+        environment=deployment.environment,
+        is_production=deployment.is_production,
+        status=deployment.status,
+        version=deployment.version,
+        commit_sha=deployment.commit_sha,
+        finished_at=deployment.finished_at,
+        is_rework=deployment.is_rework,
+    )
 
 
 def _finish_run(

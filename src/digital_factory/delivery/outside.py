@@ -20,8 +20,8 @@ from sqlalchemy import select
 from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
-from digital_factory.delivery import models, traceability
-from digital_factory.delivery.events import DeploymentFinished, IncidentOpened, IncidentResolved
+from digital_factory.delivery import models, orchestration, traceability
+from digital_factory.delivery.events import IncidentOpened, IncidentResolved
 from digital_factory.delivery.incidents import _cause
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
@@ -190,19 +190,7 @@ def record_deployment(uow: UnitOfWork, service_key: str, data: OutsideDeployment
     uow.session.flush()
     _link_change(uow, row)
     if data.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED) and row.finished_at is not None:
-        uow.emit(
-            DeploymentFinished(
-                deployment_id=row.id,
-                service_key=row.service_key,
-                environment=row.environment,
-                is_production=row.is_production,
-                status=row.status,
-                version=row.version,
-                commit_sha=row.commit_sha,
-                finished_at=row.finished_at,
-                is_rework=row.is_rework,
-            )
-        )
+        uow.emit(orchestration.deployment_finished(row))
     return OutsideResult(kind="deployment", ref=str(row.id), changed=True)
 
 

@@ -13,7 +13,6 @@ from digital_factory.delivery.schemas import (
     DeploymentStatus,
     Origin,
     OutsideChange,
-    OutsideDeployment,
     OutsideRun,
     OutsideRunStatus,
     Status,
@@ -22,6 +21,8 @@ from digital_factory.integrations.payload import (
     Inbound,
     build,
     clip,
+    commit_change,
+    deployment_record,
     items,
     malformed,
     obj,
@@ -82,25 +83,10 @@ def _push(payload: dict[str, Any], inbound: Inbound) -> None:
         if not isinstance(commit, dict):
             raise malformed(where, "must be a JSON object")
         with within(where):
-            inbound.records.append(_commit(commit, merged_at))
+            inbound.records.append(commit_change(commit, merged_at))
     if not inbound.records:
         inbound.ignored = "no commits (a deleted ref)"
     inbound.summary = f"{len(inbound.records)} commit(s) to {clip(opt_text(payload, 'ref') or '', 100)}"
-
-
-def _commit(commit: dict[str, Any], merged_at: datetime | None) -> OutsideChange:
-    at = when(commit, "timestamp")
-    return build(
-        OutsideChange,
-        "",
-        sha=text(commit, "id"),
-        author_name=clip(opt_text(commit, "author.name") or "", 200),
-        author_email=clip(opt_text(commit, "author.email") or "", 200),
-        authored_at=at,
-        committed_at=at,
-        merged_at=merged_at,
-        message=clip(opt_text(commit, "message") or "", 100_000),
-    )
 
 
 def _on_default_branch(payload: dict[str, Any]) -> bool:
@@ -198,20 +184,8 @@ def _deploy(payload: dict[str, Any], inbound: Inbound, status: DeploymentStatus,
     obj(payload, "deployment")
     environment = opt_text(payload, "deployment_status.environment") or text(payload, "deployment.environment")
     sha = text(payload, "deployment.sha")
-    inbound.records.append(
-        build(
-            OutsideDeployment,
-            "deployment",
-            origin=GITHUB,
-            external_id=text(payload, "deployment.id"),
-            environment=clip(environment, 40),
-            version=sha[:12],
-            commit_sha=sha,
-            status=status,
-            at=at,
-        )
-    )
-    inbound.summary = f"deployment {opt_text(payload, 'deployment.id')} to {clip(environment, 40)}: {status}"
+    deployment_id = text(payload, "deployment.id")
+    deployment_record(inbound, GITHUB, deployment_id, environment, sha=sha, status=status, at=at)
 
 
 _MAPPERS = {

@@ -15,7 +15,6 @@ from digital_factory.delivery.schemas import (
     DeploymentStatus,
     Origin,
     OutsideChange,
-    OutsideDeployment,
     OutsideRun,
     OutsideRunStatus,
     Status,
@@ -24,6 +23,8 @@ from digital_factory.integrations.payload import (
     Inbound,
     build,
     clip,
+    commit_change,
+    deployment_record,
     items,
     malformed,
     obj,
@@ -73,24 +74,10 @@ def _push(payload: dict[str, Any], inbound: Inbound) -> None:
         if not isinstance(commit, dict):
             raise malformed(f"commits.{i}", "must be a JSON object")
         with within(f"commits.{i}"):
-            inbound.records.append(_commit(commit))
+            inbound.records.append(commit_change(commit))
     if not inbound.records:
         inbound.ignored = "no commits (a new or deleted ref)"
     inbound.summary = f"{len(inbound.records)} commit(s) to {clip(opt_text(payload, 'ref') or '', 100)}"
-
-
-def _commit(commit: dict[str, Any]) -> OutsideChange:
-    at = when(commit, "timestamp")
-    return build(
-        OutsideChange,
-        "",
-        sha=text(commit, "id"),
-        author_name=clip(opt_text(commit, "author.name") or "", 200),
-        author_email=clip(opt_text(commit, "author.email") or "", 200),
-        authored_at=at,
-        committed_at=at,
-        message=clip(opt_text(commit, "message") or "", 100_000),
-    )
 
 
 def _merge_request(payload: dict[str, Any], inbound: Inbound) -> None:
@@ -177,21 +164,8 @@ def _deployment(payload: dict[str, Any], inbound: Inbound) -> None:
     sha = commit_url.rsplit("/", 1)[-1] if commit_url else ""
     if not (7 <= len(sha) <= 64 and all(c in "0123456789abcdef" for c in sha)):
         sha = text(payload, "short_sha")
-    environment = text(payload, "environment")
-    inbound.records.append(
-        build(
-            OutsideDeployment,
-            "",
-            origin=GITLAB,
-            external_id=text(payload, "deployment_id"),
-            environment=clip(environment, 40),
-            version=sha[:12],
-            commit_sha=sha,
-            status=status,
-            at=when(payload, "status_changed_at"),
-        )
-    )
-    inbound.summary = f"deployment {opt_text(payload, 'deployment_id')} to {clip(environment, 40)}: {status}"
+    environment, at = text(payload, "environment"), when(payload, "status_changed_at")
+    deployment_record(inbound, GITLAB, text(payload, "deployment_id"), environment, sha=sha, status=status, at=at)
 
 
 _MAPPERS = {

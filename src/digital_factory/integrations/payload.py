@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from digital_factory.core.errors import FieldProblem, ValidationFailed
-from digital_factory.delivery.schemas import OutsideChange, OutsideDeployment, OutsideIncident, OutsideRun
+from digital_factory.delivery.schemas import (
+    DeploymentStatus,
+    Origin,
+    OutsideChange,
+    OutsideDeployment,
+    OutsideIncident,
+    OutsideRun,
+)
 
 Record = OutsideChange | OutsideRun | OutsideDeployment | OutsideIncident
 _M = TypeVar("_M", bound=BaseModel)
@@ -160,3 +167,47 @@ def build(model: type[_M], where: str, **values: Any) -> _M:
 
 def clip(value: str, limit: int) -> str:
     return value.replace("\x00", "")[:limit]
+
+
+def commit_change(commit: dict[str, Any], merged_at: datetime | None = None) -> OutsideChange:
+    """A pushed commit as GitHub and GitLab both describe it (`id`, `author`, `timestamp`, `message`)."""
+    at = when(commit, "timestamp")
+    return build(
+        OutsideChange,
+        "",
+        sha=text(commit, "id"),
+        author_name=clip(opt_text(commit, "author.name") or "", 200),
+        author_email=clip(opt_text(commit, "author.email") or "", 200),
+        authored_at=at,
+        committed_at=at,
+        merged_at=merged_at,
+        message=clip(opt_text(commit, "message") or "", 100_000),
+    )
+
+
+def deployment_record(
+    inbound: Inbound,
+    origin: Origin,
+    external_id: str,
+    environment: str,
+    *,
+    sha: str,
+    status: DeploymentStatus,
+    at: datetime,
+) -> None:
+    """A deployment of a commit as GitHub and GitLab report it (the version shown: the SHA's first 12)."""
+    where = clip(environment, 40)
+    inbound.records.append(
+        build(
+            OutsideDeployment,
+            "",
+            origin=origin,
+            external_id=external_id,
+            environment=where,
+            version=sha[:12],
+            commit_sha=sha,
+            status=status,
+            at=at,
+        )
+    )
+    inbound.summary = f"deployment {external_id} to {where}: {status}"
