@@ -44,9 +44,10 @@ def test_a_push_records_each_commit_with_its_work_items(client: TestClient, runt
     assert readme.author_name == "GitLab dev user"
 
 
-def test_a_tag_push_without_commits_is_ignored(client: TestClient, runtime: Runtime) -> None:
+def test_a_tag_push_without_commits_records_nothing(client: TestClient, runtime: Runtime) -> None:
     key, _, receipt = _send(client, runtime, "tag_push.json")
-    assert receipt["outcome"] == "ignored"
+    assert (receipt["outcome"], receipt["records"]) == ("mapped", [])
+    assert receipt["summary"] == "lab-svc: no commits (a new or deleted refs/tags/v1.0.0)"
     assert changes(runtime, key) == {}
 
 

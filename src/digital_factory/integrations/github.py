@@ -84,9 +84,8 @@ def _push(payload: dict[str, Any], inbound: Inbound) -> None:
             raise malformed(where, "must be a JSON object")
         with within(where):
             inbound.records.append(commit_change(commit, merged_at))
-    if not inbound.records:
-        inbound.ignored = "no commits (a deleted ref)"
-    inbound.summary = f"{len(inbound.records)} commit(s) to {clip(opt_text(payload, 'ref') or '', 100)}"
+    ref = clip(opt_text(payload, "ref") or "", 100)
+    inbound.summary = f"{len(commits)} commit(s) to {ref}" if commits else f"no commits (deleted {ref})"
 
 
 def _on_default_branch(payload: dict[str, Any]) -> bool:
@@ -110,11 +109,8 @@ def _pull_request(payload: dict[str, Any], inbound: Inbound) -> None:
 
 def _pull_request_of(pr: dict[str, Any], action: str, inbound: Inbound) -> None:
     merged = pr.get("merged") is True
-    if action == "closed" and not merged:
-        inbound.ignored = "closed without merging"
-        return
     created = when(pr, "created_at")
-    merged_at = when(pr, "merged_at") if action == "closed" else None
+    merged_at = when(pr, "merged_at") if action == "closed" and merged else None
     shas = [text(pr, "head.sha")]
     if merged_at is not None and opt_text(pr, "merge_commit_sha"):
         shas.insert(0, text(pr, "merge_commit_sha"))
@@ -132,7 +128,8 @@ def _pull_request_of(pr: dict[str, Any], action: str, inbound: Inbound) -> None:
                 authoritative=False,
             )
         )
-    inbound.summary = f"pull request #{opt_text(pr, 'number')} {action}"
+    unmerged = " without merging" if action == "closed" and not merged else ""
+    inbound.summary = f"pull request #{opt_text(pr, 'number')} {action}{unmerged}"
 
 
 def _workflow_run(payload: dict[str, Any], inbound: Inbound) -> None:
@@ -174,7 +171,7 @@ def _deployment_status(payload: dict[str, Any], inbound: Inbound) -> None:
     state = text(payload, "deployment_status.state")
     status = _DEPLOY_STATES.get(state)
     if status is None:
-        inbound.ignored = f"deployment state {clip(state, 40)!r} (no change to record)"
+        inbound.summary = f"deployment state {clip(state, 40)!r}: nothing to record"
         return
     at = opt_when(payload, "deployment_status.updated_at") or when(payload, "deployment_status.created_at")
     _deploy(payload, inbound, status, at)

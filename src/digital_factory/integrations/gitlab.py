@@ -75,9 +75,9 @@ def _push(payload: dict[str, Any], inbound: Inbound) -> None:
             raise malformed(f"commits.{i}", "must be a JSON object")
         with within(f"commits.{i}"):
             inbound.records.append(commit_change(commit))
-    if not inbound.records:
-        inbound.ignored = "no commits (a new or deleted ref)"
-    inbound.summary = f"{len(inbound.records)} commit(s) to {clip(opt_text(payload, 'ref') or '', 100)}"
+    ref = clip(opt_text(payload, "ref") or "", 100)
+    count = len(inbound.records)
+    inbound.summary = f"{count} commit(s) to {ref}" if count else f"no commits (a new or deleted {ref})"
 
 
 def _merge_request(payload: dict[str, Any], inbound: Inbound) -> None:
@@ -89,9 +89,6 @@ def _merge_request(payload: dict[str, Any], inbound: Inbound) -> None:
 def _merge_request_of(mr: dict[str, Any], user: str, inbound: Inbound) -> None:
     action = opt_text(mr, "action") or ""
     merged = action == "merge" or opt_text(mr, "state") == "merged"
-    if action == "close" or (opt_text(mr, "state") == "closed" and not merged):
-        inbound.ignored = "closed without merging"
-        return
     created = when(mr, "created_at")
     merged_at = (opt_when(mr, "merged_at") or when(mr, "updated_at")) if merged else None
     sha = (opt_text(mr, "merge_commit_sha") if merged else None) or text(mr, "last_commit.id")
@@ -158,7 +155,7 @@ def _deployment(payload: dict[str, Any], inbound: Inbound) -> None:
     state = text(payload, "status")
     status = _DEPLOYMENT.get(state)
     if status is None:
-        inbound.ignored = f"deployment status {clip(state, 40)!r} (no change to record)"
+        inbound.summary = f"deployment status {clip(state, 40)!r}: nothing to record"
         return
     commit_url = opt_text(payload, "commit_url") or ""
     sha = commit_url.rsplit("/", 1)[-1] if commit_url else ""

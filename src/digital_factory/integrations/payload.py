@@ -42,7 +42,8 @@ def malformed(field_name: str, reason: str) -> Malformed:
 @dataclass
 class Inbound:
     """One delivery understood: its id at the sender, its event, the names a mapping may match (most specific
-    first) and the records it makes. `ignored` says why a known delivery makes no record."""
+    first) and the records it makes (possibly none: a deleted ref). `ignored` says why the factory does not
+    interpret this delivery at all (an event type it does not map, a ping, a custom CDEvent)."""
 
     delivery_id: str
     event: str
