@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from tests.factories import make_user, web_login
-from tests.integrations.world import TEAM, Target, member, send_github, service
+from tests.integrations.world import TEAM, Target, hook, member, send_github, service
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -51,10 +51,12 @@ def test_members_create_and_map_a_hook_and_see_its_deliveries(client: TestClient
     assert secret.group(1) not in shown.text
 
 
-def test_others_see_hooks_but_no_forms(client: TestClient, runtime: Runtime) -> None:
-    member(runtime)
+def test_others_see_hooks_but_no_forms_and_no_deliveries(client: TestClient, runtime: Runtime) -> None:
+    target = hook(client, member(runtime), "github", service(runtime, "rotor"), "drones/rotor")
+    assert send_github(client, target, "star", {"action": "created"}, "seen-by-owners").status_code == 202
     csrf = web_login(client, make_user(runtime, "otto", Role.TEAM))
     page = client.get(f"/teams/{TEAM}/integrations")
     assert page.status_code == 200 and "Create webhook" not in page.text
+    assert "0 mapped, 1 ignored, 0 unmapped" in page.text and "is not mapped" not in page.text
     refused = client.post(f"/teams/{TEAM}/integrations", data={"kind": "gitlab", "csrf_token": csrf}, headers=ORIGIN)
     assert refused.status_code == 403

@@ -144,8 +144,11 @@ def list_hooks(uow: UnitOfWork, team: str | None = None) -> list[Hook]:
 
 
 def get_hook(uow: UnitOfWork, public_id: str) -> HookDetail:
+    """The hook with its counts; its recent deliveries (what the senders said) only for its owners."""
     require(uow.actor, Permission.READ)
     row = hook_row(uow, public_id)
+    if not teams.may_act(uow, row.team_id, Permission.DELIVERY_WRITE, [Role.PLATFORM]):
+        return HookDetail(**_out(uow, row).model_dump())
     recent = uow.session.scalars(
         select(models.Delivery)
         .where(models.Delivery.hook_id == row.id)

@@ -76,7 +76,9 @@ class DeliveryOut(OutputModel):
 
 
 class HookDetail(Hook):
-    recent: list[DeliveryOut] = Field(default_factory=list)
+    recent: list[DeliveryOut] = Field(
+        default_factory=list, description="The most recent deliveries, newest first (shown to the hook's owners)."
+    )
 
 
 class CreatedHook(OutputModel):
