@@ -177,3 +177,18 @@ def test_a_thousand_malformed_deliveries_are_all_4xx_and_store_nothing(client: T
         },
     )
     assert (good.status_code, good.json()["outcome"]) == (202, "mapped")
+
+
+def test_a_body_over_the_limit_is_413_and_stores_nothing(client: TestClient, runtime: Runtime) -> None:
+    target = hook(client, member(runtime), "github", service(runtime, "big"), "o/r")
+    body = b'{"repository": {"full_name": "o/r"}, "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    headers = {
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": "big-1",
+        "X-Hub-Signature-256": signature(target.secret, body),
+        "Content-Type": "application/json",
+    }
+    before = stored(runtime)
+    answer = client.post(target.url, content=body, headers=headers)
+    assert answer.status_code == 413
+    assert stored(runtime) == before
