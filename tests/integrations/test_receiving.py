@@ -8,10 +8,13 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
+from digital_factory.core.errors import Unauthenticated
+from digital_factory.delivery.service import SecretBox
 from digital_factory.integrations import service as integrations
 from digital_factory.integrations.schemas import Receipt
 from tests.integrations.world import hook, member, service, signature, stored
@@ -44,3 +47,13 @@ def test_a_racing_retry_is_stored_once(client: TestClient, runtime: Runtime) -> 
         "deployments": 1,
         "incidents": 0,
     }
+
+
+def test_a_secret_sealed_under_another_server_key_is_refused_not_crashed(client: TestClient, runtime: Runtime) -> None:
+    target = hook(client, member(runtime), "gitlab", service(runtime, "rekeyed"), "g/p")
+    other_box = SecretBox("a-different-server-key")
+    headers = {"x-gitlab-event": "Push Hook", "x-gitlab-token": target.secret}
+    with runtime.store.unit_of_work(system_actor("gitlab-hook")) as uow, pytest.raises(Unauthenticated) as refused:
+        integrations.receive(uow, other_box, "gitlab", target.public_id, headers=headers, body=b"{}")
+    assert "rotate it" in refused.value.detail
+    assert stored(runtime)["deliveries"] == 0

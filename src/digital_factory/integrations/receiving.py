@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from digital_factory.core.errors import NotFound, Unauthenticated
@@ -40,22 +40,23 @@ def receive(
     hook = hook_row(uow, public_id)
     if hook.kind != kind:
         raise NotFound(f"there is no {kind[:20]} hook {public_id[:40]!r}")
-    _authenticate(HookKind(hook.kind), box.open(hook.ciphertext), headers, body)
+    try:
+        secret = box.open(hook.ciphertext)
+    except ValueError:  # the server's secret key changed since the hook was made
+        raise Unauthenticated(f"hook {hook.public_id} needs a new secret: rotate it and update the sender") from None
+    _authenticate(HookKind(hook.kind), secret, headers, body)
     inbound = _PARSERS[HookKind(hook.kind)](headers, body)
     stored = _store(uow, hook, inbound, body)
     if stored is None:
         return Receipt(outcome=None, duplicate=True, summary=f"delivery {inbound.delivery_id} was received before")
     records = _apply(uow, hook, inbound, stored)
-    now = uow.clock.now()
-    hook.last_delivery_at = now
     outcome = Outcome(stored.outcome)
-    if outcome == Outcome.MAPPED:
-        hook.mapped_count += 1
-    elif outcome == Outcome.IGNORED:
-        hook.ignored_count += 1
-    else:
-        hook.unmapped_count += 1
-    uow.session.flush()
+    counter = {Outcome.MAPPED: "mapped_count", Outcome.IGNORED: "ignored_count"}.get(outcome, "unmapped_count")
+    uow.session.execute(  # one UPDATE … SET n = n + 1: concurrent deliveries never lose a count
+        update(models.Hook)
+        .where(models.Hook.id == hook.id)
+        .values({counter: getattr(models.Hook, counter) + 1, "last_delivery_at": uow.clock.now()})
+    )
     uow.emit(DeliveryReceived(hook_public_id=hook.public_id, event=stored.event, outcome=stored.outcome))
     return Receipt(outcome=outcome, summary=stored.summary, records=records)
 
