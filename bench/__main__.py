@@ -19,6 +19,7 @@ MODULES = [
     "bench.bench_onboarding",
     "bench.bench_pipeline",
     "bench.bench_flags",
+    "bench.bench_hooks",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -85,6 +85,23 @@ def _archived_team(w: World) -> str:
     return key
 
 
+def _new_hook(w: World) -> str:
+    body = {"kind": "github", "team": "owners", "name": f"hook {w.n()}"}
+    return str(w.send("POST", "/integrations", "admin", body)["hook"]["public_id"])
+
+
+def _standing_hook(w: World) -> str:
+    if "hook" not in w.facts:
+        w.facts["hook"] = _new_hook(w)
+    return str(w.facts["hook"])
+
+
+def _mapping(w: World) -> str:
+    external = f"o/mapped-{w.n()}"
+    w.send("POST", f"/integrations/{_standing_hook(w)}/mappings", "admin", {"external": external, "service": "svc"})
+    return f"/integrations/{_standing_hook(w)}/mappings?external={external}"
+
+
 def _public_id(w: World, path: str, body: dict[str, Any]) -> str:
     made = w.send("POST", path, "admin", body)
     return str(made.get("public_id") or made["key"]["public_id"])
@@ -141,6 +158,15 @@ CALLS: dict[str, Callable[[World], Call]] = {
         {"resolution": "Recalibrated"},
     ),
     "POST /pipelines/lint": lambda w: ("/pipelines/lint", {"content": PIPELINE}),
+    # integrations
+    "POST /integrations": lambda w: ("/integrations", {"kind": "gitlab", "team": "owners", "name": f"hook {w.n()}"}),
+    "POST /integrations/{public_id}/rotate": lambda w: (f"/integrations/{_standing_hook(w)}/rotate", None),
+    "POST /integrations/{public_id}/mappings": lambda w: (
+        f"/integrations/{_standing_hook(w)}/mappings",
+        {"external": f"o/r-{w.n()}", "service": "svc"},
+    ),
+    "DELETE /integrations/{public_id}/mappings": lambda w: (w.take("mapping", _mapping), None),
+    "DELETE /integrations/{public_id}": lambda w: (f"/integrations/{w.take('hook', _new_hook)}", None),
     # releases
     "POST /services/{service}/flags": lambda w: (f"{SVC}/flags", {"key": f"new-flag-{w.n()}"}),
     "PATCH /services/{service}/flags/{flag}": lambda w: (FLAG, {"name": "Shared flag"}),

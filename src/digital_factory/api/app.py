@@ -10,6 +10,7 @@ from digital_factory.api import (
     business,
     catalog,
     delivery,
+    integrations,
     platform,
     portfolio,
     problems,
@@ -45,6 +46,7 @@ def create_api() -> FastAPI:
         releases.router,
         telemetry.router,
         business.router,
+        integrations.router,
     ):
         api.include_router(router)
     return api

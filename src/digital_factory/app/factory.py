@@ -20,7 +20,7 @@ from digital_factory import __version__
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.service import LoginThrottle, SecretDigester
-from digital_factory.api import business, ofrep, otlp, problems
+from digital_factory.api import business, hooks, ofrep, otlp, problems
 from digital_factory.api import git as git_http
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import (
@@ -256,6 +256,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.mount(API_PREFIX, api)
     app.include_router(ofrep.router)
     app.include_router(otlp.router)
+    app.include_router(hooks.router)
     _add_probes(app, rt)
     git_http.install(app)
     install_web(app)

@@ -43,13 +43,22 @@ from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 
-def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
-    """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock)."""
-    run_id = None
+def _locked(uow: UnitOfWork, deployment_id: int) -> tuple[models.Deployment, int]:
+    """The deployment row locked, after its run's row: every path takes run, then deployment (no deadlock).
+    Returned with its run's id; a deployment recorded from outside has no run and no gate here (409)."""
+    found = None
     if 0 < deployment_id <= MAX_ID:
-        run_id = uow.session.scalar(select(models.Deployment.run_id).where(models.Deployment.id == deployment_id))
-    if run_id is None:
+        found = uow.session.execute(
+            select(models.Deployment.run_id, models.Deployment.origin).where(models.Deployment.id == deployment_id)
+        ).one_or_none()
+    if found is None:
         raise NotFound(f"there is no deployment {deployment_id}")
+    run_id, origin = found
+    if run_id is None:
+        raise Conflict(
+            f"deployment {deployment_id} was recorded from {origin}: it has no approval gate here",
+            rule="outside-deployment",
+        )
     orchestration.lock_run(uow, run_id)
     row = uow.session.execute(
         select(models.Deployment)
@@ -59,7 +68,7 @@ def _locked(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"there is no deployment {deployment_id}")
-    return row
+    return row, run_id
 
 
 def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
@@ -83,7 +92,7 @@ def _check_approver(uow: UnitOfWork, deployment: models.Deployment) -> None:
 
 
 def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
-    deployment = _waiting_for(uow, deployment_id)
+    deployment, run_id = _waiting_for(uow, deployment_id)
     if orchestration.approval_count(uow, deployment.id) >= deployment.required_approvals:
         raise Conflict(f"deployment {deployment_id} already has its approvals", rule="deployment-approved")
     already = uow.session.scalar(
@@ -94,15 +103,15 @@ def approve(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deplo
     if already:
         raise Conflict(f"{uow.actor.name} already approved deployment {deployment_id}", rule="one-approval-per-person")
     _decide(uow, deployment, "approved", data.comment)
-    run = orchestration.lock_run(uow, deployment.run_id)
+    run = orchestration.lock_run(uow, run_id)
     orchestration.advance(uow, run)
     return _decided(uow, deployment, "deployment.approve", data.comment)
 
 
 def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deployment:
-    deployment = _waiting_for(uow, deployment_id)
+    deployment, run_id = _waiting_for(uow, deployment_id)
     _decide(uow, deployment, "rejected", data.comment)
-    run = orchestration.lock_run(uow, deployment.run_id)
+    run = orchestration.lock_run(uow, run_id)
     orchestration.cancel(
         uow, run, f"deployment to {deployment.environment} rejected by {uow.actor.name}: {data.comment}"
     )
@@ -110,13 +119,13 @@ def reject(uow: UnitOfWork, deployment_id: int, data: DecisionRequest) -> Deploy
     return _decided(uow, deployment, "deployment.reject", data.comment)
 
 
-def _waiting_for(uow: UnitOfWork, deployment_id: int) -> models.Deployment:
-    """The deployment, locked, once the actor may decide on it and it still waits for a decision."""
-    deployment = _locked(uow, deployment_id)
+def _waiting_for(uow: UnitOfWork, deployment_id: int) -> tuple[models.Deployment, int]:
+    """The deployment, locked, with its run's id, once the actor may decide on it and it still waits."""
+    deployment, run_id = _locked(uow, deployment_id)
     _check_approver(uow, deployment)
     if deployment.status != DeploymentStatus.WAITING:
         raise Conflict(f"deployment {deployment_id} is {deployment.status}, not waiting", rule="deployment-not-waiting")
-    return deployment
+    return deployment, run_id
 
 
 def _decided(uow: UnitOfWork, deployment: models.Deployment, action: str, comment: str) -> Deployment:
@@ -153,6 +162,10 @@ def rollback(
         raise NotFound(f"{service_key}/{environment} has no deployment {data.to_deployment}")
     if target.status != DeploymentStatus.SUCCEEDED:
         raise ValidationFailed.on("to_deployment", f"deployment {target.id} did not succeed ({target.status})")
+    if target.run_id is None:
+        raise ValidationFailed.on(
+            "to_deployment", f"deployment {target.id} was recorded from {target.origin}: roll it back there"
+        )
     current = _current(uow, service_id, environment)
     if current is not None and current.id == target.id:
         raise Conflict(f"{target.version} is what runs in {environment} already", rule="rollback-to-current")

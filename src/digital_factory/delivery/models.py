@@ -16,9 +16,18 @@ RunRef = Annotated[int, mapped_column(ForeignKey("delivery_pipeline_run.id", ond
 ChangeRef = Annotated[int, mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)]
 DeploymentRef = Annotated[int, mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)]
 
+# Where a run, deployment or incident was recorded: by the factory itself, or from outside (a webhook).
+FACTORY = "factory"
+
+
+def _outside() -> UniqueConstraint:
+    """An outside record is found again by its id at the origin (one per service and origin)."""
+    return UniqueConstraint("service_id", "origin", "external_id")
+
 
 class PipelineRun(Base):
     __tablename__ = "delivery_pipeline_run"
+    __table_args__ = (_outside(),)
 
     id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
@@ -37,6 +46,10 @@ class PipelineRun(Base):
         ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL")
     )
     rollback_of_deployment_id: Mapped[int | None]
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
+    url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -121,15 +134,19 @@ class Artifact(Base):
 
 class Deployment(Base):
     __tablename__ = "delivery_deployment"
-    __table_args__ = (Index("ix_delivery_deployment_service_environment", "service_id", "environment"),)
+    __table_args__ = (
+        Index("ix_delivery_deployment_service_environment", "service_id", "environment"),
+        _outside(),
+    )
 
     id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     is_production: Mapped[bool] = mapped_column(default=False)
-    run_id: Mapped[RunRef]
-    stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
+    # empty for deployments recorded from outside: they have no run, stage or approvals here
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
     version: Mapped[str] = mapped_column(String(100))
     commit_sha: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), index=True)
@@ -141,6 +158,9 @@ class Deployment(Base):
     rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="SET NULL"))
     is_rework: Mapped[bool] = mapped_column(default=False)
     gate_note: Mapped[str | None] = mapped_column(String(300))
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
     requested_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
@@ -230,6 +250,7 @@ class DeploymentChange(Base):
 
 class Incident(Base):
     __tablename__ = "delivery_incident"
+    __table_args__ = (_outside(),)
 
     id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(24), unique=True)
@@ -254,6 +275,9 @@ class Incident(Base):
         ForeignKey("delivery_deployment.id", ondelete="SET NULL")
     )
     restore_link: Mapped[str | None] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
 
     @property
     def service(self) -> str:

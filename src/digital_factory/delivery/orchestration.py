@@ -314,19 +314,23 @@ def _finish_deployment(uow: UnitOfWork, deployment: models.Deployment, status: D
         link_changes(uow, deployment)
         _link_incident_fixes(uow, deployment)
     if status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED):
-        uow.emit(
-            DeploymentFinished(
-                deployment_id=deployment.id,
-                service_key=deployment.service_key,
-                environment=deployment.environment,
-                is_production=deployment.is_production,
-                status=status,
-                version=deployment.version,
-                commit_sha=deployment.commit_sha,
-                finished_at=deployment.finished_at,
-                is_rework=deployment.is_rework,
-            )
-        )
+        uow.emit(deployment_finished(deployment))
+
+
+def deployment_finished(deployment: models.Deployment) -> DeploymentFinished:
+    """The event of a deployment that ended (succeeded or failed), for insights."""
+    assert deployment.finished_at is not None
+    return DeploymentFinished(
+        deployment_id=deployment.id,
+        service_key=deployment.service_key,
+        environment=deployment.environment,
+        is_production=deployment.is_production,
+        status=deployment.status,
+        version=deployment.version,
+        commit_sha=deployment.commit_sha,
+        finished_at=deployment.finished_at,
+        is_rework=deployment.is_rework,
+    )
 
 
 def _finish_run(
@@ -541,11 +545,14 @@ def _open_waiting_gates(uow: UnitOfWork) -> None:
     """Deploy windows open with time: re-evaluate runs waiting at a gate whose approvals are in."""
     run_ids = uow.session.scalars(
         select(models.Deployment.run_id).where(
-            models.Deployment.status == DeploymentStatus.WAITING, models.Deployment.approved_at.is_not(None)
+            models.Deployment.status == DeploymentStatus.WAITING,
+            models.Deployment.approved_at.is_not(None),
+            models.Deployment.run_id.is_not(None),
         )
     ).all()
     for run_id in run_ids:
-        advance(uow, lock_run(uow, run_id))
+        if run_id is not None:
+            advance(uow, lock_run(uow, run_id))
 
 
 def append_log(uow: UnitOfWork, step_id: int, attempt: int, text: str) -> None:

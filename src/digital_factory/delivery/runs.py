@@ -361,6 +361,8 @@ def get_run(uow: UnitOfWork, run_id: int) -> Run:
     return Run(
         **summary.model_dump(),
         source=run.source,
+        external_id=run.external_id,
+        url=run.url,
         stages=stages,
         changes=[ChangeOut.model_validate(c) for c in changes],
     )
@@ -409,6 +411,8 @@ def require_run_owner(uow: UnitOfWork, service_key: str) -> None:
 def cancel_run(uow: UnitOfWork, run_id: int) -> Run:
     require_run_owner(uow, run_row(uow, run_id).service_key)
     run = orchestration.lock_run(uow, run_id)
+    if run.origin != models.FACTORY:
+        raise Conflict(f"run {run_id} runs in {run.origin}: cancel it there", rule="outside-run")
     if Status(run.status).finished:
         raise Conflict(f"run {run_id} already ended ({run.status})", rule="run-finished")
     orchestration.cancel(uow, run, f"cancelled by {uow.actor.name}")

@@ -34,6 +34,15 @@ class Status(StrEnum):
 TERMINAL = frozenset({Status.PASSED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT, Status.SKIPPED})
 
 
+class Origin(StrEnum):
+    """Who recorded a run, deployment or incident: the factory itself, or a webhook from outside."""
+
+    FACTORY = "factory"
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    CDEVENTS = "cdevents"
+
+
 class Trigger(StrEnum):
     PUSH = "push"
     MANUAL = "manual"
@@ -42,6 +51,7 @@ class Trigger(StrEnum):
 
 
 class DeploymentStatus(StrEnum):
+    REQUESTED = "requested"  # recorded from outside: asked for, not started yet
     WAITING = "waiting"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -119,6 +129,7 @@ class Stage(OutputModel):
 class RunSummary(OutputModel):
     id: int
     service: str
+    origin: Origin = Origin.FACTORY
     status: Status
     trigger: Trigger
     ref: str | None
@@ -134,6 +145,8 @@ class RunSummary(OutputModel):
 
 class Run(RunSummary):
     source: str
+    external_id: str | None = None
+    url: str | None = None
     stages: list[Stage] = Field(default_factory=list)
     changes: list[ChangeOut] = Field(default_factory=list)
 
@@ -192,7 +205,9 @@ class Deployment(OutputModel):
     service: str
     environment: str
     is_production: bool
-    run_id: int
+    origin: Origin = Origin.FACTORY
+    external_id: str | None = None
+    run_id: int | None
     version: str
     commit_sha: str
     status: DeploymentStatus
@@ -309,6 +324,8 @@ class IncidentResolve(InputModel):
 class Incident(OutputModel):
     key: str
     service: str
+    origin: Origin = Origin.FACTORY
+    external_id: str | None = None
     environment: str
     title: str
     description: str
@@ -371,3 +388,76 @@ class ChangeTrace(OutputModel):
 
 Run.model_rebuild()
 EnvironmentState.model_rebuild()
+
+
+# --- records from outside (webhooks: the integrations layer) ------------------------------------------
+
+
+class OutsideChange(InputModel):
+    """A commit seen outside (a push, a merged pull request, a CDEvents change event)."""
+
+    sha: str = Field(min_length=1, max_length=64)
+    author_name: str = Field("", max_length=200)
+    author_email: str = Field("", max_length=200)
+    authored_at: datetime
+    committed_at: datetime
+    merged_at: datetime | None = None
+    message: str = Field("", max_length=100_000)
+    authoritative: bool = Field(True, description="Commit data (times, author) rather than a first sighting.")
+
+
+class OutsideRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+
+
+class OutsideRun(InputModel):
+    """A pipeline run of an outside CI (a GitHub workflow run, a GitLab pipeline, a CDEvents pipelineRun)."""
+
+    origin: Origin
+    external_id: str = Field(min_length=1, max_length=200)
+    name: str = Field("", max_length=300)
+    status: OutsideRunStatus
+    outcome: Status | None = Field(None, description="passed, failed or cancelled once finished.")
+    ref: str | None = Field(None, max_length=255)
+    head_sha: str = Field("", max_length=64)
+    url: str | None = Field(None, max_length=500)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    at: datetime = Field(description="When the reported state held (the event's own time, not its arrival).")
+
+
+class OutsideDeployment(InputModel):
+    """A deployment an outside tool made (GitHub deployments, GitLab Deployment Hook, CDEvents service.*)."""
+
+    origin: Origin
+    external_id: str = Field(min_length=1, max_length=200)
+    environment: str = Field(min_length=1, max_length=40)
+    version: str = Field("", max_length=100)
+    commit_sha: str = Field("", max_length=64)
+    status: DeploymentStatus
+    is_rollback: bool = False
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    at: datetime = Field(description="When the reported state held (the event's own time, not its arrival).")
+
+
+class OutsideIncident(InputModel):
+    """An incident reported from outside (CDEvents incident.*): opened when detected, closed when resolved."""
+
+    origin: Origin
+    external_id: str = Field(min_length=1, max_length=200)
+    environment: str = Field(min_length=1, max_length=40)
+    title: str = Field("", max_length=300)
+    resolved: bool = False
+    caused_by_version: str | None = Field(None, max_length=100, description="The deployed version it is due to.")
+    at: datetime = Field(description="Detected (or resolved) at, by the reporter's clock.")
+
+
+class OutsideResult(OutputModel):
+    """What recording an outside fact did: which record, and whether it changed (False: old or repeated news)."""
+
+    kind: str
+    ref: str
+    changed: bool

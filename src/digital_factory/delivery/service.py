@@ -20,6 +20,7 @@ from digital_factory.delivery.egress_policy import get_egress_policy, set_egress
 from digital_factory.delivery.executors import Executor, LocalExecutor
 from digital_factory.delivery.handoff import reap_pushes, start_for_push
 from digital_factory.delivery.incidents import get_incident, list_incidents, open_incident, resolve_incident
+from digital_factory.delivery.outside import record_change, record_deployment, record_incident, record_run
 from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
 from digital_factory.delivery.pipeline_file import lint as lint_pipeline_text
 from digital_factory.delivery.protections import protections
@@ -75,6 +76,10 @@ __all__ = [
     "protections",
     "reap",
     "reap_pushes",
+    "record_change",
+    "record_deployment",
+    "record_incident",
+    "record_run",
     "reject",
     "resolve_incident",
     "retry_step",

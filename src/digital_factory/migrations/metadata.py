@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 from digital_factory.accounts import models as _accounts  # noqa: F401  (registers tables)
 from digital_factory.catalog import models as _catalog  # noqa: F401
 from digital_factory.delivery import models as _delivery  # noqa: F401
+from digital_factory.integrations import models as _integrations  # noqa: F401
 from digital_factory.platform import models as _platform  # noqa: F401
 from digital_factory.portfolio import models as _portfolio  # noqa: F401
 from digital_factory.releases import models as _releases  # noqa: F401

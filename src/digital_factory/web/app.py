@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from digital_factory.web import (
     delivery,
     errors,
+    integrations,
     pages,
     platform,
     portfolio,
@@ -34,4 +35,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(releases.router)
     app.include_router(repositories.router)
     app.include_router(telemetry.router)
+    app.include_router(integrations.router)
     errors.install(app)

@@ -167,7 +167,7 @@ def decide(
         return Response(status_code=404)
     data = parse_input(DecisionRequest, {"comment": comment})
     result = write(request, viewer, lambda uow: verdict(uow, deployment_id, data))
-    return see_other(f"/delivery/runs/{result.run_id}")
+    return see_other(f"/delivery/runs/{result.run_id}" if result.run_id else f"/delivery/services/{result.service}")
 
 
 # --- live events -------------------------------------------------------------------------------------------

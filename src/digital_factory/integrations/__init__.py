@@ -1,0 +1,1 @@
+"""Integrations: GitHub, GitLab and CDEvents webhooks mapped onto delivery's records."""
