@@ -17,6 +17,7 @@ from digital_factory.platform.service import JobBoard, PlatformContext
 from digital_factory.releases.service import FlagServer
 from digital_factory.repos.service import LocalRepoHost
 from digital_factory.store.uow import Store
+from digital_factory.telemetry.service import OtlpReceiver
 
 
 class Submitter(Protocol):
@@ -33,6 +34,7 @@ class Runtime(Protocol):
     delivery: DeliveryConfig
     executor: Executor
     flags: FlagServer
+    otlp: OtlpReceiver
     platform_jobs: JobBoard
     login_throttle: LoginThrottle
     jobs: Submitter

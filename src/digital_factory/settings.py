@@ -85,6 +85,23 @@ class Settings(BaseSettings):
         1000.0, ge=0, description="OFREP requests per second allowed per flag client key (0: no limit)."
     )
     ofrep_burst: int = Field(2000, ge=1, description="OFREP requests a client key may send in one burst.")
+    otlp_max_bytes: int = Field(
+        16_777_216,
+        ge=1024,
+        description="Largest OTLP request accepted at /v1/metrics, /v1/traces and /v1/logs (bytes), as sent and "
+        "again after gzip decompression.",
+    )
+    otlp_max_concurrent: int = Field(
+        4, ge=1, description="OTLP requests processed at once; more are answered 503 with Retry-After."
+    )
+    otlp_rate_limit: float = Field(
+        200_000.0,
+        ge=0,
+        description="OTLP data points, spans and log records per second allowed per ingestion key (0: no limit).",
+    )
+    otlp_burst: int = Field(
+        1_000_000, ge=1, description="OTLP data points, spans and log records an ingestion key may send in one burst."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or CIDR networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "

@@ -21,7 +21,7 @@ from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.service import LoginThrottle, SecretDigester
 from digital_factory.api import git as git_http
-from digital_factory.api import ofrep, problems
+from digital_factory.api import ofrep, otlp, problems
 from digital_factory.api.app import API_PREFIX, create_api
 from digital_factory.app.middleware import (
     AllowHeaderMiddleware,
@@ -47,6 +47,8 @@ from digital_factory.settings import Settings
 from digital_factory.store import schema
 from digital_factory.store.engine import make_engine
 from digital_factory.store.uow import Store
+from digital_factory.telemetry import service as telemetry
+from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
 from digital_factory.web.app import install_web
 from digital_factory.workers.jobs import JobRunner
 from digital_factory.workers.pipelines import REAP_EVERY_SECONDS, delivery_config, make_executor
@@ -69,6 +71,7 @@ class Runtime:
     delivery: DeliveryConfig
     executor: Executor
     flags: FlagServer
+    otlp: OtlpReceiver
     jobs: JobRunner = field(default_factory=JobRunner)
     platform_jobs: JobBoard = field(default_factory=JobBoard)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
@@ -121,12 +124,23 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         delivery=config,
         executor=make_executor(settings, store, config),
         flags=flags,
+        otlp=otlp_receiver(settings),
     )
     _subscribe(runtime)
     _wire_delivery(runtime)
     store.bus.subscribe(FlagsChanged, flags.invalidate)
     store.bus.subscribe(ClientKeyRevoked, flags.forget_key)
     return runtime
+
+
+def otlp_receiver(settings: Settings) -> OtlpReceiver:
+    limits = OtlpLimits(
+        max_bytes=settings.otlp_max_bytes,
+        max_concurrent=settings.otlp_max_concurrent,
+        rate=settings.otlp_rate_limit,
+        burst=settings.otlp_burst,
+    )
+    return OtlpReceiver(limits, telemetry.write_batches)
 
 
 def _subscribe(runtime: Runtime) -> None:
@@ -238,12 +252,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     api.state.runtime = rt
     app.mount(API_PREFIX, api)
     app.include_router(ofrep.router)
+    app.include_router(otlp.router)
     _add_probes(app, rt)
     git_http.install(app)
     install_web(app)
     _route_api_misses_to_problems(app)
-    app.add_middleware(RequestGuardMiddleware, exempt_prefixes=(git_http.GIT_PREFIX,))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=(git_http.GIT_PREFIX,))
+    # git pushes and OTLP exports apply their own, larger body limits
+    own_limits = (git_http.GIT_PREFIX, otlp.OTLP_PREFIX)
+    app.add_middleware(RequestGuardMiddleware, exempt_prefixes=own_limits)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=own_limits)
     app.add_middleware(AllowHeaderMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import SecretDigester, generate_secret, parse_secret, record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import require_service_maintainer, service_row
-from digital_factory.catalog.schemas import CreatedIngestionKey, IngestionKey, IngestionKeyCreate
+from digital_factory.catalog.schemas import CreatedIngestionKey, IngestionGrant, IngestionKey, IngestionKeyCreate
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import NotFound, Unauthenticated
 from digital_factory.store.uow import UnitOfWork
@@ -64,7 +66,12 @@ def revoke_ingestion_key(uow: UnitOfWork, service_key: str, public_id: str) -> I
 
 
 def resolve_ingestion_key(uow: UnitOfWork, digester: SecretDigester, presented: str) -> str:
-    """The key of the service an ingestion key belongs to, or Unauthenticated (for telemetry ingestion).
+    """The key of the service an ingestion key belongs to, or Unauthenticated (for telemetry ingestion)."""
+    return resolve_ingestion_grant(uow, digester, presented).service
+
+
+def resolve_ingestion_grant(uow: UnitOfWork, digester: SecretDigester, presented: str) -> IngestionGrant:
+    """The service an ingestion key belongs to and the key's public id, or Unauthenticated.
 
     Malformed keys never reach the store; revoked ones are refused."""
     parsed = parse_secret(presented, INGESTION_KEY_PREFIX)
@@ -79,7 +86,21 @@ def resolve_ingestion_key(uow: UnitOfWork, digester: SecretDigester, presented: 
         raise Unauthenticated("the ingestion key is not valid")
     if found[0].revoked_at is not None:
         raise Unauthenticated("the ingestion key is revoked")
-    return str(found[1])
+    return IngestionGrant(service=str(found[1]), public_id=parsed.public_id)
+
+
+def record_ingestion_use(uow: UnitOfWork, public_id: str, accepted: int, rejected: int, at: datetime) -> None:
+    """Count what a key's request brought (accepted and rejected points) and when it was last seen."""
+    key = models.IngestionKey
+    uow.session.execute(
+        update(key)
+        .where(key.public_id == public_id)
+        .values(
+            accepted_points=key.accepted_points + accepted,
+            rejected_points=key.rejected_points + rejected,
+            last_used_at=at,
+        )
+    )
 
 
 def _ingestion_key_out(service_key: str, row: models.IngestionKey) -> IngestionKey:
@@ -90,4 +111,6 @@ def _ingestion_key_out(service_key: str, row: models.IngestionKey) -> IngestionK
         created_at=as_utc(row.created_at),
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        accepted_points=row.accepted_points or 0,
+        rejected_points=row.rejected_points or 0,
     )

@@ -227,6 +227,15 @@ class IngestionKey(OutputModel):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    accepted_points: int = Field(0, description="Points, spans and log records accepted with this key.")
+    rejected_points: int = Field(0, description="Points, spans and log records refused (partial success).")
+
+
+class IngestionGrant(OutputModel):
+    """Whom a presented ingestion key lets in: its service and the key's public id."""
+
+    service: str
+    public_id: str
 
 
 class CreatedIngestionKey(OutputModel):

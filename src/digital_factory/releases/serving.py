@@ -27,11 +27,11 @@ from digital_factory.accounts.service import SecretDigester, parse_secret
 from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Unauthenticated
+from digital_factory.core.ratelimit import RateLimiter
 from digital_factory.releases import evaluation, queries
 from digital_factory.releases.client_keys import CLIENT_KEY_PREFIX, TOUCH_INTERVAL, touch_client_key
 from digital_factory.releases.counts import CountKey, record_evaluations
 from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
-from digital_factory.releases.ratelimit import RateLimiter
 from digital_factory.store.uow import Store
 
 log = logging.getLogger(__name__)
