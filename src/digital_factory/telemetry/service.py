@@ -31,6 +31,7 @@ from digital_factory.telemetry.otlp_wire import (
 )
 from digital_factory.telemetry.points import Batch, Written
 from digital_factory.telemetry.queries import evaluate, query_range
+from digital_factory.telemetry.retention import Pruned, Retention, prune
 
 __all__ = [
     "JSON",
@@ -40,6 +41,8 @@ __all__ = [
     "OtlpLimits",
     "OtlpReceiver",
     "Outcome",
+    "Pruned",
+    "Retention",
     "Signal",
     "WireError",
     "Writer",
@@ -54,6 +57,7 @@ __all__ = [
     "list_series",
     "media_type",
     "metric_names",
+    "prune",
     "query_range",
     "recent_logs",
     "severity_counts",
