@@ -19,6 +19,9 @@ MODULES = [
     "bench.bench_onboarding",
     "bench.bench_pipeline",
     "bench.bench_flags",
+    "bench.telemetry_write",
+    "bench.telemetry_query",
+    "bench.telemetry_otlp",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -13,8 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+from sqlalchemy import Engine, Table
+
+if TYPE_CHECKING:
+    from digital_factory.app.factory import Runtime
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,87 @@ def requests_per_second(send: Callable[[httpx.Client], None], *, requests: int =
         for future in [pool.submit(worker) for _ in range(concurrency)]:
             future.result()
     return per_worker * concurrency / (time.perf_counter() - started)
+
+
+POSTGRES_URL = os.environ.get("FACTORY_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str | None]:
+    """A fresh PostgreSQL database on the bench server (None when none answers), dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    name = f"factory_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def store_runtime(backend: str) -> Iterator[Runtime | None]:
+    """The product's runtime on a fresh, migrated store of `backend` (None: PostgreSQL is not reachable)."""
+    from digital_factory.app.factory import build_runtime, prepare_store
+    from digital_factory.settings import Settings
+    from digital_factory.store import schema
+
+    with tempfile.TemporaryDirectory() as home, _database(backend) as url:
+        if backend == "postgresql" and url is None:
+            yield None
+            return
+        settings = Settings(home=Path(home), database_url=url, public_url="http://bench", log_level="WARNING")
+        runtime = build_runtime(settings)
+        try:
+            schema.upgrade(runtime.store.engine)
+            prepare_store(runtime)
+            yield runtime
+        finally:
+            runtime.executor.stop()
+            runtime.store.dispose()
+
+
+@contextmanager
+def _database(backend: str) -> Iterator[str | None]:
+    if backend == "sqlite":
+        yield None
+    else:
+        with scratch_postgres() as url:
+            yield url
+
+
+def seconds(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def plain_points(engine: Engine) -> Table:
+    """A plain table of telemetry_point's shape ((series, time) key, value, buckets; no foreign key, no
+    rollups), made in `engine`'s store: what a raw batched insert baseline writes into."""
+    from sqlalchemy import JSON, BigInteger, Column, Float, MetaData
+
+    table = Table(
+        "bench_plain_point",
+        MetaData(),
+        Column("series_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("time_ns", BigInteger, primary_key=True, autoincrement=False),
+        Column("value", Float),
+        Column("buckets", JSON),
+    )
+    table.create(engine)
+    return table
