@@ -116,6 +116,7 @@ def _bodies(folder: Path) -> tuple[Path, Path, Path]:
     """The Lua script, the prepared bodies one after another, and their offsets."""
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_DELTA
 
     script, data, index = folder / "otlp.lua", folder / "bodies.bin", folder / "bodies.idx"
     script.write_text(LUA)
@@ -129,7 +130,7 @@ def _bodies(folder: Path) -> tuple[Path, Path, Path]:
             )
             metric = resource_metrics.scope_metrics.add().metrics.add(name="red.requests", unit="{request}")
             metric.sum.is_monotonic = True
-            metric.sum.aggregation_temporality = 1  # delta
+            metric.sum.aggregation_temporality = AGGREGATION_TEMPORALITY_DELTA
             for step in range(TIMES):
                 for series in range(SERIES):
                     point = metric.sum.data_points.add(

@@ -92,8 +92,12 @@ def _measure(runtime: Runtime, backend: str) -> list[Result]:
     where = "WHERE time_ns >= :start AND time_ns < :end"
     results = []
     for aggregation in ("sum", "avg"):
-        plain = f"SELECT {aggregation}(value) FROM telemetry_point {where}"
-        results.append(_compare(runtime, backend, aggregation, lambda c, q=plain: c.execute(text(q), window).scalar()))
+        plain = text(f"SELECT {aggregation}(value) FROM telemetry_point {where}")
+
+        def aggregate(connection: Connection, statement: Any = plain) -> Any:
+            return connection.execute(statement, window).scalar()
+
+        results.append(_compare(runtime, backend, aggregation, aggregate))
     results.append(_compare(runtime, backend, "p95", lambda c: _plain_p95(c, backend, where, window), repeat=1))
     return results
 
