@@ -159,6 +159,16 @@ def store_runtime(backend: str) -> Iterator[Runtime | None]:
             runtime.store.dispose()
 
 
+def each_store() -> Iterator[tuple[str, Runtime]]:
+    """A fresh store of each backend in turn (PostgreSQL is skipped, saying so, when none answers)."""
+    for backend in BACKENDS:
+        with store_runtime(backend) as runtime:
+            if runtime is None:
+                print(f"  {backend}: not reachable, skipped")
+                continue
+            yield backend, runtime
+
+
 @contextmanager
 def _database(backend: str) -> Iterator[str | None]:
     if backend == "sqlite":

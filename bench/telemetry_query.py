@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
 
-from bench.harness import BACKENDS, Result, seconds, store_runtime
+from bench.harness import Result, each_store, seconds
 from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
@@ -37,14 +37,10 @@ T = TypeVar("T")
 
 def run() -> list[Result]:
     results: list[Result] = []
-    for backend in BACKENDS:
-        with store_runtime(backend) as runtime:
-            if runtime is None:
-                print(f"  {backend}: not reachable, skipped")
-                continue
-            took = seconds(lambda: _generate(runtime))
-            print(f"  {backend}: {SERIES * PER_SERIES:,} points and their rollups generated in {took:.1f} s")
-            results += _measure(runtime, backend)
+    for backend, runtime in each_store():
+        took = seconds(lambda: _generate(runtime))  # noqa: B023  (called at once)
+        print(f"  {backend}: {SERIES * PER_SERIES:,} points and their rollups generated in {took:.1f} s")
+        results += _measure(runtime, backend)
     return results
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bench.harness import BACKENDS, Result, plain_points, seconds, store_runtime
+from bench.harness import Result, each_store, plain_points, seconds
 from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
@@ -26,12 +26,8 @@ NANOS = 1_000_000_000
 
 def run() -> list[Result]:
     results: list[Result] = []
-    for backend in BACKENDS:
-        with store_runtime(backend) as runtime:
-            if runtime is None:
-                print(f"  {backend}: not reachable, skipped")
-                continue
-            figure, baseline = _measure(runtime)
+    for backend, runtime in each_store():
+        figure, baseline = _measure(runtime)
         results.append(
             Result(
                 f"metric store write, {backend} (write_batches, {SERIES * STEPS:,} points in batches of "

@@ -19,6 +19,20 @@ from digital_factory.settings import Settings
 T = TypeVar("T")
 
 
+def server_settings(home: Path, database_url: str, secret_key: str) -> Settings:
+    """Settings of a server on a free loopback port, on the given store."""
+    from tests.browser import free_port
+
+    port = free_port()
+    return Settings(
+        home=home,
+        database_url=database_url,
+        secret_key=secret_key,
+        port=port,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+
+
 def eventually(what: str, probe: Callable[[], T | None], timeout: float = 90) -> T:
     """Poll `probe` until it gives something other than None (or fail after `timeout` seconds)."""
     deadline = time.monotonic() + timeout

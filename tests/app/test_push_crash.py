@@ -20,11 +20,9 @@ from digital_factory.core.pagination import PageRequest
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import RunFilter, RunSummary
 from digital_factory.repos import models as repo_tables
-from digital_factory.settings import Settings
-from tests.browser import free_port
 from tests.factories import actor_of, make_user
 from tests.platform.support import git, onboard, with_token
-from tests.processes import eventually, factory_server
+from tests.processes import eventually, factory_server, server_settings
 
 SECRET_KEY = "push-crash-test-secret-key"
 SERVICE = "engine-control"
@@ -43,14 +41,7 @@ def _push_handled(runtime: Runtime, sha: str) -> bool | None:
 
 
 def test_a_push_stored_before_a_crash_starts_its_run_once_after_restart(tmp_path: Path, database_url: str) -> None:
-    port = free_port()
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=database_url,
-        secret_key=SECRET_KEY,
-        port=port,
-        public_url=f"http://127.0.0.1:{port}",
-    )
+    settings = server_settings(tmp_path / "home", database_url, SECRET_KEY)
     runtime = build_runtime(settings)
     make_user(runtime, "pia", Role.PLATFORM)
     erin = make_user(runtime, "erin", Role.TEAM)

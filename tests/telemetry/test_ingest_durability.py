@@ -27,8 +27,7 @@ from digital_factory.catalog.schemas import IngestionKeyCreate
 from digital_factory.core.actor import system_actor
 from digital_factory.settings import Settings
 from digital_factory.telemetry import models
-from tests.browser import free_port
-from tests.processes import factory_server
+from tests.processes import factory_server, server_settings
 from tests.telemetry.builders import make_service
 from tests.telemetry.otlp_builders import SECOND, T0, kv, metrics_request, resource
 
@@ -114,14 +113,7 @@ def _stored(runtime: Runtime) -> set[Sent]:
 
 
 def test_every_acknowledged_point_survives_kill_9_and_restart(tmp_path: Path, database_url: str) -> None:
-    port = free_port()
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=database_url,
-        port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        secret_key=SECRET_KEY,
-    )
+    settings = server_settings(tmp_path / "home", database_url, SECRET_KEY)
     key = _prepare(settings)
     log = tmp_path / "server.log"
     reader = build_runtime(settings)
