@@ -199,3 +199,75 @@ def plain_points(engine: Engine) -> Table:
     )
     table.create(engine)
     return table
+
+
+WRK_LUA = """
+local bodies, counter, threads_n, next_id = {}, 0, 1, 0
+function setup(thread) thread:set("id", next_id); next_id = next_id + 1 end
+function init(args)
+  threads_n = tonumber(args[1])
+  local f = io.open(args[2], "rb"); local data = f:read("*a"); f:close()
+  for line in io.lines(args[3]) do
+    local s, l, rest = line:match("^(%d+) (%d+) ?(.*)$")
+    local headers = {}
+    for name, value in rest:gmatch("([^\\t=]+)=([^\\t]*)") do headers[name] = value end
+    table.insert(bodies, {data:sub(tonumber(s) + 1, tonumber(s) + tonumber(l)), headers})
+  end
+end
+function request()
+  local i = id + counter * threads_n
+  counter = counter + 1
+  local body = bodies[(i % #bodies) + 1]
+  local headers = {}
+  for name, value in pairs(body[2]) do headers[name] = value:gsub("{request}", tostring(i)) end
+  return wrk.format("POST", args_path, headers, body[1])
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests: int
+    seconds: float
+    refused: int  # answers other than 2xx/3xx
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def wrk_post(
+    url: str, path: str, bodies: list[tuple[bytes, dict[str, str]]], *, duration: int = 10, connections: int = 4
+) -> WrkRun:
+    """POST the prepared bodies (each with its own headers; `{request}` in a header value becomes a number
+    unique to the request) with wrk, 2 threads walking the bodies without overlap."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        script, data, index = folder / "post.lua", folder / "bodies.bin", folder / "bodies.idx"
+        script.write_text(f'args_path = "{path}"\n' + WRK_LUA)
+        offset = 0
+        with data.open("wb") as out, index.open("w") as offsets:
+            for body, headers in bodies:
+                out.write(body)
+                pairs = "\t".join(f"{name}={value}" for name, value in headers.items())
+                offsets.write(f"{offset} {len(body)} {pairs}\n")
+                offset += len(body)
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "-s", str(script), url, "--", "2"]
+        return _wrk([*command, str(data), str(index)])
+
+
+def wrk_get(url: str, *, duration: int = 10, connections: int = 4) -> WrkRun:
+    """GET `url` with wrk, 2 threads: the bare-endpoint baseline of the wrk benches."""
+    return _wrk(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", url])
+
+
+def _wrk(command: list[str]) -> WrkRun:
+    import re
+
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
+    if done is None:
+        raise RuntimeError(f"unexpected wrk output: {output}")
+    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    took = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+    return WrkRun(int(done.group(1)), took, int(refused.group(1)) if refused else 0)

@@ -8,15 +8,11 @@ bodies that wrk's threads walk without overlap; the figure is what the store cou
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
-from bench.harness import Result, plain_points, running_server, seconds
+from bench.harness import Result, plain_points, running_server, seconds, wrk_post
 from digital_factory.app.factory import build_runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionKeyCreate, ServiceCreate
@@ -30,69 +26,29 @@ BODIES = 600
 DURATION = 10  # seconds of wrk
 T0 = 1_790_000_000 * 1_000_000_000
 SECOND = 1_000_000_000
-LUA = """
-local bodies, counter, threads_n = {}, 0, 1
-local next_id = 0
-function setup(thread) thread:set("id", next_id); next_id = next_id + 1 end
-function init(args)
-  threads_n = tonumber(args[1])
-  wrk.headers["Authorization"] = "Bearer " .. args[4]
-  wrk.headers["Content-Type"] = "application/x-protobuf"
-  local f = io.open(args[2], "rb"); local data = f:read("*a"); f:close()
-  for line in io.lines(args[3]) do
-    local s, l = line:match("(%d+) (%d+)")
-    table.insert(bodies, data:sub(tonumber(s) + 1, tonumber(s) + tonumber(l)))
-  end
-end
-function request()
-  local i = id + counter * threads_n
-  counter = counter + 1
-  return wrk.format("POST", "/v1/metrics", nil, bodies[(i % #bodies) + 1])
-end
-"""
 
 
 def run() -> list[Result]:
     if shutil.which("wrk") is None:
         print("  wrk not installed (apt-get install wrk): skipped")
         return []
-    with running_server() as server, tempfile.TemporaryDirectory() as scratch:
+    with running_server() as server:
         settings = Settings(home=server.home, log_level="WARNING")
         key = _service_with_key(settings)
-        files = _bodies(Path(scratch))
-        output = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                "-c4",
-                f"-d{DURATION}s",
-                "-s",
-                str(files[0]),
-                server.url,
-                "--",
-                "2",
-                *map(str, files[1:]),
-                key,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-protobuf"}
+        run = wrk_post(server.url, "/v1/metrics", [(body, headers) for body in _bodies()], duration=DURATION)
         engine = make_engine(settings.effective_database_url)
         try:
             stored = _count(engine)
             baseline = _raw_insert(engine)
         finally:
             engine.dispose()
-    sent = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    seconds_run = float(re.search(r"requests in ([\d.]+)s", output).group(1))  # type: ignore[union-attr]
-    print(f"  wrk: {sent} requests ({sent * SERIES * TIMES:,} points), {refused.group(1) if refused else 0} not 2xx")
+    print(f"  wrk: {run.requests} requests ({run.requests * SERIES * TIMES:,} points), {run.refused} not 2xx")
     return [
         Result(
             f"OTLP/HTTP protobuf metrics ingestion, wrk 2 threads / 4 connections, {SERIES * TIMES:,} points "
             "a request (unique points stored/s, SQLite)",
-            stored / seconds_run,
+            stored / run.seconds,
             "points/s",
             "raw batched insert (executemany) of the same rows, plain table, same store",
             baseline,
@@ -112,36 +68,30 @@ def _service_with_key(settings: Settings) -> str:
         runtime.store.dispose()
 
 
-def _bodies(folder: Path) -> tuple[Path, Path, Path]:
-    """The Lua script, the prepared bodies one after another, and their offsets."""
+def _bodies() -> list[bytes]:
+    """Export requests of 1,000 delta points each, every one with its own timestamps."""
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
     from opentelemetry.proto.metrics.v1.metrics_pb2 import AGGREGATION_TEMPORALITY_DELTA
 
-    script, data, index = folder / "otlp.lua", folder / "bodies.bin", folder / "bodies.idx"
-    script.write_text(LUA)
-    offset = 0
-    with data.open("wb") as out, index.open("w") as offsets:
-        for number in range(BODIES):
-            request = ExportMetricsServiceRequest()
-            resource_metrics = request.resource_metrics.add()
-            resource_metrics.resource.attributes.append(
-                KeyValue(key="service.name", value=AnyValue(string_value="flight-control"))
-            )
-            metric = resource_metrics.scope_metrics.add().metrics.add(name="red.requests", unit="{request}")
-            metric.sum.is_monotonic = True
-            metric.sum.aggregation_temporality = AGGREGATION_TEMPORALITY_DELTA
-            for step in range(TIMES):
-                for series in range(SERIES):
-                    point = metric.sum.data_points.add(
-                        time_unix_nano=T0 + (number * TIMES + step) * SECOND, as_int=step % 7 + 1
-                    )
-                    point.attributes.append(KeyValue(key="route", value=AnyValue(string_value=f"/r/{series}")))
-            body = request.SerializeToString()
-            out.write(body)
-            offsets.write(f"{offset} {len(body)}\n")
-            offset += len(body)
-    return script, data, index
+    bodies = []
+    for number in range(BODIES):
+        request = ExportMetricsServiceRequest()
+        resource_metrics = request.resource_metrics.add()
+        resource_metrics.resource.attributes.append(
+            KeyValue(key="service.name", value=AnyValue(string_value="flight-control"))
+        )
+        metric = resource_metrics.scope_metrics.add().metrics.add(name="red.requests", unit="{request}")
+        metric.sum.is_monotonic = True
+        metric.sum.aggregation_temporality = AGGREGATION_TEMPORALITY_DELTA
+        for step in range(TIMES):
+            for series in range(SERIES):
+                point = metric.sum.data_points.add(
+                    time_unix_nano=T0 + (number * TIMES + step) * SECOND, as_int=step % 7 + 1
+                )
+                point.attributes.append(KeyValue(key="route", value=AnyValue(string_value=f"/r/{series}")))
+        bodies.append(request.SerializeToString())
+    return bodies
 
 
 def _count(engine: Engine) -> int:
