@@ -37,7 +37,7 @@ def run() -> list[Result]:
         Result(
             "GitHub push deliveries (POST /hooks/github: HMAC check, mapping, delivery record), wrk 4 connections",
             deliveries.per_second,
-            "deliveries/s",
+            "req/s",
             "bare endpoint (GET /healthz), same wrk load",
             bare.per_second,
         )
