@@ -19,7 +19,10 @@ MODULES = [
     "bench.bench_onboarding",
     "bench.bench_pipeline",
     "bench.bench_flags",
-    "bench.bench_hooks",
+    "bench.telemetry_write",
+    "bench.telemetry_query",
+    "bench.telemetry_otlp",
+    "bench.webhooks_wrk",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

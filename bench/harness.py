@@ -13,8 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+from sqlalchemy import Engine, Table
+
+if TYPE_CHECKING:
+    from digital_factory.app.factory import Runtime
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,169 @@ def requests_per_second(send: Callable[[httpx.Client], None], *, requests: int =
         for future in [pool.submit(worker) for _ in range(concurrency)]:
             future.result()
     return per_worker * concurrency / (time.perf_counter() - started)
+
+
+POSTGRES_URL = os.environ.get("FACTORY_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str | None]:
+    """A fresh PostgreSQL database on the bench server (None when none answers), dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    name = f"factory_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError:
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def store_runtime(backend: str) -> Iterator[Runtime | None]:
+    """The product's runtime on a fresh, migrated store of `backend` (None: PostgreSQL is not reachable)."""
+    from digital_factory.app.factory import build_runtime, prepare_store
+    from digital_factory.settings import Settings
+    from digital_factory.store import schema
+
+    with tempfile.TemporaryDirectory() as home, _database(backend) as url:
+        if backend == "postgresql" and url is None:
+            yield None
+            return
+        settings = Settings(home=Path(home), database_url=url, public_url="http://bench", log_level="WARNING")
+        runtime = build_runtime(settings)
+        try:
+            schema.upgrade(runtime.store.engine)
+            prepare_store(runtime)
+            yield runtime
+        finally:
+            runtime.executor.stop()
+            runtime.store.dispose()
+
+
+def each_store() -> Iterator[tuple[str, Runtime]]:
+    """A fresh store of each backend in turn (PostgreSQL is skipped, saying so, when none answers)."""
+    for backend in BACKENDS:
+        with store_runtime(backend) as runtime:
+            if runtime is None:
+                print(f"  {backend}: not reachable, skipped")
+                continue
+            yield backend, runtime
+
+
+@contextmanager
+def _database(backend: str) -> Iterator[str | None]:
+    if backend == "sqlite":
+        yield None
+    else:
+        with scratch_postgres() as url:
+            yield url
+
+
+def seconds(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def plain_points(engine: Engine) -> Table:
+    """A plain table of telemetry_point's shape ((series, time) key, value, buckets; no foreign key, no
+    rollups), made in `engine`'s store: what a raw batched insert baseline writes into."""
+    from sqlalchemy import JSON, BigInteger, Column, Float, MetaData
+
+    table = Table(
+        "bench_plain_point",
+        MetaData(),
+        Column("series_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("time_ns", BigInteger, primary_key=True, autoincrement=False),
+        Column("value", Float),
+        Column("buckets", JSON),
+    )
+    table.create(engine)
+    return table
+
+
+WRK_LUA = """
+local bodies, counter, threads_n, next_id = {}, 0, 1, 0
+function setup(thread) thread:set("id", next_id); next_id = next_id + 1 end
+function init(args)
+  threads_n = tonumber(args[1])
+  local f = io.open(args[2], "rb"); local data = f:read("*a"); f:close()
+  for line in io.lines(args[3]) do
+    local s, l, rest = line:match("^(%d+) (%d+) ?(.*)$")
+    local headers = {}
+    for name, value in rest:gmatch("([^\\t=]+)=([^\\t]*)") do headers[name] = value end
+    table.insert(bodies, {data:sub(tonumber(s) + 1, tonumber(s) + tonumber(l)), headers})
+  end
+end
+function request()
+  local i = id + counter * threads_n
+  counter = counter + 1
+  local body = bodies[(i % #bodies) + 1]
+  local headers = {}
+  for name, value in pairs(body[2]) do headers[name] = value:gsub("{request}", tostring(i)) end
+  return wrk.format("POST", args_path, headers, body[1])
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests: int
+    seconds: float
+    refused: int  # answers other than 2xx/3xx
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def wrk_post(
+    url: str, path: str, bodies: list[tuple[bytes, dict[str, str]]], *, duration: int = 10, connections: int = 4
+) -> WrkRun:
+    """POST the prepared bodies (each with its own headers; `{request}` in a header value becomes a number
+    unique to the request) with wrk, 2 threads walking the bodies without overlap."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        script, data, index = folder / "post.lua", folder / "bodies.bin", folder / "bodies.idx"
+        script.write_text(f'args_path = "{path}"\n' + WRK_LUA)
+        offset = 0
+        with data.open("wb") as out, index.open("w") as offsets:
+            for body, headers in bodies:
+                out.write(body)
+                pairs = "\t".join(f"{name}={value}" for name, value in headers.items())
+                offsets.write(f"{offset} {len(body)} {pairs}\n")
+                offset += len(body)
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "-s", str(script), url, "--", "2"]
+        return _wrk([*command, str(data), str(index)])
+
+
+def wrk_get(url: str, *, duration: int = 10, connections: int = 4) -> WrkRun:
+    """GET `url` with wrk, 2 threads: the bare-endpoint baseline of the wrk benches."""
+    return _wrk(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", url])
+
+
+def _wrk(command: list[str]) -> WrkRun:
+    import re
+
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
+    if done is None:
+        raise RuntimeError(f"unexpected wrk output: {output}")
+    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    took = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+    return WrkRun(int(done.group(1)), took, int(refused.group(1)) if refused else 0)

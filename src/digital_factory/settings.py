@@ -105,6 +105,19 @@ class Settings(BaseSettings):
     otlp_burst: int = Field(
         1_000_000, ge=1, description="OTLP data points, spans and log records an ingestion key may send in one burst."
     )
+    telemetry_points_days: int = Field(
+        30, ge=1, description="Days raw metric points are kept; longer windows read the rollups."
+    )
+    telemetry_minute_rollups_days: int = Field(90, ge=1, description="Days per-minute metric rollups are kept.")
+    telemetry_hour_rollups_days: int = Field(400, ge=1, description="Days per-hour metric rollups are kept.")
+    telemetry_day_rollups_days: int = Field(0, ge=0, description="Days per-day metric rollups are kept (0: forever).")
+    telemetry_logs_days: int = Field(14, ge=1, description="Days a service's log lines are kept.")
+    telemetry_logs_per_service: int = Field(
+        100_000, ge=100, description="Log lines kept per service at most (the newest)."
+    )
+    telemetry_prune_every_seconds: int = Field(
+        3600, ge=60, description="How often the server deletes telemetry older than its retention."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or CIDR networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "

@@ -51,6 +51,7 @@ from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
 from digital_factory.web.app import install_web
 from digital_factory.workers.jobs import JobRunner
 from digital_factory.workers.pipelines import REAP_EVERY_SECONDS, delivery_config, make_executor
+from digital_factory.workers.retention import prune_telemetry
 
 log = logging.getLogger(__name__)
 # Tests only: the path of a file to create once a push is stored, after which the push subscriber halts for
@@ -219,6 +220,11 @@ def _register_jobs(runtime: Runtime) -> None:
 
     runtime.jobs.every("apply-scheduled-flag-changes", 15, apply_scheduled_flag_changes)
     runtime.jobs.every("flush-flag-evaluation-counts", 60, runtime.flags.flush)
+    runtime.jobs.every(
+        "telemetry-retention",
+        runtime.settings.telemetry_prune_every_seconds,
+        lambda: prune_telemetry(runtime.store, runtime.settings),
+    )
 
 
 def _reap_delivery(runtime: Runtime) -> None:

@@ -1,4 +1,5 @@
-"""`factory telemetry …`: indicator and range queries, a service's series and log lines (through the REST API)."""
+"""`factory telemetry …`: indicator and range queries, a service's series and log lines (through the REST API);
+`prune` works directly on the store, on the server's machine (an administrator's command)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, print_table, say
+from digital_factory.cli.store import store_runtime
 from digital_factory.telemetry.schemas import Aggregation, Evaluation, LogLineOut, RangeResult, SeriesInfo
 
 app = typer.Typer(
@@ -87,6 +89,19 @@ def logs(
         )
     for line in lines:
         say(f"{line.at:%Y-%m-%d %H:%M:%S} {line.severity:<5} {line.body}")
+
+
+@app.command("prune")
+def prune() -> None:
+    """Delete telemetry older than its retention now (the server also does so every hour).
+
+    Works directly on the store with the server's settings (FACTORY_HOME / FACTORY_DATABASE_URL and the
+    FACTORY_TELEMETRY_*_DAYS periods); run it on the server's machine."""
+    from digital_factory.workers.retention import prune_telemetry
+
+    with store_runtime() as runtime:
+        pruned = prune_telemetry(runtime.store, runtime.settings)
+    say(f"deleted {pruned.points} points, {pruned.rollups} rollups and {pruned.logs} log lines")
 
 
 def _number(value: float | None) -> str:

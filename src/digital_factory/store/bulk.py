@@ -1,18 +1,18 @@
 """Batched writes the two dialects spell differently: insert-ignoring-conflicts and insert-or-add.
 
-Rows go in as multi-row INSERTs (never an ORM object per row), in chunks small enough for SQLite's
-variable limit and PostgreSQL's parameter limit."""
+Rows go in as one executemany of a statement compiled once (never an ORM object per row): SQLAlchemy's
+"insertmanyvalues" turns it into multi-row INSERTs sized to each dialect's parameter limit where RETURNING
+is wanted, the driver's own executemany otherwise. Large batches go to PostgreSQL by COPY."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 
-MAX_PARAMETERS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
 COPY_FROM = 500
 """From this many rows, PostgreSQL takes them by COPY into a scratch table, then one INSERT … SELECT."""
 
@@ -49,33 +49,26 @@ def insert_or_merge(
 ) -> None:
     """Insert `rows`; where the `key` exists, add the `add` columns, keep the smaller `least` and larger
     `greatest` ones, and take the `latest` columns from the row whose `latest[0]` column is newer."""
+    if not rows:
+        return
     least_of = func.min if connection.dialect.name == "sqlite" else func.least
     greatest_of = func.max if connection.dialect.name == "sqlite" else func.greatest
-    for chunk in _chunks(rows):
-        statement = _insert(connection, table).values(list(chunk))
-        new = statement.excluded
-        merged: dict[str, Any] = {name: table.c[name] + new[name] for name in add}
-        merged |= {name: least_of(table.c[name], new[name]) for name in least}
-        merged |= {name: greatest_of(table.c[name], new[name]) for name in greatest}
-        if latest is not None:
-            order, columns = latest
-            newer = new[order] >= table.c[order]
-            merged |= {name: case((newer, new[name]), else_=table.c[name]) for name in (order, *columns)}
-        connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=merged))
+    statement = _insert(connection, table)
+    new = statement.excluded
+    merged: dict[str, Any] = {name: table.c[name] + new[name] for name in add}
+    merged |= {name: least_of(table.c[name], new[name]) for name in least}
+    merged |= {name: greatest_of(table.c[name], new[name]) for name in greatest}
+    if latest is not None:
+        order, columns = latest
+        newer = new[order] >= table.c[order]
+        merged |= {name: case((newer, new[name]), else_=table.c[name]) for name in (order, *columns)}
+    connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=merged), list(rows))
 
 
 def _insert(connection: Connection, table: Table) -> Any:
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
-
-
-def _chunks(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
-    if not rows:
-        return
-    size = max(1, MAX_PARAMETERS // max(1, len(rows[0])))
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _copy_new(

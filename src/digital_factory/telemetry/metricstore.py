@@ -6,6 +6,7 @@ against the series' last cumulative value, and what is new is added to the minut
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -19,7 +20,16 @@ from digital_factory.catalog.service import service_id
 from digital_factory.store.bulk import insert_new, insert_or_merge
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import models
-from digital_factory.telemetry.points import Batch, Buckets, LogLine, MetricKind, Point, Temporality, Written
+from digital_factory.telemetry.points import (
+    Attributes,
+    Batch,
+    Buckets,
+    LogLine,
+    MetricKind,
+    Point,
+    Temporality,
+    Written,
+)
 
 RESOLUTIONS = (60, 3600, 86400)
 """Rollup resolutions in seconds: minute, hour, day."""
@@ -59,6 +69,12 @@ def attributes_key(attributes: Iterable[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(attributes), separators=(",", ":")).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=65_536)
+def _key_of(attributes: Attributes) -> str:
+    """`attributes_key`, computed once per attribute set a process sees (every point of a series has it)."""
+    return attributes_key(attributes)
+
+
 def _write_points(
     uow: UnitOfWork, connection: Connection, owner: int, environment: str, points: Sequence[Point]
 ) -> tuple[int, int]:
@@ -96,7 +112,7 @@ def _series_ids(
     uow: UnitOfWork, connection: Connection, owner: int, environment: str, points: Sequence[Point]
 ) -> dict[tuple[str, str], int]:
     """Each (metric, attributes key) of the points to its series id, making the series that are new."""
-    wanted = {(p.metric, attributes_key(p.attributes)): p for p in points}
+    wanted = {(p.metric, _key_of(p.attributes)): p for p in points}
     found = _find_series(connection, owner, environment, wanted)
     missing = sorted(key for key in wanted if key not in found)
     if missing:
@@ -143,7 +159,7 @@ def _point_rows(
     cumulative: dict[int, list[Point]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
     for point in points:
-        series = ids[(point.metric, attributes_key(point.attributes))]
+        series = ids[(point.metric, _key_of(point.attributes))]
         if point.temporality is Temporality.CUMULATIVE and point.kind is not MetricKind.GAUGE:
             cumulative[series].append(point)
         else:

@@ -39,6 +39,7 @@ from digital_factory.telemetry.otlp_wire import (
 from digital_factory.telemetry.points import Batch, Written
 from digital_factory.telemetry.queries import evaluate
 from digital_factory.telemetry.ranges import query_range
+from digital_factory.telemetry.retention import Pruned, Retention, prune
 
 __all__ = [
     "BULK_TYPES",
@@ -52,6 +53,8 @@ __all__ = [
     "OtlpLimits",
     "OtlpReceiver",
     "Outcome",
+    "Pruned",
+    "Retention",
     "Signal",
     "WireError",
     "Writer",
@@ -70,6 +73,7 @@ __all__ = [
     "list_series",
     "media_type",
     "metric_names",
+    "prune",
     "query_range",
     "recent_logs",
     "record_business_events",
