@@ -57,11 +57,15 @@ class Server:
 
 
 @contextmanager
-def running_server() -> Iterator[Server]:
-    """`factory serve` on a fresh embedded store, on a free loopback port; stopped afterwards."""
+def running_server(database_url: str | None = None) -> Iterator[Server]:
+    """`factory serve` on a free loopback port, on a fresh embedded store or the (migrated here) database at
+    `database_url`; stopped afterwards."""
     with tempfile.TemporaryDirectory() as home:
         port = free_port()
         env = {**os.environ, "FACTORY_HOME": home, "FACTORY_PORT": str(port), "FACTORY_LOG_LEVEL": "WARNING"}
+        if database_url is not None:
+            env["FACTORY_DATABASE_URL"] = database_url
+            subprocess.run([sys.executable, "-m", "digital_factory", "db", "upgrade"], env=env, check=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "digital_factory", "serve"],
             env=env,
@@ -144,7 +148,7 @@ def store_runtime(backend: str) -> Iterator[Runtime | None]:
     from digital_factory.settings import Settings
     from digital_factory.store import schema
 
-    with tempfile.TemporaryDirectory() as home, _database(backend) as url:
+    with tempfile.TemporaryDirectory() as home, database(backend) as url:
         if backend == "postgresql" and url is None:
             yield None
             return
@@ -170,7 +174,8 @@ def each_store() -> Iterator[tuple[str, Runtime]]:
 
 
 @contextmanager
-def _database(backend: str) -> Iterator[str | None]:
+def database(backend: str) -> Iterator[str | None]:
+    """None for the embedded store; a scratch PostgreSQL database's URL (None where none answers)."""
     if backend == "sqlite":
         yield None
     else:

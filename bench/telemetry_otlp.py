@@ -1,7 +1,7 @@
 """OTLP/HTTP metrics ingestion driven by `wrk`: protobuf export requests of 1,000 points each posted to
-/v1/metrics of a real `factory serve` (embedded SQLite store), counted as unique points stored per second,
-beside a raw batched insert of the same rows (1,000 per transaction) into a plain table of the same shape
-in the same store, in the same run.
+/v1/metrics of a real `factory serve` (on the embedded SQLite store, then on PostgreSQL), counted as unique
+points stored per second, beside a raw batched insert of the same rows (1,000 per transaction) into a plain
+table of the same shape in the same store, in the same run.
 
 Each request carries its own timestamps (the store ignores a re-sent point), taken from a set of prepared
 bodies that wrk's threads walk without overlap; the figure is what the store counted, not what was sent."""
@@ -12,7 +12,7 @@ import shutil
 
 from sqlalchemy import Engine, func, insert, select
 
-from bench.harness import Result, plain_points, running_server, seconds, wrk_post
+from bench.harness import BACKENDS, Result, database, plain_points, running_server, seconds, wrk_post
 from digital_factory.app.factory import build_runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionKeyCreate, ServiceCreate
@@ -32,8 +32,19 @@ def run() -> list[Result]:
     if shutil.which("wrk") is None:
         print("  wrk not installed (apt-get install wrk): skipped")
         return []
-    with running_server() as server:
-        settings = Settings(home=server.home, log_level="WARNING")
+    results = []
+    for backend in BACKENDS:
+        with database(backend) as url:
+            if backend != "sqlite" and url is None:
+                print(f"  {backend}: not reachable, skipped")
+                continue
+            results.append(_run_on(backend, url))
+    return results
+
+
+def _run_on(backend: str, url: str | None) -> Result:
+    with running_server(url) as server:
+        settings = Settings(home=server.home, log_level="WARNING", database_url=url)
         key = _service_with_key(settings)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-protobuf"}
         run = wrk_post(server.url, "/v1/metrics", [(body, headers) for body in _bodies()], duration=DURATION)
@@ -43,17 +54,15 @@ def run() -> list[Result]:
             baseline = _raw_insert(engine)
         finally:
             engine.dispose()
-    print(f"  wrk: {run.requests} requests ({run.requests * SERIES * TIMES:,} points), {run.refused} not 2xx")
-    return [
-        Result(
-            f"OTLP/HTTP protobuf metrics ingestion, wrk 2 threads / 4 connections, {SERIES * TIMES:,} points "
-            "a request (unique points stored/s, SQLite)",
-            stored / run.seconds,
-            "points/s",
-            "raw batched insert (executemany) of the same rows, plain table, same store",
-            baseline,
-        )
-    ]
+    print(f"  {backend} wrk: {run.requests} requests ({run.requests * SERIES * TIMES:,} points), {run.refused} not 2xx")
+    return Result(
+        f"OTLP/HTTP protobuf metrics ingestion, wrk 2 threads / 4 connections, {SERIES * TIMES:,} points "
+        f"a request (unique points stored/s, {backend})",
+        stored / run.seconds,
+        "points/s",
+        "raw batched insert (executemany) of the same rows, plain table, same store",
+        baseline,
+    )
 
 
 def _service_with_key(settings: Settings) -> str:
