@@ -151,7 +151,7 @@ def _theme_specs(t: _Timeline) -> dict[str, ThemeCreate]:
         ),
         "customers": ThemeCreate(
             objective="Customers love flying with us",
-            key_results=[result("Customer satisfaction (CSAT)", "avg(customer.csat.score[30d])", (78, 88), "%", 365)],
+            key_results=[result("Average CSAT score (1–5)", "avg(customer.csat.score[30d])", (4.0, 4.5), "", 365)],
         ),
     }
 
@@ -196,9 +196,9 @@ def _heavy_lift_indicators(t: _Timeline) -> list[IndicatorSpec]:
         _indicator("Payload flight success rate", success, 0.9, 0.98, t.due(90), weight=2, telemetry=True),
         IndicatorSpec(
             name="Customer satisfaction",
-            metric_query='avg(customer.csat.score{product="heavy-lift"}[30d])',
-            baseline=78,
-            target=85,
+            metric_query='avg(customer.csat.score{product="heavy-lift"}[30d])',  # the average score, 1 to 5
+            baseline=4.1,
+            target=4.4,
             deadline=t.due(150),
         ),
     ]
