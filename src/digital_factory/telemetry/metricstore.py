@@ -258,14 +258,16 @@ def _save_states(connection: Connection, states: dict[int, _State], series: set[
 
 def _roll_up(connection: Connection, rows: list[dict[str, Any]], inserted: set[tuple[int, int]]) -> None:
     """Add the newly stored points to the minute, hour and day rollups of their series."""
+    finest, *coarser = RESOLUTIONS
+    step = finest * 1_000_000_000
     totals: dict[tuple[int, int, int], list[Any]] = {}
     for row in rows:
-        if (row["series_id"], row["time_ns"]) not in inserted:
-            continue
-        for resolution in RESOLUTIONS:
-            step = resolution * 1_000_000_000
-            key = (row["series_id"], resolution, row["time_ns"] - row["time_ns"] % step)
-            _fold(totals, key, row["time_ns"], row["value"])
+        if (row["series_id"], row["time_ns"]) in inserted:
+            key = (row["series_id"], finest, row["time_ns"] - row["time_ns"] % step)
+            _fold(totals, key, [1, row["value"], row["value"], row["value"], row["time_ns"], row["value"]])
+    for (series, _, start), total in list(totals.items()):  # hours and days from the minutes: fewer folds
+        for resolution in coarser:
+            _fold(totals, (series, resolution, start - start % (resolution * 1_000_000_000)), list(total))
     insert_or_merge(
         connection,
         _rollups,
@@ -278,17 +280,18 @@ def _roll_up(connection: Connection, rows: list[dict[str, Any]], inserted: set[t
     )
 
 
-def _fold(totals: dict[tuple[int, int, int], list[Any]], key: tuple[int, int, int], time_ns: int, value: float) -> None:
+def _fold(totals: dict[tuple[int, int, int], list[Any]], key: tuple[int, int, int], part: list[Any]) -> None:
+    """Add `part` (count, total, least, greatest, last time, last value) into the bucket at `key`."""
     total = totals.get(key)
     if total is None:
-        totals[key] = [1, value, value, value, time_ns, value]
+        totals[key] = part
         return
-    total[0] += 1
-    total[1] += value
-    total[2] = min(total[2], value)
-    total[3] = max(total[3], value)
-    if time_ns >= total[4]:
-        total[4], total[5] = time_ns, value
+    total[0] += part[0]
+    total[1] += part[1]
+    total[2] = min(total[2], part[2])
+    total[3] = max(total[3], part[3])
+    if part[4] >= total[4]:
+        total[4], total[5] = part[4], part[5]
 
 
 def _rollup_row(key: tuple[int, int, int], total: list[Any]) -> dict[str, Any]:

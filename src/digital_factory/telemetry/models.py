@@ -49,7 +49,8 @@ class Point(Base):
     )
     time_ns: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     value: Mapped[float] = mapped_column(Float)
-    buckets: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # SQL NULL for the points that have none (most): no JSON encoding per point on the write path
+    buckets: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Rollup(Base):
