@@ -1,22 +1,19 @@
 """The real OpenTelemetry Python SDK and its OTLP/HTTP exporters, unchanged, against a real server: what
 they send (twice) is queryable exactly once through the query API.
 
-OTLP/JSON: no JSON exporter installs beside the protobuf one at 1.45.2 (`opentelemetry-exporter-otlp-json-http`
-exists only as 0.66b1 and pins `opentelemetry-exporter-otlp-common==0.66b1`, a downgrade of the common package
-the protobuf exporter needs at 0.66b2). So the JSON test sends the SDK's own collected data, encoded by the
-SDK's protobuf encoder and written as OTLP/JSON by `google.protobuf.json_format` with the protocol's
-deviations (integer enums, 64-bit integers as strings, hex trace and span ids)."""
+OTLP/JSON here: the SDK's own collected data, encoded by its protobuf encoder and written as OTLP/JSON by
+`google.protobuf.json_format` with the protocol's deviations (integer enums, 64-bit integers as strings, hex
+ids). The SDK's own JSON exporter, which can't be installed beside the protobuf one, is driven from a
+virtualenv of its own in test_otlp_json_exporter.py."""
 
 from __future__ import annotations
 
 import base64
 import gzip
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from google.protobuf import json_format
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
@@ -34,36 +31,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from digital_factory.accounts.schemas import Role
-from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import IngestionKeyCreate
-from digital_factory.core.actor import system_actor
 from tests.browser import LiveServer
 from tests.factories import make_user
-from tests.telemetry.builders import make_service
 
 SERVICE = "fleet-api"
 RESOURCE = Resource.create({"service.name": SERVICE, "deployment.environment.name": "prod"})
-
-
-@pytest.fixture
-def ingestion_key(live_server: LiveServer) -> str:
-    make_service(live_server.runtime, SERVICE)
-    with live_server.runtime.store.unit_of_work(system_actor("tests")) as uow:
-        made = catalog.create_ingestion_key(uow, live_server.runtime.digester, SERVICE, IngestionKeyCreate())
-    return made.secret
-
-
-@pytest.fixture
-def query(live_server: LiveServer) -> Iterator[Any]:
-    viewer = make_user(live_server.runtime, "vic", Role.VIEWER)
-    with httpx.Client(base_url=live_server.url, headers=viewer.headers, timeout=10) as client:
-
-        def value(text: str) -> Any:
-            answer = client.get("/api/v1/telemetry/query", params={"q": text, "service": SERVICE})
-            assert answer.status_code == 200, answer.text
-            return answer.json()["value"]
-
-        yield value
 
 
 def _exporting(server: LiveServer, key: str, signal: str) -> dict[str, Any]:
