@@ -385,7 +385,8 @@ def test_the_same_spans_and_logs_sent_twice_count_once_in_the_store(
     client: TestClient, runtime: Runtime, key: str
 ) -> None:
     """On the real metric store: derived RED and log-count points of a re-sent request are duplicates."""
-    now = time.time_ns()
+    minute = 60_000_000_000
+    now = time.time_ns() // minute * minute - minute // 2  # mid-minute: both spans fall in one minute's group
     spans = traces_request(span("GET /", now - 2_000_000_000, 5), span("GET /", now - 1_000_000_000, 7))
     logs = logs_request(
         LogRecord(time_unix_nano=now - 1_000_000_000, severity_number=SeverityNumber.SEVERITY_NUMBER_ERROR)
