@@ -30,7 +30,6 @@ from digital_factory.telemetry.summaries import (
 _series = cast(Table, models.Series.__table__)
 _points = cast(Table, models.Point.__table__)
 _rollups = cast(Table, models.Rollup.__table__)
-SCOPE_LABELS = ("service", "environment")
 
 
 @dataclass(frozen=True)
@@ -116,26 +115,42 @@ def window_figure(
     return partial.figure(aggregation, seconds)
 
 
+@dataclass(frozen=True)
+class PartialQuery:
+    """Where a piece's partial sums come from: a rollup resolution's buckets, or (0) the raw points."""
+
+    time: ColumnElement[int]
+    figures: tuple[ColumnElement[Any], ...]  # count, total, least, greatest
+    where: tuple[ColumnElement[bool], ...]
+
+    @classmethod
+    def of(cls, resolution: int, ids: list[int], start_ns: int, end_ns: int) -> PartialQuery:
+        figures: tuple[ColumnElement[Any], ...]
+        scope: tuple[ColumnElement[bool], ...]
+        if resolution:
+            rollup = _rollups.c
+            figures = (
+                func.sum(rollup.count),
+                func.sum(rollup.total),
+                func.min(rollup.minimum),
+                func.max(rollup.maximum),
+            )
+            time, scope = rollup.start_ns, (rollup.series_id.in_(ids), rollup.resolution == resolution)
+        else:
+            point = _points.c
+            figures = (func.count(), func.sum(point.value), func.min(point.value), func.max(point.value))
+            time, scope = point.time_ns, (point.series_id.in_(ids),)
+        return cls(time, figures, (*scope, time >= start_ns, time < end_ns))
+
+
+def partial_of(count: Any, total: Any, low: Any, high: Any) -> Partial:
+    """A Partial from a row of `PartialQuery.figures` (nothing counted: the empty one)."""
+    return Partial(int(count), float(total), float(low), float(high)) if count else Partial()
+
+
 def _piece_partial(connection: Connection, ids: list[int], resolution: int, start_ns: int, end_ns: int) -> Partial:
-    figures: tuple[ColumnElement[Any], ...]
-    if resolution:
-        table, time = _rollups, _rollups.c.start_ns
-        figures = (
-            func.sum(_rollups.c.count),
-            func.sum(_rollups.c.total),
-            func.min(_rollups.c.minimum),
-            func.max(_rollups.c.maximum),
-        )
-        where = [_rollups.c.resolution == resolution]
-    else:
-        table, time, value = _points, _points.c.time_ns, _points.c.value
-        figures, where = (func.count(), func.sum(value), func.min(value), func.max(value)), []
-    row = connection.execute(
-        select(*figures).where(table.c.series_id.in_(ids), time >= start_ns, time < end_ns, *where)
-    ).one()
-    if not row[0]:
-        return Partial()
-    return Partial(int(row[0]), float(row[1]), float(row[2]), float(row[3]))
+    piece = PartialQuery.of(resolution, ids, start_ns, end_ns)
+    return partial_of(*connection.execute(select(*piece.figures).where(*piece.where)).one())
 
 
 def _last(connection: Connection, ids: list[int], start_ns: int, end_ns: int) -> float | None:

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import Connection, Table, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
@@ -21,7 +21,15 @@ from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.metricquery import Matcher
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import models
-from digital_factory.telemetry.queries import SeriesRow, matching_series, moment_of, nanos_of, window_figure
+from digital_factory.telemetry.queries import (
+    PartialQuery,
+    SeriesRow,
+    matching_series,
+    moment_of,
+    nanos_of,
+    partial_of,
+    window_figure,
+)
 from digital_factory.telemetry.schemas import MAX_RANGE_STEPS, Aggregation, RangePoint, RangeResult, RangeSeries
 from digital_factory.telemetry.summaries import NANOS, Partial
 
@@ -96,22 +104,10 @@ def _grouped(connection: Connection, ids: list[int], steps: Steps) -> list[Parti
     start_ns, step_ns = steps.start_ns, steps.step_ns
     resolution = next((r for r in RESOLUTIONS if step_ns % (r * NANOS) == 0 and start_ns % (r * NANOS) == 0), 0)
     end_ns = start_ns + steps.count * step_ns
-    figures: list[ColumnElement[Any]]
-    if resolution:
-        table, time = _rollups, _rollups.c.start_ns
-        figures = [func.sum(_rollups.c.count), func.sum(_rollups.c.total)]
-        figures += [func.min(_rollups.c.minimum), func.max(_rollups.c.maximum)]
-        where = [_rollups.c.resolution == resolution]
-    else:
-        table, time, value = _points, _points.c.time_ns, _points.c.value
-        figures, where = [func.count(), func.sum(value), func.min(value), func.max(value)], []
-    step = ((time - start_ns) // step_ns).label("step")
-    rows = connection.execute(
-        select(step, *figures).where(table.c.series_id.in_(ids), time >= start_ns, time < end_ns, *where).group_by(step)
-    )
+    piece = PartialQuery.of(resolution, ids, start_ns, end_ns)
+    step = ((piece.time - start_ns) // step_ns).label("step")
+    rows = connection.execute(select(step, *piece.figures).where(*piece.where).group_by(step))
     partials = [Partial() for _ in range(steps.count)]
-    for row in rows:
-        index, count, total, low, high = tuple(row)
-        if count:
-            partials[int(index)] = Partial(int(count), float(total), float(low), float(high))
+    for index, *figures in rows:
+        partials[int(index)] = partial_of(*figures)
     return partials

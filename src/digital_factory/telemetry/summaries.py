@@ -6,7 +6,7 @@ edges; the partial sums of the pieces combine into the window's figure."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,10 +142,3 @@ class Distribution:
                 return low + (high - low) * (rank - seen) / count
             seen += count
         return None
-
-
-def combine(partials: Iterable[Partial]) -> Partial:
-    total = Partial()
-    for partial in partials:
-        total.add(partial)
-    return total
