@@ -72,6 +72,14 @@ def _truncate_postgres(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in target_metadata().sorted_tables)
     engine = make_engine(url)
     with engine.begin() as connection:
+        # a connection an earlier test left open (a worker thread, a pool not yet disposed) can hold a lock
+        # that TRUNCATE would wait on forever: the database is this session's own, so end them
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

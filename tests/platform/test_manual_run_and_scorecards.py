@@ -10,8 +10,9 @@ from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from digital_factory.core.actor import system_actor
+from digital_factory.core.pagination import PageRequest
 from digital_factory.delivery import service as delivery
-from digital_factory.delivery.schemas import RunRequest, Status
+from digital_factory.delivery.schemas import RunFilter, RunRequest, Status
 from digital_factory.platform import service as platform
 from digital_factory.platform.schemas import RuleStatus, Scorecard
 from tests.delivery.gitrepo import finished, wait_for, waiting
@@ -88,8 +89,15 @@ def test_a_service_without_runs_or_repository_is_not_called_failed(runtime: Runt
     assert far["last-run-green"][0] == RuleStatus.UNKNOWN
 
 
+def _onboarding_run(runtime: Runtime) -> int:
+    with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        runs = delivery.list_runs(uow, RunFilter(service="engine-control"), PageRequest()).items
+    return min(run.id for run in runs)
+
+
 def test_a_running_run_does_not_hide_the_verdict_of_the_one_before(runtime: Runtime) -> None:
     _onboarded(runtime)
+    wait_for(runtime, _onboarding_run(runtime), waiting)  # the push run goes on beside the manual one
     first = wait_for(runtime, _manual_run(runtime), waiting)
     with runtime.store.unit_of_work(actor_of(runtime, "erin")) as uow:
         delivery.cancel_run(uow, first.id)
