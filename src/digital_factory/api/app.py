@@ -10,6 +10,7 @@ from digital_factory.api import (
     business,
     catalog,
     delivery,
+    insights,
     integrations,
     platform,
     portfolio,
@@ -47,6 +48,7 @@ def create_api() -> FastAPI:
         telemetry.router,
         business.router,
         integrations.router,
+        insights.router,
     ):
         api.include_router(router)
     return api

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from digital_factory.web import (
     delivery,
     errors,
+    insights,
     integrations,
     pages,
     platform,
@@ -36,4 +37,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(repositories.router)
     app.include_router(telemetry.router)
     app.include_router(integrations.router)
+    app.include_router(insights.router)
     errors.install(app)

@@ -1,0 +1,8 @@
+"""Insights pages: one module a topic (DORA, flow, hypotheses, dashboards, the board pack); `router` serves
+them all."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
