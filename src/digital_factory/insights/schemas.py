@@ -3,4 +3,18 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.attribution_schemas import (
+    COHORT_LABEL,
+    Attribution,
+    AttributionQuery,
+    Comparison,
+    ReleaseAttribution,
+)
+
+__all__: list[str] = [
+    "COHORT_LABEL",
+    "Attribution",
+    "AttributionQuery",
+    "Comparison",
+    "ReleaseAttribution",
+]

@@ -3,4 +3,18 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.attribution import attribute
+from digital_factory.insights.boardpack import SECTIONS, BoardPack, board_pack
+from digital_factory.insights.boardpack_period import Period, parse_period
+from digital_factory.insights.boardpack_render import pack_filename, render_board_pack
+
+__all__: list[str] = [
+    "SECTIONS",
+    "BoardPack",
+    "Period",
+    "attribute",
+    "board_pack",
+    "pack_filename",
+    "parse_period",
+    "render_board_pack",
+]

@@ -1,0 +1,161 @@
+"""Attribution through the services: a flag released in staging, a KPI sent as points before and after,
+and the figures worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digital_factory.app.factory import Runtime, build_runtime
+from digital_factory.core.clock import FixedClock
+from digital_factory.core.errors import ValidationFailed
+from digital_factory.insights import service as insights
+from digital_factory.insights.attribution_stats import t_quantile, welch
+from digital_factory.insights.schemas import Attribution, AttributionQuery
+from digital_factory.releases import service as releases
+from digital_factory.releases.schemas import FlagChange
+from digital_factory.settings import Settings
+from digital_factory.telemetry.points import MetricKind, Point
+from tests.factories import actor_of
+from tests.releases.builders import SERVICE, flight_control, make_flag
+from tests.telemetry.builders import nanos, write
+
+RELEASED = datetime(2026, 11, 10, tzinfo=UTC)
+BEFORE = [10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 12.0]  # days −7 … −1: mean 11, variance 12/6 = 2
+AFTER = [14.0, 16.0, 15.0, 17.0, 13.0, 14.0, 16.0]  # days 0 … 6: mean 15, variance 2
+OFF = [5.0, 7.0, 6.0, 8.0, 4.0, 5.0, 7.0]  # the off cohort's share of AFTER: mean 6, variance 2
+KPI = "sum(drone.orders[1d])"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(RELEASED)
+
+
+@pytest.fixture
+def timed(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    runtime = build_runtime(settings, clock=clock)
+    try:
+        yield runtime
+    finally:
+        runtime.store.dispose()
+
+
+def orders(day: int, value: float, variant: str | None = None) -> Point:
+    attributes = (("feature_flag.variant", variant),) if variant else ()
+    at = RELEASED + timedelta(days=day, hours=1)
+    return Point("drone.orders", MetricKind.COUNTER, attributes, nanos(at), value)
+
+
+def released(runtime: Runtime) -> None:
+    """heavy-lift-mode of FEAT-1 rolled out 50/50 in staging at RELEASED, and the orders of 7 days either side."""
+    flight_control(runtime)
+    make_flag(runtime, feature="FEAT-1")
+    serve = {"rollout": [{"variant": "on", "percent": 50}, {"variant": "off", "percent": 50}]}
+    with runtime.store.unit_of_work(actor_of(runtime, "pm")) as uow:
+        data = FlagChange.model_validate({"enabled": True, "default": serve})
+        releases.request_change(uow, SERVICE, "heavy-lift-mode", "staging", data)
+    points = [orders(day - 7, value) for day, value in enumerate(BEFORE)]
+    for day, (total, off) in enumerate(zip(AFTER, OFF, strict=True)):
+        points += [orders(day, off, "off"), orders(day, total - off, "on")]
+    write(runtime, SERVICE, points, environment="staging")
+
+
+def attribution(runtime: Runtime, **fields: object) -> Attribution:
+    with runtime.store.unit_of_work(actor_of(runtime, "vic"), write=False) as uow:
+        return insights.attribute(uow, AttributionQuery.model_validate({"kpi": KPI, "days": 7, **fields}))
+
+
+def test_before_and_after_a_release_with_welchs_interval(timed: Runtime, clock: FixedClock) -> None:
+    released(timed)
+    clock.advance(timedelta(days=7, hours=2))
+    found = attribution(timed, flag="heavy-lift-mode")
+    assert [r.summary for r in found.releases] == ["turned on: on · 50% on / 50% off"]
+    release = found.releases[0]
+    assert (release.at, release.before_start, release.after_end) == (
+        RELEASED,
+        RELEASED - timedelta(days=7),
+        RELEASED + timedelta(days=7),
+    )
+    c = release.before_after
+    assert (c.n_a, c.n_b, c.mean_a, c.mean_b, c.difference) == (7, 7, 11.0, 15.0, 4.0)
+    # se = √(2/7 + 2/7) = √(4/7); df = (4/7)² / (2 · (2/7)² / 6) = 12; t(0.975, 12) = 2.1788 (tables)
+    se = math.sqrt(4 / 7)
+    assert c.df == pytest.approx(12.0)
+    assert c.low == pytest.approx(4 - 2.1788 * se, abs=1e-3)
+    assert c.high == pytest.approx(4 + 2.1788 * se, abs=1e-3)
+    assert c.verdict == "higher"
+
+
+def test_flag_on_against_flag_off_cohorts(timed: Runtime, clock: FixedClock) -> None:
+    released(timed)
+    clock.advance(timedelta(days=7, hours=2))
+    cohorts = attribution(timed, feature="FEAT-1").releases[0].cohorts
+    assert [(c.a, c.b) for c in cohorts] == [("off", "on")]
+    c = cohorts[0]
+    # on = AFTER − OFF = 9 every day (variance 0); off: mean 6, variance 2. se = √(2/7), df = 6, t = 2.4469
+    assert (c.n_a, c.n_b, c.mean_a, c.mean_b, c.difference) == (7, 7, 6.0, 9.0, 3.0)
+    assert c.df == pytest.approx(6.0)
+    assert (c.low, c.high) == (
+        pytest.approx(3 - 2.4469 * math.sqrt(2 / 7), abs=1e-3),
+        pytest.approx(3 + 2.4469 * math.sqrt(2 / 7), abs=1e-3),
+    )
+
+
+def test_not_enough_data_below_the_minimum_sample(timed: Runtime, clock: FixedClock) -> None:
+    released(timed)
+    clock.advance(timedelta(days=3, hours=2))  # three whole days since: three samples a side
+    c = attribution(timed, flag="heavy-lift-mode").releases[0].before_after
+    assert (c.n_a, c.n_b) == (3, 3)
+    assert (c.mean_a, c.mean_b) == (pytest.approx((9 + 10 + 12) / 3), pytest.approx((14 + 16 + 15) / 3))
+    assert (c.difference, c.low, c.high, c.verdict) == (None, None, None, "not enough data")
+
+
+def test_a_service_sees_its_flag_releases(timed: Runtime, clock: FixedClock) -> None:
+    released(timed)
+    clock.advance(timedelta(days=7, hours=2))
+    found = attribution(timed, service=SERVICE)
+    assert found.subject == f"service {SERVICE}"
+    assert [(r.source, r.flag, r.environment) for r in found.releases] == [("flag", "heavy-lift-mode", "staging")]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"flag": "x", "service": "y"}, "feature", "exactly one"),
+        ({}, "feature", "exactly one"),
+        ({"flag": "x", "kpi": "sum(drone.orders[5m])"}, "kpi", "must be 1h to 7d"),
+        ({"flag": "x", "kpi": "ratio(sum(a[1d]), sum(b[1d]))"}, "kpi", "ratio"),
+        ({"flag": "x", "kpi": "sum(drone.orders"}, "kpi", ""),
+    ],
+)
+def test_bad_questions_name_the_field(runtime: Runtime, fields: dict[str, str], field: str, reason: str) -> None:
+    flight_control(runtime)
+    with pytest.raises(ValidationFailed) as refused:
+        attribution(runtime, **fields)
+    assert refused.value.problems[0].field == field
+    assert reason in refused.value.problems[0].reason
+
+
+def test_the_t_quantile_matches_the_tables() -> None:
+    # Student's t at 0.975 (two-sided 95 %), from the published tables
+    for df, tabled in ((5, 2.5706), (7, 2.3646), (12, 2.1788), (30, 2.0423)):
+        assert t_quantile(0.975, df) == pytest.approx(tabled, abs=5e-4)
+    assert t_quantile(0.975, math.inf) == pytest.approx(1.95996, abs=1e-5)
+
+
+def test_welch_by_hand_with_unequal_variances() -> None:
+    # a: mean 2, var 1 (n 7); b: mean 5, var 4 (n 8)
+    a = [1.0, 3.0, 2.0, 2.0, 1.0, 3.0, 2.0]
+    b = [3.0, 7.0, 5.0, 5.0, 3.0, 7.0, 5.0, 5.0]
+    var_a = sum((x - 2) ** 2 for x in a) / 6
+    var_b = sum((x - 5) ** 2 for x in b) / 7
+    se = math.sqrt(var_a / 7 + var_b / 8)
+    df = se**4 / ((var_a / 7) ** 2 / 6 + (var_b / 8) ** 2 / 7)
+    found = welch(a, b)
+    assert (found.difference, found.df) == (3.0, pytest.approx(df))
+    assert found.high == pytest.approx(3 + t_quantile(0.975, df) * se)
+    assert welch(a[:6], b).verdict == "not enough data"
