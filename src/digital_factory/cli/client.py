@@ -49,6 +49,14 @@ class ApiClient:
         return None
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._respond(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def text(self, path: str, **params: Any) -> str:
+        """GET `path` for a document (HTML, YAML): the answer's text, not JSON."""
+        return self._respond("GET", path, params={k: v for k, v in params.items() if v is not None}).text
+
+    def _respond(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             # one connection per command: CLI invocations are short-lived, so nothing is left open
             with httpx.Client(
@@ -59,7 +67,7 @@ class ApiClient:
             raise errors.DomainError(f"cannot reach the server at {self.base_url}: {exc}") from exc
         if response.status_code >= 400:
             raise _error_from(response)
-        return response.json() if response.content else None
+        return response
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

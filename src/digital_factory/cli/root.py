@@ -19,6 +19,7 @@ from digital_factory.cli import integrations as integrations_cli
 from digital_factory.cli import logs, releases, simulate
 from digital_factory.cli import platform as platform_cli
 from digital_factory.cli import portfolio as portfolio_cli
+from digital_factory.cli import report as report_cli
 from digital_factory.cli import telemetry as telemetry_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings
@@ -59,6 +60,7 @@ app.add_typer(telemetry_cli.app, name="telemetry")
 app.add_typer(business_cli.app, name="business")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(integrations_cli.app, name="integration")
+app.add_typer(report_cli.app, name="report")
 for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
     app.add_typer(portfolio_typer)
 
