@@ -147,16 +147,7 @@ def home(request: Request, viewer: PageViewer) -> Response:
 
 
 # The parts of the loop that are not built yet, and what each will hold (docs/DESIGN: feedback, insights).
-PLANNED: dict[str, tuple[str, ...]] = {
-    "insights": (
-        "DORA metrics (deployment frequency, lead time for changes, change failure rate, time to restore) "
-        "per epic and value stream, not only per repository.",
-        "Flow metrics and value lead time: from the epic's approval to customers using it.",
-        "Each epic hypothesis evaluated against its leading indicators, for the board's persevere, pivot or "
-        "stop decision.",
-        "A board pack generated from live data.",
-    ),
-}
+PLANNED: dict[str, tuple[str, ...]] = {}
 
 
 @router.get("/area/{slug}", response_class=HTMLResponse)

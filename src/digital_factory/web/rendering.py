@@ -78,7 +78,13 @@ AREAS: tuple[Area, ...] = (
         "the metric explorer and the ingestion keys services send with.",
         href="/telemetry",
     ),
-    Area("insights", "Insights", "Not built yet: DORA and flow metrics, value lead time, hypothesis evaluation."),
+    Area(
+        "insights",
+        "Insights",
+        "The board and portfolio dashboard with the board pack, attribution of KPIs to releases, the platform "
+        "dashboard.",
+        href="/insights",
+    ),
 )
 AREA_BY_SLUG = {area.slug: area for area in AREAS}
 

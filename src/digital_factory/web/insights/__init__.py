@@ -5,4 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from digital_factory.web.insights import attribution, boardpack, overview, platform
+
 router = APIRouter(include_in_schema=False)
+for topic in (overview, attribution, boardpack, platform):
+    router.include_router(topic.router)
