@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
+from digital_factory.catalog import service as catalog
 from digital_factory.core.metricquery import Aggregate, QueryError, Selector, parse
 from digital_factory.core.pagination import MAX_PAGE_SIZE, PageRequest
 from digital_factory.insights.attribution import attribute
@@ -78,7 +79,8 @@ class AttributionRow:
 
 @dataclass(frozen=True)
 class AttributionSection:
-    """Each release in the period of a flag of an epic's features, against each of the epic's indicators."""
+    """Each release in the period of a flag of an epic's features in the environment its customers use
+    (the service's last in promotion order), against each of the epic's indicators."""
 
     rows: list[AttributionRow]
     days: int = ATTRIBUTION_DAYS
@@ -187,8 +189,21 @@ def attribution_section(uow: UnitOfWork, period: Period, epics: list[Epic]) -> A
                 rows += [
                     AttributionRow(epic.key, feature.key, name, kpi, r) for r in found.releases if start <= r.at < end
                 ]
+    live = _customer_environments(uow, {r.release.service for r in rows})
+    rows = [r for r in rows if live.get(r.release.service) == r.release.environment]
     rows.sort(key=lambda r: (r.epic, r.release.at, r.indicator))
     return AttributionSection(rows)
+
+
+def _customer_environments(uow: UnitOfWork, services: set[str]) -> dict[str, str]:
+    """Each service's last environment in promotion order: where its customers are (and where business
+    events that name no environment are kept)."""
+    found: dict[str, str] = {}
+    for service in sorted(services):
+        environments = catalog.list_environments(uow, service)
+        if environments:
+            found[service] = environments[-1].name
+    return found
 
 
 SECTIONS: list[SectionBuilder] = [epics_section, decisions_section, attribution_section]

@@ -27,7 +27,7 @@ def bar_option(
     option: dict[str, Any] = {
         "animation": False,
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}, "confine": True},
-        "grid": {"left": 8, "right": 24, "top": 36 if len(series) > 1 else 12, "bottom": 8, "containLabel": True},
+        "grid": {"left": 8, "right": 24, "top": 36 if len(series) > 1 else 24, "bottom": 8, "containLabel": True},
         "xAxis": value_axis if horizontal else category_axis,
         "yAxis": category_axis if horizontal else value_axis,
         "series": [

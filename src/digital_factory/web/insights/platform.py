@@ -38,8 +38,10 @@ def onboarding_panel(records: list[OnboardingRecord]) -> dict[str, Any]:
     finished = [r for r in records if r.status == JobStatus.SUCCEEDED and r.finished_at is not None]
     summary = insights.durations((r.created_at, r.finished_at) for r in finished)
     charted = list(reversed(finished[:CHARTED_ONBOARDINGS]))  # oldest first, left to right
-    minutes = [((r.finished_at or r.created_at) - r.created_at).total_seconds() / 60 for r in charted]
+    seconds = [((r.finished_at or r.created_at) - r.created_at).total_seconds() for r in charted]
+    unit, size = ("minutes", 60) if max(seconds, default=0) >= 120 else ("seconds", 1)
     return {
+        "unit": unit,
         "summary": summary,
         "figures": [
             (label, span_text(value))
@@ -51,8 +53,10 @@ def onboarding_panel(records: list[OnboardingRecord]) -> dict[str, Any]:
         ],
         "failed": sum(r.status == JobStatus.FAILED for r in records),
         "running": sum(r.status == JobStatus.RUNNING for r in records),
-        "rows": [(r, span_text(m * 60)) for r, m in zip(charted, minutes, strict=True)],
-        "chart": bar_option([r.service_key for r in charted], [Bars("minutes", minutes)]) if charted else None,
+        "rows": [(r, span_text(took)) for r, took in zip(charted, seconds, strict=True)],
+        "chart": bar_option([r.service_key for r in charted], [Bars(unit, [s / size for s in seconds])])
+        if charted
+        else None,
     }
 
 
