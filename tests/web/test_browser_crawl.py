@@ -69,7 +69,7 @@ def _web_routes(method: str) -> list[APIRoute]:
 
 ROUTES, ACTIONS = _web_routes("GET"), _web_routes("POST")
 # Not pages: streams, fragments, downloads, the API, sign-out.
-SKIP = re.compile(r"^/(api|static|login|logout)(/|$)|/(events|progress|rule)$|\.(json|ya?ml|md|txt|csv)$")
+SKIP = re.compile(r"^/(api|static|login|logout)(/|$)|/(events|progress|rule)$|\.(json|ya?ml|md|txt|csv|html)$")
 # Not actions on the factory: signing in and out, the person's own password.
 NOT_ACTIONS = re.compile(r"^/(login|logout|account/password)$")
 # Actions that take something away are sent after the others (they may take away what the others need).

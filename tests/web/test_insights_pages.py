@@ -29,7 +29,7 @@ def test_the_board_dashboard_and_its_download(client: TestClient, runtime: Runti
     assert page.status_code == 200
     assert re.findall(r'data-decision="([^"]+)"', page.text) == [keys["overdue"], keys["due"]]
     assert page.text.count('data-epic="') == 4 and 'data-testid="chart-epics"' in page.text
-    download = client.get("/insights/board-pack", params={"period": "2026-Q4"})
+    download = client.get("/insights/board-pack.html", params={"period": "2026-Q4"})
     assert download.headers["content-disposition"] == 'attachment; filename="board-pack-2026-Q4.html"'
     assert keys["due"] in download.text and "/static/" not in download.text
     refused = client.get("/insights/board", params={"period": "next year"})

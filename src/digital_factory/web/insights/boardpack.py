@@ -50,7 +50,7 @@ def board(request: Request, viewer: PageViewer, period: str | None = None) -> Re
     return render(request, "insights_board.html", viewer, active="insights", **read(request, viewer, gather))
 
 
-@router.get("/insights/board-pack")
+@router.get("/insights/board-pack.html")
 def download(request: Request, viewer: PageViewer, period: str) -> Response:
     """The pack as the self-contained file the API and `factory report board` give."""
     pack = read(request, viewer, lambda uow: insights.board_pack(uow, period))
