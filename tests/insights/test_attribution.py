@@ -4,12 +4,15 @@ and the figures worked out by hand."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
-from digital_factory.app.factory import Runtime, build_runtime
+from digital_factory.accounts.schemas import Role
+from digital_factory.app.factory import Runtime, build_runtime, create_app
 from digital_factory.core.clock import FixedClock
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.insights import service as insights
@@ -19,7 +22,8 @@ from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagChange
 from digital_factory.settings import Settings
 from digital_factory.telemetry.points import MetricKind, Point
-from tests.factories import actor_of
+from tests.conftest import TEST_PUBLIC_URL
+from tests.factories import MadeUser, actor_of, make_user, web_login
 from tests.releases.builders import SERVICE, flight_control, make_flag
 from tests.telemetry.builders import nanos, write
 
@@ -41,6 +45,7 @@ def timed(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
     try:
         yield runtime
     finally:
+        runtime.executor.stop()
         runtime.store.dispose()
 
 
@@ -159,3 +164,35 @@ def test_welch_by_hand_with_unequal_variances() -> None:
     assert found.df == pytest.approx(df)
     assert found.high == pytest.approx(3 + t_quantile(0.975, df) * se)
     assert welch(a[:6], b).verdict == "not enough data"
+
+
+def test_the_api_and_the_page_answer_the_same(timed: Runtime, clock: FixedClock, settings: Settings) -> None:
+    released(timed)
+    clock.advance(timedelta(days=7, hours=2))
+    viewer = make_user(timed, "viewer", Role.VIEWER)
+    with TestClient(create_app(settings, runtime=timed), base_url=TEST_PUBLIC_URL) as client:
+        params = {"flag": "heavy-lift-mode", "kpi": KPI, "days": "7"}
+        answer = client.get("/api/v1/insights/attribution", params=params, headers=bearer(viewer))
+        assert answer.status_code == 200, answer.text
+        found = answer.json()["releases"][0]
+        assert (found["before_after"]["mean_a"], found["before_after"]["mean_b"]) == (11.0, 15.0)
+        assert [(c["b"], c["difference"]) for c in found["cohorts"]] == [("on", 3.0)]
+        refused = client.get(
+            "/api/v1/insights/attribution", params={**params, "kpi": "avg(x[1m])"}, headers=bearer(viewer)
+        )
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "kpi"
+
+        web_login(client, viewer)
+        page = client.get(
+            "/insights/attribution", params={"subject": "flag", "key": "heavy-lift-mode", "kpi": KPI, "days": "7"}
+        )
+        assert page.status_code == 200
+        rows = re.findall(r"<tr[^>]*><td>(after against before|variant on against off)</td>(.*?)</tr>", page.text, re.S)
+        cells = [re.findall(r'<td class="num">([^<]*)</td>', row) for _, row in rows]
+        assert cells[0][:4] == ["7 / 7", "11.00", "15.00", "4.00"]
+        assert cells[1][:4] == ["7 / 7", "6.00", "9.00", "3.00"]
+        assert page.text.count('data-testid="verdict">higher<') == 2
+
+
+def bearer(user: MadeUser) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user.token}"}
