@@ -22,6 +22,7 @@ MODULES = [
     "bench.telemetry_write",
     "bench.telemetry_query",
     "bench.telemetry_otlp",
+    "bench.bench_insights",
     "bench.webhooks_wrk",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -196,3 +196,15 @@ def test_the_api_and_the_page_answer_the_same(timed: Runtime, clock: FixedClock,
 
 def bearer(user: MadeUser) -> dict[str, str]:
     return {"Authorization": f"Bearer {user.token}"}
+
+
+def test_the_hour_of_a_release_is_on_neither_side(timed: Runtime, clock: FixedClock) -> None:
+    clock.advance(timedelta(minutes=40))  # released at 00:40: before ends at 00:00, after starts at 01:00
+    released(timed)
+    clock.advance(timedelta(days=7, hours=2))
+    release = attribution(timed, flag="heavy-lift-mode").releases[0]
+    assert release.at == RELEASED + timedelta(minutes=40)
+    assert (release.before_end, release.after_start) == (RELEASED, RELEASED + timedelta(hours=1))
+    # each day's point sits at 01:00 after midnight: the after steps (01:00 to 01:00) hold one a day all the same
+    assert (release.before_after.n_a, release.before_after.n_b) == (7, 7)
+    assert (release.before_after.mean_a, release.before_after.mean_b) == (11.0, 15.0)

@@ -129,16 +129,21 @@ def _deployments(uow: UnitOfWork, service: str, environment: str | None) -> list
 def _attributed(
     uow: UnitOfWork, kpi: Kpi, moment: Moment, query: AttributionQuery, now: datetime
 ) -> ReleaseAttribution:
-    """Equal windows: as many whole steps after the release as have passed (at most `days`), as many before."""
-    span = min(timedelta(days=query.days), max(now - moment.at, timedelta(0)))
-    steps = int(span / kpi.step)
-    length = kpi.step * steps
+    """Equal windows: as many whole steps after the release as have passed (at most `days`), as many before.
+    The clock hour the release fell in belongs to neither side (customers saw both), so both windows start
+    and end on whole hours and read the hour rollups."""
+    before_end = moment.at.replace(minute=0, second=0, microsecond=0)
+    after_start = before_end if before_end == moment.at else before_end + timedelta(hours=1)
+    span = min(timedelta(days=query.days), max(now - after_start, timedelta(0)))
+    length = kpi.step * int(span / kpi.step)
     scope = (Matcher("service", False, moment.service), Matcher("environment", False, moment.environment))
-    before = _samples(uow, kpi, scope, moment.at - length, moment.at)
-    after = _samples(uow, kpi, scope, moment.at, moment.at + length)
+    before = _samples(uow, kpi, scope, before_end - length, before_end)
+    after = _samples(uow, kpi, scope, after_start, after_start + length)
     cohorts: list[Comparison] = []
-    if moment.off_variant is not None and steps:
-        cohorts = _cohorts(uow, kpi, scope, moment, end=moment.at + length, label=query.cohort_label)
+    if moment.off_variant is not None and length:
+        cohorts = _cohorts(
+            uow, kpi, scope, moment, start=after_start, end=after_start + length, label=query.cohort_label
+        )
     return ReleaseAttribution(
         source=moment.source,
         service=moment.service,
@@ -147,8 +152,10 @@ def _attributed(
         feature=moment.feature,
         summary=moment.summary,
         at=moment.at,
-        before_start=moment.at - length,
-        after_end=moment.at + length,
+        before_start=before_end - length,
+        before_end=before_end,
+        after_start=after_start,
+        after_end=after_start + length,
         before_after=comparison("before", "after", welch(_values(before), _values(after))),
         cohorts=cohorts,
     )
@@ -179,10 +186,17 @@ def _values(result: RangeResult | None) -> list[float]:
 
 
 def _cohorts(
-    uow: UnitOfWork, kpi: Kpi, scope: tuple[Matcher, ...], moment: Moment, *, end: datetime, label: str
+    uow: UnitOfWork,
+    kpi: Kpi,
+    scope: tuple[Matcher, ...],
+    moment: Moment,
+    *,
+    start: datetime,
+    end: datetime,
+    label: str,
 ) -> list[Comparison]:
     """Each variant the events name against the off variant, over the after window."""
-    result = _samples(uow, kpi, scope, moment.at, end, by=label)
+    result = _samples(uow, kpi, scope, start, end, by=label)
     if result is None:
         return []
     lines = {

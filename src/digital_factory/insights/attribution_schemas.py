@@ -57,7 +57,9 @@ class ReleaseAttribution(OutputModel):
     summary: str
     at: datetime
     before_start: datetime
-    after_end: datetime = Field(description="The after window ends here: the release plus the days, or now.")
+    before_end: datetime = Field(description="The release's clock hour begins: the hour itself is on no side.")
+    after_start: datetime = Field(description="The next whole hour after the release (the release, if on one).")
+    after_end: datetime = Field(description="The after window ends here: as many whole steps as have passed.")
     before_after: Comparison
     cohorts: list[Comparison] = Field(description="Each on variant against the off variant, after the release.")
 
