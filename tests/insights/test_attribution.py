@@ -15,6 +15,8 @@ from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime, build_runtime, create_app
 from digital_factory.core.clock import FixedClock
 from digital_factory.core.errors import ValidationFailed
+from digital_factory.delivery import service as delivery
+from digital_factory.delivery.schemas import DeploymentStatus, Origin, OutsideDeployment
 from digital_factory.insights import service as insights
 from digital_factory.insights.attribution_stats import t_quantile, welch
 from digital_factory.insights.schemas import Attribution, AttributionQuery
@@ -208,3 +210,35 @@ def test_the_hour_of_a_release_is_on_neither_side(timed: Runtime, clock: FixedCl
     # each day's point sits at 01:00 after midnight: the after steps (01:00 to 01:00) hold one a day all the same
     assert (release.before_after.n_a, release.before_after.n_b) == (7, 7)
     assert (release.before_after.mean_a, release.before_after.mean_b) == (11.0, 15.0)
+
+
+def test_a_service_sees_its_production_deployments(timed: Runtime, clock: FixedClock) -> None:
+    flight_control(timed)
+    deployed = RELEASED + timedelta(hours=3)  # on a whole hour: the windows split there
+    outside = OutsideDeployment(
+        origin=Origin.GITHUB,
+        external_id="d-1",
+        environment="prod",
+        version="2.4.0",
+        status=DeploymentStatus.SUCCEEDED,
+        at=deployed,
+    )
+    staging = outside.model_copy(update={"external_id": "d-0", "environment": "staging"})
+    with timed.store.unit_of_work(actor_of(timed, "flight")) as uow:
+        delivery.record_deployment(uow, SERVICE, staging)  # not production: not a release for attribution
+        delivery.record_deployment(uow, SERVICE, outside)
+    before = [orders(day - 7, value) for day, value in enumerate(BEFORE)]
+    after = [orders(day, value) for day, value in enumerate(AFTER)]  # at 01:00: the after steps start at 03:00
+    write(timed, SERVICE, [*before, *after], environment="prod")
+    clock.advance(timedelta(days=8))
+    found = attribution(timed, service=SERVICE).releases
+    assert [(r.source, r.environment, r.summary, r.at) for r in found] == [
+        ("deployment", "prod", "deployed 2.4.0", deployed)
+    ]
+    c = found[0].before_after
+    # before [day −7 03:00, day 0 03:00) holds days −6 … 0 (day 0's 01:00 point is before 03:00): 12 11 13 9 10 12 14
+    assert (c.n_a, c.n_b, c.mean_a) == (7, 7, pytest.approx(81 / 7))
+    assert c.mean_b == pytest.approx(
+        (16 + 15 + 17 + 13 + 14 + 16) / 7
+    )  # days 1 … 6; the last step has no orders: a sum of 0
+    assert found[0].cohorts == []
