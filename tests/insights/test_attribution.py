@@ -237,7 +237,8 @@ def test_a_service_sees_its_production_deployments(timed: Runtime, clock: FixedC
     ]
     c = found[0].before_after
     # before [day −7 03:00, day 0 03:00) holds days −6 … 0 (day 0's 01:00 point is before 03:00): 12 11 13 9 10 12 14
-    assert (c.n_a, c.n_b, c.mean_a) == (7, 7, pytest.approx(81 / 7))
+    assert (c.n_a, c.n_b) == (7, 7)
+    assert c.mean_a == pytest.approx(81 / 7)
     assert c.mean_b == pytest.approx(
         (16 + 15 + 17 + 13 + 14 + 16) / 7
     )  # days 1 … 6; the last step has no orders: a sum of 0
