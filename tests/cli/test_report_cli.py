@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from digital_factory.accounts.schemas import Role
+from digital_factory.cli.report import find_chromium
 from digital_factory.cli.root import app
 from tests.browser import LiveServer
 from tests.factories import MadeUser, make_user
@@ -66,3 +69,13 @@ def test_a_missing_chromium_is_named(live_server: LiveServer, tmp_path: Path) ->
     missing = tmp_path / "no-chromium"
     code, out = factory(live_server, viewer, "report", "board", "--period", "2026", "--pdf", "--chromium", str(missing))
     assert code == 1 and "no Chromium at" in out, out
+
+
+def test_no_chromium_on_path_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no browser on it
+    with pytest.raises(typer.Exit) as stopped:
+        find_chromium(None)
+    assert stopped.value.exit_code == 1
+    assert (
+        find_chromium(Path("/usr/bin/chromium")) == Path("/usr/bin/chromium") or not Path("/usr/bin/chromium").is_file()
+    )
