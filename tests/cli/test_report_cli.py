@@ -76,6 +76,3 @@ def test_no_chromium_on_path_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tm
     with pytest.raises(typer.Exit) as stopped:
         find_chromium(None)
     assert stopped.value.exit_code == 1
-    assert (
-        find_chromium(Path("/usr/bin/chromium")) == Path("/usr/bin/chromium") or not Path("/usr/bin/chromium").is_file()
-    )
