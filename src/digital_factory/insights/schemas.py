@@ -3,4 +3,31 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.evaluation import Advice, HypothesisStatus, IndicatorStatus, Rescore
+from digital_factory.insights.hypothesis_schemas import (
+    CardEvaluation,
+    ChartLine,
+    ChartPoint,
+    HypothesisDecision,
+    HypothesisEvaluation,
+    IndicatorEvaluation,
+    KeyResultValue,
+    RescoreSuggestion,
+    ThemeKeyResults,
+)
+
+__all__: list[str] = [
+    "Advice",
+    "CardEvaluation",
+    "ChartLine",
+    "ChartPoint",
+    "HypothesisDecision",
+    "HypothesisEvaluation",
+    "HypothesisStatus",
+    "IndicatorEvaluation",
+    "IndicatorStatus",
+    "KeyResultValue",
+    "Rescore",
+    "RescoreSuggestion",
+    "ThemeKeyResults",
+]

@@ -3,4 +3,22 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.evaluation import Thresholds
+from digital_factory.insights.hypotheses import (
+    card_evaluations,
+    decide_on_hypothesis,
+    evaluate_hypothesis,
+    key_results,
+    snapshot_of,
+)
+from digital_factory.insights.wsjf_feedback import rescore_suggestions
+
+__all__: list[str] = [
+    "Thresholds",
+    "card_evaluations",
+    "decide_on_hypothesis",
+    "evaluate_hypothesis",
+    "key_results",
+    "rescore_suggestions",
+    "snapshot_of",
+]

@@ -23,6 +23,7 @@ from digital_factory.portfolio.schemas import (
     DecisionCreate,
     DecisionResult,
     EpicSummary,
+    EvaluationSnapshot,
     GateSetting,
     Hypothesis,
     KanbanConfig,
@@ -83,7 +84,8 @@ def move_epic(uow: UnitOfWork, key: str, request: MoveRequest) -> MoveResult:
         _require_decide(uow, "end an epic as rejected, no-go or stopped, pivot it, or override a WIP limit")
     decision_id = None
     if implied is not None:
-        decision_id = _record_decision(uow, row, implied, request.reason or f"moved to {target.label}", {}).id
+        implied_data = DecisionCreate(kind=implied, rationale=request.reason or f"moved to {target.label}")
+        decision_id = _record_decision(uow, row, implied_data).id
     transition = _move(uow, row, target, request, decision_id=decision_id)
     return MoveResult(epic=summaries(uow, [row])[0], transition=transition)
 
@@ -248,7 +250,7 @@ def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
             f"a {data.kind} decision is taken in {where}; {row.key} is in {source.label}",
             rule="decision-not-allowed",
         )
-    decision = _record_decision(uow, row, data.kind, data.rationale, data.evidence)
+    decision = _record_decision(uow, row, data)
     move = kanban.decision_move(data.kind, source)
     transition = None
     if move is not None:
@@ -265,14 +267,15 @@ def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
     )
 
 
-def _record_decision(
-    uow: UnitOfWork, row: models.Epic, kind: DecisionKind, rationale: str, evidence: dict[str, float]
-) -> models.Decision:
+def _record_decision(uow: UnitOfWork, row: models.Epic, data: DecisionCreate) -> models.Decision:
+    kind, rationale, evidence = data.kind, data.rationale, data.evidence
+    evaluation = data.evaluation.model_dump(mode="json") if data.evaluation else None
     decision = models.Decision(
         epic_id=row.id,
         kind=str(kind),
         rationale=rationale,
         evidence=dict(evidence),
+        evaluation=evaluation,
         at=uow.clock.now(),
         actor_user_id=uow.actor.user_id,
         actor_name=uow.actor.name,
@@ -280,7 +283,11 @@ def _record_decision(
     uow.session.add(decision)
     uow.session.flush()
     record_audit(
-        uow, "epic.decide", "epic", row.key, after={"kind": str(kind), "rationale": rationale, "evidence": evidence}
+        uow,
+        "epic.decide",
+        "epic",
+        row.key,
+        after={"kind": str(kind), "rationale": rationale, "evidence": evidence, "evaluation": evaluation},
     )
     uow.emit(EpicDecided(epic_id=row.id, key=row.key, kind=str(kind), at=decision.at))
     return decision
@@ -352,6 +359,7 @@ def _decision_out(row: models.Decision, epic_key: str) -> Decision:
         kind=DecisionKind(row.kind),
         rationale=row.rationale,
         evidence={k: float(v) for k, v in row.evidence.items()},
+        evaluation=EvaluationSnapshot.model_validate(row.evaluation) if row.evaluation else None,
         at=row.at,
         actor_name=row.actor_name,
     )
