@@ -54,9 +54,12 @@ def evaluate_hypothesis(uow: UnitOfWork, key: str, theta: Thresholds, *, charts:
     return evaluate_set(uow, sets[0], theta, charts=charts)
 
 
-def evaluate_set(uow: UnitOfWork, epic: IndicatorSet, theta: Thresholds, *, charts: bool) -> HypothesisEvaluation:
+def evaluate_set(
+    uow: UnitOfWork, epic: IndicatorSet, theta: Thresholds, *, charts: bool, samples: bool = True
+) -> HypothesisEvaluation:
+    """`samples=False` leaves sample sizes at 0 (one query less per indicator) for callers that show none."""
     now = uow.clock.now()
-    indicators = [_indicator(uow, i, epic.window_start, now, charts=charts) for i in epic.indicators]
+    indicators = [_indicator(uow, i, epic.window_start, now, charts=charts, samples=samples) for i in epic.indicators]
     window_end = max((deadline_end(i.deadline) for i in epic.indicators), default=None)
     window_over = window_end is not None and now >= window_end
     result = formulas.verdict([_judged(i) for i in indicators], window_over=window_over, theta=theta)
@@ -81,7 +84,7 @@ def _judged(indicator: IndicatorEvaluation) -> Judged:
 
 
 def _indicator(
-    uow: UnitOfWork, indicator: Indicator, start: datetime, now: datetime, *, charts: bool
+    uow: UnitOfWork, indicator: Indicator, start: datetime, now: datetime, *, charts: bool, samples: bool
 ) -> IndicatorEvaluation:
     """Read at now, or at the deadline once it has passed: the verdict of a past deadline stays put."""
     end = deadline_end(indicator.deadline)
@@ -97,7 +100,7 @@ def _indicator(
         **indicator.model_dump(),
         observed=observed,
         evaluated_at=at,
-        sample_size=sample_size(uow, query, at),
+        sample_size=sample_size(uow, query, at) if samples else 0,
         progress=progress,
         elapsed=elapsed,
         status=formulas.indicator_status(progress, elapsed, deadline_passed=now >= end),
@@ -161,7 +164,7 @@ def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dic
     for epic in portfolio.indicator_sets(uow, keys=keys):
         if not epic.indicators:
             continue
-        result = evaluate_set(uow, epic, theta, charts=False)
+        result = evaluate_set(uow, epic, theta, charts=False, samples=False)
         cards[epic.key] = CardEvaluation(
             epic=epic.key,
             score=result.score,

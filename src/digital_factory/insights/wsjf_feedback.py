@@ -22,7 +22,7 @@ def rescore_suggestions(uow: UnitOfWork, theta: Thresholds) -> list[RescoreSugge
     for epic in portfolio.indicator_sets(uow, states=MEASURED_STATES):
         if not epic.indicators or epic.user_business_value is None:
             continue
-        result = evaluate_set(uow, epic, theta, charts=False)
+        result = evaluate_set(uow, epic, theta, charts=False, samples=False)
         elapsed = 1.0
         if result.window_end is not None:
             elapsed = formulas.elapsed_share(epic.window_start, result.window_end, result.evaluated_at)
