@@ -15,7 +15,7 @@ from digital_factory.insights.schemas import HypothesisDecision, HypothesisEvalu
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import DecisionKind, KeyResultSpec, ThemeCreate
 from tests.insights.hypotheses_world import CALLS, calls, metric, sell, units
-from tests.portfolio.builders import epic, move, people, ready_epic, update
+from tests.portfolio.builders import HYPOTHESIS, epic, move, people, ready_epic, update
 from tests.telemetry.builders import make_service
 
 THETA = insights.Thresholds()
@@ -186,3 +186,13 @@ def test_wsjf_feedback_suggests_lowering_a_high_value_whose_hypothesis_failed(ru
     ]
     assert suggestions[0].score == 0.1
     assert low.key not in {s.epic for s in suggestions}
+
+
+def test_a_decision_on_an_epic_without_indicators_records_no_evaluation(runtime: Runtime) -> None:
+    board, product = people(runtime)
+    made = epic(runtime, product, hypothesis=HYPOTHESIS)
+    move(runtime, board, made.key, "reviewing")
+    with runtime.store.unit_of_work(board) as uow:
+        data = HypothesisDecision(kind=DecisionKind.NO_GO, rationale="Not for us")
+        result = insights.decide_on_hypothesis(uow, made.key, data, THETA)
+    assert (result.decision.kind, result.decision.evaluation, result.decision.evidence) == ("no-go", None, {})

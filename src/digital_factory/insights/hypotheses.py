@@ -228,10 +228,16 @@ def snapshot_of(result: HypothesisEvaluation) -> EvaluationSnapshot:
 
 def decide_on_hypothesis(uow: UnitOfWork, key: str, data: HypothesisDecision, theta: Thresholds) -> DecisionResult:
     """Record the board's decision with the evaluation the deciders saw (sent with it), or the evaluation
-    made now when none is sent. The snapshot must name the epic's indicators and not lie in the future."""
-    snapshot = data.evaluation or snapshot_of(evaluate_hypothesis(uow, key, theta, charts=False))
-    _check_snapshot(uow, key, snapshot)
-    evidence = {i.name: i.observed for i in snapshot.indicators if i.observed is not None}
+    made now when none is sent (none for an epic without indicators). The snapshot must name the epic's
+    indicators and not lie in the future."""
+    snapshot = data.evaluation
+    if snapshot is None:
+        now = evaluate_hypothesis(uow, key, theta, charts=False)
+        snapshot = snapshot_of(now) if now.indicators else None  # an epic without indicators has no evidence
+    evidence = {}
+    if snapshot is not None:
+        _check_snapshot(uow, key, snapshot)
+        evidence = {i.name: i.observed for i in snapshot.indicators if i.observed is not None}
     decision = DecisionCreate(
         kind=data.kind,
         rationale=data.rationale,
