@@ -4,6 +4,7 @@ portfolio card say so on the next load; the board's decision keeps the evidence 
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from playwright.sync_api import Page, expect
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import KeyResultSpec, ThemeCreate
 from tests.browser import LiveServer, sign_in
 from tests.factories import DEFAULT_PASSWORD, actor_of, make_user
-from tests.insights.hypotheses_world import sell
-from tests.portfolio.builders import move, ready_epic
+from tests.insights.hypotheses_world import UNITS, sell, units
+from tests.portfolio.builders import move, ready_epic, update
 from tests.telemetry.builders import make_service
 
 pytestmark = pytest.mark.browser
@@ -78,3 +80,45 @@ def test_an_indicator_turns_validated_on_the_epic_page_and_the_card(
     assert kept.kind == "persevere"
     assert kept.evaluation is not None
     assert [(i.observed, i.status) for i in kept.evaluation.indicators] == [(60.0, "validated")]
+
+
+def test_key_results_and_rescore_suggestions_in_chromium(live_server: LiveServer, page: Page, shots: Path) -> None:
+    runtime = live_server.runtime
+    make_user(runtime, "bea", Role.BOARD)
+    board = actor_of(runtime, "bea")
+    make_service(runtime)
+    with runtime.store.unit_of_work(board) as uow:
+        portfolio.create_theme(
+            uow,
+            ThemeCreate(
+                objective="Lead heavy-lift logistics",
+                key_results=[
+                    KeyResultSpec(
+                        description="Heavy-lift units", metric_query=UNITS, baseline=0, target=80, unit="units"
+                    ),
+                    KeyResultSpec(description="Partners signed", target=5),
+                ],
+            ),
+        )
+    key = ready_epic(runtime, board).key  # user-business value 20
+    move(runtime, board, key, "implementing")
+    update(runtime, board, key, leading_indicators=[units(50, deadline=date.today() - timedelta(days=2))])
+    sell(runtime, 20, hours_ago=24 * 4)
+    sign_in(page, live_server.url, "bea", DEFAULT_PASSWORD)
+
+    page.goto(f"{live_server.url}/portfolio/themes")
+    current = page.locator("section#THEME-1").get_by_test_id("kr-current")
+    expect(current.first).to_have_text("Now: 20 units, 25 % of the way (1 sample)")
+    expect(current.nth(1)).to_contain_text("no metric query")
+    page.screenshot(path=str(shots / "hypothesis-themes.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/portfolio/backlog")
+    suggestion = page.get_by_test_id("suggestion")
+    expect(suggestion).to_contain_text(key)
+    expect(suggestion).to_contain_text("lower the value")
+    expect(suggestion).to_contain_text("invalidated")
+    page.screenshot(path=str(shots / "hypothesis-backlog.png"), full_page=True)
+    page.goto(f"{live_server.url}/portfolio/epics/{key}")
+    expect(page.get_by_test_id("indicator-status")).to_have_text("invalidated")
+    expect(page.get_by_test_id("hypothesis-status")).to_have_text("invalidated")
+    expect(page.get_by_test_id("hypothesis-recommendation")).to_have_text("pivot")  # 40 % > θ_stop 30 %
