@@ -159,3 +159,16 @@ def test_key_results_and_wsjf_feedback(client: TestClient, runtime: Runtime) -> 
     feedback = client.get("/api/v1/insights/wsjf-feedback", headers=ada.headers)
     assert feedback.status_code == 200
     assert feedback.json() == []  # nothing in Implementing or Done
+
+
+def test_hypotheses_under_test(client: TestClient, runtime: Runtime) -> None:
+    board, _ = people(runtime)
+    make_service(runtime)
+    ada = make_user(runtime, "ada", Role.ADMIN)
+    made = ready_epic(runtime, board)
+    assert client.get("/api/v1/insights/hypotheses", headers=ada.headers).json() == []  # Ready: not under test
+    move(runtime, board, made.key, "implementing")
+    _sell(client, ada, 10)
+    [found] = client.get("/api/v1/insights/hypotheses", headers=ada.headers).json()
+    assert (found["epic"], found["score"], found["status"]) == (made.key, 0.2, "on-track")
+    assert found["indicators"][0]["chart"] == []

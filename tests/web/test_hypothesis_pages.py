@@ -88,3 +88,19 @@ def test_backlog_suggests_rescoring_an_epic_whose_outcome_lags(client: TestClien
     page = client.get("/portfolio/backlog").text
     assert f'<a href="/portfolio/epics/{key}">{key}</a>' in page
     assert "<strong>lower the value</strong>: user-business value 20 assumed high" in page
+
+
+def test_hypotheses_under_test_page_lists_implementing_epics(client: TestClient, runtime: Runtime) -> None:
+    make_service(runtime)
+    make_user(runtime, "bea", Role.BOARD)
+    board = actor_of(runtime, "bea")
+    web_login(client, make_user(runtime, "vic", Role.VIEWER))
+    assert 'data-testid="no-hypotheses"' in client.get("/insights/hypotheses").text
+    key = ready_epic(runtime, board).key
+    move(runtime, board, key, "implementing")
+    sell(runtime, 30, 30)  # 60 of 50
+    page = client.get("/insights/hypotheses")
+    assert page.status_code == 200
+    row = page.text.split('data-testid="hypothesis-row"')[1].split("</tr>")[0]
+    assert f'<a href="/portfolio/epics/{key}">{key}</a>' in row
+    assert ">100 %<" in row and ">validated<" in row and ">persevere<" in row

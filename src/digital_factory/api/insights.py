@@ -30,6 +30,12 @@ def epic_hypothesis(request: Request, uow: Reading, key: str) -> HypothesisEvalu
     return insights.evaluate_hypothesis(uow, key, runtime(request).hypotheses)
 
 
+@router.get("/hypotheses")
+def hypotheses_in_test(request: Request, uow: Reading) -> list[HypothesisEvaluation]:
+    """Every epic in Implementing with leading indicators, evaluated now (without charts and sample sizes)."""
+    return insights.hypotheses_in_test(uow, runtime(request).hypotheses)
+
+
 @router.get("/themes/{key}/key-results")
 def theme_key_results(uow: Reading, key: str) -> ThemeKeyResults:
     """The theme's key results with the current values of their metric queries."""

@@ -27,6 +27,7 @@ from digital_factory.portfolio.schemas import (
     DecisionKind,
     DecisionResult,
     Direction,
+    EpicState,
     EvaluationSnapshot,
     Indicator,
     IndicatorEvidence,
@@ -173,6 +174,14 @@ def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dic
             indicators={i.name: i.status for i in result.indicators},
         )
     return cards
+
+
+def hypotheses_in_test(uow: UnitOfWork, theta: Thresholds) -> list[HypothesisEvaluation]:
+    """Every epic in Implementing (its MVP under test) with leading indicators, evaluated now (no charts,
+    no sample sizes), in key order."""
+    sets = [s for s in portfolio.indicator_sets(uow, states=[EpicState.IMPLEMENTING]) if s.indicators]
+    results = [evaluate_set(uow, s, theta, charts=False, samples=False) for s in sets]
+    return sorted(results, key=lambda r: (len(r.epic), r.epic))
 
 
 # --- theme key results ---------------------------------------------------------------------------

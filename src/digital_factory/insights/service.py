@@ -8,6 +8,7 @@ from digital_factory.insights.hypotheses import (
     card_evaluations,
     decide_on_hypothesis,
     evaluate_hypothesis,
+    hypotheses_in_test,
     key_results,
     snapshot_of,
 )
@@ -18,6 +19,7 @@ __all__: list[str] = [
     "card_evaluations",
     "decide_on_hypothesis",
     "evaluate_hypothesis",
+    "hypotheses_in_test",
     "key_results",
     "rescore_suggestions",
     "snapshot_of",

@@ -5,4 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from digital_factory.web.insights import hypotheses
+
 router = APIRouter(include_in_schema=False)
+router.include_router(hypotheses.router)

@@ -1,19 +1,27 @@
-"""What the portfolio pages show of hypothesis evaluation: status words and badge colours, each indicator's
-chart (ECharts option JSON with its target line) and the snapshot a decision form carries."""
+"""Hypothesis evaluation on the pages: `/insights/hypotheses` (every MVP under test), and what the portfolio
+pages use: status words and badge colours, each indicator's chart (ECharts option JSON) and the snapshot a
+decision form carries."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from starlette.requests import Request
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import HypothesisEvaluation, IndicatorEvaluation
 from digital_factory.portfolio.schemas import Board, EpicState
 from digital_factory.runtime import runtime_of
 from digital_factory.store.uow import UnitOfWork
+from digital_factory.web.context import read
+from digital_factory.web.pages import PageViewer
+from digital_factory.web.rendering import render
 from digital_factory.web.telemetry.charts import Line, line_option
+
+router = APIRouter(include_in_schema=False)
 
 # badge colour per status (contrast checked in the stylesheet's badge classes)
 STATUS_BADGE = {
@@ -45,6 +53,11 @@ def status_words(status: str) -> str:
     return status.replace("-", " ")
 
 
+def last_day(window_end: datetime) -> str:
+    """The window ends at the midnight after the last deadline: people think of the deadline's day."""
+    return (window_end - timedelta(days=1)).date().isoformat()
+
+
 def step_words(seconds: int) -> str:
     if seconds % 86400 == 0:
         return f"{seconds // 86400} d"
@@ -73,6 +86,7 @@ def template_helpers() -> dict[str, Any]:
         "status_words": status_words,
         "indicator_chart": indicator_chart,
         "step_words": step_words,
+        "last_day": last_day,
     }
 
 
@@ -82,3 +96,19 @@ def loads(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+@router.get("/insights/hypotheses", response_class=HTMLResponse)
+def hypotheses_page(request: Request, viewer: PageViewer) -> Response:
+    """Every epic whose MVP is under test, its hypothesis evaluated now."""
+    theta = thresholds(request)
+    found = read(request, viewer, lambda uow: insights.hypotheses_in_test(uow, theta))
+    return render(
+        request,
+        "insights_hypotheses.html",
+        viewer,
+        active="insights",
+        evaluations=found,
+        theta=theta,
+        **template_helpers(),
+    )
