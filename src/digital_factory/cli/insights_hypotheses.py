@@ -55,7 +55,7 @@ def show(epic: Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")], js
                 i.deadline.isoformat(),
                 _figure(i.observed),
                 _figure(i.progress, "{:.0%}"),
-                i.sample_size,
+                "–" if i.sample_size is None else i.sample_size,
                 str(i.status),
             ]
             for i in result.indicators

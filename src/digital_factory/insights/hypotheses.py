@@ -58,7 +58,7 @@ def evaluate_hypothesis(uow: UnitOfWork, key: str, theta: Thresholds, *, charts:
 def evaluate_set(
     uow: UnitOfWork, epic: IndicatorSet, theta: Thresholds, *, charts: bool, samples: bool = True
 ) -> HypothesisEvaluation:
-    """`samples=False` leaves sample sizes at 0 (one query less per indicator) for callers that show none."""
+    """`samples=False` leaves sample sizes out (one query less per indicator) for callers that show none."""
     now = uow.clock.now()
     indicators = [_indicator(uow, i, epic.window_start, now, charts=charts, samples=samples) for i in epic.indicators]
     window_end = max((deadline_end(i.deadline) for i in epic.indicators), default=None)
@@ -101,7 +101,7 @@ def _indicator(
         **indicator.model_dump(),
         observed=observed,
         evaluated_at=at,
-        sample_size=sample_size(uow, query, at) if samples else 0,
+        sample_size=sample_size(uow, query, at) if samples else None,
         progress=progress,
         elapsed=elapsed,
         status=formulas.indicator_status(progress, elapsed, deadline_passed=now >= end),

@@ -48,7 +48,9 @@ class IndicatorEvaluation(OutputModel):
     critical: bool
     observed: float | None = Field(description="The query's value over its window ending now (or at the deadline).")
     evaluated_at: datetime = Field(description="The end of the window read: now, or the deadline once past.")
-    sample_size: int = Field(description="Points (or histogram observations) behind the value.")
+    sample_size: int | None = Field(
+        description="Points (or histogram observations) behind the value; null where not counted (lists)."
+    )
     progress: float | None = Field(description="Share of the way from baseline to target (1 = reached).")
     elapsed: float = Field(description="Share of the evaluation window elapsed.")
     status: IndicatorStatus
