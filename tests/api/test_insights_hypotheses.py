@@ -133,6 +133,13 @@ def test_bad_decisions_are_problems_naming_the_field(client: TestClient, runtime
         answer = client.post(path, json=body, headers=ada.headers)
         assert answer.status_code == 422, answer.text
         assert field in {e["field"] for e in answer.json()["errors"]}, answer.text
+    plain = client.post(  # portfolio's own decision route checks the evaluation the same way
+        f"/api/v1/epics/{made.key}/decisions",
+        json={"kind": "stop", "rationale": "x", "evaluation": other},
+        headers=ada.headers,
+    )
+    assert plain.status_code == 422, plain.text
+    assert [e["field"] for e in plain.json()["errors"]] == ["evaluation.indicators"]
     wrong_column = client.post(path, json={"kind": "go", "rationale": "x"}, headers=ada.headers)
     assert wrong_column.status_code == 409, wrong_column.text
     missing = client.get("/api/v1/insights/epics/EPIC-999/hypothesis", headers=ada.headers)

@@ -5,9 +5,8 @@ evaluation they were based on (through portfolio's decision use-case)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.metricquery import Aggregate, Query, Ratio, parse
 from digital_factory.insights import evaluation as formulas
 from digital_factory.insights.evaluation import Judged, Thresholds, deadline_end
@@ -40,7 +39,6 @@ from digital_factory.telemetry.schemas import Aggregation
 
 CHART_POINTS = 60  # points per chart line at most; the step grows with the window
 MIN_STEP_SECONDS = 60
-FUTURE_SLACK = timedelta(minutes=5)  # a snapshot may be this far ahead of the server's clock
 
 
 # --- one epic --------------------------------------------------------------------------------------
@@ -237,15 +235,14 @@ def snapshot_of(result: HypothesisEvaluation) -> EvaluationSnapshot:
 
 def decide_on_hypothesis(uow: UnitOfWork, key: str, data: HypothesisDecision, theta: Thresholds) -> DecisionResult:
     """Record the board's decision with the evaluation the deciders saw (sent with it), or the evaluation
-    made now when none is sent (none for an epic without indicators). The snapshot must name the epic's
-    indicators and not lie in the future."""
+    made now when none is sent (none for an epic without indicators). Portfolio's decide refuses a snapshot
+    of other indicators or from the future."""
     snapshot = data.evaluation
     if snapshot is None:
         now = evaluate_hypothesis(uow, key, theta, charts=False)
         snapshot = snapshot_of(now) if now.indicators else None  # an epic without indicators has no evidence
     evidence = {}
-    if snapshot is not None:
-        _check_snapshot(uow, key, snapshot)
+    if snapshot is not None:  # portfolio's decide checks it names the epic's indicators
         evidence = {i.name: i.observed for i in snapshot.indicators if i.observed is not None}
     decision = DecisionCreate(
         kind=data.kind,
@@ -255,13 +252,3 @@ def decide_on_hypothesis(uow: UnitOfWork, key: str, data: HypothesisDecision, th
         wip_override_reason=data.wip_override_reason,
     )
     return portfolio.decide(uow, key, decision)
-
-
-def _check_snapshot(uow: UnitOfWork, key: str, snapshot: EvaluationSnapshot) -> None:
-    if snapshot.evaluated_at > uow.clock.now() + FUTURE_SLACK:
-        raise ValidationFailed.on("evaluation.evaluated_at", "is in the future")
-    names = sorted(i.name for i in portfolio.get_epic(uow, key).leading_indicators)
-    sent = sorted(i.name for i in snapshot.indicators)
-    if sent != names:
-        expected = ", ".join(names) or "none"
-        raise ValidationFailed.on("evaluation.indicators", f"must be the epic's leading indicators ({expected})")

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
+from digital_factory.core.errors import ValidationFailed
 from digital_factory.portfolio import models
 from digital_factory.portfolio.kanban import EpicState
 from digital_factory.portfolio.records import normalize_key
-from digital_factory.portfolio.schemas import Indicator, IndicatorSet
+from digital_factory.portfolio.schemas import EvaluationSnapshot, Indicator, IndicatorSet
 from digital_factory.store.uow import UnitOfWork
 
 MAX_KEYS = 500
+FUTURE_SLACK = timedelta(minutes=5)  # an evaluation may be this far ahead of the server's clock
 
 
 def indicator_sets(
@@ -65,3 +68,13 @@ def indicator_sets(
         )
         for e in epics
     ]
+
+
+def check_evaluation(uow: UnitOfWork, epic_id: int, evaluation: EvaluationSnapshot) -> None:
+    """A decision's evaluation must be of this epic's leading indicators (by name) and not from the future."""
+    if evaluation.evaluated_at > uow.clock.now() + FUTURE_SLACK:
+        raise ValidationFailed.on("evaluation.evaluated_at", "is in the future")
+    names = sorted(uow.session.scalars(select(models.Indicator.name).where(models.Indicator.epic_id == epic_id)))
+    if sorted(i.name for i in evaluation.indicators) != names:
+        expected = ", ".join(names) or "none"
+        raise ValidationFailed.on("evaluation.indicators", f"must be the epic's leading indicators ({expected})")

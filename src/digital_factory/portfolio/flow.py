@@ -15,6 +15,7 @@ from digital_factory.core.errors import Conflict, PermissionDenied, ValidationFa
 from digital_factory.portfolio import kanban, models
 from digital_factory.portfolio.epics import BACKLOG_STATES, SUMMARIES, epic_row, summaries, summary_values, usernames
 from digital_factory.portfolio.events import EpicDecided, EpicMoved
+from digital_factory.portfolio.evidence import check_evaluation
 from digital_factory.portfolio.kanban import Column, DecisionKind, DoneReason, EpicState, Gate, Refusal
 from digital_factory.portfolio.schemas import (
     Board,
@@ -240,7 +241,8 @@ def facts_of(uow: UnitOfWork, row: models.Epic) -> kanban.EpicFacts:
 
 def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
     """Record a board decision and make its move: no-go and stop end the epic, persevere moves the MVP
-    on, pivot sends it back to Reviewing; go is recorded (Implementing needs it)."""
+    on, pivot sends it back to Reviewing; go is recorded (Implementing needs it). An evaluation sent with
+    it must be of the epic's leading indicators."""
     require(uow.actor, Permission.PORTFOLIO_DECIDE)
     row = epic_row(uow, key, lock=True)
     source = column_of(row)
@@ -250,6 +252,8 @@ def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
             f"a {data.kind} decision is taken in {where}; {row.key} is in {source.label}",
             rule="decision-not-allowed",
         )
+    if data.evaluation is not None:
+        check_evaluation(uow, row.id, data.evaluation)
     decision = _record_decision(uow, row, data)
     move = kanban.decision_move(data.kind, source)
     transition = None
