@@ -24,6 +24,7 @@ MODULES = [
     "bench.telemetry_otlp",
     "bench.bench_insights",
     "bench.webhooks_wrk",
+    "bench.insights_hypotheses",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

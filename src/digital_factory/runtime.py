@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from digital_factory.accounts.service import LoginThrottle, SecretDigester
 from digital_factory.delivery.service import DeliveryConfig, Executor
+from digital_factory.insights.service import Thresholds
 from digital_factory.platform.service import JobBoard, PlatformContext
 from digital_factory.releases.service import FlagServer
 from digital_factory.repos.service import LocalRepoHost
@@ -53,6 +54,9 @@ class Runtime(Protocol):
 
     @property
     def session_max_age(self) -> timedelta: ...
+
+    @property
+    def hypotheses(self) -> Thresholds: ...
 
 
 def runtime_of(connection: HTTPConnection) -> Runtime:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105  (a file name)
@@ -118,6 +118,30 @@ class Settings(BaseSettings):
     telemetry_prune_every_seconds: int = Field(
         3600, ge=60, description="How often the server deletes telemetry older than its retention."
     )
+    hypothesis_persevere_threshold: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="θ_persevere: a hypothesis score at or above it recommends persevere (SAFe sets no number).",
+    )
+    hypothesis_stop_threshold: float = Field(
+        0.3,
+        ge=0,
+        lt=1,
+        description="θ_stop: a hypothesis score at or below it when the evaluation window is over recommends stop.",
+    )
+    wsjf_feedback_high_value: int = Field(
+        8,
+        ge=1,
+        le=20,
+        description="A user-business value at or above it is high: suggest lowering it when outcomes lag.",
+    )
+    wsjf_feedback_low_value: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="A user-business value at or below it is low: suggest raising it when validated early.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Addresses or CIDR networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
@@ -218,6 +242,14 @@ class Settings(BaseSettings):
         """uvicorn's forwarded-header options: believed only from `trusted_proxies` (uvicorn's own default
         trusts loopback, which would let any local client choose its address)."""
         return {"proxy_headers": bool(self.trusted_proxies), "forwarded_allow_ips": ",".join(self.trusted_proxies)}
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Settings:
+        if self.hypothesis_stop_threshold >= self.hypothesis_persevere_threshold:
+            raise ValueError("hypothesis_stop_threshold must be below hypothesis_persevere_threshold")
+        if self.wsjf_feedback_low_value >= self.wsjf_feedback_high_value:
+            raise ValueError("wsjf_feedback_low_value must be below wsjf_feedback_high_value")
+        return self
 
     @field_validator("public_url")
     @classmethod

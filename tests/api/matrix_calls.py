@@ -255,6 +255,10 @@ CALLS: dict[str, Callable[[World], Call]] = {
         {"kind": "no-go", "rationale": "not worth it"},
     ),
     "POST /epics/{key}/moves": lambda w: (f"/epics/{w.take('epic-move', _epic)}/moves", {"to": "reviewing"}),
+    "POST /insights/epics/{key}/hypothesis/decisions": lambda w: (
+        f"/insights/epics/{w.take('hypothesis-decision', _reviewed_epic)}/hypothesis/decisions",
+        {"kind": "no-go", "rationale": "the evidence says no"},
+    ),
     "POST /epics/{key}/scores": lambda w: ("/epics/EPIC-1/scores", SCORES),
     "POST /features": lambda w: ("/features", {"epic": "EPIC-1", "title": "Hover hold"}),
     "PATCH /features/{key}": lambda w: ("/features/FEAT-1", {"description": "Hold position"}),

@@ -28,6 +28,7 @@ ROLE_ONLY: dict[str, str] = {
     "PATCH /themes/{key}": "portfolio:decide",
     "PATCH /portfolio/kanban": "portfolio:decide",
     "POST /epics/{key}/decisions": "portfolio:decide",
+    "POST /insights/epics/{key}/hypothesis/decisions": "portfolio:decide",
     "POST /epics": "portfolio:write",
     "POST /epics/import": "portfolio:write",
     "PATCH /epics/{key}": "portfolio:write",

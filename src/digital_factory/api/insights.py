@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse, Response
 
-from digital_factory.api.context import Reading
+from digital_factory.api.context import CurrentActor, Reading, runtime
+from digital_factory.api.problems import problem
 from digital_factory.insights import service as insights
-from digital_factory.insights.schemas import COHORT_LABEL, Attribution, AttributionQuery
+from digital_factory.insights.schemas import (
+    COHORT_LABEL,
+    Attribution,
+    AttributionQuery,
+    HypothesisDecision,
+    HypothesisEvaluation,
+    RescoreSuggestion,
+    ThemeKeyResults,
+)
+from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import DecisionResult
 
 router = APIRouter(prefix="/insights", tags=["insights"])
 
@@ -56,3 +67,60 @@ def board_pack(
         media_type="text/html; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{insights.pack_filename(pack)}"'},
     )
+
+
+# --- hypotheses: live evaluation, key results, the board's decisions, WSJF feedback -----------------
+
+
+@router.get("/epics/{key}/hypothesis")
+def epic_hypothesis(request: Request, uow: Reading, key: str) -> HypothesisEvaluation:
+    """The epic's leading indicators evaluated now on the metric store: values, sample sizes, progress,
+    statuses, charts; the hypothesis score, status and recommendation (persevere, pivot, stop)."""
+    return insights.evaluate_hypothesis(uow, key, runtime(request).hypotheses)
+
+
+@router.get("/hypotheses")
+def hypotheses_in_test(request: Request, uow: Reading) -> list[HypothesisEvaluation]:
+    """Every epic in Implementing with leading indicators, evaluated now (without charts and sample sizes)."""
+    return insights.hypotheses_in_test(uow, runtime(request).hypotheses)
+
+
+@router.get("/themes/{key}/key-results")
+def theme_key_results(uow: Reading, key: str) -> ThemeKeyResults:
+    """The theme's key results with the current values of their metric queries."""
+    return insights.key_results(uow, key)
+
+
+@router.post(
+    "/epics/{key}/hypothesis/decisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DecisionResult,
+    responses={409: {"description": "The decision's move is refused (see the portfolio decisions endpoint)."}},
+)
+def decide_on_hypothesis(
+    request: Request, actor: CurrentActor, key: str, data: HypothesisDecision
+) -> DecisionResult | JSONResponse:
+    """Record a board decision (needs portfolio:decide) with the evaluation the deciders saw; without
+    `evaluation`, the evaluation made now is recorded with it."""
+    theta = runtime(request).hypotheses
+    try:
+        with runtime(request).store.unit_of_work(actor) as uow:
+            return insights.decide_on_hypothesis(uow, key, data, theta)
+    except portfolio.MoveRefused as exc:
+        return problem(
+            409,
+            exc.detail,
+            code=exc.code,
+            title="Move refused",
+            instance=request.url.path,
+            rule=exc.rule,
+            refusals=[{"rule": r.rule, "reason": r.reason} for r in exc.refusals],
+            can_override=exc.can_override,
+        )
+
+
+@router.get("/wsjf-feedback")
+def wsjf_feedback(request: Request, uow: Reading) -> list[RescoreSuggestion]:
+    """Epics in Implementing or Done whose outcomes diverge from the user-business value they were scored
+    with: a suggestion to re-score, with the reason."""
+    return insights.rescore_suggestions(uow, runtime(request).hypotheses)

@@ -35,6 +35,7 @@ from digital_factory.core.errors import SchemaMismatch
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.events import StepCancelRequested, StepQueued
 from digital_factory.delivery.service import DeliveryConfig, Executor
+from digital_factory.insights.service import Thresholds
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.progress import JobBoard
@@ -95,6 +96,19 @@ class Runtime:
     @property
     def session_max_age(self) -> timedelta:
         return timedelta(hours=self.settings.session_max_hours)
+
+    @property
+    def hypotheses(self) -> Thresholds:
+        return hypothesis_thresholds(self.settings)
+
+
+def hypothesis_thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(
+        persevere=settings.hypothesis_persevere_threshold,
+        stop=settings.hypothesis_stop_threshold,
+        high_value=settings.wsjf_feedback_high_value,
+        low_value=settings.wsjf_feedback_low_value,
+    )
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:

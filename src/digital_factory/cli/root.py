@@ -15,6 +15,7 @@ from rich.text import Text
 from digital_factory import __version__
 from digital_factory.cli import business as business_cli
 from digital_factory.cli import delivery as delivery_cli
+from digital_factory.cli import insights_hypotheses as hypothesis_cli
 from digital_factory.cli import integrations as integrations_cli
 from digital_factory.cli import logs, releases, simulate
 from digital_factory.cli import platform as platform_cli
@@ -61,6 +62,7 @@ app.add_typer(business_cli.app, name="business")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(integrations_cli.app, name="integration")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(hypothesis_cli.app, name="hypothesis")
 for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
     app.add_typer(portfolio_typer)
 

@@ -10,11 +10,36 @@ from digital_factory.insights.attribution_schemas import (
     Comparison,
     ReleaseAttribution,
 )
+from digital_factory.insights.evaluation import Advice, HypothesisStatus, IndicatorStatus, Rescore
+from digital_factory.insights.hypothesis_schemas import (
+    CardEvaluation,
+    ChartLine,
+    ChartPoint,
+    HypothesisDecision,
+    HypothesisEvaluation,
+    IndicatorEvaluation,
+    KeyResultValue,
+    RescoreSuggestion,
+    ThemeKeyResults,
+)
 
 __all__: list[str] = [
     "COHORT_LABEL",
+    "Advice",
     "Attribution",
     "AttributionQuery",
+    "CardEvaluation",
+    "ChartLine",
+    "ChartPoint",
     "Comparison",
+    "HypothesisDecision",
+    "HypothesisEvaluation",
+    "HypothesisStatus",
+    "IndicatorEvaluation",
+    "IndicatorStatus",
+    "KeyResultValue",
     "ReleaseAttribution",
+    "Rescore",
+    "RescoreSuggestion",
+    "ThemeKeyResults",
 ]

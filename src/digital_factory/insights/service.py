@@ -7,19 +7,37 @@ from digital_factory.insights.attribution import attribute
 from digital_factory.insights.boardpack import SECTIONS, BoardPack, board_pack
 from digital_factory.insights.boardpack_period import Period, parse_period
 from digital_factory.insights.boardpack_render import pack_filename, render_board_pack
+from digital_factory.insights.evaluation import Thresholds
+from digital_factory.insights.hypotheses import (
+    card_evaluations,
+    decide_on_hypothesis,
+    evaluate_hypothesis,
+    hypotheses_in_test,
+    key_results,
+    snapshot_of,
+)
 from digital_factory.insights.platform_health import Durations, VersionCount, durations, fleet_spread
+from digital_factory.insights.wsjf_feedback import rescore_suggestions
 
 __all__: list[str] = [
     "SECTIONS",
     "BoardPack",
     "Durations",
     "Period",
+    "Thresholds",
     "VersionCount",
     "attribute",
     "board_pack",
+    "card_evaluations",
+    "decide_on_hypothesis",
     "durations",
+    "evaluate_hypothesis",
     "fleet_spread",
+    "hypotheses_in_test",
+    "key_results",
     "pack_filename",
     "parse_period",
     "render_board_pack",
+    "rescore_suggestions",
+    "snapshot_of",
 ]

@@ -15,6 +15,7 @@ from digital_factory.core.errors import Conflict, PermissionDenied, ValidationFa
 from digital_factory.portfolio import kanban, models
 from digital_factory.portfolio.epics import BACKLOG_STATES, SUMMARIES, epic_row, summaries, summary_values, usernames
 from digital_factory.portfolio.events import EpicDecided, EpicMoved
+from digital_factory.portfolio.evidence import check_evaluation
 from digital_factory.portfolio.kanban import Column, DecisionKind, DoneReason, EpicState, Gate, Refusal
 from digital_factory.portfolio.schemas import (
     Board,
@@ -23,6 +24,7 @@ from digital_factory.portfolio.schemas import (
     DecisionCreate,
     DecisionResult,
     EpicSummary,
+    EvaluationSnapshot,
     GateSetting,
     Hypothesis,
     KanbanConfig,
@@ -83,7 +85,8 @@ def move_epic(uow: UnitOfWork, key: str, request: MoveRequest) -> MoveResult:
         _require_decide(uow, "end an epic as rejected, no-go or stopped, pivot it, or override a WIP limit")
     decision_id = None
     if implied is not None:
-        decision_id = _record_decision(uow, row, implied, request.reason or f"moved to {target.label}", {}).id
+        implied_data = DecisionCreate(kind=implied, rationale=request.reason or f"moved to {target.label}")
+        decision_id = _record_decision(uow, row, implied_data).id
     transition = _move(uow, row, target, request, decision_id=decision_id)
     return MoveResult(epic=summaries(uow, [row])[0], transition=transition)
 
@@ -238,7 +241,8 @@ def facts_of(uow: UnitOfWork, row: models.Epic) -> kanban.EpicFacts:
 
 def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
     """Record a board decision and make its move: no-go and stop end the epic, persevere moves the MVP
-    on, pivot sends it back to Reviewing; go is recorded (Implementing needs it)."""
+    on, pivot sends it back to Reviewing; go is recorded (Implementing needs it). An evaluation sent with
+    it must be of the epic's leading indicators."""
     require(uow.actor, Permission.PORTFOLIO_DECIDE)
     row = epic_row(uow, key, lock=True)
     source = column_of(row)
@@ -248,7 +252,9 @@ def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
             f"a {data.kind} decision is taken in {where}; {row.key} is in {source.label}",
             rule="decision-not-allowed",
         )
-    decision = _record_decision(uow, row, data.kind, data.rationale, data.evidence)
+    if data.evaluation is not None:
+        check_evaluation(uow, row.id, data.evaluation)
+    decision = _record_decision(uow, row, data)
     move = kanban.decision_move(data.kind, source)
     transition = None
     if move is not None:
@@ -265,14 +271,15 @@ def decide(uow: UnitOfWork, key: str, data: DecisionCreate) -> DecisionResult:
     )
 
 
-def _record_decision(
-    uow: UnitOfWork, row: models.Epic, kind: DecisionKind, rationale: str, evidence: dict[str, float]
-) -> models.Decision:
+def _record_decision(uow: UnitOfWork, row: models.Epic, data: DecisionCreate) -> models.Decision:
+    kind, rationale, evidence = data.kind, data.rationale, data.evidence
+    evaluation = data.evaluation.model_dump(mode="json") if data.evaluation else None
     decision = models.Decision(
         epic_id=row.id,
         kind=str(kind),
         rationale=rationale,
         evidence=dict(evidence),
+        evaluation=evaluation,
         at=uow.clock.now(),
         actor_user_id=uow.actor.user_id,
         actor_name=uow.actor.name,
@@ -280,7 +287,11 @@ def _record_decision(
     uow.session.add(decision)
     uow.session.flush()
     record_audit(
-        uow, "epic.decide", "epic", row.key, after={"kind": str(kind), "rationale": rationale, "evidence": evidence}
+        uow,
+        "epic.decide",
+        "epic",
+        row.key,
+        after={"kind": str(kind), "rationale": rationale, "evidence": evidence, "evaluation": evaluation},
     )
     uow.emit(EpicDecided(epic_id=row.id, key=row.key, kind=str(kind), at=decision.at))
     return decision
@@ -352,6 +363,7 @@ def _decision_out(row: models.Decision, epic_key: str) -> Decision:
         kind=DecisionKind(row.kind),
         rationale=row.rationale,
         evidence={k: float(v) for k, v in row.evidence.items()},
+        evaluation=EvaluationSnapshot.model_validate(row.evaluation) if row.evaluation else None,
         at=row.at,
         actor_name=row.actor_name,
     )

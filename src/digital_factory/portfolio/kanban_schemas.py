@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.portfolio.epic_schemas import EpicSummary
+from digital_factory.portfolio.evidence_schemas import EvaluationSnapshot
 from digital_factory.portfolio.kanban import DecisionKind, DoneReason, EpicState, Gate, Substate
 
 
@@ -31,6 +32,7 @@ class Decision(OutputModel):
     kind: DecisionKind
     rationale: str
     evidence: dict[str, float]
+    evaluation: EvaluationSnapshot | None = Field(None, description="The hypothesis evaluation the board saw.")
     at: datetime
     actor_name: str
 
@@ -60,6 +62,9 @@ class DecisionCreate(InputModel):
     rationale: str = Field(min_length=1, max_length=4000)
     evidence: dict[str, float] = Field(
         default_factory=dict, max_length=50, description="Observed values, e.g. of the leading indicators."
+    )
+    evaluation: EvaluationSnapshot | None = Field(
+        None, description="The hypothesis evaluation the decision is based on (as the deciders saw it)."
     )
     wip_override_reason: str | None = Field(None, max_length=2000)
 

@@ -129,6 +129,8 @@ class Decision(Base):
     kind: Mapped[str] = mapped_column(String(20))
     rationale: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]]
+    # the hypothesis evaluation the board saw when it decided (insights' snapshot); None before it existed
+    evaluation: Mapped[dict[str, Any] | None]
     at: Mapped[datetime]
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey(USER_FK, ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(64))

@@ -28,6 +28,7 @@ from digital_factory.portfolio.epic_schemas import (
     ScoreInput,
     WsjfScore,
 )
+from digital_factory.portfolio.evidence_schemas import EvaluationSnapshot, IndicatorEvidence, IndicatorSet
 from digital_factory.portfolio.import_schemas import ImportedItem, ImportFormat, ImportReport, RowError
 from digital_factory.portfolio.kanban import DecisionKind, DoneReason, EpicState, Gate, Substate
 from digital_factory.portfolio.kanban_schemas import (
@@ -82,6 +83,7 @@ __all__ = [
     "EpicState",
     "EpicSummary",
     "EpicUpdate",
+    "EvaluationSnapshot",
     "Feature",
     "FeatureCreate",
     "FeatureSummary",
@@ -94,6 +96,8 @@ __all__ = [
     "ImportReport",
     "ImportedItem",
     "Indicator",
+    "IndicatorEvidence",
+    "IndicatorSet",
     "IndicatorSpec",
     "ItemKind",
     "KanbanConfig",

@@ -15,6 +15,7 @@ from digital_factory.portfolio.epics import (
     score_history,
     update_epic,
 )
+from digital_factory.portfolio.evidence import indicator_sets
 from digital_factory.portfolio.flow import (
     BOARD_CARDS_PER_COLUMN,
     MoveRefused,
@@ -71,6 +72,7 @@ __all__ = [
     "get_story",
     "get_theme",
     "import_items",
+    "indicator_sets",
     "list_decisions",
     "list_epics",
     "list_features",

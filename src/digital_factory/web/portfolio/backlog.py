@@ -11,9 +11,13 @@ from starlette.datastructures import FormData
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError, ValidationFailed
+from digital_factory.insights import service as insights
+from digital_factory.insights.schemas import RescoreSuggestion
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import SCALE, Rescore
+from digital_factory.portfolio.schemas import SCALE, Backlog, Rescore
+from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.insights import hypotheses
 from digital_factory.web.pages import FormViewer, PageViewer
 from digital_factory.web.portfolio.forms import SCORE_PARTS, parse, score_from_form, tab_page, text
 
@@ -37,13 +41,21 @@ def _backlog(
     submitted: FormData | None = None,
     status_code: int = 200,
 ) -> Response:
-    ranked = read(request, viewer, portfolio.backlog)
+    theta = hypotheses.thresholds(request)
+
+    def load(uow: UnitOfWork) -> tuple[Backlog, list[RescoreSuggestion]]:
+        return portfolio.backlog(uow), insights.rescore_suggestions(uow, theta)
+
+    ranked, suggestions = read(request, viewer, load)
     return tab_page(
         request,
         viewer,
         "backlog",
         status_code=status_code,
         backlog=ranked,
+        suggestions=suggestions,
+        theta=theta,
+        **hypotheses.template_helpers(),
         scale=SCALE,
         parts=SCORE_PARTS,
         labels=portfolio.column_labels(),

@@ -9,9 +9,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError
+from digital_factory.insights import service as insights
+from digital_factory.insights.schemas import CardEvaluation
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import MoveRequest
+from digital_factory.portfolio.schemas import Board, MoveRequest
+from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.insights import hypotheses
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.epics import epic_page
 from digital_factory.web.portfolio.forms import failure, parse, tab_page, wants_json
@@ -24,12 +28,20 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/portfolio", response_class=HTMLResponse)
 def board_page(request: Request, viewer: PageViewer) -> Response:
-    board = read(request, viewer, portfolio.board)
+    theta = hypotheses.thresholds(request)
+
+    def load(uow: UnitOfWork) -> tuple[Board, dict[str, CardEvaluation]]:
+        board = portfolio.board(uow)
+        return board, insights.card_evaluations(uow, hypotheses.card_keys(board), theta)
+
+    board, evaluations = read(request, viewer, load)
     return tab_page(
         request,
         viewer,
         "board",
         board=board,
+        evaluations=evaluations,
+        **hypotheses.template_helpers(),
         can_write=can(viewer, Permission.PORTFOLIO_WRITE),
         can_decide=can(viewer, Permission.PORTFOLIO_DECIDE),
     )

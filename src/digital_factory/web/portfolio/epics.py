@@ -13,10 +13,11 @@ from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError, NotFound
 from digital_factory.core.pagination import PageRequest
+from digital_factory.insights import service as insights
+from digital_factory.insights.schemas import HypothesisDecision
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import (
     SCALE,
-    DecisionCreate,
     Direction,
     EpicCreate,
     EpicFilter,
@@ -28,6 +29,7 @@ from digital_factory.portfolio.schemas import (
 )
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.insights import hypotheses
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.forms import lines, optional, parse, score_fields, tab_page, text
 from digital_factory.web.rendering import render
@@ -223,6 +225,7 @@ def epic_page(
         epic = portfolio.get_epic(uow, key)
         return {
             "epic": epic,
+            "evaluation": hypotheses.evaluate(request, uow, epic.key),
             "features": portfolio.product_backlog(uow, epic.key),
             "transitions": portfolio.list_transitions(uow, epic.key),
             "decisions": portfolio.list_decisions(uow, epic.key),
@@ -232,6 +235,7 @@ def epic_page(
 
     data = read(request, viewer, load)
     epic = data["epic"]
+    evaluation = data["evaluation"]
     timeline = sorted(
         [("move", t.at, t) for t in data["transitions"]]
         + [("decision", d.at, d) for d in data["decisions"]]
@@ -255,6 +259,8 @@ def epic_page(
         scale=SCALE,
         can_write=can(viewer, Permission.PORTFOLIO_WRITE),
         can_decide=can(viewer, Permission.PORTFOLIO_DECIDE),
+        snapshot=hypotheses.snapshot_json(evaluation),
+        **hypotheses.template_helpers(),
         **data,
     )
 
@@ -267,13 +273,16 @@ def decide(
     kind: Annotated[str, Form()],
     rationale: Annotated[str, Form()] = "",
     wip_override_reason: Annotated[str, Form()] = "",
+    evaluation: Annotated[str, Form()] = "",
 ) -> Response:
+    """The board's decision, recorded with the evaluation the page showed (the form carries it back)."""
+    fields = {"kind": kind, "rationale": rationale, "wip_override_reason": wip_override_reason or None}
+    if evaluation:
+        fields["evaluation"] = hypotheses.loads(evaluation)
     try:
-        data = parse(
-            DecisionCreate,
-            {"kind": kind, "rationale": rationale, "wip_override_reason": wip_override_reason or None},
-        )
-        write(request, viewer, lambda uow: portfolio.decide(uow, key, data))
+        data = parse(HypothesisDecision, fields)
+        theta = hypotheses.thresholds(request)
+        write(request, viewer, lambda uow: insights.decide_on_hypothesis(uow, key, data, theta))
     except DomainError as exc:
         r = refusal(exc)
         return epic_page(request, viewer, key, error=r.message, status_code=r.status)

@@ -11,8 +11,11 @@ from starlette.datastructures import FormData
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError
+from digital_factory.insights import service as insights
+from digital_factory.insights.schemas import KeyResultValue
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import ThemeCreate, ThemeUpdate
+from digital_factory.portfolio.schemas import Theme, ThemeCreate, ThemeUpdate
+from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.forms import optional, parse, tab_page, text
@@ -32,13 +35,20 @@ def themes_page(request: Request, viewer: PageViewer) -> Response:
 
 
 def _themes(request: Request, viewer: Viewer, *, error: str | None = None, status_code: int = 200) -> Response:
-    themes = read(request, viewer, lambda uow: portfolio.list_themes(uow, include_archived=True))
+    def load(uow: UnitOfWork) -> tuple[list[Theme], dict[str, list[KeyResultValue]]]:
+        themes = portfolio.list_themes(uow, include_archived=True)
+        # the key results' current values, read on every visit (archived themes keep their words only)
+        current = {t.key: insights.key_results(uow, t.key).key_results for t in themes if not t.archived}
+        return themes, current
+
+    themes, current = read(request, viewer, load)
     return tab_page(
         request,
         viewer,
         "themes",
         status_code=status_code,
         themes=themes,
+        current=current,
         error=error,
         key_result_rows=range(NEW_KEY_RESULT_ROWS),
         max_key_results=MAX_KEY_RESULTS,
