@@ -2,16 +2,22 @@
 
 Rows go in as one executemany of a statement compiled once (never an ORM object per row): SQLAlchemy's
 "insertmanyvalues" turns it into multi-row INSERTs sized to each dialect's parameter limit where RETURNING
-is wanted, the driver's own executemany otherwise. Large batches go to PostgreSQL by COPY."""
+is wanted, the driver's own executemany otherwise. Large batches go to PostgreSQL by COPY. On SQLite the
+driver's executemany gets plain tuples (SQLAlchemy's per-row parameter handling cost more than the
+insert itself), and RETURNING is only used when a savepointed executemany shows some rows were stored
+already."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 COPY_FROM = 500
 """From this many rows, PostgreSQL takes them by COPY into a scratch table, then one INSERT … SELECT."""
@@ -29,6 +35,12 @@ def insert_new(
     # one statement executed for many parameter sets: SQLAlchemy's "insertmanyvalues" sends them as
     # multi-row VALUES batches with RETURNING, compiled once (a `.values([...])` statement compiles per call)
     statement = _insert(connection, table).on_conflict_do_nothing()
+    if connection.dialect.name == "sqlite":
+        if not returning:
+            execute_many(connection, statement, rows, ("new", table.name))
+            return []
+        if set(returning) <= set(rows[0]) and _sqlite_all_new(connection, statement, ("new", table.name), rows):
+            return [tuple(row[name] for name in returning) for row in rows]
     if not returning:
         connection.execute(statement, list(rows))
         return []
@@ -62,7 +74,72 @@ def insert_or_merge(
         order, columns = latest
         newer = new[order] >= table.c[order]
         merged |= {name: case((newer, new[name]), else_=table.c[name]) for name in (order, *columns)}
-    connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=merged), list(rows))
+    statement = statement.on_conflict_do_update(index_elements=list(key), set_=merged)
+    if connection.dialect.name == "sqlite":
+        plan = ("merge", table.name, tuple(key), tuple(add), tuple(least), tuple(greatest), repr(latest))
+        execute_many(connection, statement, rows, plan)
+        return
+    connection.execute(statement, list(rows))
+
+
+def execute_many(
+    connection: Connection, statement: UpdateBase, rows: Sequence[Mapping[str, Any]], plan: Hashable
+) -> int:
+    """Run `statement` once per row (the rows' keys are its parameters); the rows it changed. On SQLite the
+    driver's executemany gets plain tuples, each value through its type's bind processor as SQLAlchemy would
+    pass it; the compiled statement is kept under `plan` (a key naming the statement's shape)."""
+    if not rows:
+        return 0
+    if connection.dialect.name != "sqlite":
+        return int(connection.execute(statement, list(rows)).rowcount)
+    driver = _driver_plan(connection, statement, (plan, tuple(rows[0])))
+    cursor = connection.exec_driver_sql(driver.sql, [driver.values(row) for row in rows])
+    return int(cursor.rowcount)
+
+
+@dataclass(frozen=True)
+class _DriverPlan:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = [row[name] for name in self.names]
+        for index, process in self.processors:
+            values[index] = process(values[index])
+        return tuple(values)
+
+
+_plans: dict[tuple[Hashable, tuple[str, ...]], _DriverPlan] = {}
+
+
+def _driver_plan(connection: Connection, statement: UpdateBase, key: tuple[Hashable, tuple[str, ...]]) -> _DriverPlan:
+    found = _plans.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=connection.dialect, column_keys=list(key[1]))
+        assert isinstance(compiled, SQLCompiler)
+        names = tuple(compiled.positiontup or ())
+        processors = []
+        for index, name in enumerate(names):
+            process = compiled.binds[name].type.bind_processor(connection.dialect)
+            if process is not None:
+                processors.append((index, process))
+        found = _plans.setdefault(key, _DriverPlan(str(compiled), names, tuple(processors)))
+    return found
+
+
+def _sqlite_all_new(
+    connection: Connection, statement: UpdateBase, plan: Hashable, rows: Sequence[Mapping[str, Any]]
+) -> bool:
+    """SQLite: insert the rows by the driver's executemany (which cannot return rows) in a savepoint; True when
+    every row was new. Otherwise some were stored already: the savepoint is undone, so the caller inserts them
+    again with RETURNING to learn which were new (a re-send: the rare case)."""
+    connection.exec_driver_sql("SAVEPOINT bulk_insert_new")
+    changed = execute_many(connection, statement, rows, plan)
+    if changed != len(rows):
+        connection.exec_driver_sql("ROLLBACK TO bulk_insert_new")
+    connection.exec_driver_sql("RELEASE bulk_insert_new")
+    return changed == len(rows)
 
 
 def _insert(connection: Connection, table: Table) -> Any:
