@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func
@@ -93,7 +94,7 @@ def execute_many(
     if connection.dialect.name != "sqlite":
         return int(connection.execute(statement, list(rows)).rowcount)
     driver = _driver_plan(connection, statement, (plan, tuple(rows[0])))
-    cursor = connection.exec_driver_sql(driver.sql, [driver.values(row) for row in rows])
+    cursor = connection.exec_driver_sql(driver.sql, driver.tuples(rows))
     return int(cursor.rowcount)
 
 
@@ -103,11 +104,21 @@ class _DriverPlan:
     names: tuple[str, ...]
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
-    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = [row[name] for name in self.names]
-        for index, process in self.processors:
-            values[index] = process(values[index])
-        return tuple(values)
+    def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        pick = itemgetter(*self.names)
+        if len(self.names) == 1:
+            picked: list[tuple[Any, ...]] = [(pick(row),) for row in rows]
+        else:
+            picked = [pick(row) for row in rows]
+        if not self.processors:
+            return picked
+        processed: list[tuple[Any, ...]] = []
+        for values in picked:
+            changed = list(values)
+            for index, process in self.processors:
+                changed[index] = process(changed[index])
+            processed.append(tuple(changed))
+        return processed
 
 
 _plans: dict[tuple[Hashable, tuple[str, ...]], _DriverPlan] = {}
