@@ -103,8 +103,11 @@ class _DriverPlan:
     sql: str
     names: tuple[str, ...]
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    constants: dict[str, Any]  # the statement's own bound values (a literal in an expression)
 
     def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        if self.constants:
+            rows = [{**self.constants, **row} for row in rows]
         pick = itemgetter(*self.names)
         if len(self.names) == 1:
             picked: list[tuple[Any, ...]] = [(pick(row),) for row in rows]
@@ -130,12 +133,13 @@ def _driver_plan(connection: Connection, statement: UpdateBase, key: tuple[Hasha
         compiled = statement.compile(dialect=connection.dialect, column_keys=list(key[1]))
         assert isinstance(compiled, SQLCompiler)
         names = tuple(compiled.positiontup or ())
+        constants = {name: compiled.binds[name].effective_value for name in names if name not in key[1]}
         processors = []
         for index, name in enumerate(names):
             process = compiled.binds[name].type.bind_processor(connection.dialect)
             if process is not None:
                 processors.append((index, process))
-        found = _plans.setdefault(key, _DriverPlan(str(compiled), names, tuple(processors)))
+        found = _plans.setdefault(key, _DriverPlan(str(compiled), names, tuple(processors), constants))
     return found
 
 

@@ -118,10 +118,12 @@ def authenticate(uow: UnitOfWork, digester: SecretDigester, presented: str) -> I
 
 def ingest(uow: UnitOfWork, receiver: OtlpReceiver, grant: IngestionGrant, decoded: Decoded) -> Outcome:
     """Write what the key may write, count what it brought on the key, and say what was refused."""
-    environments = [environment.name for environment in catalog.list_environments(uow, grant.service)]
+    environments: list[str] | None = None  # read when a resource names one (most send none)
     batches: list[Batch] = []
     for portion in decoded.portions:
-        refusal = _refusal(portion.origin, grant.service, environments)
+        if portion.origin.environment is not None and environments is None:
+            environments = [environment.name for environment in catalog.list_environments(uow, grant.service)]
+        refusal = _refusal(portion.origin, grant.service, environments or [])
         if refusal:
             decoded.refuse_portion(portion, refusal)
         elif portion.points or portion.logs:
