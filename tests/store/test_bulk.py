@@ -91,7 +91,8 @@ def test_sqlite_statements_in_chunks_under_the_variable_limit_keep_every_row(
     rows = [{"series": 1, "at": i, "value": float(i), "extra": None} for i in range(5)]
     with engine.begin() as connection:
         first = insert_new(connection, points, rows, returning=("at",))
-        again = insert_new(connection, points, [*rows, {"series": 2, "at": 0, "value": 9.0, "extra": {"x": 1}}], ("at",))
+        new_row = {"series": 2, "at": 0, "value": 9.0, "extra": {"x": 1}}
+        again = insert_new(connection, points, [*rows, new_row], returning=("at",))
         merge = {"key": ("key",), "add": ("count",), "least": ("low",), "greatest": ("high",)}
         totals_in = [{"key": k, "count": 1, "low": k, "high": k, "last_at": k, "last": k} for k in range(5)]
         insert_or_merge(connection, totals, totals_in, latest=("last_at", ("last",)), **merge)

@@ -296,10 +296,8 @@ def _minutes(
             continue
         total[0] += 1
         total[1] += value
-        if value < total[2]:
-            total[2] = value
-        if value > total[3]:
-            total[3] = value
+        total[2] = min(total[2], value)
+        total[3] = max(total[3], value)
         if time_ns >= total[4]:
             total[4], total[5] = time_ns, value
     return minutes

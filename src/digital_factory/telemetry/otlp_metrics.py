@@ -17,7 +17,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 
 from digital_factory.telemetry.otlp_values import NUL, AttributeSets, Decoded, Portion, Refused, Tally, origin
-from digital_factory.telemetry.points import Attributes, Buckets, MetricKind, Point, Temporality
+from digital_factory.telemetry.points import Buckets, MetricKind, Point, Temporality
 
 NO_RECORDED_VALUE = 1  # DataPointFlags: a staleness marker, not a value
 TEMPORALITIES = {1: Temporality.DELTA, 2: Temporality.CUMULATIVE}
