@@ -113,16 +113,17 @@ def _touch(connection: Connection, inserted: list[tuple[Any, ...]]) -> None:
 
 def _series_ids(
     uow: UnitOfWork, connection: Connection, owner: int, environment: str, points: Sequence[Point]
-) -> dict[tuple[str, str], int]:
-    """Each (metric, attributes key) of the points to its series id, making the series that are new."""
-    wanted = {(p.metric, _key_of(p.attributes)): p for p in points}
+) -> dict[tuple[str, Attributes], int]:
+    """Each (metric, attributes) of the points to its series id, making the series that are new."""
+    named = {(p.metric, p.attributes): p for p in points}  # the key is hashed once per series, not per point
+    wanted = {(metric, _key_of(attributes)): p for (metric, attributes), p in named.items()}
     found = _find_series(connection, owner, environment, wanted)
     missing = sorted(key for key in wanted if key not in found)
     if missing:
         now = uow.clock.now()
         insert_new(connection, _series, [_series_row(owner, environment, key, wanted[key], now) for key in missing])
         found |= _find_series(connection, owner, environment, {key: wanted[key] for key in missing})
-    return found
+    return {(metric, attributes): found[(metric, _key_of(attributes))] for metric, attributes in named}
 
 
 def _find_series(
@@ -156,17 +157,18 @@ def _series_row(owner: int, environment: str, key: tuple[str, str], point: Point
 
 
 def _point_rows(
-    connection: Connection, ids: dict[tuple[str, str], int], points: Sequence[Point]
+    connection: Connection, ids: dict[tuple[str, Attributes], int], points: Sequence[Point]
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows to insert (cumulative points as increments) and how many points were already seen."""
     cumulative: dict[int, list[Point]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
     for point in points:
-        series = ids[(point.metric, _key_of(point.attributes))]
+        series = ids[(point.metric, point.attributes)]
         if point.temporality is Temporality.CUMULATIVE and point.kind is not MetricKind.GAUGE:
             cumulative[series].append(point)
         else:
-            rows.append(_row(series, point.time_ns, point.value, point.buckets))
+            buckets = _buckets_json(point.buckets) if point.buckets else None
+            rows.append({"series_id": series, "time_ns": point.time_ns, "value": point.value, "buckets": buckets})
     skipped = 0
     if cumulative:
         increments, skipped = _increments(connection, cumulative)
