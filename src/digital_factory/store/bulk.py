@@ -40,9 +40,9 @@ def insert_new(
     statement = _insert(connection, table).on_conflict_do_nothing()
     if connection.dialect.name == "sqlite":
         if not returning:
-            execute_many(connection, statement, rows, ("new", table.name))
+            execute_many(connection, statement, rows, ("new", table))
             return []
-        if set(returning) <= set(rows[0]) and _sqlite_all_new(connection, statement, ("new", table.name), rows):
+        if set(returning) <= set(rows[0]) and _sqlite_all_new(connection, statement, ("new", table), rows):
             return [tuple(row[name] for name in returning) for row in rows]
     if not returning:
         connection.execute(statement, list(rows))
@@ -79,7 +79,7 @@ def insert_or_merge(
         merged |= {name: case((newer, new[name]), else_=table.c[name]) for name in (order, *columns)}
     statement = statement.on_conflict_do_update(index_elements=list(key), set_=merged)
     if connection.dialect.name == "sqlite":
-        plan = ("merge", table.name, tuple(key), tuple(add), tuple(least), tuple(greatest), repr(latest))
+        plan = ("merge", table, tuple(key), tuple(add), tuple(least), tuple(greatest), repr(latest))
         execute_many(connection, statement, rows, plan)
         return
     connection.execute(statement, list(rows))
@@ -90,7 +90,7 @@ def execute_many(
 ) -> int:
     """Run `statement` once per row (the rows' keys are its parameters); the rows it changed. On SQLite the
     driver's executemany gets plain tuples, each value through its type's bind processor as SQLAlchemy would
-    pass it; the compiled statement is kept under `plan` (a key naming the statement's shape)."""
+    pass it; the compiled statement is kept under `plan` (a key naming the statement's shape and its table)."""
     if not rows:
         return 0
     if connection.dialect.name != "sqlite":
