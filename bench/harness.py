@@ -81,7 +81,7 @@ def running_server(database_url: str | None = None) -> Iterator[Server]:
             process.wait(timeout=20)
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

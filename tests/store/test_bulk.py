@@ -80,3 +80,27 @@ def test_insert_or_merge_adds_keeps_extremes_and_the_latest(engine: Engine) -> N
         for given in (row(2, 5, 9, 100, 7), row(3, 1, 6, 50, 2), row(1, 4, 12, 200, 11)):
             insert_or_merge(connection, totals, [given], latest=("last_at", ("last",)), **merge)
         assert tuple(connection.execute(select(totals)).one()) == (1, 6, 1, 12, 200, 11)
+
+
+def test_sqlite_statements_in_chunks_under_the_variable_limit_keep_every_row(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digital_factory.store import bulk
+
+    monkeypatch.setattr(bulk, "_variable_limit", lambda connection: 8)  # two rows of four a statement on SQLite
+    rows = [{"series": 1, "at": i, "value": float(i), "extra": None} for i in range(5)]
+    with engine.begin() as connection:
+        first = insert_new(connection, points, rows, returning=("at",))
+        new_row = {"series": 2, "at": 0, "value": 9.0, "extra": {"x": 1}}
+        again = insert_new(connection, points, [*rows, new_row], returning=("at",))
+        merge = {"key": ("key",), "add": ("count",), "least": ("low",), "greatest": ("high",)}
+        totals_in = [{"key": k, "count": 1, "low": k, "high": k, "last_at": k, "last": k} for k in range(5)]
+        insert_or_merge(connection, totals, totals_in, latest=("last_at", ("last",)), **merge)
+        insert_or_merge(connection, totals, totals_in[2:], latest=("last_at", ("last",)), **merge)
+        stored = connection.execute(select(points.c.series, points.c.at, points.c.extra).order_by("series", "at")).all()
+        counts = connection.execute(select(totals.c.key, totals.c.count).order_by(totals.c.key)).all()
+    assert sorted(first) == [(i,) for i in range(5)]
+    assert again == [(0,)]  # only the new row, though five of the six were stored already
+    assert [(s, a) for s, a, _ in stored] == [(1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (2, 0)]
+    assert stored[0].extra is None and stored[-1].extra == {"x": 1}
+    assert [tuple(row) for row in counts] == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 2)]

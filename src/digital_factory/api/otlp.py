@@ -119,5 +119,5 @@ def _receive(
         body = telemetry.inflate(body, rt.otlp.limits.max_bytes)
     decoded = telemetry.decode_request(signal, media, body)
     rt.otlp.throttle(grant, decoded.items)
-    with rt.store.unit_of_work(system_actor("telemetry")) as uow:
+    with rt.otlp.writing(), rt.store.unit_of_work(system_actor("telemetry")) as uow:
         return telemetry.ingest(uow, rt.otlp, grant, decoded)

@@ -46,7 +46,7 @@ from digital_factory.repos.events import PushReceived
 from digital_factory.repos.service import LocalRepoHost
 from digital_factory.settings import Settings
 from digital_factory.store import schema
-from digital_factory.store.engine import make_engine
+from digital_factory.store.engine import is_sqlite, make_engine
 from digital_factory.store.uow import Store
 from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
 from digital_factory.web.app import install_web
@@ -142,7 +142,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         delivery=config,
         executor=make_executor(settings, store, config),
         flags=flags,
-        otlp=otlp_receiver(settings),
+        otlp=otlp_receiver(settings, one_writer=is_sqlite(store.engine)),
     )
     _subscribe(runtime)
     _wire_delivery(runtime)
@@ -151,14 +151,14 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     return runtime
 
 
-def otlp_receiver(settings: Settings) -> OtlpReceiver:
+def otlp_receiver(settings: Settings, *, one_writer: bool = False) -> OtlpReceiver:
     limits = OtlpLimits(
         max_bytes=settings.otlp_max_bytes,
         max_concurrent=settings.otlp_max_concurrent,
         rate=settings.otlp_rate_limit,
         burst=settings.otlp_burst,
     )
-    return OtlpReceiver(limits)
+    return OtlpReceiver(limits, one_writer=one_writer)
 
 
 def _subscribe(runtime: Runtime) -> None:

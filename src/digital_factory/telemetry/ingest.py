@@ -42,16 +42,20 @@ class OtlpLimits:
     burst: int = 1_000_000
 
 
-class OtlpReceiver:
-    """What OTLP requests share in one process: the limits, the admission count, the per-key rate and the
-    metric store's writer."""
+WRITER_WAIT = 10.0  # seconds a request waits for its turn to write (SQLite's busy timeout)
 
-    def __init__(self, limits: OtlpLimits, writer: Writer = write_batches) -> None:
+
+class OtlpReceiver:
+    """What OTLP requests share in one process: the limits, the admission count, the per-key rate, the
+    metric store's writer and, on a one-writer store, the turn to write."""
+
+    def __init__(self, limits: OtlpLimits, writer: Writer = write_batches, *, one_writer: bool = False) -> None:
         self.limits = limits
         self.writer = writer
         self.limiter = RateLimiter(limits.rate, limits.burst)
         self._in_flight = 0
         self._lock = threading.Lock()
+        self._turn = threading.Lock() if one_writer else None
 
     @contextmanager
     def admitted(self) -> Iterator[None]:
@@ -65,6 +69,21 @@ class OtlpReceiver:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The turn to open a write transaction. On a one-writer store (SQLite) the process's OTLP writers queue
+        here and the next starts as soon as the last commits; SQLite's own busy handler would poll with
+        sleeps growing to 100 ms. 503 (retry after a second) when the turn does not come in time."""
+        if self._turn is None:
+            yield
+            return
+        if not self._turn.acquire(timeout=WRITER_WAIT):
+            raise WireError(503, "the metric store is busy; retry shortly", retry_after=1)
+        try:
+            yield
+        finally:
+            self._turn.release()
 
     def throttle(self, grant: IngestionGrant, items: int) -> None:
         """Take `items` from the key's rate, or 429 saying when to retry."""
@@ -99,10 +118,12 @@ def authenticate(uow: UnitOfWork, digester: SecretDigester, presented: str) -> I
 
 def ingest(uow: UnitOfWork, receiver: OtlpReceiver, grant: IngestionGrant, decoded: Decoded) -> Outcome:
     """Write what the key may write, count what it brought on the key, and say what was refused."""
-    environments = [environment.name for environment in catalog.list_environments(uow, grant.service)]
+    environments: list[str] | None = None  # read when a resource names one (most send none)
     batches: list[Batch] = []
     for portion in decoded.portions:
-        refusal = _refusal(portion.origin, grant.service, environments)
+        if portion.origin.environment is not None and environments is None:
+            environments = [environment.name for environment in catalog.list_environments(uow, grant.service)]
+        refusal = _refusal(portion.origin, grant.service, environments or [])
         if refusal:
             decoded.refuse_portion(portion, refusal)
         elif portion.points or portion.logs:

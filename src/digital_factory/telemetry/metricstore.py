@@ -12,12 +12,13 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, BindParameter, Connection, Table, bindparam, case, func, select, tuple_, update
 
 from digital_factory.catalog.service import service_id
-from digital_factory.store.bulk import insert_new, insert_or_merge
+from digital_factory.store.bulk import execute_many, insert_new, insert_or_merge
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import models
 from digital_factory.telemetry.points import (
@@ -83,9 +84,9 @@ def _write_points(
     ids = _series_ids(uow, connection, owner, environment, points)
     rows, skipped = _point_rows(connection, ids, points)
     # one order for every writer, so two batches touching the same rows wait for each other, never deadlock
-    rows.sort(key=lambda row: (row["series_id"], row["time_ns"]))
+    rows.sort(key=itemgetter("series_id", "time_ns"))
     inserted = insert_new(connection, _points, rows, returning=("series_id", "time_ns"))
-    _roll_up(connection, rows, {(series, time) for series, time in inserted})
+    _roll_up(connection, rows, None if len(inserted) == len(rows) else {(series, time) for series, time in inserted})
     _touch(connection, inserted)
     return len(inserted), skipped + len(rows) - len(inserted)
 
@@ -98,28 +99,31 @@ def _touch(connection: Connection, inserted: list[tuple[Any, ...]]) -> None:
     if not newest:
         return
     moment: BindParameter[int] = bindparam("moment", type_=BigInteger)
-    connection.execute(
+    execute_many(
+        connection,
         update(_series)
         .where(_series.c.id == bindparam("series"))
         .values(
             last_time_ns=case((func.coalesce(_series.c.last_time_ns, 0) < moment, moment), else_=_series.c.last_time_ns)
         ),
         [{"series": series, "moment": time_ns} for series, time_ns in sorted(newest.items())],
+        "telemetry.touch",
     )
 
 
 def _series_ids(
     uow: UnitOfWork, connection: Connection, owner: int, environment: str, points: Sequence[Point]
-) -> dict[tuple[str, str], int]:
-    """Each (metric, attributes key) of the points to its series id, making the series that are new."""
-    wanted = {(p.metric, _key_of(p.attributes)): p for p in points}
+) -> dict[tuple[str, Attributes], int]:
+    """Each (metric, attributes) of the points to its series id, making the series that are new."""
+    named = {(p.metric, p.attributes): p for p in points}  # the key is hashed once per series, not per point
+    wanted = {(metric, _key_of(attributes)): p for (metric, attributes), p in named.items()}
     found = _find_series(connection, owner, environment, wanted)
     missing = sorted(key for key in wanted if key not in found)
     if missing:
         now = uow.clock.now()
         insert_new(connection, _series, [_series_row(owner, environment, key, wanted[key], now) for key in missing])
         found |= _find_series(connection, owner, environment, {key: wanted[key] for key in missing})
-    return found
+    return {(metric, attributes): found[(metric, _key_of(attributes))] for metric, attributes in named}
 
 
 def _find_series(
@@ -153,17 +157,18 @@ def _series_row(owner: int, environment: str, key: tuple[str, str], point: Point
 
 
 def _point_rows(
-    connection: Connection, ids: dict[tuple[str, str], int], points: Sequence[Point]
+    connection: Connection, ids: dict[tuple[str, Attributes], int], points: Sequence[Point]
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows to insert (cumulative points as increments) and how many points were already seen."""
     cumulative: dict[int, list[Point]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
     for point in points:
-        series = ids[(point.metric, _key_of(point.attributes))]
+        series = ids[(point.metric, point.attributes)]
         if point.temporality is Temporality.CUMULATIVE and point.kind is not MetricKind.GAUGE:
             cumulative[series].append(point)
         else:
-            rows.append(_row(series, point.time_ns, point.value, point.buckets))
+            buckets = _buckets_json(point.buckets) if point.buckets else None
+            rows.append({"series_id": series, "time_ns": point.time_ns, "value": point.value, "buckets": buckets})
     skipped = 0
     if cumulative:
         increments, skipped = _increments(connection, cumulative)
@@ -256,15 +261,11 @@ def _save_states(connection: Connection, states: dict[int, _State], series: set[
         )
 
 
-def _roll_up(connection: Connection, rows: list[dict[str, Any]], inserted: set[tuple[int, int]]) -> None:
-    """Add the newly stored points to the minute, hour and day rollups of their series."""
+def _roll_up(connection: Connection, rows: list[dict[str, Any]], inserted: set[tuple[int, int]] | None) -> None:
+    """Add the newly stored points (all `rows` when `inserted` is None) to the minute, hour and day rollups of
+    their series: folded here first, so each bucket is one row of one upsert."""
     finest, *coarser = RESOLUTIONS
-    step = finest * 1_000_000_000
-    totals: dict[tuple[int, int, int], list[Any]] = {}
-    for row in rows:
-        if (row["series_id"], row["time_ns"]) in inserted:
-            key = (row["series_id"], finest, row["time_ns"] - row["time_ns"] % step)
-            _fold(totals, key, [1, row["value"], row["value"], row["value"], row["time_ns"], row["value"]])
+    totals: dict[tuple[int, int, int], list[Any]] = dict(_minutes(rows, inserted, finest * 1_000_000_000))
     for (series, _, start), total in list(totals.items()):  # hours and days from the minutes: fewer folds
         for resolution in coarser:
             _fold(totals, (series, resolution, start - start % (resolution * 1_000_000_000)), list(total))
@@ -278,6 +279,30 @@ def _roll_up(connection: Connection, rows: list[dict[str, Any]], inserted: set[t
         greatest=("maximum",),
         latest=("last_ns", ("last",)),
     )
+
+
+def _minutes(
+    rows: list[dict[str, Any]], inserted: set[tuple[int, int]] | None, step: int
+) -> dict[tuple[int, int, int], list[Any]]:
+    """The rows folded by (series, minute): count, total, least, greatest, last time, last value."""
+    minutes: dict[tuple[int, int, int], list[Any]] = {}
+    resolution = step // 1_000_000_000
+    for row in rows:
+        series, time_ns, value = row["series_id"], row["time_ns"], row["value"]
+        if inserted is not None and (series, time_ns) not in inserted:
+            continue
+        key = (series, resolution, time_ns - time_ns % step)
+        total = minutes.get(key)
+        if total is None:
+            minutes[key] = [1, value, value, value, time_ns, value]
+            continue
+        total[0] += 1
+        total[1] += value
+        total[2] = min(total[2], value)
+        total[3] = max(total[3], value)
+        if time_ns >= total[4]:
+            total[4], total[5] = time_ns, value
+    return minutes
 
 
 def _fold(totals: dict[tuple[int, int, int], list[Any]], key: tuple[int, int, int], part: list[Any]) -> None:

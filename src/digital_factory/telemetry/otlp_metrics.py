@@ -16,8 +16,8 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
     NumberDataPoint,
 )
 
-from digital_factory.telemetry.otlp_values import NUL, Decoded, Portion, Refused, Tally, attributes, origin
-from digital_factory.telemetry.points import Attributes, Buckets, MetricKind, Point, Temporality
+from digital_factory.telemetry.otlp_values import NUL, AttributeSets, Decoded, Portion, Refused, Tally, origin
+from digital_factory.telemetry.points import Buckets, MetricKind, Point, Temporality
 
 NO_RECORDED_VALUE = 1  # DataPointFlags: a staleness marker, not a value
 TEMPORALITIES = {1: Temporality.DELTA, 2: Temporality.CUMULATIVE}
@@ -30,9 +30,10 @@ def decode_metrics(request: ExportMetricsServiceRequest) -> Decoded:
     decoded = Decoded(Tally("data points"))
     for resource_metrics in request.resource_metrics:
         portion = Portion(origin(resource_metrics.resource))
+        sets = AttributeSets(portion.origin.extra)
         for scope in resource_metrics.scope_metrics:
             for metric in scope.metrics:
-                for outcome in _metric_points(metric, portion.origin.extra):
+                for outcome in _metric_points(metric, sets):
                     portion.items += 1
                     if isinstance(outcome, Point):
                         portion.points.append(outcome)
@@ -42,7 +43,7 @@ def decode_metrics(request: ExportMetricsServiceRequest) -> Decoded:
     return decoded
 
 
-def _metric_points(metric: Metric, extra: Attributes) -> Iterator[Point | str]:
+def _metric_points(metric: Metric, sets: AttributeSets) -> Iterator[Point | str]:
     """Each data point of the metric as a point, or the reason it is refused."""
     data = metric.WhichOneof("data")
     if data is None:
@@ -61,7 +62,7 @@ def _metric_points(metric: Metric, extra: Attributes) -> Iterator[Point | str]:
         try:
             if temporality is None:
                 raise Refused("aggregation temporality is unspecified")
-            yield _point(metric, kind, temporality, data_point, extra)
+            yield _point(metric, kind, temporality, data_point, sets)
         except Refused as refused:
             yield f"{metric.name}: {refused}"
 
@@ -98,7 +99,7 @@ def _point(
     kind: MetricKind,
     temporality: Temporality,
     data_point: NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint,
-    extra: Attributes,
+    sets: AttributeSets,
 ) -> Point:
     if not data_point.time_unix_nano:
         raise Refused("time_unix_nano is missing")
@@ -111,7 +112,7 @@ def _point(
     return Point(
         metric=metric.name,
         kind=kind,
-        attributes=attributes(data_point.attributes, extra),
+        attributes=sets.of(data_point.attributes),
         time_ns=data_point.time_unix_nano,
         value=value,
         temporality=temporality,

@@ -4,7 +4,7 @@ tally of refused items that becomes the partial success. Pure."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,28 @@ def attributes(pairs: Iterable[KeyValue], extra: Attributes = ()) -> Attributes:
         if len(text) > MAX_VALUE_LENGTH:
             raise Refused(f"attribute {key[:40]!r} is longer than {MAX_VALUE_LENGTH} characters")
     return tuple(sorted(merged.items()))
+
+
+class AttributeSets:
+    """`attributes` of one resource's items, converted once per distinct set (most items of a request share
+    a few sets); keyed by the pairs' encoded bytes, so only identical sets share a result."""
+
+    def __init__(self, extra: Attributes = ()) -> None:
+        self.extra = extra
+        self._seen: dict[tuple[bytes, ...], Attributes | str] = {}
+
+    def of(self, pairs: Sequence[KeyValue]) -> Attributes:
+        key = tuple([pair.SerializeToString() for pair in pairs])
+        found = self._seen.get(key)
+        if found is None:
+            try:
+                found = attributes(pairs, self.extra)
+            except Refused as refused:
+                found = str(refused)
+            self._seen[key] = found
+        if isinstance(found, str):
+            raise Refused(found)
+        return found
 
 
 @dataclass(frozen=True)
