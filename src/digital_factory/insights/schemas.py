@@ -3,4 +3,33 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.flow_schemas import (
+    CfdDay,
+    CompletedItem,
+    CumulativeFlow,
+    FlowMetrics,
+    FlowScope,
+    ScopeKind,
+    TypeShare,
+)
+from digital_factory.insights.flow_states import FlowState, FlowType
+from digital_factory.insights.leadtime_schemas import EpicLeadTime, ExposedBy, FeatureLeadTime, ValueLeadTimes
+from digital_factory.insights.valuestream_schemas import Stage, ValueStreamMap
+
+__all__: list[str] = [
+    "CfdDay",
+    "CompletedItem",
+    "CumulativeFlow",
+    "EpicLeadTime",
+    "ExposedBy",
+    "FeatureLeadTime",
+    "FlowMetrics",
+    "FlowScope",
+    "FlowState",
+    "FlowType",
+    "ScopeKind",
+    "Stage",
+    "TypeShare",
+    "ValueLeadTimes",
+    "ValueStreamMap",
+]

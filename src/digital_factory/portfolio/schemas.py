@@ -46,6 +46,7 @@ from digital_factory.portfolio.kanban_schemas import (
 )
 from digital_factory.portfolio.schema_types import FlowItem, ItemKind, WorkState
 from digital_factory.portfolio.theme_schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
+from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemHistory, WorkLevel
 from digital_factory.portfolio.work_schemas import (
     BacklogOrder,
     Feature,
@@ -79,6 +80,7 @@ __all__ = [
     "Epic",
     "EpicCreate",
     "EpicFilter",
+    "EpicHistory",
     "EpicState",
     "EpicSummary",
     "EpicUpdate",
@@ -121,6 +123,8 @@ __all__ = [
     "ThemeCreate",
     "ThemeUpdate",
     "Transition",
+    "WorkItemHistory",
+    "WorkLevel",
     "WorkState",
     "WorkTransition",
     "WsjfScore",

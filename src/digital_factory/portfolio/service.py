@@ -49,6 +49,7 @@ from digital_factory.portfolio.work import (
     update_story,
     work_history,
 )
+from digital_factory.portfolio.work_reads import epic_histories, work_item_histories
 
 __all__ = [
     "BOARD_CARDS_PER_COLUMN",
@@ -65,6 +66,7 @@ __all__ = [
     "decide",
     "decisions_for",
     "done_reasons_for",
+    "epic_histories",
     "get_epic",
     "get_feature",
     "get_kanban_config",
@@ -92,4 +94,5 @@ __all__ = [
     "update_story",
     "update_theme",
     "work_history",
+    "work_item_histories",
 ]
