@@ -25,9 +25,10 @@ def day(n: float) -> datetime:
 class Script:
     """People, a fixed clock and the moves made at given days."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, start: datetime = T0) -> None:
         self.runtime = runtime
-        self.clock = FixedClock(T0)
+        self.start = start
+        self.clock = FixedClock(start)
         runtime.store.clock = self.clock
         self.board, self.pm = people(runtime)
         make_user(runtime, "pia", Role.PLATFORM)
@@ -36,7 +37,7 @@ class Script:
             teams.create_team(uow, TeamCreate(key="power-systems", name="Power Systems"))
 
     def at(self, n: float) -> Script:
-        self.clock.set(day(n))
+        self.clock.set(self.start + timedelta(days=n))
         return self
 
     def feature(self, epic_key: str, title: str, flow_item: FlowItem, team: str = "flight-software") -> str:

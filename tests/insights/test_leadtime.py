@@ -16,100 +16,20 @@ from datetime import timedelta
 import pytest
 
 from digital_factory.app.factory import Runtime
-from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate, ValueStreamCreate, WorkLinkCreate
-from digital_factory.core.actor import system_actor
 from digital_factory.core.errors import ValidationFailed
-from digital_factory.delivery import service as delivery
-from digital_factory.delivery.schemas import DeploymentStatus, Origin, OutsideChange, OutsideDeployment
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import ExposedBy, ValueStreamMap
-from digital_factory.portfolio.schemas import FlowItem, WorkState
-from digital_factory.releases import service as releases
-from digital_factory.releases.schemas import FlagChange, FlagCreate
 from tests.insights.flow_builders import Script, day
-from tests.portfolio.builders import move, ready_epic
+from tests.insights.leadtime_builders import epic_with_two_features
+from tests.portfolio.builders import ready_epic
 
 DAYS = 86400.0
 HOURS = 3600.0
 SERVICE = "rotor"
 
 
-def _service(s: Script) -> None:
-    with s.runtime.store.unit_of_work(system_actor("tests")) as uow:
-        catalog.create_value_stream(uow, ValueStreamCreate(key="cargo", name="Cargo"))
-        catalog.register_service(
-            uow,
-            ServiceCreate(
-                key=SERVICE,
-                name="Rotor",
-                owner_team="flight-software",
-                value_stream="cargo",
-                environments=[EnvironmentSpec(name="staging"), EnvironmentSpec(name="production")],
-            ),
-        )
-
-
-def _ship(s: Script, sha: str, feature: str, *, authored: float, deployed: float, hours: float) -> None:
-    """A change naming `feature`, reported running then succeeded in production."""
-    with s.runtime.store.unit_of_work(system_actor("tests")) as uow:
-        at = day(authored)
-        delivery.record_change(
-            uow, SERVICE, OutsideChange(sha=sha, authored_at=at, committed_at=at, message=f"{feature}: work")
-        )
-        start, finish = day(deployed), day(deployed) + timedelta(hours=hours)
-        for status, when in ((DeploymentStatus.RUNNING, start), (DeploymentStatus.SUCCEEDED, finish)):
-            report = OutsideDeployment(
-                origin=Origin.GITHUB,
-                external_id=sha,
-                environment="production",
-                commit_sha=sha,
-                status=status,
-                started_at=start,
-                finished_at=finish if status is DeploymentStatus.SUCCEEDED else None,
-                at=when,
-            )
-            delivery.record_deployment(uow, SERVICE, report)
-
-
-def _flag_on(s: Script, environment: str) -> None:
-    with s.runtime.store.unit_of_work(system_actor("tests")) as uow:
-        releases.request_change(uow, SERVICE, "cargo-bay", environment, FlagChange(enabled=True))
-
-
-def _epic_with_two_features(runtime: Runtime) -> tuple[Script, str, str, str]:
-    s = Script(runtime)
-    _service(s)
-    epic = ready_epic(runtime, s.board, "Cargo drones").key
-    s.at(1)
-    f1 = s.feature(epic, "Cargo bay", FlowItem.FEATURE)
-    f2 = s.feature(epic, "Stronger rotor", FlowItem.FEATURE)
-    with runtime.store.unit_of_work(system_actor("tests")) as uow:
-        catalog.link_work(uow, SERVICE, WorkLinkCreate(key=epic))
-        releases.create_flag(uow, SERVICE, FlagCreate(key="cargo-bay", feature=f1))
-    s.at(2)
-    move(runtime, s.board, epic, "implementing")
-    for n, key, to in (
-        (3, f1, WorkState.ACTIVE),
-        (3, f2, WorkState.ACTIVE),
-        (4, f2, WorkState.WAITING),
-        (5, f2, WorkState.ACTIVE),
-        (6, f2, WorkState.DONE),
-        (8, f1, WorkState.DONE),
-    ):
-        s.at(n).change(key, to)
-    s.at(5)
-    _flag_on(s, "staging")
-    s.at(9)
-    _flag_on(s, "production")
-    _ship(s, "a" * 40, f2, authored=4, deployed=6, hours=1)
-    _ship(s, "b" * 40, f1, authored=7, deployed=12, hours=2)
-    s.at(20)
-    return s, epic, f1, f2
-
-
 def test_value_lead_time_by_flag_and_by_deployment(runtime: Runtime) -> None:
-    s, epic, f1, f2 = _epic_with_two_features(runtime)
+    s, epic, f1, f2 = epic_with_two_features(runtime)
     with runtime.store.unit_of_work(s.reader(), write=False) as uow:
         found = insights.value_lead_time(uow, epic=epic.lower())
     (lead,) = found.epics
@@ -127,7 +47,7 @@ def test_value_lead_time_by_flag_and_by_deployment(runtime: Runtime) -> None:
 
 
 def test_the_value_stream_map_splits_waiting_from_active_and_marks_the_slowest(runtime: Runtime) -> None:
-    s, epic, _, _ = _epic_with_two_features(runtime)
+    s, epic, _, _ = epic_with_two_features(runtime)
     with runtime.store.unit_of_work(s.reader(), write=False) as uow:
         by_epic = insights.value_stream_map(uow, epic=epic)
         by_stream = insights.value_stream_map(uow, value_stream="cargo")
