@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from digital_factory.portfolio.schemas import FlowItem, WorkItemHistory, WorkState
 
@@ -52,13 +53,15 @@ def flow_type_of(flow_item: str) -> FlowType:
     return FLOW_TYPES[FlowItem(flow_item)]
 
 
+_BY_NAME: dict[str, FlowState] = {str(state): flow for state, flow in FLOW_STATES.items()}
+
+
 def flow_state_of(work_state: str) -> FlowState:
-    return FLOW_STATES[WorkState(work_state)]
+    return _BY_NAME[work_state]
 
 
-@dataclass(frozen=True, slots=True)
-class Spell:
-    """A stretch of time in one flow state; `end` None: still in it."""
+class Spell(NamedTuple):
+    """A stretch of time in one flow state; `end` None: still in it (a named tuple: made by the million)."""
 
     state: FlowState
     start: datetime
@@ -105,7 +108,7 @@ class Timeline:
 
 def timeline(history: WorkItemHistory) -> Timeline:
     """The item's spells from its state history; cut at its epic's early end into Canceled (unless Done)."""
-    moves = [(at, flow_state_of(state)) for at, state in history.states]
+    moves = [(at, _BY_NAME[state]) for at, state in history.states]
     ended = history.epic_ended_at
     if ended is not None:
         kept = [(at, state) for at, state in moves if at <= ended]

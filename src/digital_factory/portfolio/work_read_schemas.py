@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class WorkLevel(StrEnum):
@@ -15,11 +16,11 @@ class WorkLevel(StrEnum):
     STORY = "story"
 
 
-@dataclass(frozen=True, slots=True)
-class WorkItemHistory:
+class WorkItemHistory(NamedTuple):
     """A feature or story with its flow-state history, oldest first: `(at, state)` per change, the first
     being its creation (state `new`). `epic_ended_at` is when its epic ended other than as completed
-    (rejected, no-go, stopped after the MVP); None while the epic runs or when it was completed."""
+    (rejected, no-go, stopped after the MVP); None while the epic runs or when it was completed. A named
+    tuple: a read may carry tens of thousands of them."""
 
     key: str
     level: WorkLevel

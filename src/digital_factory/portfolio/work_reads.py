@@ -56,7 +56,7 @@ def work_item_histories(
         items = items.join(feature, feature.id == model.feature_id)
     items = items.join(models.Epic, models.Epic.id == feature.epic_id)
     items = items.where(*_narrowed(uow, model, feature, team=team, epic=epic, keys=keys))
-    rows = uow.session.execute(items.order_by(model.id)).all()
+    rows = uow.session.connection().execute(items.order_by(model.id)).all()
     states = _states(uow, level, [r.id for r in rows], items, before)
     return [
         WorkItemHistory(
@@ -66,7 +66,7 @@ def work_item_histories(
             item_kind=r.kind,
             epic=r.epic,
             feature=r.feature,
-            created_at=as_utc(r.created_at),
+            created_at=r.created_at,
             epic_ended_at=_ended_early(r.epic_state, r.done_reason, r.state_entered_at),
             states=tuple(states.get(r.id, ())),
         )
@@ -108,10 +108,11 @@ def _states(
     if before is not None:
         query = query.where(models.WorkTransition.at < before)
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for item_id, at, state in uow.session.execute(
+    # through the connection: plain rows, without the ORM's per-row work (the column type makes times UTC)
+    for item_id, at, state in uow.session.connection().execute(
         query.order_by(column, models.WorkTransition.at, models.WorkTransition.id)
     ):
-        found[item_id].append((as_utc(at), state))
+        found[item_id].append((at, state))
     return found
 
 
