@@ -115,7 +115,7 @@ def timeline(history: WorkItemHistory) -> Timeline:
         if not kept or kept[-1][1] is not FlowState.DONE:
             kept.append((ended, FlowState.CANCELED))
         moves = kept
-    spells = tuple(
-        Spell(state, at, moves[i + 1][0] if i + 1 < len(moves) else None) for i, (at, state) in enumerate(moves)
-    )
+    starts = [at for at, _ in moves]
+    ends: list[datetime | None] = [*starts[1:], None]
+    spells = tuple(map(Spell, [state for _, state in moves], starts, ends))
     return Timeline(history.key, flow_type_of(history.flow_item), spells)

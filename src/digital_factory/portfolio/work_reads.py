@@ -109,9 +109,8 @@ def _states(
         query = query.where(models.WorkTransition.at < before)
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     # through the connection: plain rows, without the ORM's per-row work (the column type makes times UTC)
-    for item_id, at, state in uow.session.connection().execute(
-        query.order_by(column, models.WorkTransition.at, models.WorkTransition.id)
-    ):
+    rows = uow.session.connection().execute(query.order_by(column, models.WorkTransition.at, models.WorkTransition.id))
+    for item_id, at, state in rows.all():
         found[item_id].append((at, state))
     return found
 
