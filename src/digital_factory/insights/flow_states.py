@@ -110,7 +110,7 @@ def timeline(history: WorkItemHistory) -> Timeline:
     """The item's spells from its state history; cut at its epic's early end into Canceled (unless Done)."""
     moves = [(at, _BY_NAME[state]) for at, state in history.states]
     ended = history.epic_ended_at
-    if ended is not None:
+    if ended is not None and moves:  # an item not made yet by the window's end is not canceled either
         kept = [(at, state) for at, state in moves if at <= ended]
         if not kept or kept[-1][1] is not FlowState.DONE:
             kept.append((ended, FlowState.CANCELED))
