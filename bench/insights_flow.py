@@ -58,8 +58,11 @@ def _generate(runtime: Runtime) -> None:
     features, transitions = [], []
     for n in range(FEATURES):
         created = START + timedelta(minutes=rng.randrange(0, 330 * 24 * 60))
-        features.append(_feature(n, created, epic_ids[n % EPICS], team_ids[n % TEAMS], FLOW_ITEMS[n % 5]))
-        transitions += _history(n + 1, created, rng)
+        history = _history(n + 1, created, rng)
+        row = _feature(n, created, epic_ids[n % EPICS], team_ids[n % TEAMS], FLOW_ITEMS[n % 5])
+        # as the product keeps them: the row's state and the time of its last change
+        features.append({**row, "state": history[-1]["to_state"], "state_changed_at": history[-1]["at"]})
+        transitions += history
     with runtime.store.engine.begin() as connection:
         connection.execute(insert(models.Feature), features)
         for start in range(0, len(transitions), 50_000):

@@ -65,8 +65,11 @@ def window(uow: UnitOfWork, start: datetime | None, end: datetime | None) -> tup
     return begin, finish
 
 
-def timelines(uow: UnitOfWork, scope: FlowScope, before: datetime) -> list[Timeline]:
-    """The scope's items as timelines, from their history up to `before`."""
+def timelines(
+    uow: UnitOfWork, scope: FlowScope, before: datetime, *, settled_before: datetime | None = None
+) -> list[Timeline]:
+    """The scope's items as timelines, from their history up to `before` (without those done and
+    unchanged since before `settled_before`, where given)."""
     keys = None
     if scope.kind is ScopeKind.VALUE_STREAM and scope.key is not None:
         keys = catalog.value_stream_work(uow, scope.key)
@@ -77,6 +80,7 @@ def timelines(uow: UnitOfWork, scope: FlowScope, before: datetime) -> list[Timel
         epic=scope.key if scope.kind is ScopeKind.EPIC else None,
         keys=keys,
         before=before,
+        settled_before=settled_before,
     )
     return [timeline(h) for h in histories]
 
@@ -88,7 +92,8 @@ def flow_metrics(
     require(uow.actor, Permission.READ)
     scope = query.scope()
     begin, finish = window(uow, start, end)
-    found = flow_measures.measure(timelines(uow, scope, finish), begin, finish)
+    # items done before the window cannot change any of the five measures: not read at all
+    found = flow_measures.measure(timelines(uow, scope, finish, settled_before=begin), begin, finish)
     velocity = found.velocity()
     times = found.flow_times()
     completed = sorted(found.completed, key=lambda c: (c.done_at, c.key))

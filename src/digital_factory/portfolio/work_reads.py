@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from digital_factory.accounts.schemas import Permission
@@ -18,6 +18,7 @@ from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.portfolio import models
 from digital_factory.portfolio.kanban import DECISION_REASONS, EpicState
+from digital_factory.portfolio.schema_types import WorkState
 from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemHistory, WorkLevel
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
@@ -33,10 +34,13 @@ def work_item_histories(
     epic: str | None = None,
     keys: Collection[str] | None = None,
     before: datetime | None = None,
+    settled_before: datetime | None = None,
 ) -> list[WorkItemHistory]:
     """Features (or stories) with their flow-state history up to `before`, narrowed to a team's items, an
     epic's, or those named by `keys` (feature or epic keys: a story counts under its feature's or epic's
-    key). An unknown team or epic is the request's fault (problem naming the field)."""
+    key). `settled_before` leaves out items done, and unchanged since, before that moment (a window
+    starting then cannot see them move). An unknown team or epic is the request's fault (problem naming
+    the field)."""
     require(uow.actor, Permission.READ)
     model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
     feature = models.Feature if level is WorkLevel.FEATURE else aliased(models.Feature)
@@ -56,6 +60,9 @@ def work_item_histories(
         items = items.join(feature, feature.id == model.feature_id)
     items = items.join(models.Epic, models.Epic.id == feature.epic_id)
     items = items.where(*_narrowed(uow, model, feature, team=team, epic=epic, keys=keys))
+    if settled_before is not None:
+        # the row's state and the time of its last change are kept with every transition
+        items = items.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
     rows = uow.session.connection().execute(items.order_by(model.id)).all()
     states = _states(uow, level, [r.id for r in rows], items, before)
     return [
