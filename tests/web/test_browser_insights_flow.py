@@ -12,11 +12,12 @@ from playwright.sync_api import Page, expect
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.core.clock import SystemClock
-from tests.browser import LiveServer, sign_in
+from tests.browser import LiveServer, horizontal_overflow, low_contrast, sign_in
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.insights.leadtime_builders import epic_with_two_features
 
 pytestmark = pytest.mark.browser
+TEXT = "dl.figures dt, dl.figures dd, table caption, th, td, .vsm h3, .vsm .level, .vsm .figure, .vsm .flag, .muted"
 
 
 @pytest.fixture
@@ -46,7 +47,13 @@ def test_the_flow_page_shows_measures_cfd_and_value_stream_map(
     slowest = page.get_by_test_id("stage-feature-development")
     expect(slowest).to_contain_text("Slowest stage")
     expect(page.locator(".vsm li.slowest")).to_have_count(1)
+    assert not low_contrast(page, TEXT)
+    assert not low_contrast(page)
     page.set_viewport_size({"width": 1280, "height": 900})
+    assert horizontal_overflow(page) == 0
     page.screenshot(path=str(shots / "insights_flow.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone: nothing scrolls sideways
+    assert horizontal_overflow(page) == 0
+    page.screenshot(path=str(shots / "insights_flow_phone.png"), full_page=True)
     page.goto(f"{live_server.url}/insights/flow?team=nobody")
     expect(page.locator("#team-error")).to_contain_text("no team 'nobody'")
