@@ -11,7 +11,8 @@ from digital_factory.catalog.schemas import EnvironmentSpec, ServiceCreate, Valu
 from digital_factory.core.actor import system_actor
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DeploymentStatus, Origin, OutsideChange, OutsideDeployment
-from digital_factory.portfolio.schemas import FlowItem, WorkState
+from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import FlowItem, StateChange, StoryCreate, WorkState
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagChange, FlagCreate
 from tests.insights.flow_builders import T0, Script
@@ -84,6 +85,13 @@ def epic_with_two_features(runtime: Runtime, start: datetime = T0) -> tuple[Scri
         (8, f1, WorkState.DONE),
     ):
         s.at(n).change(key, to)
+    s.at(3)
+    with runtime.store.unit_of_work(s.pm) as uow:
+        story = portfolio.create_story(uow, StoryCreate(feature=f2, title="Rotor test rig")).key
+    for moment, to in ((3.5, WorkState.ACTIVE), (4.0, WorkState.WAITING), (5.5, WorkState.DONE)):
+        s.at(moment)
+        with runtime.store.unit_of_work(s.pm) as uow:
+            portfolio.change_story_state(uow, story, StateChange(to=to))
     s.at(5)
     _flag_on(s, "staging")
     s.at(9)

@@ -4,7 +4,8 @@ The epic is made Ready on day 0 (funnel, reviewing, analyzing passed at once) an
 (approved) on day 2. Features F1 and F2 are made on day 1 and start on day 3:
 F1 active d3, done d8; its flag is turned on in production on day 9 (staging on day 5 does not count);
    a change naming it reaches production on day 12 -> exposed by the flag on day 9: lead time 7 d.
-F2 active d3, waiting d4, active d5, done d6; a change naming it (authored d4) is deployed to production
+F2 active d3, waiting d4, active d5, done d6 (its story: active d3.5, waiting d4, done d5.5); a change
+   naming it (authored d4) is deployed to production
    d6 00:00-01:00 -> exposed by the deployment at d6 01:00: lead time 4 d 1 h.
 Epic: to first exposure 4 d 1 h, to all 7 d.
 """
@@ -64,6 +65,7 @@ def test_the_value_stream_map_splits_waiting_from_active_and_marks_the_slowest(r
         "feature-backlog": (2 * DAYS, 0.0, 2 * DAYS, 2),
         # F1: 0 waiting, 5 d active; F2: 1 d waiting, 2 d active
         "feature-development": (0.5 * DAYS, 3.5 * DAYS, 4 * DAYS, 2),
+        "story-development": (1.5 * DAYS, 0.5 * DAYS, 2 * DAYS, 1),  # active d3.5, waiting d4, done d5.5
         # a: authored d4, requested d6; b: authored d7, requested d12
         "build": (0.0, 3.5 * DAYS, 3.5 * DAYS, 2),
         "approval": (0.0, 0.0, 0.0, 2),

@@ -3,7 +3,7 @@
 - portfolio kanban stages from the epics' history (Funnel and Ready wait, Reviewing and Analyzing are
   active work: the kanban does not say more);
 - the features: their backlog (New: waiting) and their development (work start to done, split into the
-  time Waiting and Active);
+  time Waiting and Active); the stories' development the same way (it runs inside the features');
 - delivery, per change naming a feature that reached production: commit to deployment requested (the
   pipeline, active), approval wait (requested to approved) plus queue (approved to started) as waiting,
   and the deployment itself (started to finished, active).
@@ -67,17 +67,28 @@ def feature_stage_samples(items: Iterable[Timeline], now: datetime) -> list[Stag
     backlog = StageSamples("feature-backlog", "Feature backlog", "feature", [])
     development = StageSamples("feature-development", "Feature development", "feature", [])
     for item in items:
-        if not item.spells:
-            continue
         begun = item.start_at
         if begun is not None:
             backlog.samples.append(((begun - item.spells[0].start).total_seconds(), 0.0))
-        if begun is not None and item.state_at(now) in IN_PROGRESS | {FlowState.DONE}:
-            end = item.done_at(now) or now
-            development.samples.append(
-                (item.time_in(FlowState.WAITING, begun, end), item.time_in(FlowState.ACTIVE, begun, end))
-            )
+        development.samples.extend(_development(item, now))
     return [backlog, development]
+
+
+def story_stage_samples(items: Iterable[Timeline], now: datetime) -> StageSamples:
+    """The stories' development, inside their features' (work start to done, or now)."""
+    stage = StageSamples("story-development", "Story development", "story", [])
+    for item in items:
+        stage.samples.extend(_development(item, now))
+    return stage
+
+
+def _development(item: Timeline, now: datetime) -> list[Sample]:
+    """(waiting, active) from work start to done (or now); nothing for an item not started or canceled."""
+    begun = item.start_at
+    if begun is None or item.state_at(now) not in IN_PROGRESS | {FlowState.DONE}:
+        return []
+    end = item.done_at(now) or now
+    return [(item.time_in(FlowState.WAITING, begun, end), item.time_in(FlowState.ACTIVE, begun, end))]
 
 
 def delivery_stage_samples(shipped: Iterable[ItemDelivery]) -> list[StageSamples]:
@@ -115,12 +126,15 @@ def value_stream_map(uow: UnitOfWork, *, value_stream: str | None = None, epic: 
     now = uow.clock.now()
     epics = epic_histories_for(uow, epic=epic, value_stream=value_stream)
     feature_keys = [key for h in epics for key in h.features]
-    features = portfolio.work_item_histories(uow, WorkLevel.FEATURE, keys=[h.key for h in epics]) if epics else []
+    epic_keys = [h.key for h in epics]
+    features = portfolio.work_item_histories(uow, WorkLevel.FEATURE, keys=epic_keys) if epics else []
+    stories = portfolio.work_item_histories(uow, WorkLevel.STORY, keys=epic_keys) if epics else []
     stages = [
         stage_out(s)
         for s in (
             *epic_stage_samples(epics, now),
             *feature_stage_samples([timeline(f) for f in features], now),
+            story_stage_samples([timeline(f) for f in stories], now),
             *delivery_stage_samples(delivery.item_deliveries(uow, feature_keys)),
         )
     ]
