@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,28 +44,13 @@ def work_item_histories(
     the field)."""
     require(uow.actor, Permission.READ)
     model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
-    feature = models.Feature if level is WorkLevel.FEATURE else aliased(models.Feature)
-    items = select(
-        model.id,
-        model.key,
-        model.flow_item,
-        (models.Feature.feature_type if level is WorkLevel.FEATURE else model.story_type).label("kind"),
-        model.created_at,
-        models.Epic.key.label("epic"),
-        feature.key.label("feature"),
-        models.Epic.state.label("epic_state"),
-        models.Epic.done_reason,
-        models.Epic.state_entered_at,
-    ).select_from(model)
-    if level is WorkLevel.STORY:
-        items = items.join(feature, feature.id == model.feature_id)
-    items = items.join(models.Epic, models.Epic.id == feature.epic_id)
-    items = items.where(*_narrowed(uow, model, feature, team=team, epic=epic, keys=keys))
+    items = _items(level, model)
+    query = items.query.where(*_narrowed(uow, model, items.feature, team=team, epic=epic, keys=keys))
     if settled_before is not None:
         # the row's state and the time of its last change are kept with every transition
-        items = items.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
-    rows = uow.session.connection().execute(items.order_by(model.id)).all()
-    states = _states(uow, level, [r.id for r in rows], items, before)
+        query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
+    rows = uow.session.connection().execute(query.order_by(model.id)).all()
+    states = _states(uow, level, [r.id for r in rows], query, before)
     return [
         WorkItemHistory(
             key=r.key,
@@ -79,6 +65,32 @@ def work_item_histories(
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class _Items:
+    query: Select[Any]
+    feature: Any  # the feature table (aliased when reading stories)
+
+
+def _items(level: WorkLevel, model: Any) -> _Items:
+    """The items' columns with their feature's and epic's, joined (a story through its feature)."""
+    feature = models.Feature if level is WorkLevel.FEATURE else aliased(models.Feature)
+    query = select(
+        model.id,
+        model.key,
+        model.flow_item,
+        (models.Feature.feature_type if level is WorkLevel.FEATURE else model.story_type).label("kind"),
+        model.created_at,
+        models.Epic.key.label("epic"),
+        feature.key.label("feature"),
+        models.Epic.state.label("epic_state"),
+        models.Epic.done_reason,
+        models.Epic.state_entered_at,
+    ).select_from(model)
+    if level is WorkLevel.STORY:
+        query = query.join(feature, feature.id == model.feature_id)
+    return _Items(query.join(models.Epic, models.Epic.id == feature.epic_id), feature)
 
 
 def _narrowed(
