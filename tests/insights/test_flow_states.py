@@ -10,12 +10,11 @@ from digital_factory.insights.flow_measures import measure, percentile, samples
 from digital_factory.insights.flow_states import (
     FLOW_STATES,
     FLOW_TYPES,
-    FlowState,
-    FlowType,
     flow_state_of,
     flow_type_of,
     timeline,
 )
+from digital_factory.insights.schemas import FlowState, FlowType
 from digital_factory.portfolio.schemas import FlowItem, WorkItemHistory, WorkLevel, WorkState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -19,10 +19,12 @@ from digital_factory.insights.flow_schemas import (
     CumulativeFlow,
     FlowMetrics,
     FlowScope,
+    FlowState,
+    FlowType,
     ScopeKind,
     TypeShare,
 )
-from digital_factory.insights.flow_states import FlowState, FlowType, Timeline, timeline
+from digital_factory.insights.flow_states import Timeline, timeline
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import WorkLevel
 from digital_factory.store.uow import UnitOfWork

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from digital_factory.insights.flow_states import IN_PROGRESS, FlowState, FlowType, Timeline
+from digital_factory.insights.flow_schemas import FlowState, FlowType
+from digital_factory.insights.flow_states import IN_PROGRESS, Timeline
 
 DAY = timedelta(days=1)
 

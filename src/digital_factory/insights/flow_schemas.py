@@ -6,8 +6,26 @@ from datetime import datetime
 from enum import StrEnum
 
 from digital_factory.core.schemas import OutputModel
-from digital_factory.insights.flow_states import FlowState, FlowType
 from digital_factory.portfolio.schemas import WorkLevel
+
+
+class FlowType(StrEnum):
+    """Flow Framework item types: every work item is exactly one."""
+
+    FEATURE = "feature"
+    DEFECT = "defect"
+    RISK = "risk"
+    DEBT = "debt"
+
+
+class FlowState(StrEnum):
+    """Flow Framework states, Canceled included."""
+
+    NEW = "new"
+    WAITING = "waiting"
+    ACTIVE = "active"
+    DONE = "done"
+    CANCELED = "canceled"
 
 
 class ScopeKind(StrEnum):

@@ -13,26 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import NamedTuple
 
+from digital_factory.insights.flow_schemas import FlowState, FlowType
 from digital_factory.portfolio.schemas import FlowItem, WorkItemHistory, WorkState
-
-
-class FlowType(StrEnum):
-    FEATURE = "feature"
-    DEFECT = "defect"
-    RISK = "risk"
-    DEBT = "debt"
-
-
-class FlowState(StrEnum):
-    NEW = "new"
-    WAITING = "waiting"
-    ACTIVE = "active"
-    DONE = "done"
-    CANCELED = "canceled"
-
 
 FLOW_TYPES: dict[FlowItem, FlowType] = {
     FlowItem.FEATURE: FlowType.FEATURE,

@@ -9,10 +9,11 @@ from digital_factory.insights.flow_schemas import (
     CumulativeFlow,
     FlowMetrics,
     FlowScope,
+    FlowState,
+    FlowType,
     ScopeKind,
     TypeShare,
 )
-from digital_factory.insights.flow_states import FlowState, FlowType
 from digital_factory.insights.leadtime_schemas import EpicLeadTime, ExposedBy, FeatureLeadTime, ValueLeadTimes
 from digital_factory.insights.valuestream_schemas import Stage, ValueStreamMap
 

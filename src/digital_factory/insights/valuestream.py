@@ -21,7 +21,8 @@ from digital_factory.accounts.service import require
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import ItemDelivery
 from digital_factory.insights.flow_measures import median
-from digital_factory.insights.flow_states import IN_PROGRESS, FlowState, Timeline, timeline
+from digital_factory.insights.flow_schemas import FlowState
+from digital_factory.insights.flow_states import IN_PROGRESS, Timeline, timeline
 from digital_factory.insights.leadtime import epic_histories_for
 from digital_factory.insights.valuestream_schemas import Stage, ValueStreamMap
 from digital_factory.portfolio import service as portfolio
