@@ -60,7 +60,7 @@ from digital_factory.catalog.value_streams import (
     list_value_streams,
     update_value_stream,
 )
-from digital_factory.catalog.work import link_work, services_serving
+from digital_factory.catalog.work import link_work, services_serving, value_stream_work
 
 __all__ = [
     "INGESTION_KEY_PREFIX",
@@ -103,4 +103,5 @@ __all__ = [
     "team_api_document",
     "update_service",
     "update_value_stream",
+    "value_stream_work",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from digital_factory.accounts.service import record_audit
+from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import require_service_maintainer, service_row
 from digital_factory.catalog.schemas import WORK_PREFIXES, WorkLink, WorkLinkCreate
@@ -54,3 +55,20 @@ def _work_of(uow: UnitOfWork, service_id: int) -> list[WorkLink]:
         select(models.ServiceWork).where(models.ServiceWork.service_id == service_id).order_by(models.ServiceWork.id)
     )
     return [WorkLink(kind=r.kind, key=r.work_key) for r in rows]
+
+
+def value_stream_work(uow: UnitOfWork, value_stream_key: str) -> list[str]:
+    """Keys of the features and epics served by the services of a value stream (how work is placed in a
+    value stream: through the services it is linked to). An unknown value stream is the request's fault."""
+    require(uow.actor, Permission.READ)
+    stream = uow.session.scalar(select(models.ValueStream.id).where(models.ValueStream.key == value_stream_key.strip()))
+    if stream is None:
+        raise ValidationFailed.on("value_stream", f"no value stream {value_stream_key!r}")
+    rows = uow.session.scalars(
+        select(models.ServiceWork.work_key)
+        .join(models.Service, models.Service.id == models.ServiceWork.service_id)
+        .where(models.Service.value_stream_id == stream)
+        .distinct()
+        .order_by(models.ServiceWork.work_key)
+    )
+    return list(rows)

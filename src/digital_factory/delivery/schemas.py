@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -461,3 +462,22 @@ class OutsideResult(OutputModel):
     kind: str
     ref: str
     changed: bool
+
+
+# --- how work reached production (a bulk read for insights) -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDelivery:
+    """A change naming `item` (a FEAT-, EPIC- or STORY- key) and the first successful production deployment
+    that carried it: authored, deployment requested, approved (None: no approval needed), started,
+    finished."""
+
+    item: str
+    change_sha: str
+    service: str
+    authored_at: datetime
+    requested_at: datetime
+    approved_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime

@@ -43,6 +43,7 @@ from digital_factory.delivery.runs import (
 )
 from digital_factory.delivery.sandbox import Limits, SandboxConfig
 from digital_factory.delivery.secrets import SecretBox, delete_secret, list_secrets, set_secret
+from digital_factory.delivery.work_delivery import item_deliveries
 
 __all__ = [
     "LOG_PAGE_CHUNKS",
@@ -65,6 +66,7 @@ __all__ = [
     "get_environment_policy",
     "get_incident",
     "get_run",
+    "item_deliveries",
     "lint",
     "lint_pipeline_text",
     "list_deployments",

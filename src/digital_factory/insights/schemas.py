@@ -11,6 +11,17 @@ from digital_factory.insights.attribution_schemas import (
     ReleaseAttribution,
 )
 from digital_factory.insights.evaluation import Advice, HypothesisStatus, IndicatorStatus, Rescore
+from digital_factory.insights.flow_schemas import (
+    CfdDay,
+    CompletedItem,
+    CumulativeFlow,
+    FlowMetrics,
+    FlowScope,
+    FlowState,
+    FlowType,
+    ScopeKind,
+    TypeShare,
+)
 from digital_factory.insights.hypothesis_schemas import (
     CardEvaluation,
     ChartLine,
@@ -22,6 +33,8 @@ from digital_factory.insights.hypothesis_schemas import (
     RescoreSuggestion,
     ThemeKeyResults,
 )
+from digital_factory.insights.leadtime_schemas import EpicLeadTime, ExposedBy, FeatureLeadTime, ValueLeadTimes
+from digital_factory.insights.valuestream_schemas import Stage, ValueStreamMap
 
 __all__: list[str] = [
     "COHORT_LABEL",
@@ -29,9 +42,19 @@ __all__: list[str] = [
     "Attribution",
     "AttributionQuery",
     "CardEvaluation",
+    "CfdDay",
     "ChartLine",
     "ChartPoint",
     "Comparison",
+    "CompletedItem",
+    "CumulativeFlow",
+    "EpicLeadTime",
+    "ExposedBy",
+    "FeatureLeadTime",
+    "FlowMetrics",
+    "FlowScope",
+    "FlowState",
+    "FlowType",
     "HypothesisDecision",
     "HypothesisEvaluation",
     "HypothesisStatus",
@@ -41,5 +64,10 @@ __all__: list[str] = [
     "ReleaseAttribution",
     "Rescore",
     "RescoreSuggestion",
+    "ScopeKind",
+    "Stage",
     "ThemeKeyResults",
+    "TypeShare",
+    "ValueLeadTimes",
+    "ValueStreamMap",
 ]

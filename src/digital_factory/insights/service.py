@@ -8,6 +8,7 @@ from digital_factory.insights.boardpack import SECTIONS, BoardPack, board_pack
 from digital_factory.insights.boardpack_period import Period, parse_period
 from digital_factory.insights.boardpack_render import pack_filename, render_board_pack
 from digital_factory.insights.evaluation import Thresholds
+from digital_factory.insights.flow import FlowQuery, cumulative_flow, flow_metrics
 from digital_factory.insights.hypotheses import (
     card_evaluations,
     decide_on_hypothesis,
@@ -16,23 +17,28 @@ from digital_factory.insights.hypotheses import (
     key_results,
     snapshot_of,
 )
+from digital_factory.insights.leadtime import value_lead_time
 from digital_factory.insights.platform_health import Durations, VersionCount, durations, fleet_spread
+from digital_factory.insights.valuestream import value_stream_map
 from digital_factory.insights.wsjf_feedback import rescore_suggestions
 
 __all__: list[str] = [
     "SECTIONS",
     "BoardPack",
     "Durations",
+    "FlowQuery",
     "Period",
     "Thresholds",
     "VersionCount",
     "attribute",
     "board_pack",
     "card_evaluations",
+    "cumulative_flow",
     "decide_on_hypothesis",
     "durations",
     "evaluate_hypothesis",
     "fleet_spread",
+    "flow_metrics",
     "hypotheses_in_test",
     "key_results",
     "pack_filename",
@@ -40,4 +46,6 @@ __all__: list[str] = [
     "render_board_pack",
     "rescore_suggestions",
     "snapshot_of",
+    "value_lead_time",
+    "value_stream_map",
 ]

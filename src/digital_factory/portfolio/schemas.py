@@ -47,6 +47,7 @@ from digital_factory.portfolio.kanban_schemas import (
 )
 from digital_factory.portfolio.schema_types import FlowItem, ItemKind, WorkState
 from digital_factory.portfolio.theme_schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
+from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemHistory, WorkLevel
 from digital_factory.portfolio.work_schemas import (
     BacklogOrder,
     Feature,
@@ -80,6 +81,7 @@ __all__ = [
     "Epic",
     "EpicCreate",
     "EpicFilter",
+    "EpicHistory",
     "EpicState",
     "EpicSummary",
     "EpicUpdate",
@@ -125,6 +127,8 @@ __all__ = [
     "ThemeCreate",
     "ThemeUpdate",
     "Transition",
+    "WorkItemHistory",
+    "WorkLevel",
     "WorkState",
     "WorkTransition",
     "WsjfScore",

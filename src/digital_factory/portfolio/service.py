@@ -50,6 +50,7 @@ from digital_factory.portfolio.work import (
     update_story,
     work_history,
 )
+from digital_factory.portfolio.work_reads import epic_histories, work_item_histories
 
 __all__ = [
     "BOARD_CARDS_PER_COLUMN",
@@ -66,6 +67,7 @@ __all__ = [
     "decide",
     "decisions_for",
     "done_reasons_for",
+    "epic_histories",
     "get_epic",
     "get_feature",
     "get_kanban_config",
@@ -94,4 +96,5 @@ __all__ = [
     "update_story",
     "update_theme",
     "work_history",
+    "work_item_histories",
 ]

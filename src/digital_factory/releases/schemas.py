@@ -4,6 +4,7 @@ segments, client keys and evaluation counts."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -421,3 +422,19 @@ class EvaluationCounts(OutputModel):
     since: datetime
     totals: list[VariantCount]
     hours: list[HourCount]
+
+
+# --- when customers first got a feature (a bulk read for insights) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureExposure:
+    """The first applied change that exposed a feature (its flag turned on or rolled out to some share)
+    in its service's production environment (the last in promotion order)."""
+
+    feature: str
+    at: datetime
+    service: str
+    environment: str
+    flag: str
+    exposure: float

@@ -24,6 +24,7 @@ from digital_factory.releases.client_keys import (
     touch_client_key,
 )
 from digital_factory.releases.counts import evaluation_counts, record_evaluations
+from digital_factory.releases.exposures import first_exposures
 from digital_factory.releases.flags import archive_flag, create_flag, get_flag, list_flags, update_flag
 from digital_factory.releases.governance import (
     apply_due_changes,
@@ -87,6 +88,7 @@ __all__ = [
     "ensure_client_key",
     "ensure_client_keys",
     "evaluation_counts",
+    "first_exposures",
     "format_condition",
     "format_conditions",
     "format_serve",
