@@ -7,7 +7,7 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     )
     telemetry_prune_every_seconds: int = Field(
         3600, ge=60, description="How often the server deletes telemetry older than its retention."
+    )
+    insights_dora_bands: Literal[2021, 2023, 2024] = Field(
+        2024, description="The DORA report year whose performance band table the figures are placed in."
+    )
+    insights_dora_count_rollbacks: bool = Field(
+        True,
+        description="Rollbacks count as production deployments, and as rework; false: left out of every DORA figure.",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

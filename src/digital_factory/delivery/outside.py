@@ -20,7 +20,7 @@ from sqlalchemy import select
 from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
-from digital_factory.delivery import models, orchestration, traceability
+from digital_factory.delivery import models, orchestration, production_marks, traceability
 from digital_factory.delivery.events import IncidentOpened, IncidentResolved
 from digital_factory.delivery.incidents import _cause
 from digital_factory.delivery.schemas import (
@@ -79,7 +79,7 @@ def record_change(uow: UnitOfWork, service_key: str, data: OutsideChange) -> Out
         select(models.Change).where(models.Change.service_id == service_id, models.Change.sha == data.sha)
     )
     if row is None:
-        _new_change(uow, service_id, data)
+        _link_deployments(uow, _new_change(uow, service_id, data))
         return OutsideResult(kind="change", ref=data.sha, changed=True)
     before = (row.authored_at, row.committed_at, row.merged_at, row.author_name)
     if data.authoritative:
@@ -87,6 +87,8 @@ def record_change(uow: UnitOfWork, service_key: str, data: OutsideChange) -> Out
         row.author_name, row.author_email = data.author_name or row.author_name, data.author_email or row.author_email
     row.merged_at = _earliest(row.merged_at, data.merged_at)
     uow.session.flush()
+    if row.first_production_at is not None:  # a corrected commit time moves its lead time
+        production_marks.refresh(uow, [row.id])
     changed = before != (row.authored_at, row.committed_at, row.merged_at, row.author_name)
     return OutsideResult(kind="change", ref=data.sha, changed=changed)
 
@@ -111,6 +113,21 @@ def _new_change(uow: UnitOfWork, service_id: int, data: OutsideChange) -> models
         uow.session.add(models.ChangeItem(change_id=row.id, item_key=key))
     uow.session.flush()
     return row
+
+
+def _link_deployments(uow: UnitOfWork, change: models.Change) -> None:
+    """A commit reported after the outside deployments of it: link them now (lead time counts it)."""
+    deployments = uow.session.scalars(
+        select(models.Deployment.id).where(
+            models.Deployment.service_id == change.service_id,
+            models.Deployment.commit_sha == change.sha,
+            models.Deployment.run_id.is_(None),
+        )
+    ).all()
+    for deployment_id in deployments:
+        uow.session.add(models.DeploymentChange(deployment_id=deployment_id, change_id=change.id))
+    if deployments:
+        production_marks.refresh(uow, [change.id])
 
 
 def _change_id(uow: UnitOfWork, service_id: int, sha: str) -> int | None:
@@ -189,6 +206,11 @@ def record_deployment(uow: UnitOfWork, service_key: str, data: OutsideDeployment
         row.finished_at = data.finished_at or data.at
     uow.session.flush()
     _link_change(uow, row)
+    if row.status == DeploymentStatus.SUCCEEDED:
+        # a rollback, or a commit naming an open incident (`Fixes INC-7`), restores it: rework, as for runs here
+        row.is_rework = row.is_rework or row.is_rollback
+        orchestration.link_incident_fixes(uow, row)
+    production_marks.mark_deployment(uow, row)
     if data.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED) and row.finished_at is not None:
         uow.emit(orchestration.deployment_finished(row))
     return OutsideResult(kind="deployment", ref=str(row.id), changed=True)

@@ -3,4 +3,38 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.dora_schemas import (
+    DORA_DEFINITIONS,
+    DoraBand,
+    DoraBucket,
+    DoraFigure,
+    DoraFigures,
+    DoraPolicy,
+    DoraReport,
+    DoraScope,
+    DoraTrendPoint,
+    FailRateFigure,
+    FrequencyFigure,
+    LeadTimeFigure,
+    RecoveryFigure,
+    ReworkFigure,
+    ServiceDora,
+)
+
+__all__: list[str] = [
+    "DORA_DEFINITIONS",
+    "DoraBand",
+    "DoraBucket",
+    "DoraFigure",
+    "DoraFigures",
+    "DoraPolicy",
+    "DoraReport",
+    "DoraScope",
+    "DoraTrendPoint",
+    "FailRateFigure",
+    "FrequencyFigure",
+    "LeadTimeFigure",
+    "RecoveryFigure",
+    "ReworkFigure",
+    "ServiceDora",
+]

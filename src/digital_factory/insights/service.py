@@ -3,4 +3,13 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from digital_factory.insights.bands import REPORT_YEARS
+from digital_factory.insights.dora import dora_report, service_levels
+from digital_factory.insights.dora_figures import period_bounds
+
+__all__: list[str] = [
+    "REPORT_YEARS",
+    "dora_report",
+    "period_bounds",
+    "service_levels",
+]
