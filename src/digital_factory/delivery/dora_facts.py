@@ -87,7 +87,7 @@ def _deployments(uow: UnitOfWork, scope: _Scope, start: datetime, end: datetime)
         d.id, d.service_id, d.finished_at, d.status == DeploymentStatus.SUCCEEDED, d.is_rollback, d.is_rework
     )
     query = query.where(d.is_production.is_(True), d.finished_at >= start, d.finished_at < end, d.status.in_(_ENDED))
-    rows = uow.session.execute(scope.deployments(query, d)).tuples()
+    rows = uow.session.execute(scope.deployments(query, d))
     return list(map(DoraDeployment._make, rows))
 
 
@@ -102,7 +102,7 @@ def _leads(uow: UnitOfWork, scope: _Scope, start: datetime, end: datetime) -> li
         query = query.where(
             c.id.in_(select(models.ChangeItem.change_id).where(models.ChangeItem.item_key.in_(scope.items)))
         )
-    return list(map(DoraLead._make, uow.session.execute(query).tuples()))
+    return list(map(DoraLead._make, uow.session.execute(query)))
 
 
 def _incident_failures(uow: UnitOfWork, scope: _Scope, start: datetime, end: datetime) -> list[DoraFailure]:
@@ -127,9 +127,7 @@ def _incident_failures(uow: UnitOfWork, scope: _Scope, start: datetime, end: dat
         )
     )
     failures = []
-    for dep, service, at, ok, detected, resolved, link, restored in uow.session.execute(
-        scope.deployments(query, d)
-    ).tuples():
+    for dep, service, at, ok, detected, resolved, link, restored in uow.session.execute(scope.deployments(query, d)):
         recovered = restored if link in _DELIBERATE_RESTORE and restored is not None else resolved
         failures.append(DoraFailure._make((dep, service, at, ok, "incident", detected, recovered)))
     return failures
@@ -148,7 +146,7 @@ def _rollback_failures(uow: UnitOfWork, scope: _Scope, start: datetime, end: dat
             or_(and_(d.finished_at >= start, d.finished_at < end), and_(r.requested_at >= start, r.requested_at < end))
         )
     )
-    rows = uow.session.execute(scope.deployments(query, d)).tuples()
+    rows = uow.session.execute(scope.deployments(query, d))
     return [
         DoraFailure._make((dep, service, at, ok, "rollback", asked, done)) for dep, service, at, ok, asked, done in rows
     ]
@@ -164,4 +162,4 @@ def _unlinked(uow: UnitOfWork, service_ids: set[int] | None, start: datetime, en
     )
     if service_ids is not None:
         query = query.where(i.service_id.in_(service_ids))
-    return [DoraUnlinked(*row) for row in uow.session.execute(query).tuples()]
+    return [DoraUnlinked(*row) for row in uow.session.execute(query)]

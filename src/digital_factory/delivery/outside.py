@@ -45,6 +45,7 @@ _RUN_RANK = {OutsideRunStatus.QUEUED: 0, OutsideRunStatus.RUNNING: 1, OutsideRun
 _RUN_STATUS_RANK = {Status.QUEUED: 0, Status.RUNNING: 1}  # every other run status is final (rank 2)
 _DEPLOYMENT_RANK = {DeploymentStatus.REQUESTED: 0, DeploymentStatus.WAITING: 0, DeploymentStatus.RUNNING: 1}
 _FINAL_OUTCOMES = (Status.PASSED, Status.FAILED, Status.CANCELLED)
+MAX_SWEPT = 1000  # earlier commits one outside deployment may carry (as the bounded commit list of a run here)
 
 
 def _require_owner(uow: UnitOfWork, service_key: str) -> int:
@@ -113,6 +114,52 @@ def _new_change(uow: UnitOfWork, service_id: int, data: OutsideChange) -> models
         uow.session.add(models.ChangeItem(change_id=row.id, item_key=key))
     uow.session.flush()
     return row
+
+
+def _replaced(uow: UnitOfWork, row: models.Deployment) -> int | None:
+    """What an outside rollback rolled back: the environment's latest succeeded deployment before it."""
+    return uow.session.scalar(
+        select(models.Deployment.id)
+        .where(
+            models.Deployment.service_id == row.service_id,
+            models.Deployment.environment == row.environment,
+            models.Deployment.status == DeploymentStatus.SUCCEEDED,
+            models.Deployment.finished_at <= row.finished_at,
+            models.Deployment.id != row.id,
+        )
+        .order_by(models.Deployment.finished_at.desc(), models.Deployment.id.desc())
+        .limit(1)
+    )
+
+
+def _link_merged_before(uow: UnitOfWork, row: models.Deployment) -> None:
+    """A production deployment of commit X from outside also carries the service's merged commits (on the
+    default branch: `merged_at` known) committed at or before X that no production deployment carried yet —
+    the monotonic single-branch rule (the outside tool does not say which commits a deployment holds).
+    Unmerged branch commits (a squashed pull request's own commits) are never swept in."""
+    if not row.is_production or not row.commit_sha:
+        return
+    head = uow.session.scalar(
+        select(models.Change).where(models.Change.service_id == row.service_id, models.Change.sha == row.commit_sha)
+    )
+    if head is None:
+        return
+    carried = select(models.DeploymentChange.change_id).where(models.DeploymentChange.deployment_id == row.id)
+    earlier = uow.session.scalars(
+        select(models.Change.id)
+        .where(
+            models.Change.service_id == row.service_id,
+            models.Change.first_production_at.is_(None),
+            models.Change.merged_at.is_not(None),
+            models.Change.committed_at <= head.committed_at,
+            models.Change.id.not_in(carried),
+        )
+        .order_by(models.Change.committed_at.desc())
+        .limit(MAX_SWEPT)
+    ).all()
+    for change_id in earlier:
+        uow.session.add(models.DeploymentChange(deployment_id=row.id, change_id=change_id))
+    uow.session.flush()
 
 
 def _link_deployments(uow: UnitOfWork, change: models.Change) -> None:
@@ -207,8 +254,11 @@ def record_deployment(uow: UnitOfWork, service_key: str, data: OutsideDeployment
     uow.session.flush()
     _link_change(uow, row)
     if row.status == DeploymentStatus.SUCCEEDED:
+        _link_merged_before(uow, row)
         # a rollback, or a commit naming an open incident (`Fixes INC-7`), restores it: rework, as for runs here
         row.is_rework = row.is_rework or row.is_rollback
+        if row.is_rollback and row.rollback_of_id is None:
+            row.rollback_of_id = _replaced(uow, row)
         orchestration.link_incident_fixes(uow, row)
     production_marks.mark_deployment(uow, row)
     if data.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED) and row.finished_at is not None:

@@ -55,7 +55,7 @@ def refresh(uow: UnitOfWork, change_ids: Collection[int]) -> None:
                 models.Deployment.finished_at.is_not(None),
             )
             .group_by(models.DeploymentChange.change_id)
-        ).tuples()
+        ).all()
     )
     for change in uow.session.scalars(select(models.Change).where(models.Change.id.in_(change_ids))):
         at = first.get(change.id)
