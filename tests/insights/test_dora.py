@@ -59,7 +59,7 @@ def test_the_five_figures_of_a_service_equal_the_hand_worked_values(world: World
 
 def test_the_team_the_value_stream_and_everything_see_the_same_service(world: World) -> None:
     for scope in ({"team": TEAM}, {"value_stream": STREAM}, {}):
-        report = _report(world, **scope)
+        report = _report(world, None, **scope)
         _assert_the_fortnight(report.figures)
 
 
