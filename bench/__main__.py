@@ -23,6 +23,7 @@ MODULES = [
     "bench.telemetry_query",
     "bench.telemetry_otlp",
     "bench.webhooks_wrk",
+    "bench.insights_dora",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -4,11 +4,9 @@ delivery's stored facts, so a deployment or incident recorded a moment ago is in
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
@@ -36,7 +34,6 @@ from digital_factory.store.uow import UnitOfWork
 DEFAULT_PERIOD = timedelta(days=90)
 MAX_BUCKETS = 400
 PAGE = 200
-_T = TypeVar("_T", DoraDeployment, DoraLead)
 
 
 def dora_report(
@@ -63,7 +60,9 @@ def dora_report(
     if len(edges) - 1 > MAX_BUCKETS:
         raise ValidationFailed.on("bucket", f"{len(edges) - 1} {bucket} buckets: at most {MAX_BUCKETS}; widen it")
     keys, items = _scope(uow, kind, key)
-    facts = delivery.dora_facts(uow, service_keys=keys, start=window[0], end=window[1], work_items=items)
+    facts = delivery.dora_facts(
+        uow, service_keys=keys, start=window[0], end=window[1], work_items=items, buckets=edges[1:-1]
+    )
     return DoraReport(
         scope=kind,
         key=key,
@@ -202,25 +201,18 @@ def _by_service(facts: DoraFacts, window: tuple[datetime, datetime], policy: Dor
     return sorted(rows, key=lambda row: row.service)
 
 
-def _split(rows: Sequence[_T], at: list[float], when: str) -> list[list[_T]]:
-    """`rows` into the buckets whose (epoch) starts are `at`, by their `when` time."""
-    parts: list[list[_T]] = [[] for _ in at]
-    for row in rows:
-        index = bisect_right(at, getattr(row, when).timestamp()) - 1
-        if 0 <= index < len(parts):
-            parts[index].append(row)
-    return parts
-
-
 def _trend(facts: DoraFacts, edges: list[datetime], policy: DoraPolicy) -> list[DoraTrendPoint]:
-    starts = [e.timestamp() for e in edges[:-1]]
-    deployments = _split(facts.deployments, starts, "finished_at")
-    leads = _split(facts.leads, starts, "first_production_at")
+    deployments: list[list[DoraDeployment]] = [[] for _ in edges[:-1]]
+    leads: list[list[DoraLead]] = [[] for _ in edges[:-1]]
+    for d in facts.deployments:
+        deployments[d.bucket].append(d)
+    for lead in facts.leads:
+        leads[lead.bucket].append(lead)
     return [
         DoraTrendPoint(
             start=edges[i],
             end=edges[i + 1],
             figures=_figures(facts, deployments[i], leads[i], window=(edges[i], edges[i + 1]), policy=policy),
         )
-        for i in range(len(starts))
+        for i in range(len(edges) - 1)
     ]

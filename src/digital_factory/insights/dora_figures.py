@@ -83,14 +83,15 @@ def frequency(
 
 
 def lead_time(leads: Sequence[DoraLead], table: BandTable) -> LeadTimeFigure:
-    positive = sorted(lead.lead_seconds for lead in leads if lead.lead_seconds > 0)
+    positive = sorted(seconds for lead in leads for seconds in lead.seconds if seconds > 0)
+    total = sum(len(lead.seconds) for lead in leads)
     median = percentile(positive, 0.5)
     return LeadTimeFigure(
         value=median,
         unit="seconds",
         sample_size=len(positive),
         p85=percentile(positive, 0.85),
-        ignored=len(leads) - len(positive),
+        ignored=total - len(positive),
         band=bands.by_range(table.lead_time, median),
     )
 
