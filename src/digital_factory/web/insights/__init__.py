@@ -5,4 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from digital_factory.web.insights import dora
+
 router = APIRouter(include_in_schema=False)
+for topic in (dora,):
+    router.include_router(topic.router)
