@@ -397,7 +397,7 @@ def _deployments_of(runtime: Runtime, service: str) -> int:
 def _plain_insert(connection: Connection, service_id: int, service: str, n: int, at: datetime) -> None:
     sha = f"old{n:09d}"
     change_id = connection.execute(
-        insert(models.Change.__table__).returning(models.Change.__table__.c.id),
+        insert(models.Change).returning(models.Change.id),
         {
             "service_id": service_id,
             "sha": sha,
@@ -413,7 +413,7 @@ def _plain_insert(connection: Connection, service_id: int, service: str, n: int,
     ).scalar_one()
     done = at + timedelta(minutes=20)
     deployment_id = connection.execute(
-        insert(models.Deployment.__table__).returning(models.Deployment.__table__.c.id),
+        insert(models.Deployment).returning(models.Deployment.id),
         {
             "service_id": service_id,
             "service_key": service,
@@ -434,6 +434,4 @@ def _plain_insert(connection: Connection, service_id: int, service: str, n: int,
             "finished_at": done,
         },
     ).scalar_one()
-    connection.execute(
-        insert(models.DeploymentChange.__table__), {"deployment_id": deployment_id, "change_id": change_id}
-    )
+    connection.execute(insert(models.DeploymentChange), {"deployment_id": deployment_id, "change_id": change_id})
