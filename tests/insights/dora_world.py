@@ -3,6 +3,7 @@ with their own event times, incidents opened and resolved by people on a fixed c
 
 Two weeks from Monday T = 2026-03-02 00:00 UTC (hours after T in brackets):
 
+- D0 deploys c0 70 days before T (the first production deployment seen: it carries only its own commit).
 - c1 (0), c2 (2), c3 (4, names FEAT-1): merged on the default branch; D1 deploys c3 to production at 10:
   it carries all three (several commits in one deployment): lead times 10 h, 8 h, 6 h.
   A staging deployment of c1 at 5 does not count.
@@ -15,7 +16,7 @@ Two weeks from Monday T = 2026-03-02 00:00 UTC (hours after T in brackets):
   deployment in the change fail rate, recovery 2 h.
 - c9 (118); D7 at 120: 2 h. Rolled back by D8 (asked 120.5, done 121: rework): D7's recovery 0.5 h.
 - c10 (146, a clock ahead); D9 at 145: lead time -1 h, ignored and counted.
-- U: an incident detected at 0.5, before any deployment: no cause, reported as unlinked.
+- U: an incident detected at 0.5, more than 7 days after D0 (the heuristic's window): no cause, unlinked.
 
 By hand, [T, T+14 d): D = D1 D2 D3 D4 D7 D8 D9 (7); frequency 7/14 = 0.5 a day, weekly cadence (median
 week: 3.5 deployments on 2.5 days). Lead time: 1 1 2 3 6 8 10 h -> median 3 h, p85 8.2 h, 1 ignored. Change
@@ -146,13 +147,15 @@ def incident(runtime: Runtime, name: str, hours: float, *, resolved: bool = Fals
 
 def build(runtime: Runtime) -> World:
     """The data set above; the clock stands at T + 14 d afterwards."""
-    clock = FixedClock(at(0))
+    clock = FixedClock(at(-1684))
     runtime.store.clock = clock
     make_service(runtime)
     ensure_work(runtime, "FEAT-1")
+    ids: dict[str, int] = {}
+    change(runtime, "c0" * 4, -1684)  # D0, 70 days before T (2025-12-22): before any period the tests read
+    ids["D0"] = deploy(runtime, "D0", "c0" * 4, -1680)
     clock.set(at(0.5))
     incident(runtime, "U", 0.5)
-    ids: dict[str, int] = {}
     change(runtime, "c1" * 4, 0)
     change(runtime, "c2" * 4, 2)
     change(runtime, "c3" * 4, 4, "Land the rotor (FEAT-1)")

@@ -134,15 +134,14 @@ def _replaced(uow: UnitOfWork, row: models.Deployment) -> int | None:
 
 def _link_merged_before(uow: UnitOfWork, row: models.Deployment) -> None:
     """A production deployment of commit X from outside also carries the service's merged commits (on the
-    default branch: `merged_at` known) committed at or before X that no production deployment carried yet —
-    the monotonic single-branch rule (the outside tool does not say which commits a deployment holds).
-    Unmerged branch commits (a squashed pull request's own commits) are never swept in."""
-    if not row.is_production or not row.commit_sha:
-        return
-    head = uow.session.scalar(
-        select(models.Change).where(models.Change.service_id == row.service_id, models.Change.sha == row.commit_sha)
-    )
-    if head is None:
+    default branch: `merged_at` known) committed after the previous production deployment's commit and at or
+    before X that no production deployment carried yet — the monotonic single-branch rule (the outside tool
+    does not say which commits a deployment holds). The first production deployment seen carries only its
+    own commit: the history before it is unknown, and sweeping it in would skew lead time. Unmerged branch
+    commits (a squashed pull request's own commits) are never swept in."""
+    head = _change_of(uow, row.service_id, row.commit_sha) if row.is_production else None
+    since = _previous_head_time(uow, row) if head is not None else None
+    if head is None or since is None:
         return
     carried = select(models.DeploymentChange.change_id).where(models.DeploymentChange.deployment_id == row.id)
     earlier = uow.session.scalars(
@@ -151,6 +150,7 @@ def _link_merged_before(uow: UnitOfWork, row: models.Deployment) -> None:
             models.Change.service_id == row.service_id,
             models.Change.first_production_at.is_(None),
             models.Change.merged_at.is_not(None),
+            models.Change.committed_at > since,
             models.Change.committed_at <= head.committed_at,
             models.Change.id.not_in(carried),
         )
@@ -160,6 +160,32 @@ def _link_merged_before(uow: UnitOfWork, row: models.Deployment) -> None:
     for change_id in earlier:
         uow.session.add(models.DeploymentChange(deployment_id=row.id, change_id=change_id))
     uow.session.flush()
+
+
+def _change_of(uow: UnitOfWork, service_id: int, sha: str) -> models.Change | None:
+    if not sha:
+        return None
+    return uow.session.scalar(
+        select(models.Change).where(models.Change.service_id == service_id, models.Change.sha == sha)
+    )
+
+
+def _previous_head_time(uow: UnitOfWork, row: models.Deployment) -> datetime | None:
+    """The commit time of the previous succeeded production deployment's own commit (None: none known)."""
+    return uow.session.scalar(
+        select(models.Change.committed_at)
+        .join(models.Deployment, models.Deployment.commit_sha == models.Change.sha)
+        .where(
+            models.Change.service_id == row.service_id,
+            models.Deployment.service_id == row.service_id,
+            models.Deployment.is_production.is_(True),
+            models.Deployment.status == DeploymentStatus.SUCCEEDED,
+            models.Deployment.finished_at <= row.finished_at,
+            models.Deployment.id != row.id,
+        )
+        .order_by(models.Deployment.finished_at.desc(), models.Deployment.id.desc())
+        .limit(1)
+    )
 
 
 def _link_deployments(uow: UnitOfWork, change: models.Change) -> None:
