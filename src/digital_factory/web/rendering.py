@@ -78,12 +78,7 @@ AREAS: tuple[Area, ...] = (
         "the metric explorer and the ingestion keys services send with.",
         href="/telemetry",
     ),
-    Area(
-        "insights",
-        "Insights",
-        "DORA's five delivery figures per service, team, value stream and epic, with bands and trends.",
-        href="/insights/dora",
-    ),
+    Area("insights", "Insights", "Not built yet: DORA and flow metrics, value lead time, hypothesis evaluation."),
 )
 AREA_BY_SLUG = {area.slug: area for area in AREAS}
 
