@@ -9,6 +9,8 @@ from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
+from digital_factory.core.clock import SystemClock
+from tests.delivery.owners import owning_team
 from tests.factories import make_user
 from tests.insights.dora_world import HOUR, SERVICE, TEAM, T, build, change, deploy
 
@@ -72,3 +74,39 @@ def test_bad_input_is_problem_json_naming_the_field(client: TestClient, runtime:
     missing = client.get(URL, headers=viewer.headers, params={"service": "no-such"})
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
     assert client.get(URL, params={"service": SERVICE}).status_code == 401
+
+
+def test_an_incident_opened_through_the_api_naming_a_commit_counts_at_once(
+    client: TestClient, runtime: Runtime
+) -> None:
+    build(runtime)
+    runtime.store.clock = SystemClock()
+    owner = make_user(runtime, "otto", Role.TEAM)
+    owning_team(runtime, "otto", key=TEAM)
+    opened = client.post(
+        "/api/v1/incidents",
+        headers=owner.headers,
+        json={
+            "service": SERVICE,
+            "environment": "production",
+            "title": "c2 broke the landing gear",
+            "detected_at": (T + timedelta(hours=160)).isoformat(),
+            "caused_by_change": "c2c2c2",
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["cause_link"] == "change"
+    figures = client.get(URL, headers=owner.headers, params={"service": SERVICE, **WINDOW}).json()["figures"]
+    assert (figures["change_fail_rate"]["value"], figures["failed_deployment_recovery_time"]["unrecovered"]) == (0.5, 1)
+    both = client.post(
+        "/api/v1/incidents",
+        headers=owner.headers,
+        json={
+            "service": SERVICE,
+            "environment": "production",
+            "title": "x",
+            "caused_by_change": "c2c2",
+            "caused_by_deployment": 1,
+        },
+    )
+    assert both.status_code == 422 and both.json()["errors"][0]["field"] == "caused_by_change"
