@@ -6,7 +6,7 @@ by `production_marks`), so the next read after a new deployment or incident show
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, String, and_, case, cast, exists, func, literal, or_, select
@@ -30,6 +30,8 @@ _ENDED = (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED)
 # a restoring deployment linked on purpose (named, a commit naming the incident, a rollback) marks recovery;
 # a heuristic one (the next deployment after detection) may be unrelated planned work: resolution time counts
 _DELIBERATE_RESTORE = ("explicit", "commit", "rollback")
+# a rollback counts as the intervention a deployment needed when it follows within this (as CAUSE_WINDOW)
+ROLLBACK_WINDOW = timedelta(days=7)
 
 
 def dora_facts(
@@ -150,21 +152,25 @@ def _incident_failures(uow: UnitOfWork, scope: _Scope, start: datetime, end: dat
 
 
 def _rollback_failures(uow: UnitOfWork, scope: _Scope, start: datetime, end: datetime) -> list[DoraFailure]:
-    """Production deployments rolled back: detected when the rollback was asked for, recovered when it
-    finished."""
+    """Production deployments rolled back within `ROLLBACK_WINDOW` of their finish (a rollback weeks later
+    is a decision, not an intervention): detected when the rollback was asked for, recovered when it
+    finished. The rollbacks are found by their own finish time (an index range), then their targets."""
     d, r = models.Deployment, aliased(models.Deployment)
     query = (
         select(d.id, d.service_id, d.finished_at, d.status == DeploymentStatus.SUCCEEDED, r.requested_at, r.finished_at)
-        .join(r, r.rollback_of_id == d.id)
+        .join(d, r.rollback_of_id == d.id)
+        .where(r.is_production.is_(True), r.finished_at >= start, r.finished_at < end + ROLLBACK_WINDOW)
         .where(r.is_rollback.is_(True), r.status == DeploymentStatus.SUCCEEDED, d.id != r.id)
         .where(d.is_production.is_(True), d.status.in_(_ENDED), d.finished_at.is_not(None))
         .where(
             or_(and_(d.finished_at >= start, d.finished_at < end), and_(r.requested_at >= start, r.requested_at < end))
         )
     )
-    rows = uow.session.execute(scope.deployments(query, d))
+    rows = uow.session.execute(scope.deployments(query.select_from(r), d))
     return [
-        DoraFailure._make((dep, service, at, ok, "rollback", asked, done)) for dep, service, at, ok, asked, done in rows
+        DoraFailure._make((dep, service, at, ok, "rollback", asked, done))
+        for dep, service, at, ok, asked, done in rows
+        if done is not None and at is not None and done - at <= ROLLBACK_WINDOW
     ]
 
 
