@@ -258,17 +258,7 @@ def _plain(connection: Connection, service_id: int | None) -> dict[int, dict[str
         ),
         window,
     ).all()
-    firsts = connection.execute(
-        text(
-            "SELECT c.service_id, c.committed_at, min(d.finished_at) AS first FROM delivery_change c "
-            "JOIN delivery_deployment_change dc ON dc.change_id = c.id "
-            "JOIN delivery_deployment d ON d.id = dc.deployment_id "
-            f"WHERE d.is_production AND d.status = 'succeeded'{scope.replace('d.service_id', 'c.service_id')} "
-            "GROUP BY c.id, c.service_id, c.committed_at "
-            "HAVING min(d.finished_at) >= :start AND min(d.finished_at) < :end"
-        ),
-        window,
-    ).all()
+    firsts = _plain_firsts(connection, scope.replace("d.service_id", "c.service_id"), window)
     recoveries = connection.execute(
         text(
             "SELECT d.service_id, i.detected_at, i.resolved_at FROM delivery_incident i "
@@ -293,6 +283,21 @@ def _plain(connection: Connection, service_id: int | None) -> dict[int, dict[str
         }
         for sid, count, rework, failed in deployments
     }
+
+
+def _plain_firsts(connection: Connection, scope: str, window: dict[str, Any]) -> Any:
+    """Each change's first production deployment time, by joining changes, links and deployments."""
+    return connection.execute(
+        text(
+            "SELECT c.service_id, c.committed_at, min(d.finished_at) AS first FROM delivery_change c "
+            "JOIN delivery_deployment_change dc ON dc.change_id = c.id "
+            "JOIN delivery_deployment d ON d.id = dc.deployment_id "
+            f"WHERE d.is_production AND d.status = 'succeeded'{scope} "
+            "GROUP BY c.id, c.service_id, c.committed_at "
+            "HAVING min(d.finished_at) >= :start AND min(d.finished_at) < :end"
+        ),
+        window,
+    ).all()
 
 
 def _dt(value: Any) -> datetime:
