@@ -14,6 +14,7 @@ from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import IncidentCreate
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import DoraBand, DoraFigures, DoraPolicy, DoraReport
+from digital_factory.platform import service as platform
 from tests.insights.dora_world import HOUR, SERVICE, STREAM, TEAM, T, World, at, build
 
 END = T + timedelta(days=14)
@@ -168,3 +169,13 @@ def test_the_scorecard_reads_the_modal_level(world: World) -> None:
     with world.runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
         levels = insights.service_levels(uow, DoraPolicy(), start=T, end=END)
     assert levels == {SERVICE: DoraBand.HIGH}  # high, elite, low, high
+
+
+def test_the_scorecard_judges_the_last_90_days(world: World) -> None:
+    """Over [T-76 d, T+14 d): D0 too; 8 deployments in 2 of 12 weeks (monthly: medium), lead time median 7 h
+    (c0's 24 h joins: elite), fail rate 3/9 (low), recovery 2 h (high): no level twice, so the lowest, low."""
+    with world.runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        report = platform.scorecard_report(uow, world.runtime.platform)
+    [card] = [c for c in report.scorecards if c.service == SERVICE]
+    [rule] = [r for r in card.results if r.rule == "dora-band"]
+    assert (rule.status, rule.detail) == ("fail", "DORA band low")
