@@ -26,6 +26,7 @@ MODULES = [
     "bench.bench_insights",
     "bench.webhooks_wrk",
     "bench.insights_hypotheses",
+    "bench.insights_dora",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

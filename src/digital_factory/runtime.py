@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from digital_factory.accounts.service import LoginThrottle, SecretDigester
 from digital_factory.delivery.service import DeliveryConfig, Executor
+from digital_factory.insights.schemas import DoraPolicy
 from digital_factory.insights.service import Thresholds
 from digital_factory.platform.service import JobBoard, PlatformContext
 from digital_factory.releases.service import FlagServer
@@ -33,6 +34,7 @@ class Runtime(Protocol):
     repo_host: LocalRepoHost
     platform: PlatformContext
     delivery: DeliveryConfig
+    dora: DoraPolicy
     executor: Executor
     flags: FlagServer
     otlp: OtlpReceiver

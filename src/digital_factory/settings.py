@@ -7,7 +7,7 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         ge=1,
         le=20,
         description="A user-business value at or below it is low: suggest raising it when validated early.",
+    )
+    insights_dora_bands: Literal[2021, 2023, 2024] = Field(
+        2024, description="The DORA report year whose performance band table the figures are placed in."
+    )
+    insights_dora_count_rollbacks: bool = Field(
+        True,
+        description="Rollbacks count as production deployments, and as rework; false: left out of every DORA figure.",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -1,4 +1,4 @@
-"""`factory insights-flow …` against a live server through the REST API (data of tests/insights/test_leadtime.py)."""
+"""`factory insights flow …` against a live server through the REST API (data of tests/insights/test_leadtime.py)."""
 
 from __future__ import annotations
 
@@ -35,21 +35,21 @@ def factory(*args: str) -> tuple[int, str]:
 
 
 def test_flow_commands_print_the_figures(epic: str) -> None:
-    code, out = factory("insights-flow", "metrics", "--value-stream", "cargo")
+    code, out = factory("insights", "flow", "metrics", "--value-stream", "cargo")
     assert code == 0, out
     assert "velocity" in out and "4.0 d" in out and "88 %" in out
-    code, out = factory("insights-flow", "metrics", "--epic", epic, "--json")
+    code, out = factory("insights", "flow", "metrics", "--epic", epic, "--json")
     assert code == 0 and json.loads(out)["flow_time_p85_seconds"] == 5 * 86400
-    code, out = factory("insights-flow", "vsm", "--epic", epic)
+    code, out = factory("insights", "flow", "vsm", "--epic", epic)
     assert code == 0 and "Feature development" in out and "slowest" in out
-    code, out = factory("insights-flow", "lead-time", "--epic", epic)
+    code, out = factory("insights", "flow", "lead-time", "--epic", epic)
     assert code == 0 and "7.0 d" in out and "flag rotor/cargo-bay" in out
-    code, out = factory("insights-flow", "cfd", "--epic", epic, "--json")
+    code, out = factory("insights", "flow", "cfd", "--epic", epic, "--json")
     assert code == 0 and len(json.loads(out)["days"]) == 30
 
 
 def test_bad_input_is_a_message_and_a_non_zero_exit(epic: str) -> None:
-    code, out = factory("insights-flow", "metrics", "--team", "nobody")
+    code, out = factory("insights", "flow", "metrics", "--team", "nobody")
     assert code != 0 and "team" in out and "nobody" in out and "Traceback" not in out
-    code, out = factory("insights-flow", "vsm")
+    code, out = factory("insights", "flow", "vsm")
     assert code != 0 and "epic" in out and "Traceback" not in out

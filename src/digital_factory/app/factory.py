@@ -35,6 +35,7 @@ from digital_factory.core.errors import SchemaMismatch
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.events import StepCancelRequested, StepQueued
 from digital_factory.delivery.service import DeliveryConfig, Executor
+from digital_factory.insights.schemas import DoraPolicy
 from digital_factory.insights.service import Thresholds
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
@@ -70,6 +71,7 @@ class Runtime:
     repo_host: LocalRepoHost
     platform: PlatformContext
     delivery: DeliveryConfig
+    dora: DoraPolicy
     executor: Executor
     flags: FlagServer
     otlp: OtlpReceiver
@@ -116,6 +118,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     store = Store(make_engine(settings.effective_database_url), clock=clock)
     digester = SecretDigester(settings.resolved_secret_key())
     repo_host = LocalRepoHost(settings.home / "repos")
+    dora = DoraPolicy(bands=settings.insights_dora_bands, count_rollbacks=settings.insights_dora_count_rollbacks)
     platform_context = PlatformContext(
         repo_host=repo_host,
         digester=digester,
@@ -124,6 +127,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         public_url=settings.effective_public_url,
         render_timeout=settings.render_timeout_seconds,
         outbound_allow=tuple(settings.outbound_allow),
+        dora=dora,
     )
     config = replace(delivery_config(settings), repo_host=repo_host)
     flags = FlagServer(
@@ -140,6 +144,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         repo_host=repo_host,
         platform=platform_context,
         delivery=config,
+        dora=dora,
         executor=make_executor(settings, store, config),
         flags=flags,
         otlp=otlp_receiver(settings, one_writer=is_sqlite(store.engine)),

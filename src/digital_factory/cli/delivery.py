@@ -375,6 +375,9 @@ def incident_open(
     title: Annotated[str, typer.Option(help="What is wrong.")],
     severity: Annotated[str, typer.Option(help="sev1 … sev4.")] = "sev2",
     deployment: Annotated[int | None, typer.Option(help="The deployment that caused it, if known.")] = None,
+    change: Annotated[
+        str | None, typer.Option(help="Or the commit (sha or prefix) that caused it: its first deployment there.")
+    ] = None,
     description: Annotated[str, typer.Option(help="Details.")] = "",
 ) -> None:
     """Open an incident."""
@@ -387,6 +390,8 @@ def incident_open(
     }
     if deployment is not None:
         body["caused_by_deployment"] = deployment
+    if change is not None:
+        body["caused_by_change"] = change
     with domain_errors():
         incident: Incident = api().send(Incident, "POST", "/incidents", json=body)
     cause = incident.caused_by_deployment_id

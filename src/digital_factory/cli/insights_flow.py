@@ -1,4 +1,4 @@
-"""`factory insights-flow …`: flow metrics, the cumulative flow diagram, the value stream map and value lead
+"""`factory insights flow …`: flow metrics, the cumulative flow diagram, the value stream map and value lead
 time (through the REST API). `--json` prints the API's answer as it came."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from rich.text import Text
 from digital_factory import __version__
 from digital_factory.cli import business as business_cli
 from digital_factory.cli import delivery as delivery_cli
-from digital_factory.cli import insights_flow as insights_flow_cli
+from digital_factory.cli import insights as insights_cli
 from digital_factory.cli import insights_hypotheses as hypothesis_cli
 from digital_factory.cli import integrations as integrations_cli
 from digital_factory.cli import logs, releases, simulate
@@ -60,11 +60,11 @@ app.command()(doctor)
 app.add_typer(releases.app, name="flag")
 app.add_typer(telemetry_cli.app, name="telemetry")
 app.add_typer(business_cli.app, name="business")
+app.add_typer(insights_cli.app, name="insights")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(integrations_cli.app, name="integration")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(hypothesis_cli.app, name="hypothesis")
-app.add_typer(insights_flow_cli.app, name="insights-flow")  # folded into `insights` when that group exists
 for portfolio_typer in portfolio_cli.COMMANDS:  # theme, epic, feature, story
     app.add_typer(portfolio_typer)
 

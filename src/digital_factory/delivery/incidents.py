@@ -1,6 +1,7 @@
 """Incidents: opened and resolved by people (API, CLI, web) and linked to the deployments involved.
 
-Cause: the deployment named when the incident is opened (`explicit`); otherwise the heuristic: the latest
+Cause: the deployment named when the incident is opened (`explicit`), or the first deployment to that
+environment of the commit named (`change`); otherwise the heuristic: the latest
 deployment of the same service that succeeded in the same environment at or before detection, within
 `CAUSE_WINDOW` (`heuristic`); otherwise none. Restoring deployment: named at resolution (`explicit`, and the
 deployment is marked rework); or one that carried a commit naming the incident (`commit`) or rolled the
@@ -85,6 +86,10 @@ def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
 def _cause(
     uow: UnitOfWork, service_id: int, data: IncidentCreate, detected: datetime
 ) -> tuple[models.Deployment | None, str | None]:
+    if data.caused_by_change is not None:
+        if data.caused_by_deployment is not None:
+            raise ValidationFailed.on("caused_by_change", "name the deployment or the change, not both")
+        return _carrier(uow, service_id, data.environment, data.caused_by_change), "change"
     if data.caused_by_deployment is not None:
         named = by_id(uow.session, models.Deployment, data.caused_by_deployment)
         if named is None or named.service_id != service_id:
@@ -109,6 +114,33 @@ def _cause(
         .limit(1)
     )
     return (guess, "heuristic") if guess else (None, None)
+
+
+def _carrier(uow: UnitOfWork, service_id: int, environment: str, sha: str) -> models.Deployment:
+    """The first succeeded deployment to `environment` that carried the commit `sha` (or a unique prefix)."""
+    sha = sha.strip().lower()
+    changes = uow.session.scalars(
+        select(models.Change.id).where(
+            models.Change.service_id == service_id, models.Change.sha.startswith(sha, autoescape=True)
+        )
+    ).all()
+    if len(changes) != 1:
+        reason = "is not a known commit of the service" if not changes else "names more than one commit"
+        raise ValidationFailed.on("caused_by_change", f"{sha} {reason}")
+    first = uow.session.scalar(
+        select(models.Deployment)
+        .join(models.DeploymentChange, models.DeploymentChange.deployment_id == models.Deployment.id)
+        .where(
+            models.DeploymentChange.change_id == changes[0],
+            models.Deployment.environment == environment,
+            models.Deployment.status == DeploymentStatus.SUCCEEDED,
+        )
+        .order_by(models.Deployment.finished_at, models.Deployment.id)
+        .limit(1)
+    )
+    if first is None:
+        raise ValidationFailed.on("caused_by_change", f"{sha} has not been deployed to {environment}")
+    return first
 
 
 def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incident:

@@ -136,6 +136,9 @@ class Deployment(Base):
     __tablename__ = "delivery_deployment"
     __table_args__ = (
         Index("ix_delivery_deployment_service_environment", "service_id", "environment"),
+        # DORA reads: a period's production deployments, of every service or of one
+        Index("ix_delivery_deployment_production_finished", "is_production", "finished_at"),
+        Index("ix_delivery_deployment_service_production", "service_id", "is_production", "finished_at"),
         _outside(),
     )
 
@@ -155,7 +158,9 @@ class Deployment(Base):
     triggered_by: Mapped[str] = mapped_column(String(100))
     triggered_by_user_id: Mapped[int | None]
     is_rollback: Mapped[bool] = mapped_column(default=False)
-    rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_deployment.id", ondelete="SET NULL"))
+    rollback_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_deployment.id", ondelete="SET NULL"), index=True
+    )
     is_rework: Mapped[bool] = mapped_column(default=False)
     gate_note: Mapped[str | None] = mapped_column(String(300))
     origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
@@ -204,7 +209,12 @@ class Change(Base):
     """A commit of a service, with the work item keys its message names and the times lead time needs."""
 
     __tablename__ = "delivery_change"
-    __table_args__ = (UniqueConstraint("service_id", "sha"),)
+    __table_args__ = (
+        UniqueConstraint("service_id", "sha"),
+        # DORA lead time: the changes first deployed to production in a period (covering: no table reads)
+        Index("ix_delivery_change_first_production", "first_production_at", "service_id", "lead_seconds"),
+        Index("ix_delivery_change_service_first_production", "service_id", "first_production_at", "lead_seconds"),
+    )
 
     id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
@@ -217,6 +227,10 @@ class Change(Base):
     subject: Mapped[str] = mapped_column(String(300))
     item_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     first_seen_at: Mapped[datetime]
+    # Derived, kept in the transaction that finishes a production deployment carrying the change (or changes
+    # its commit time): when it first reached production, and that minus committed_at (DORA lead time).
+    first_production_at: Mapped[datetime | None]
+    lead_seconds: Mapped[float | None]
 
 
 class ChangeItem(Base):

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
-from digital_factory.delivery import models
+from digital_factory.delivery import models, production_marks
 from digital_factory.delivery import windows as deploy_windows
 from digital_factory.delivery.events import DeploymentFinished, RunFinished, StepCancelRequested, StepQueued
 from digital_factory.delivery.pipeline_file import Pipeline
@@ -312,7 +312,8 @@ def _finish_deployment(uow: UnitOfWork, deployment: models.Deployment, status: D
     deployment.finished_at = uow.clock.now()
     if status == DeploymentStatus.SUCCEEDED:
         link_changes(uow, deployment)
-        _link_incident_fixes(uow, deployment)
+        link_incident_fixes(uow, deployment)
+    production_marks.mark_deployment(uow, deployment)
     if status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED):
         uow.emit(deployment_finished(deployment))
 
@@ -400,7 +401,7 @@ def link_changes(uow: UnitOfWork, deployment: models.Deployment) -> None:
     uow.session.flush()
 
 
-def _link_incident_fixes(uow: UnitOfWork, deployment: models.Deployment) -> None:
+def link_incident_fixes(uow: UnitOfWork, deployment: models.Deployment) -> None:
     """A deployment that fixes an incident of its environment is rework: its changes name the incident
     (`INC-7`), or it is a rollback while the incident is open. It becomes the incident's restoring deployment."""
     keys: set[str] = set()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
-from digital_factory.delivery import models, orchestration, traceability
+from digital_factory.delivery import models, orchestration, production_marks, traceability
 from digital_factory.delivery.events import IncidentOpened, IncidentResolved
 from digital_factory.delivery.incidents import _cause
 from digital_factory.delivery.schemas import (
@@ -45,6 +45,7 @@ _RUN_RANK = {OutsideRunStatus.QUEUED: 0, OutsideRunStatus.RUNNING: 1, OutsideRun
 _RUN_STATUS_RANK = {Status.QUEUED: 0, Status.RUNNING: 1}  # every other run status is final (rank 2)
 _DEPLOYMENT_RANK = {DeploymentStatus.REQUESTED: 0, DeploymentStatus.WAITING: 0, DeploymentStatus.RUNNING: 1}
 _FINAL_OUTCOMES = (Status.PASSED, Status.FAILED, Status.CANCELLED)
+MAX_SWEPT = 1000  # earlier commits one outside deployment may carry (as the bounded commit list of a run here)
 
 
 def _require_owner(uow: UnitOfWork, service_key: str) -> int:
@@ -79,7 +80,7 @@ def record_change(uow: UnitOfWork, service_key: str, data: OutsideChange) -> Out
         select(models.Change).where(models.Change.service_id == service_id, models.Change.sha == data.sha)
     )
     if row is None:
-        _new_change(uow, service_id, data)
+        _link_deployments(uow, _new_change(uow, service_id, data))
         return OutsideResult(kind="change", ref=data.sha, changed=True)
     before = (row.authored_at, row.committed_at, row.merged_at, row.author_name)
     if data.authoritative:
@@ -87,6 +88,8 @@ def record_change(uow: UnitOfWork, service_key: str, data: OutsideChange) -> Out
         row.author_name, row.author_email = data.author_name or row.author_name, data.author_email or row.author_email
     row.merged_at = _earliest(row.merged_at, data.merged_at)
     uow.session.flush()
+    if row.first_production_at is not None:  # a corrected commit time moves its lead time
+        production_marks.refresh(uow, [row.id])
     changed = before != (row.authored_at, row.committed_at, row.merged_at, row.author_name)
     return OutsideResult(kind="change", ref=data.sha, changed=changed)
 
@@ -111,6 +114,93 @@ def _new_change(uow: UnitOfWork, service_id: int, data: OutsideChange) -> models
         uow.session.add(models.ChangeItem(change_id=row.id, item_key=key))
     uow.session.flush()
     return row
+
+
+def _replaced(uow: UnitOfWork, row: models.Deployment) -> int | None:
+    """What an outside rollback rolled back: the environment's latest succeeded deployment before it."""
+    return uow.session.scalar(
+        select(models.Deployment.id)
+        .where(
+            models.Deployment.service_id == row.service_id,
+            models.Deployment.environment == row.environment,
+            models.Deployment.status == DeploymentStatus.SUCCEEDED,
+            models.Deployment.finished_at <= row.finished_at,
+            models.Deployment.id != row.id,
+        )
+        .order_by(models.Deployment.finished_at.desc(), models.Deployment.id.desc())
+        .limit(1)
+    )
+
+
+def _link_merged_before(uow: UnitOfWork, row: models.Deployment) -> None:
+    """A production deployment of commit X from outside also carries the service's merged commits (on the
+    default branch: `merged_at` known) committed after the previous production deployment's commit and at or
+    before X that no production deployment carried yet — the monotonic single-branch rule (the outside tool
+    does not say which commits a deployment holds). The first production deployment seen carries only its
+    own commit: the history before it is unknown, and sweeping it in would skew lead time. Unmerged branch
+    commits (a squashed pull request's own commits) are never swept in."""
+    head = _change_of(uow, row.service_id, row.commit_sha) if row.is_production else None
+    since = _previous_head_time(uow, row) if head is not None else None
+    if head is None or since is None:
+        return
+    carried = select(models.DeploymentChange.change_id).where(models.DeploymentChange.deployment_id == row.id)
+    earlier = uow.session.scalars(
+        select(models.Change.id)
+        .where(
+            models.Change.service_id == row.service_id,
+            models.Change.first_production_at.is_(None),
+            models.Change.merged_at.is_not(None),
+            models.Change.committed_at > since,
+            models.Change.committed_at <= head.committed_at,
+            models.Change.id.not_in(carried),
+        )
+        .order_by(models.Change.committed_at.desc())
+        .limit(MAX_SWEPT)
+    ).all()
+    for change_id in earlier:
+        uow.session.add(models.DeploymentChange(deployment_id=row.id, change_id=change_id))
+    uow.session.flush()
+
+
+def _change_of(uow: UnitOfWork, service_id: int, sha: str) -> models.Change | None:
+    if not sha:
+        return None
+    return uow.session.scalar(
+        select(models.Change).where(models.Change.service_id == service_id, models.Change.sha == sha)
+    )
+
+
+def _previous_head_time(uow: UnitOfWork, row: models.Deployment) -> datetime | None:
+    """The commit time of the previous succeeded production deployment's own commit (None: none known)."""
+    return uow.session.scalar(
+        select(models.Change.committed_at)
+        .join(models.Deployment, models.Deployment.commit_sha == models.Change.sha)
+        .where(
+            models.Change.service_id == row.service_id,
+            models.Deployment.service_id == row.service_id,
+            models.Deployment.is_production.is_(True),
+            models.Deployment.status == DeploymentStatus.SUCCEEDED,
+            models.Deployment.finished_at <= row.finished_at,
+            models.Deployment.id != row.id,
+        )
+        .order_by(models.Deployment.finished_at.desc(), models.Deployment.id.desc())
+        .limit(1)
+    )
+
+
+def _link_deployments(uow: UnitOfWork, change: models.Change) -> None:
+    """A commit reported after the outside deployments of it: link them now (lead time counts it)."""
+    deployments = uow.session.scalars(
+        select(models.Deployment.id).where(
+            models.Deployment.service_id == change.service_id,
+            models.Deployment.commit_sha == change.sha,
+            models.Deployment.run_id.is_(None),
+        )
+    ).all()
+    for deployment_id in deployments:
+        uow.session.add(models.DeploymentChange(deployment_id=deployment_id, change_id=change.id))
+    if deployments:
+        production_marks.refresh(uow, [change.id])
 
 
 def _change_id(uow: UnitOfWork, service_id: int, sha: str) -> int | None:
@@ -189,6 +279,14 @@ def record_deployment(uow: UnitOfWork, service_key: str, data: OutsideDeployment
         row.finished_at = data.finished_at or data.at
     uow.session.flush()
     _link_change(uow, row)
+    if row.status == DeploymentStatus.SUCCEEDED:
+        _link_merged_before(uow, row)
+        # a rollback, or a commit naming an open incident (`Fixes INC-7`), restores it: rework, as for runs here
+        row.is_rework = row.is_rework or row.is_rollback
+        if row.is_rollback and row.rollback_of_id is None:
+            row.rollback_of_id = _replaced(uow, row)
+        orchestration.link_incident_fixes(uow, row)
+    production_marks.mark_deployment(uow, row)
     if data.status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED) and row.finished_at is not None:
         uow.emit(orchestration.deployment_finished(row))
     return OutsideResult(kind="deployment", ref=str(row.id), changed=True)

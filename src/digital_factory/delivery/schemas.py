@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import Field
 
@@ -313,6 +313,13 @@ class IncidentCreate(InputModel):
     caused_by_deployment: int | None = Field(
         None, description="The deployment that caused it; default: the heuristic in docs/delivery.md."
     )
+    caused_by_change: str | None = Field(
+        None,
+        min_length=4,
+        max_length=64,
+        description="The commit (sha or its prefix) that caused it: its first deployment to the environment is "
+        "the cause. Give this or caused_by_deployment, not both.",
+    )
 
 
 class IncidentResolve(InputModel):
@@ -481,3 +488,59 @@ class ItemDelivery:
     approved_at: datetime | None
     started_at: datetime | None
     finished_at: datetime
+
+
+# --- DORA facts (a bulk read for insights; plain tuples: a quarter of a large fleet is 10^5 rows) ---------
+
+
+class DoraDeployment(NamedTuple):
+    """A production deployment that ended (succeeded or failed) in the period; `bucket`: the index of the
+    trend bucket it ended in."""
+
+    id: int
+    service_id: int
+    finished_at: datetime
+    succeeded: bool
+    is_rollback: bool
+    is_rework: bool
+    bucket: int
+
+
+class DoraFailure(NamedTuple):
+    """Why a production deployment needed intervention: an incident it caused (`incident`) or its rollback
+    (`rollback`); detected and recovered times of that one signal (recovered None while it lasts)."""
+
+    deployment_id: int
+    service_id: int
+    deployed_at: datetime
+    deployment_succeeded: bool
+    signal: str
+    detected_at: datetime
+    recovered_at: datetime | None
+
+
+class DoraLead(NamedTuple):
+    """The lead times (seconds) of a service's changes first deployed to production in one trend bucket of
+    the period (grouped by the store: a quarter of a large fleet holds 10^5 changes)."""
+
+    service_id: int
+    bucket: int
+    seconds: list[float]
+
+
+class DoraUnlinked(NamedTuple):
+    """An incident of a production environment detected in the period with no deployment as its cause."""
+
+    service_id: int
+    detected_at: datetime
+
+
+@dataclass(frozen=True)
+class DoraFacts:
+    """What DORA's five figures are computed from, for a set of services (or an epic's work) and a period."""
+
+    deployments: list[DoraDeployment] = field(default_factory=list)
+    failures: list[DoraFailure] = field(default_factory=list)
+    leads: list[DoraLead] = field(default_factory=list)
+    unlinked: list[DoraUnlinked] = field(default_factory=list)
+    services: dict[int, str] = field(default_factory=dict)

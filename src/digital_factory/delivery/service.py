@@ -16,6 +16,7 @@ from digital_factory.delivery.deployments import (
     set_environment_policy,
     trace_item,
 )
+from digital_factory.delivery.dora_facts import dora_facts
 from digital_factory.delivery.egress_policy import get_egress_policy, set_egress_policy
 from digital_factory.delivery.executors import Executor, LocalExecutor
 from digital_factory.delivery.handoff import reap_pushes, start_for_push
@@ -60,6 +61,7 @@ __all__ = [
     "cancel_run",
     "default_worker_id",
     "delete_secret",
+    "dora_facts",
     "environment_problems",
     "get_deployment",
     "get_egress_policy",

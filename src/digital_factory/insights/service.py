@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from digital_factory.insights.attribution import attribute
+from digital_factory.insights.bands import REPORT_YEARS
 from digital_factory.insights.boardpack import SECTIONS, BoardPack, board_pack
 from digital_factory.insights.boardpack_period import Period, parse_period
 from digital_factory.insights.boardpack_render import pack_filename, render_board_pack
+from digital_factory.insights.dora import dora_report, service_levels
+from digital_factory.insights.dora_figures import period_bounds
 from digital_factory.insights.evaluation import Thresholds
 from digital_factory.insights.flow import FlowQuery, cumulative_flow, flow_metrics
 from digital_factory.insights.hypotheses import (
@@ -23,6 +26,7 @@ from digital_factory.insights.valuestream import value_stream_map
 from digital_factory.insights.wsjf_feedback import rescore_suggestions
 
 __all__: list[str] = [
+    "REPORT_YEARS",
     "SECTIONS",
     "BoardPack",
     "Durations",
@@ -35,6 +39,7 @@ __all__: list[str] = [
     "card_evaluations",
     "cumulative_flow",
     "decide_on_hypothesis",
+    "dora_report",
     "durations",
     "evaluate_hypothesis",
     "fleet_spread",
@@ -43,8 +48,10 @@ __all__: list[str] = [
     "key_results",
     "pack_filename",
     "parse_period",
+    "period_bounds",
     "render_board_pack",
     "rescore_suggestions",
+    "service_levels",
     "snapshot_of",
     "value_lead_time",
     "value_stream_map",

@@ -3,6 +3,8 @@ judged by the rules in `scorecards`, and summed per team and platform-wide."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
 from digital_factory.catalog import service as catalog
@@ -10,6 +12,8 @@ from digital_factory.catalog.schemas import Service, ServiceProvenance
 from digital_factory.core.pagination import PageRequest
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DeploymentFilter, DeploymentStatus, RunFilter, Status
+from digital_factory.insights import service as insights
+from digital_factory.insights.schemas import DoraBand
 from digital_factory.platform import scorecards, templates
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.onboarding import PIPELINE_FILE
@@ -21,6 +25,8 @@ from digital_factory.store.uow import UnitOfWork
 SERVICES_PER_PAGE = 200
 LATEST = PageRequest(limit=1)
 RECENT_RUNS = PageRequest(limit=20)
+# the DORA level a scorecard judges: the modal per-metric band over the last quarter (docs/insights.md)
+DORA_PERIOD = timedelta(days=90)
 # A run's verdict: passed, or waiting at an approval with every stage before it green, counts as green;
 # failed or timed out as red. Runs still going and cancelled runs have none: the one before them counts.
 GREEN = frozenset({Status.PASSED, Status.WAITING})
@@ -32,8 +38,12 @@ def scorecard_report(uow: UnitOfWork, ctx: PlatformContext, *, team: str | None 
     require(uow.actor, Permission.READ)
     latest = latest_versions(uow)
     provenance = catalog.service_templates(uow)
+    now = uow.clock.now()
+    levels = insights.service_levels(uow, ctx.dora, start=now - DORA_PERIOD, end=now)
     cards = [
-        scorecards.evaluate(_facts(uow, ctx, service, provenance.get(service.key), latest))
+        scorecards.evaluate(
+            _facts(uow, ctx, service, provenance.get(service.key), latest, dora_level=levels.get(service.key))
+        )
         for service in _services(uow, team)
     ]
     by_team: dict[str | None, list[Scorecard]] = {}
@@ -63,6 +73,8 @@ def _facts(
     service: Service,
     known: ServiceProvenance | None,
     latest: dict[str, str | None],
+    *,
+    dora_level: DoraBand | None,
 ) -> scorecards.ServiceFacts:
     newest = latest.get(known.template) if known else None
     runs = delivery.list_runs(uow, RunFilter(service=service.key), RECENT_RUNS).items
@@ -78,7 +90,7 @@ def _facts(
         has_pipeline=bool(runs),
         last_run_green=verdict,
         deploys_to_prod=_deploys_to_prod(uow, service.key),
-        dora_band=None,  # insights is not built yet: the DORA rule shows as unknown
+        dora_band=str(dora_level) if dora_level else None,
     )
 
 

@@ -1,11 +1,11 @@
-"""decision evaluation: a board decision keeps the hypothesis evaluation it was based on (revision 0016, after 0013, 2026-12-05)."""
+"""decision evaluation: a board decision keeps the hypothesis evaluation it was based on (revision 0015, after 0014, 2026-12-05)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision, down_revision = "0016", "0013"
+revision, down_revision = "0015", "0014"
 
 
 def upgrade() -> None:
