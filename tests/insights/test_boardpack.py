@@ -44,8 +44,8 @@ def test_the_pack_lists_every_epic_and_the_decisions_due(runtime: Runtime) -> No
     make_user(runtime, "vic", Role.VIEWER)
     with runtime.store.unit_of_work(actor_of(runtime, "vic"), write=False) as uow:
         pack = insights.board_pack(uow, "2026-Q4")
-    assert [s.block for s in pack.sections] == ["epics", "decisions", "attribution"]
-    epics, decisions = pack.sections[0], pack.sections[1]
+    assert [s.block for s in pack.sections] == ["epics", "hypotheses", "decisions", "dora", "flow", "attribution"]
+    epics, decisions = pack.sections[0], pack.sections[2]
     assert isinstance(epics, EpicsSection) and isinstance(decisions, DecisionsSection)
     assert sorted(e.key for e in epics.epics) == sorted(keys.values())
     # ready epics scored (20 + 8 + 13) / 8 = 5.125 come first; the unscored two after

@@ -65,11 +65,13 @@ def attribution(
 
 @router.get("/board-pack", response_class=Response, responses={200: {"content": {"text/html": {}}}})
 def board_pack(
+    request: Request,
     uow: Reading,
     period: Annotated[str, Query(max_length=20, description="A quarter (2026-Q4), a month (2026-11) or a year.")],
 ) -> Response:
     """The board pack of the period as one self-contained HTML file (an attachment)."""
-    pack = insights.board_pack(uow, period)
+    running = runtime(request)
+    pack = insights.board_pack(uow, period, insights.PackPolicies(dora=running.dora, theta=running.hypotheses))
     return Response(
         insights.render_board_pack(pack),
         media_type="text/html; charset=utf-8",

@@ -12,6 +12,7 @@ import typer
 from digital_factory.cli import insights_flow
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, print_table, say
+from digital_factory.core.durations import elapsed
 from digital_factory.insights.schemas import DoraBucket, DoraFigures, DoraReport
 
 app = typer.Typer(help="Insights: DORA and flow metrics (through the REST API).", no_args_is_help=True)
@@ -86,11 +87,4 @@ def _ratio(value: float | None) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    """Seconds as the largest sensible unit: 45 min, 6.0 h, 2.5 d."""
-    if seconds is None:
-        return ""
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400 * 2:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return elapsed(seconds, missing="")

@@ -1,6 +1,6 @@
-"""The board pack: an ordered list of sections, each a function (uow, period) → a small dataclass that the
-pack's template renders with the macro its `block` names. A new section (DORA, flow, hypothesis evaluation)
-is one more function in `SECTIONS` and one more macro in `board_pack.html`."""
+"""The board pack: an ordered list of sections, each a function (uow, period, epics, policies) → a small
+dataclass that the pack's template renders with the macro its `block` names. A new section is one more
+function in `SECTIONS` and one more macro in `board_pack.html` (and an include for the board dashboard)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ from digital_factory.core.metricquery import Aggregate, QueryError, Selector, pa
 from digital_factory.core.pagination import MAX_PAGE_SIZE, PageRequest
 from digital_factory.insights.attribution import attribute
 from digital_factory.insights.attribution_schemas import AttributionQuery, ReleaseAttribution
+from digital_factory.insights.boardpack_loop import (
+    DoraSection,
+    FlowSection,
+    HypothesesSection,
+    PackPolicies,
+    dora_section,
+    flow_section,
+    hypotheses_section,
+)
 from digital_factory.insights.boardpack_period import Period, parse_period
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import Epic, EpicFilter, EpicState, EpicSummary
@@ -88,8 +97,8 @@ class AttributionSection:
     title: str = "Attribution"
 
 
-Section = EpicsSection | DecisionsSection | AttributionSection
-SectionBuilder = Callable[[UnitOfWork, Period, list[Epic]], Section]
+Section = EpicsSection | HypothesesSection | DecisionsSection | DoraSection | FlowSection | AttributionSection
+SectionBuilder = Callable[[UnitOfWork, Period, list[Epic], PackPolicies], Section]
 
 
 @dataclass(frozen=True)
@@ -99,12 +108,14 @@ class BoardPack:
     sections: list[Section] = field(default_factory=list)
 
 
-def board_pack(uow: UnitOfWork, period: str) -> BoardPack:
-    """The board pack of `period` (2026-Q4, 2026-11, 2026) from the store as it is now."""
+def board_pack(uow: UnitOfWork, period: str, policies: PackPolicies | None = None) -> BoardPack:
+    """The board pack of `period` (2026-Q4, 2026-11, 2026) from the store as it is now, its figures read
+    with `policies` (the server's settings; the defaults without)."""
     require(uow.actor, Permission.READ)
     span = parse_period(period)
     epics = all_epics(uow)
-    return BoardPack(span, uow.clock.now(), [build(uow, span, epics) for build in SECTIONS])
+    rules = policies or PackPolicies()
+    return BoardPack(span, uow.clock.now(), [build(uow, span, epics, rules) for build in SECTIONS])
 
 
 def all_epics(uow: UnitOfWork) -> list[Epic]:
@@ -119,7 +130,7 @@ def all_epics(uow: UnitOfWork) -> list[Epic]:
     return [portfolio.get_epic(uow, e.key) for e in summaries]
 
 
-def epics_section(uow: UnitOfWork, period: Period, epics: list[Epic]) -> EpicsSection:
+def epics_section(uow: UnitOfWork, period: Period, epics: list[Epic], policies: PackPolicies) -> EpicsSection:
     rows = [
         EpicStatus(
             key=e.key,
@@ -147,7 +158,7 @@ def hypothesis_line(epic: Epic) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def decisions_section(uow: UnitOfWork, period: Period, epics: list[Epic]) -> DecisionsSection:
+def decisions_section(uow: UnitOfWork, period: Period, epics: list[Epic], policies: PackPolicies) -> DecisionsSection:
     due: list[DecisionDue] = []
     for epic in epics:
         deadlines = [i for i in epic.leading_indicators if i.deadline < period.end]
@@ -174,7 +185,9 @@ def daily(metric_query: str) -> str | None:
     return str(Aggregate(parsed.aggregation, selector))
 
 
-def attribution_section(uow: UnitOfWork, period: Period, epics: list[Epic]) -> AttributionSection:
+def attribution_section(
+    uow: UnitOfWork, period: Period, epics: list[Epic], policies: PackPolicies
+) -> AttributionSection:
     start = datetime.combine(period.start, time(), UTC)
     end = datetime.combine(period.end, time(), UTC)
     rows: list[AttributionRow] = []
@@ -206,5 +219,13 @@ def _customer_environments(uow: UnitOfWork, services: set[str]) -> dict[str, str
     return found
 
 
-SECTIONS: list[SectionBuilder] = [epics_section, decisions_section, attribution_section]
-"""The pack's sections in order. DORA, flow and hypothesis evaluation join here as their own functions."""
+SECTIONS: list[SectionBuilder] = [
+    epics_section,
+    hypotheses_section,
+    decisions_section,
+    dora_section,
+    flow_section,
+    attribution_section,
+]
+"""The pack's sections in order: where the portfolio stands, whether its bets pay off, what the board must
+decide, how delivery and flow perform, what releases did to the KPIs."""

@@ -8,6 +8,7 @@ from html import escape
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from digital_factory.core.durations import elapsed
 from digital_factory.insights.boardpack import BoardPack
 
 BAR_COLOUR = "#1d4ed8"  # 8.6:1 on white
@@ -18,6 +19,7 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_environment.filters["duration"] = elapsed
 
 
 def bar_chart(bars: list[tuple[str, int]], *, title: str, width: int = 560, row: int = 26) -> Markup:

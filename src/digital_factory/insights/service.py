@@ -6,6 +6,7 @@ from __future__ import annotations
 from digital_factory.insights.attribution import attribute
 from digital_factory.insights.bands import REPORT_YEARS
 from digital_factory.insights.boardpack import SECTIONS, BoardPack, board_pack
+from digital_factory.insights.boardpack_loop import PackPolicies
 from digital_factory.insights.boardpack_period import Period, parse_period
 from digital_factory.insights.boardpack_render import pack_filename, render_board_pack
 from digital_factory.insights.dora import dora_report, service_levels
@@ -31,6 +32,7 @@ __all__: list[str] = [
     "BoardPack",
     "Durations",
     "FlowQuery",
+    "PackPolicies",
     "Period",
     "Thresholds",
     "VersionCount",

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from digital_factory import __version__
+from digital_factory.core.durations import elapsed
 from digital_factory.web.context import Viewer
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -23,6 +24,7 @@ def figure(value: float | None, digits: int = 1) -> str:
 
 
 TEMPLATES.env.filters["figure"] = figure
+TEMPLATES.env.filters["duration"] = elapsed
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
+from digital_factory.core.durations import elapsed as duration
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.insights import service as insights
@@ -160,17 +161,6 @@ def _per_day(value: float | None) -> str:
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
-
-
-def duration(seconds: float | None) -> str:
-    """45 min, 6.0 h, 2.5 d; `-` without a value."""
-    if seconds is None:
-        return "-"
-    if seconds < HOUR:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 24 * HOUR:
-        return f"{seconds / HOUR:.1f} h"
-    return f"{seconds / (24 * HOUR):.1f} d"
 
 
 def day(moment: datetime) -> str:
