@@ -44,7 +44,8 @@ def test_dora_over_the_month_so_far_equals_the_hand_worked_figures(runtime: Runt
     assert (report.start, report.end) == (datetime(2026, 3, 1, tzinfo=UTC), T + timedelta(days=14))
     f = report.figures
     # the seven production deployments of the fortnight, over the 15 days of March gone so far
-    assert (f.deployment_frequency.deployments, f.deployment_frequency.value) == (7, pytest.approx(7 / 15))
+    assert f.deployment_frequency.deployments == 7
+    assert f.deployment_frequency.value == pytest.approx(7 / 15)
     assert (f.change_lead_time.value, f.change_lead_time.sample_size) == (6 * HOUR, 9)
     assert (f.change_fail_rate.value, f.change_fail_rate.sample_size) == (3 / 8, 8)
     assert f.failed_deployment_recovery_time.value == 2 * HOUR
