@@ -24,8 +24,25 @@ DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         "Board & portfolio",
         "/insights/board",
-        "Epics per state, the hypothesis decisions due, and what releases did to the epics' indicators; "
-        "the board pack to download.",
+        "Every epic's state and hypothesis evaluated, the decisions due, DORA and flow for the period, what "
+        "releases did to the epics' indicators; the board pack to download.",
+    ),
+    Dashboard(
+        "Hypotheses",
+        "/insights/hypotheses",
+        "Every epic under test: its leading indicators on live data, on track or at risk, and what to decide.",
+    ),
+    Dashboard(
+        "DORA",
+        "/insights/dora",
+        "Deployment frequency, change lead time, change fail rate, recovery time and rework per service, team, "
+        "value stream or epic, with trends and bands.",
+    ),
+    Dashboard(
+        "Flow",
+        "/insights/flow",
+        "Flow velocity, time, load, efficiency and distribution, the cumulative flow diagram and the value "
+        "stream map from idea to production.",
     ),
     Dashboard("Epics", "/portfolio/epics", "Each epic's hypothesis, leading indicators, decisions and history."),
     Dashboard("Teams", "/teams", "Each team's services, interactions and cognitive load."),
