@@ -29,9 +29,13 @@ COVERAGE_FLOOR := 89
 COVERAGE := --cov --cov-report=term \
 	$(if $(filter-out 0 false,$(FACTORY_TEST_REQUIRE_ALL)),--cov-fail-under=$(COVERAGE_FLOOR))
 
+# Tests wait on real processes (servers, git, sandboxed steps, Chromium) much of the time: two workers a
+# machine (at most four) halve the wall time; each worker has its own stores, ports and Redis namespaces.
+WORKERS := --numprocesses=auto --maxprocesses=4
+
 test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL, Redis and Chromium parts when present), with coverage
 	$(BIN)/python -m tests.preflight
-	$(BIN)/pytest $(COVERAGE)
+	$(BIN)/pytest $(WORKERS) --durations=15 $(COVERAGE)
 
 check: lint types arch drift docs-check  ## every static check CI runs
 

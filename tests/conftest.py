@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,12 @@ def _skip_or_fail(reason: str) -> None:
     if require_all():
         pytest.fail(f"{reason} (FACTORY_TEST_REQUIRE_ALL is set)")
     pytest.skip(reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The CLI's tables are as wide as the terminal; under test there is none, and the width Rich falls back
+    # to differs between a plain run and a worker process: fix it before any test imports the CLI.
+    os.environ["COLUMNS"] = "200"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
