@@ -45,7 +45,9 @@ def _drawn(page: Page, chart: str) -> None:
 def test_the_start_page_leads_to_the_platform_dashboard(page: Page, demo: DemoServer, shots: Path) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Insights", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Insights")).to_be_visible()
-    expect(page.get_by_test_id("dashboards").locator("li")).to_have_count(7)
+    expect(page.get_by_test_id("dashboards").locator("li")).to_have_count(
+        10
+    )  # board, hypotheses, DORA, flow, epics, teams, services, value streams, platform, attribution
     assert not low_contrast(page, TEXT)
     _shot(page, shots, "start")
 
