@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from digital_factory.api.context import CurrentActor, Reading, runtime
-from digital_factory.api.problems import problem
+from digital_factory.api.portfolio import moving
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import (
@@ -27,7 +27,6 @@ from digital_factory.insights.schemas import (
     ValueLeadTimes,
     ValueStreamMap,
 )
-from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import DecisionResult, WorkLevel
 
 router = APIRouter(prefix="/insights", tags=["insights"])
@@ -113,20 +112,7 @@ def decide_on_hypothesis(
     """Record a board decision (needs portfolio:decide) with the evaluation the deciders saw; without
     `evaluation`, the evaluation made now is recorded with it."""
     theta = runtime(request).hypotheses
-    try:
-        with runtime(request).store.unit_of_work(actor) as uow:
-            return insights.decide_on_hypothesis(uow, key, data, theta)
-    except portfolio.MoveRefused as exc:
-        return problem(
-            409,
-            exc.detail,
-            code=exc.code,
-            title="Move refused",
-            instance=request.url.path,
-            rule=exc.rule,
-            refusals=[{"rule": r.rule, "reason": r.reason} for r in exc.refusals],
-            can_override=exc.can_override,
-        )
+    return moving(request, actor, lambda uow: insights.decide_on_hypothesis(uow, key, data, theta))
 
 
 @router.get("/wsjf-feedback")

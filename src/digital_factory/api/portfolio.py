@@ -68,7 +68,7 @@ MOVE_REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _moving(request: Request, actor: Actor, work: Callable[[UnitOfWork], T]) -> T | JSONResponse:
+def moving(request: Request, actor: Actor, work: Callable[[UnitOfWork], T]) -> T | JSONResponse:
     """Run a move in its own unit of work. A refused move must roll back (an implied decision may already be
     recorded) and then be answered with its refusals; a Writing dependency would commit instead."""
     try:
@@ -184,7 +184,7 @@ def update_epic(uow: Writing, key: str, data: EpicUpdate) -> Epic:
 )
 def move_epic(request: Request, actor: CurrentActor, key: str, data: MoveRequest) -> MoveResult | JSONResponse:
     """Move the epic on the portfolio kanban (gates, WIP limits; every move is in the history)."""
-    return _moving(request, actor, lambda uow: portfolio.move_epic(uow, key, data))
+    return moving(request, actor, lambda uow: portfolio.move_epic(uow, key, data))
 
 
 @router.get("/epics/{key}/transitions", tags=["epics"])
@@ -201,7 +201,7 @@ def list_transitions(uow: Reading, key: str) -> list[Transition]:
 )
 def decide(request: Request, actor: CurrentActor, key: str, data: DecisionCreate) -> DecisionResult | JSONResponse:
     """Record a board decision (go, no-go, persevere, pivot, stop) and make its move."""
-    return _moving(request, actor, lambda uow: portfolio.decide(uow, key, data))
+    return moving(request, actor, lambda uow: portfolio.decide(uow, key, data))
 
 
 @router.get("/epics/{key}/decisions", tags=["epics"])
