@@ -20,6 +20,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from digital_factory.app.factory import Runtime, build_runtime, create_app, prepare_store
+from digital_factory.demo.closing import close_the_loop
+from digital_factory.demo.loop import Pace
 from digital_factory.demo.story import CAST, play
 from digital_factory.settings import Settings
 from tests.systemparts import chromium_path, require_all
@@ -126,11 +128,13 @@ class DemoServer:
 
 @contextmanager
 def serve_demo(home: Path, database_url: str) -> Iterator[DemoServer]:
-    """`factory demo --no-serve`'s store (the whole story played through the services), served."""
+    """`factory demo --fast --no-serve`'s store, served: the story's first half played through the services,
+    its last act against the served app's API, OTLP and OFREP."""
     with serve(home, database_url) as server:
         admin = prepare_store(server.runtime, one_time_admin_password=False)
         assert admin is not None and admin.one_time_password
-        play(server.runtime, admin.one_time_password, lambda _title: None)
+        ctx = play(server.runtime, admin.one_time_password, lambda _title: None)
+        close_the_loop(ctx, server.url, Pace.fast(), lambda _title: None)
         people = {"admin": "admin", **{username: str(role) for username, _, role in CAST}}
         yield DemoServer(
             url=server.url, password=admin.one_time_password, people=people, home=home, database_url=database_url

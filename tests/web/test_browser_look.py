@@ -97,8 +97,10 @@ def _signed_in(browser: Browser, demo: DemoServer, username: str = "admin") -> I
 def test_the_epic_timeline_reads_as_one_line_per_entry(demo: DemoServer, browser: Browser) -> None:
     with _signed_in(browser, demo) as page:
         page.goto(demo.url + "/portfolio/epics/EPIC-1")
-        decision = page.locator(".timeline li.decision")
-        expect(decision).to_contain_text(re.compile(r"board\s+decided go: The business case holds"))
+        go = re.compile(r"board\s+decided go: The business case holds")
+        decision = page.locator(".timeline li.decision").filter(has_text=go)
+        expect(decision).to_contain_text(go)
+        expect(page.locator(".timeline li.decision").first).to_contain_text("decided persevere")  # the newest
         time_box, body_box = decision.locator("time").bounding_box(), decision.locator("time + div").bounding_box()
         pill = decision.locator(".badge").bounding_box()
         assert time_box and body_box and pill

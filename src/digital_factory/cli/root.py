@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -33,7 +32,7 @@ from digital_factory.cli.teams import team_app
 from digital_factory.settings import Settings, masked_values
 
 if TYPE_CHECKING:
-    from digital_factory.app.factory import Runtime
+    pass
 
 app = typer.Typer(
     help="Digital Factory: the whole product loop in one place.",
@@ -104,30 +103,24 @@ def demo(
         typer.Option(help="Data folder for the demo (default: `demo` in FACTORY_HOME); it is emptied first."),
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed the store, print the login, and exit.")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Play the story, print the login, and exit (no live fleet).")
+    ] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="A smaller fleet in coarser rounds (for tests).")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Serve the demo already played in the folder; the fleet resumes.")
+    ] = False,
 ) -> None:
-    """Seed the drone-company story into a fresh embedded store and serve it."""
+    """Play the drone-company story, from the board's themes to the board pack, into a fresh embedded store
+    through the product's own doors, then serve it with the drone fleet flying live."""
+    from digital_factory.cli.demo import run_demo
+
     base = load_settings()
-    demo_home = home or base.home / "demo"
-    if demo_home.exists():
-        shutil.rmtree(demo_home)
-    settings = load_settings(home=demo_home, port=port)
-    settings = settings.model_copy(update={"database_url": None})
-    _serve(settings, one_time_admin_password=False, serve=not no_serve, seed=True)
+    settings = load_settings(home=home or base.home / "demo", port=port)
+    run_demo(settings.model_copy(update={"database_url": None}), serve=not no_serve, fast=fast, keep=keep)
 
 
-def _seed_demo(runtime: Runtime, password: str) -> None:
-    from rich.progress import Progress, SpinnerColumn, TextColumn
-
-    from digital_factory.demo.story import play
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=False) as progress:
-        task = progress.add_task("seeding the drone-company story", total=None)
-        play(runtime, password, lambda title: progress.update(task, description=f"demo: {title}"))
-        progress.update(task, description="demo: the story is seeded")
-
-
-def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = True, seed: bool = False) -> None:
+def _serve(settings: Settings, *, one_time_admin_password: bool) -> None:
     import uvicorn
 
     from digital_factory.app.factory import build_runtime, create_app, prepare_store
@@ -137,8 +130,6 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
     runtime = build_runtime(settings)
     with domain_errors():
         admin = prepare_store(runtime, one_time_admin_password=one_time_admin_password)
-    if seed and admin is not None and admin.one_time_password:
-        _seed_demo(runtime, admin.one_time_password)
     console.print(
         Text.assemble((f"Digital Factory {__version__}", "bold"), " at ", (settings.effective_public_url, "link"))
     )
@@ -154,15 +145,14 @@ def _serve(settings: Settings, *, one_time_admin_password: bool, serve: bool = T
                 f"{note}. It is shown only now.",
             )
         )
-    if serve:
-        uvicorn.run(
-            create_app(settings, runtime=runtime),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            **settings.proxy_options(),
-            http=ProblemProtocol,
-        )
+    uvicorn.run(
+        create_app(settings, runtime=runtime),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        **settings.proxy_options(),
+        http=ProblemProtocol,
+    )
 
 
 # --- settings --------------------------------------------------------------------------------------

@@ -51,10 +51,10 @@ def steps() -> list[tuple[str, Step]]:
 
     return [
         ("teams: flight software, power systems and the platform team", teams.seed),
-        ("the board's themes, the portfolio kanban, features and team backlogs", portfolio.seed),
+        ("the board's themes, the portfolio kanban, features, team backlogs", portfolio.seed),
         ("the platform onboards the new engines team for better engines", platform.seed),
-        ("flight-control ships through its pipeline; prod waits for an approval", delivery.seed),
-        ("heavy-lift features released behind flags: 10 % → 50 % → 100 % in prod", releases.seed),
+        ("flight-control ships: pipeline, prod approval, an incident and its fix", delivery.seed),
+        ("heavy-lift features behind flags; heavy-lift mode to 10 % in prod", releases.seed),
         ("catalog: the heavy-lift drones value stream and its dependencies", catalog.seed),
     ]
 
