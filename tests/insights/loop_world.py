@@ -75,7 +75,7 @@ def _run(s: Script, name: str, outcome: Status, day: float) -> None:
         delivery.record_run(uow, HANGAR, report)
 
 
-def _deploy(s: Script, name: str, environment: str, version: str, day: float, status: DeploymentStatus) -> None:
+def _deploy(s: Script, name: str, environment: str, version: str, *, day: float, status: DeploymentStatus) -> None:
     at = s.start + timedelta(days=day)
     report = OutsideDeployment(
         origin=Origin.GITHUB,
@@ -102,10 +102,10 @@ def loop_world(runtime: Runtime) -> LoopWorld:
         )
     _run(s, "run-1", Status.PASSED, 14)
     _run(s, "run-2", Status.FAILED, 15)
-    _deploy(s, "d-dev", "dev", "v1.2.0", 14, DeploymentStatus.SUCCEEDED)
-    _deploy(s, "d-staging", "staging", "v1.2.0", 15, DeploymentStatus.SUCCEEDED)
-    _deploy(s, "d-prod-1", "prod", "v1.1.0", 16, DeploymentStatus.SUCCEEDED)
-    _deploy(s, "d-prod-2", "prod", "v1.2.0", 17, DeploymentStatus.FAILED)
+    _deploy(s, "d-dev", "dev", "v1.2.0", day=14, status=DeploymentStatus.SUCCEEDED)
+    _deploy(s, "d-staging", "staging", "v1.2.0", day=15, status=DeploymentStatus.SUCCEEDED)
+    _deploy(s, "d-prod-1", "prod", "v1.1.0", day=16, status=DeploymentStatus.SUCCEEDED)
+    _deploy(s, "d-prod-2", "prod", "v1.2.0", day=17, status=DeploymentStatus.FAILED)
     report = OutsideIncident(
         origin=Origin.CDEVENTS,
         external_id="doors",
