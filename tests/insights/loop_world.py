@@ -12,7 +12,7 @@ incident "Doors stuck" detected in prod at d17.5, caused by v1.2.0, open; flag h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
@@ -31,7 +31,7 @@ from digital_factory.delivery.schemas import (
 )
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagCreate, RolloutRequest
-from tests.insights.flow_builders import Script
+from tests.insights.flow_builders import T0, Script
 from tests.insights.leadtime_builders import epic_with_two_features
 
 HANGAR = "hangar"
@@ -92,8 +92,8 @@ def _deploy(s: Script, name: str, environment: str, version: str, *, day: float,
         delivery.record_deployment(uow, HANGAR, report)
 
 
-def loop_world(runtime: Runtime) -> LoopWorld:
-    s, epic, f1, f2 = epic_with_two_features(runtime)
+def loop_world(runtime: Runtime, start: datetime = T0) -> LoopWorld:
+    s, epic, f1, f2 = epic_with_two_features(runtime, start)
     _hangar(s, f2)
     with runtime.store.unit_of_work(system_actor("tests")) as uow:
         at = s.start + timedelta(days=13)
