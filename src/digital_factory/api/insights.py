@@ -187,6 +187,7 @@ def dora(
     team: ScopeKey = None,
     value_stream: ScopeKey = None,
     epic: ScopeKey = None,
+    feature: ScopeKey = None,
     start: datetime | None = None,
     end: datetime | None = None,
     period: Annotated[
@@ -196,7 +197,7 @@ def dora(
     bucket: DoraBucket = DoraBucket.WEEK,
 ) -> DoraReport:
     """DORA's five figures with sample sizes and bands, per service and per trend bucket, for one scope (at
-    most one of service, team, value_stream, epic; none: every service) over [start, end) (default: the last
+    most one of service, team, value_stream, epic, feature; none: every service) over [start, end) (default: the last
     90 days)."""
     if period is not None:
         if start is not None or end is not None:
@@ -209,6 +210,7 @@ def dora(
         team=team,
         value_stream=value_stream,
         epic=epic,
+        feature=feature,
         start=start,
         end=end,
         bucket=bucket,

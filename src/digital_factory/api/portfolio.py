@@ -15,6 +15,8 @@ from digital_factory.api.problems import problem
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
+from digital_factory.insights import service as insights
+from digital_factory.insights.schemas import WorkLoop
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import (
     Backlog,
@@ -170,6 +172,16 @@ def get_epic(uow: Reading, key: str) -> Epic:
     return portfolio.get_epic(uow, key)
 
 
+@router.get("/epics/{key}/loop", tags=["epics"])
+def epic_loop(request: Request, uow: Reading, key: str) -> WorkLoop:
+    """The epic's loop: its hypothesis evaluated now, its features, the teams and services serving it (linked
+    in the catalog, releasing it behind a flag or deploying changes naming it), each service's latest run and
+    deployment per environment, the flags with their exposure per environment, value lead time, DORA of the
+    deployments carrying its work (last 90 days), its services' newest incidents and the decisions taken."""
+    running = runtime(request)
+    return insights.epic_loop(uow, key, running.dora, running.hypotheses)
+
+
 @router.patch("/epics/{key}", tags=["epics"])
 def update_epic(uow: Writing, key: str, data: EpicUpdate) -> Epic:
     return portfolio.update_epic(uow, key, data)
@@ -278,6 +290,12 @@ def create_feature(uow: Writing, data: FeatureCreate) -> Feature:
 @router.get("/features/{key}", tags=["features"])
 def get_feature(uow: Reading, key: str) -> Feature:
     return portfolio.get_feature(uow, key)
+
+
+@router.get("/features/{key}/loop", tags=["features"])
+def feature_loop(request: Request, uow: Reading, key: str) -> WorkLoop:
+    """The feature's slice of its epic's loop: the same as `/epics/{key}/loop` for this feature alone."""
+    return insights.feature_loop(uow, key, runtime(request).dora)
 
 
 @router.patch("/features/{key}", tags=["features"])

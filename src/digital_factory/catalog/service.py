@@ -21,6 +21,7 @@ from digital_factory.catalog.dependencies import (
     service_dependencies,
 )
 from digital_factory.catalog.environments import (
+    environments_by_service,
     get_environment,
     list_environments,
     set_environment_approvals,
@@ -60,7 +61,7 @@ from digital_factory.catalog.value_streams import (
     list_value_streams,
     update_value_stream,
 )
-from digital_factory.catalog.work import link_work, services_serving, value_stream_work
+from digital_factory.catalog.work import link_work, services_for_work, services_serving, value_stream_work
 
 __all__ = [
     "INGESTION_KEY_PREFIX",
@@ -70,6 +71,7 @@ __all__ = [
     "create_value_stream",
     "delete_value_stream",
     "dependency_cycles",
+    "environments_by_service",
     "get_environment",
     "get_service",
     "get_value_stream",
@@ -96,6 +98,7 @@ __all__ = [
     "service_refs_by_id",
     "service_row",
     "service_templates",
+    "services_for_work",
     "services_serving",
     "set_environment_approvals",
     "set_environment_policy",

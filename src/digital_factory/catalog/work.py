@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import or_, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import require_service_maintainer, service_row
-from digital_factory.catalog.schemas import WORK_PREFIXES, WorkLink, WorkLinkCreate
+from digital_factory.catalog.schemas import WORK_PREFIXES, Service, WorkLink, WorkLinkCreate
+from digital_factory.catalog.services import services_out
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.store.uow import UnitOfWork
@@ -48,6 +51,21 @@ def services_serving(uow: UnitOfWork, work_key: str) -> list[str]:
         .order_by(models.Service.key)
     )
     return list(rows)
+
+
+def services_for_work(uow: UnitOfWork, work_keys: Collection[str], *, also: Collection[str] = ()) -> list[Service]:
+    """The services serving any of `work_keys` (features and epics), and the services keyed in `also` (those
+    the work reached another way: a flag releasing it, a deployment carrying it), by key. One read, however
+    many keys."""
+    require(uow.actor, Permission.READ)
+    keys = sorted({k.strip().upper() for k in work_keys})
+    serving = select(models.ServiceWork.service_id).where(models.ServiceWork.work_key.in_(keys))
+    rows = uow.session.scalars(
+        select(models.Service)
+        .where(or_(models.Service.id.in_(serving), models.Service.key.in_(sorted(set(also)))))
+        .order_by(models.Service.key)
+    ).all()
+    return services_out(uow, rows)
 
 
 def _work_of(uow: UnitOfWork, service_id: int) -> list[WorkLink]:

@@ -471,6 +471,18 @@ class OutsideResult(OutputModel):
     changed: bool
 
 
+# --- where services stand (a bulk read for insights' loop) -------------------------------------------
+
+
+class LatestDelivery(OutputModel):
+    """A service's latest pipeline run and, per environment it was deployed to, its latest deployment
+    (whatever its status: the newest attempt is what people ask about)."""
+
+    service: str
+    run: RunSummary | None
+    deployments: dict[str, Deployment] = Field(default_factory=dict)
+
+
 # --- how work reached production (a bulk read for insights) -------------------------------------------
 
 

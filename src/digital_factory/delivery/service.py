@@ -21,6 +21,7 @@ from digital_factory.delivery.egress_policy import get_egress_policy, set_egress
 from digital_factory.delivery.executors import Executor, LocalExecutor
 from digital_factory.delivery.handoff import reap_pushes, start_for_push
 from digital_factory.delivery.incidents import get_incident, list_incidents, open_incident, resolve_incident
+from digital_factory.delivery.latest import latest_delivery, recent_incidents
 from digital_factory.delivery.outside import record_change, record_deployment, record_incident, record_run
 from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
 from digital_factory.delivery.pipeline_file import lint as lint_pipeline_text
@@ -69,6 +70,7 @@ __all__ = [
     "get_incident",
     "get_run",
     "item_deliveries",
+    "latest_delivery",
     "lint",
     "lint_pipeline_text",
     "list_deployments",
@@ -80,6 +82,7 @@ __all__ = [
     "protections",
     "reap",
     "reap_pushes",
+    "recent_incidents",
     "record_change",
     "record_deployment",
     "record_incident",

@@ -47,11 +47,12 @@ def dora_report(
     start: datetime | None = None,
     end: datetime | None = None,
     bucket: DoraBucket = DoraBucket.WEEK,
+    feature: str | None = None,
 ) -> DoraReport:
-    """DORA of one scope (at most one of service, team, value_stream, epic; none: every service) over
+    """DORA of one scope (at most one of service, team, value_stream, epic, feature; none: every service) over
     [start, end) (default: the 90 days up to now), with a trend point per `bucket`."""
     require(uow.actor, Permission.READ)
-    given = [(kind, key) for kind, key in _scopes(service, team, value_stream, epic) if key]
+    given = [(kind, key) for kind, key in _scopes(service, team, value_stream, epic, feature) if key]
     if len(given) > 1:
         raise ValidationFailed.on(given[1][0], f"give one scope, not {' and '.join(k for k, _ in given)}")
     kind, key = given[0] if given else (DoraScope.ORG, None)
@@ -99,13 +100,14 @@ def service_levels(uow: UnitOfWork, policy: DoraPolicy, *, start: datetime, end:
 
 
 def _scopes(
-    service: str | None, team: str | None, value_stream: str | None, epic: str | None
+    service: str | None, team: str | None, value_stream: str | None, epic: str | None, feature: str | None
 ) -> list[tuple[DoraScope, str | None]]:
     return [
         (DoraScope.SERVICE, service),
         (DoraScope.TEAM, team),
         (DoraScope.VALUE_STREAM, value_stream),
         (DoraScope.EPIC, epic),
+        (DoraScope.FEATURE, feature),
     ]
 
 
@@ -126,6 +128,8 @@ def _scope(uow: UnitOfWork, kind: DoraScope, key: str | None) -> tuple[list[str]
         return [key], None
     if kind == DoraScope.EPIC:
         return None, _epic_items(uow, key)
+    if kind == DoraScope.FEATURE:
+        return None, _feature_items(uow, portfolio.get_feature(uow, key).key)
     owner, stream = (key, None) if kind == DoraScope.TEAM else (None, key)
     keys: list[str] = []
     while True:
@@ -142,15 +146,20 @@ def _epic_items(uow: UnitOfWork, key: str) -> list[str]:
     epic = portfolio.get_epic(uow, key)
     items = [epic.key]
     for feature in portfolio.product_backlog(uow, epic.key):
-        items.append(feature.key)
-        offset = 0
-        while True:
-            page = portfolio.list_stories(uow, PageRequest(limit=PAGE, offset=offset), feature=feature.key)
-            items += [s.key for s in page.items]
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                break
+        items += _feature_items(uow, feature.key)
     return items
+
+
+def _feature_items(uow: UnitOfWork, key: str) -> list[str]:
+    """The feature's key and its stories' keys."""
+    items = [key]
+    offset = 0
+    while True:
+        page = portfolio.list_stories(uow, PageRequest(limit=PAGE, offset=offset), feature=key)
+        items += [s.key for s in page.items]
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return items
 
 
 def _figures(

@@ -27,6 +27,7 @@ class DoraScope(StrEnum):
     TEAM = "team"
     VALUE_STREAM = "value_stream"
     EPIC = "epic"
+    FEATURE = "feature"
 
 
 class DoraBucket(StrEnum):

@@ -4,6 +4,7 @@ first production deployment of a change naming the feature, whichever first). Co
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from digital_factory.accounts.schemas import Permission
@@ -11,11 +12,13 @@ from digital_factory.accounts.service import require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.delivery import service as delivery
+from digital_factory.delivery.schemas import ItemDelivery
 from digital_factory.insights.flow_measures import median
 from digital_factory.insights.leadtime_schemas import EpicLeadTime, ExposedBy, FeatureLeadTime, ValueLeadTimes
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicHistory, EpicState
 from digital_factory.releases import service as releases
+from digital_factory.releases.schemas import FeatureExposure
 from digital_factory.store.uow import UnitOfWork
 
 Exposure = tuple[datetime, ExposedBy, str]
@@ -38,10 +41,15 @@ def approved_at(history: EpicHistory) -> datetime | None:
 
 def first_exposures(uow: UnitOfWork, feature_keys: list[str]) -> dict[str, Exposure]:
     """Per feature, the earlier of its first production flag exposure and its first production deployment."""
+    return merged_exposures(releases.first_exposures(uow, feature_keys), delivery.item_deliveries(uow, feature_keys))
+
+
+def merged_exposures(flags: Mapping[str, FeatureExposure], deliveries: Sequence[ItemDelivery]) -> dict[str, Exposure]:
+    """Per feature, the earlier of a flag's first production exposure and a first production deployment."""
     found: dict[str, Exposure] = {}
-    for key, exposure in releases.first_exposures(uow, feature_keys).items():
+    for key, exposure in flags.items():
         found[key] = (exposure.at, ExposedBy.FLAG, f"{exposure.service}/{exposure.flag}")
-    for shipped in delivery.item_deliveries(uow, feature_keys):
+    for shipped in deliveries:
         known = found.get(shipped.item)
         if known is None or shipped.finished_at < known[0]:
             found[shipped.item] = (

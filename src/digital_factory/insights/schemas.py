@@ -51,6 +51,17 @@ from digital_factory.insights.hypothesis_schemas import (
     ThemeKeyResults,
 )
 from digital_factory.insights.leadtime_schemas import EpicLeadTime, ExposedBy, FeatureLeadTime, ValueLeadTimes
+from digital_factory.insights.loop_schemas import (
+    FlagExposure,
+    LoopEnvironment,
+    LoopFeature,
+    LoopFlag,
+    LoopScope,
+    LoopService,
+    LoopTeam,
+    ReachedBy,
+    WorkLoop,
+)
 from digital_factory.insights.valuestream_schemas import Stage, ValueStreamMap
 
 __all__: list[str] = [
@@ -78,6 +89,7 @@ __all__: list[str] = [
     "ExposedBy",
     "FailRateFigure",
     "FeatureLeadTime",
+    "FlagExposure",
     "FlowMetrics",
     "FlowScope",
     "FlowState",
@@ -90,6 +102,13 @@ __all__: list[str] = [
     "IndicatorStatus",
     "KeyResultValue",
     "LeadTimeFigure",
+    "LoopEnvironment",
+    "LoopFeature",
+    "LoopFlag",
+    "LoopScope",
+    "LoopService",
+    "LoopTeam",
+    "ReachedBy",
     "RecoveryFigure",
     "ReleaseAttribution",
     "Rescore",
@@ -102,4 +121,5 @@ __all__: list[str] = [
     "TypeShare",
     "ValueLeadTimes",
     "ValueStreamMap",
+    "WorkLoop",
 ]

@@ -22,6 +22,7 @@ from digital_factory.insights.hypotheses import (
     snapshot_of,
 )
 from digital_factory.insights.leadtime import value_lead_time
+from digital_factory.insights.loop import epic_loop, feature_loop
 from digital_factory.insights.platform_health import Durations, VersionCount, durations, fleet_spread
 from digital_factory.insights.valuestream import value_stream_map
 from digital_factory.insights.wsjf_feedback import rescore_suggestions
@@ -43,7 +44,9 @@ __all__: list[str] = [
     "decide_on_hypothesis",
     "dora_report",
     "durations",
+    "epic_loop",
     "evaluate_hypothesis",
+    "feature_loop",
     "fleet_spread",
     "flow_metrics",
     "hypotheses_in_test",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,6 +87,26 @@ def list_flags(uow: UnitOfWork, service_key: str, *, include_archived: bool = Fa
     rows = uow.session.scalars(query.order_by(models.Flag.key)).all()
     states = _states_of(uow, [r.id for r in rows])
     return [_flag_out(uow, service_key, environments, row, states.get(row.id, {})) for row in rows]
+
+
+def flags_releasing(uow: UnitOfWork, feature_keys: Collection[str]) -> list[Flag]:
+    """The live flags that release any of the features, with their state per environment, by service and
+    key. A fixed number of reads however many features and flags."""
+    require(uow.actor, Permission.READ)
+    wanted = sorted({k.strip().upper() for k in feature_keys})
+    if not wanted:
+        return []
+    rows = uow.session.scalars(
+        select(models.Flag).where(models.Flag.feature_key.in_(wanted), models.Flag.archived_at.is_(None))
+    ).all()
+    refs = catalog.service_refs_by_id(uow, {r.service_id for r in rows})
+    environments = catalog.environments_by_service(uow, {i: ref.key for i, ref in refs.items()})
+    states = _states_of(uow, [r.id for r in rows])
+    flags = [
+        _flag_out(uow, refs[r.service_id].key, environments.get(r.service_id, []), r, states.get(r.id, {}))
+        for r in rows
+    ]
+    return sorted(flags, key=lambda f: (f.service, f.key))
 
 
 def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpdate) -> Flag:

@@ -25,7 +25,14 @@ from digital_factory.releases.client_keys import (
 )
 from digital_factory.releases.counts import evaluation_counts, record_evaluations
 from digital_factory.releases.exposures import first_exposures
-from digital_factory.releases.flags import archive_flag, create_flag, get_flag, list_flags, update_flag
+from digital_factory.releases.flags import (
+    archive_flag,
+    create_flag,
+    flags_releasing,
+    get_flag,
+    list_flags,
+    update_flag,
+)
 from digital_factory.releases.governance import (
     apply_due_changes,
     approve_change,
@@ -89,6 +96,7 @@ __all__ = [
     "ensure_client_keys",
     "evaluation_counts",
     "first_exposures",
+    "flags_releasing",
     "format_condition",
     "format_conditions",
     "format_serve",

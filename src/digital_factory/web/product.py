@@ -31,6 +31,7 @@ from digital_factory.portfolio.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.forms import (
     SCORE_PARTS,
@@ -143,6 +144,7 @@ def _feature(
             "stories": portfolio.list_stories(uow, PageRequest(limit=200), feature=feature.key).items,
             "history": portfolio.work_history(uow, feature.key),
             "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
+            **loop_section.feature_loop(request, uow, feature.key),
         }
 
     return _scoring_page(

@@ -23,6 +23,7 @@ from digital_factory.catalog.schemas import (
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
+from digital_factory.portfolio import service as portfolio
 from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
@@ -499,6 +500,7 @@ def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: in
             "candidates": [r for r in catalog.service_refs(uow) if r.key not in already],
             "streams": catalog.list_value_streams(uow),
             "hosted": repos.repository_for_service(uow, key),
+            "epic_of": _epics_of(uow, [w.key for w in service.serves if w.kind == "feature"]),
             "can_change": catalog.may_change_service(uow, key, Permission.DELIVERY_WRITE, [Role.PLATFORM]),
             "roles": [str(role) for role in Role],
         }
@@ -512,6 +514,14 @@ def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: in
         **read(request, viewer, load),
         **extra,
     )
+
+
+def _epics_of(uow: UnitOfWork, feature_keys: list[str]) -> dict[str, str]:
+    """The epic of each feature a service serves (one read)."""
+    if not feature_keys:
+        return {}
+    wanted = set(feature_keys)
+    return {f: h.key for h in portfolio.epic_histories(uow, keys=feature_keys) for f in h.features if f in wanted}
 
 
 def _service_form(

@@ -3,7 +3,7 @@ One module a topic; importing them registers their commands on the four command 
 
 from __future__ import annotations
 
-from digital_factory.cli.portfolio import epics, imports, kanban, themes, work  # noqa: F401  (registers them)
+from digital_factory.cli.portfolio import epics, imports, kanban, loop, themes, work  # noqa: F401  (registers them)
 from digital_factory.cli.portfolio.apps import epic_app, feature_app, story_app, theme_app
 
 COMMANDS = (theme_app, epic_app, feature_app, story_app)

@@ -25,7 +25,7 @@ from digital_factory.web.rendering import render
 from digital_factory.web.telemetry.charts import Line, line_option
 
 router = APIRouter(include_in_schema=False)
-SCOPES = ("service", "team", "value_stream", "epic")
+SCOPES = ("service", "team", "value_stream", "epic", "feature")
 BAND_STYLE = {DoraBand.ELITE: "ok", DoraBand.HIGH: "ok", DoraBand.MEDIUM: "warn", DoraBand.LOW: "bad"}
 HOUR = 3600.0
 

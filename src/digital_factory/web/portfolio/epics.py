@@ -30,6 +30,7 @@ from digital_factory.portfolio.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import hypotheses
+from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.forms import lines, optional, parse, score_fields, tab_page, text
 from digital_factory.web.rendering import render
@@ -231,6 +232,7 @@ def epic_page(
             "decisions": portfolio.list_decisions(uow, epic.key),
             "scores": portfolio.score_history(uow, epic.key),
             "themes": {t.key: t for t in portfolio.list_themes(uow, include_archived=True)},
+            **loop_section.epic_loop(request, uow, epic.key),
         }
 
     data = read(request, viewer, load)
