@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -125,8 +126,11 @@ class Serving:
     def running(self) -> bool:
         return self.thread.is_alive() and not self.server.should_exit
 
-    def stop(self) -> None:
+    def stop_soon(self) -> None:
         self.server.should_exit = True
+
+    def stop(self) -> None:
+        self.stop_soon()
         self.thread.join(timeout=30)
 
 
@@ -163,6 +167,8 @@ def _live(serving: Serving, doors: Doors, pace: Pace) -> None:
     fleet = threading.Thread(target=fly_live, args=(doors, pace, stop), name="demo-fleet", daemon=True)
     fleet.start()
     say("The drone fleet keeps flying and reporting. Press Ctrl-C to stop; `factory demo --keep` resumes.")
+    # A service manager stops with SIGTERM: the same orderly landing as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: serving.stop_soon())
     try:
         while serving.running:
             time.sleep(0.5)

@@ -20,6 +20,7 @@ from digital_factory.web import (
     repositories,
     teams,
     telemetry,
+    tour,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,4 +39,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(telemetry.router)
     app.include_router(integrations.router)
     app.include_router(insights.router)
+    app.include_router(tour.router)
     errors.install(app)
