@@ -22,6 +22,7 @@ from digital_factory.insights.evaluation import (
     score,
     verdict,
 )
+from digital_factory.insights.hypotheses import CHART_POINTS, chart_step
 
 THETA = Thresholds()
 ON, RISK, OK, BAD, NONE = (
@@ -157,3 +158,12 @@ def test_wsjf_feedback_rule(
     value: int | None, status: HypothesisStatus, score_: float, elapsed: float, expected: Rescore | None
 ) -> None:
     assert rescore_advice(value, status, score_, elapsed, THETA) is expected
+
+
+@pytest.mark.parametrize(
+    ("span", "step"),
+    [(30, 60), (3600, 60), (3601, 300), (86_400, 1800), (90 * 86_400, 2 * 86_400), (500 * 86_400, 7 * 86_400 * 2)],
+)
+def test_chart_steps_are_ones_people_read(span: float, step: int) -> None:
+    assert chart_step(span) == step
+    assert span / chart_step(span) <= CHART_POINTS

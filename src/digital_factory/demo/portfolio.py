@@ -193,7 +193,7 @@ def _heavy_lift_indicators(t: _Timeline) -> list[IndicatorSpec]:
     )
     return [
         _indicator("Heavy-lift units sold", HEAVY_LIFT_SALES.format(window="30d"), 0, 40, t.due(120), weight=3),
-        _indicator("Payload flight success rate", success, 0.75, 0.94, t.due(90), weight=2, telemetry=True),
+        _indicator("Payload flight success rate", success, 0.75, 0.93, t.due(90), weight=2, telemetry=True),
         IndicatorSpec(
             name="Customer satisfaction",
             metric_query='avg(customer.csat.score{product="heavy-lift"}[30d])',  # the average score, 1 to 5

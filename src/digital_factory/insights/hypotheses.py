@@ -39,6 +39,8 @@ from digital_factory.telemetry.schemas import Aggregation
 
 CHART_POINTS = 60  # points per chart line at most; the step grows with the window
 MIN_STEP_SECONDS = 60
+# Chart steps people read at a glance: minutes, hours, days, weeks (the smallest one giving ≤ CHART_POINTS).
+NICE_STEPS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400)
 
 
 # --- one epic --------------------------------------------------------------------------------------
@@ -122,6 +124,13 @@ def _aggregates(query: Query) -> list[Aggregate]:
     return _aggregates(query.numerator) + _aggregates(query.denominator)
 
 
+def chart_step(span_seconds: float) -> int:
+    """The smallest nice step that draws `span_seconds` in at most CHART_POINTS points (whole weeks beyond)."""
+    raw = max(MIN_STEP_SECONDS, math.ceil(span_seconds / CHART_POINTS))
+    week = NICE_STEPS[-1]
+    return next((step for step in NICE_STEPS if step >= raw), math.ceil(raw / week) * week)
+
+
 def _chart(uow: UnitOfWork, query: Query, window_start: datetime, at: datetime) -> list[ChartLine]:
     """Each metric of the query per step, from the earlier of the window's start and the query window's
     start, to the moment read: the data behind the value."""
@@ -131,7 +140,7 @@ def _chart(uow: UnitOfWork, query: Query, window_start: datetime, at: datetime) 
         span = (at - start).total_seconds()
         if span < 1:
             continue
-        step = max(MIN_STEP_SECONDS, math.ceil(span / CHART_POINTS))
+        step = chart_step(span)
         result = telemetry.query_range(
             uow,
             part.selector.metric,
