@@ -11,7 +11,7 @@ from typing import Protocol, cast
 
 from starlette.requests import HTTPConnection
 
-from digital_factory.accounts.service import LoginThrottle, SecretDigester
+from digital_factory.accounts.service import LoginThrottle, Resolved, SecretDigester, TokenCache
 from digital_factory.delivery.service import DeliveryConfig, Executor
 from digital_factory.insights.schemas import DoraPolicy
 from digital_factory.insights.service import Thresholds
@@ -40,6 +40,7 @@ class Runtime(Protocol):
     otlp: OtlpReceiver
     platform_jobs: JobBoard
     login_throttle: LoginThrottle
+    tokens: TokenCache[Resolved]
     jobs: Submitter
 
     @property

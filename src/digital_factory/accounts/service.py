@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, select, update
@@ -16,6 +18,7 @@ from digital_factory.accounts.audit import record as record_audit
 from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.bearer import generate as generate_secret
 from digital_factory.accounts.bearer import parse as parse_secret
+from digital_factory.accounts.events import TokenRevoked, UserChanged
 from digital_factory.accounts.passwords import hash_password, verify_password
 from digital_factory.accounts.policy import allowed, require
 from digital_factory.accounts.schemas import (
@@ -33,6 +36,7 @@ from digital_factory.accounts.schemas import (
     valid_scopes,
 )
 from digital_factory.accounts.throttle import LoginThrottle
+from digital_factory.accounts.token_cache import TokenCache
 from digital_factory.core.actor import Actor, Origin
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
@@ -44,7 +48,9 @@ __all__ = [
     "FIRST_ADMIN",
     "TOKEN_PREFIX",
     "LoginThrottle",
+    "Resolved",
     "SecretDigester",
+    "TokenCache",
     "actor_for",
     "allowed",
     "authenticate",
@@ -66,6 +72,7 @@ __all__ = [
     "require",
     "resolve_session",
     "resolve_token",
+    "resolve_token_cached",
     "revoke_token",
     "start_session",
     "touch_session",
@@ -159,6 +166,7 @@ def update_user(uow: UnitOfWork, username: str, data: UserUpdate) -> User:
     uow.session.flush()
     out = User.model_validate(row)
     audit.record(uow, "user.update", "user", row.username, before=before, after=_user_view(out))
+    uow.emit(UserChanged(user_id=row.id))
     return out
 
 
@@ -354,6 +362,7 @@ def revoke_token(uow: UnitOfWork, public_id: str) -> Token:
     if row.revoked_at is None:
         row.revoked_at = uow.clock.now()
         audit.record(uow, "token.revoke", "token", row.public_id, after={"owner": row.username})
+        uow.emit(TokenRevoked(public_id=row.public_id))
     return Token.model_validate(row)
 
 
@@ -374,6 +383,8 @@ class Resolved:
     credential_id: int
     stale: bool
     csrf_token: str | None = None
+    digest: str = ""  # of an API token: what a cached resolution checks the presented secret against
+    expires_at: datetime | None = None
 
 
 def resolve_token(
@@ -401,7 +412,32 @@ def resolve_token(
         user=owner,
         credential_id=token.id,
         stale=token.last_used_at is None or now - as_utc(token.last_used_at) > TOUCH_INTERVAL,
+        digest=token.digest,
+        expires_at=as_utc(token.expires_at),
     )
+
+
+def resolve_token_cached(
+    tokens: TokenCache[Resolved],
+    read: Callable[[], AbstractContextManager[UnitOfWork]],
+    digester: bearer.SecretDigester,
+    presented: str,
+    *,
+    now: datetime,
+    ip: str | None = None,
+) -> Resolved:
+    """`resolve_token` through the cache: a unit of work (opened by `read`) only on a miss."""
+    parsed = bearer.parse(presented, TOKEN_PREFIX)
+    if parsed is None:
+        raise Unauthenticated("the bearer token is malformed")
+    hit = tokens.lookup(parsed, digester, now)
+    if hit is not None:
+        return replace(hit, actor=replace(hit.actor, ip=ip), stale=False)
+    with read() as uow:
+        resolved = resolve_token(uow, digester, presented, ip=ip)
+    assert resolved.expires_at is not None
+    tokens.keep(parsed.public_id, resolved.digest, resolved.expires_at, resolved.user.id, resolved)
+    return resolved
 
 
 def touch_token(uow: UnitOfWork, token_id: int) -> None:

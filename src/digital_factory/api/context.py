@@ -33,8 +33,14 @@ def current_actor(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not credential.strip():
         raise Unauthenticated("send an API token as `Authorization: Bearer <token>`")
     rt = runtime(request)
-    with rt.store.unit_of_work(system_actor("auth"), write=False) as uow:
-        resolved = accounts.resolve_token(uow, rt.digester, credential.strip(), ip=client_ip(request))
+    resolved = accounts.resolve_token_cached(
+        rt.tokens,
+        lambda: rt.store.unit_of_work(system_actor("auth"), write=False),
+        rt.digester,
+        credential.strip(),
+        now=rt.store.clock.now(),
+        ip=client_ip(request),
+    )
     if resolved.stale:
         with rt.store.unit_of_work(resolved.actor) as uow:
             accounts.touch_token(uow, resolved.credential_id)

@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digital_factory import __version__
 from digital_factory.accounts import service as accounts
+from digital_factory.accounts.events import TokenRevoked, UserChanged
 from digital_factory.accounts.schemas import CreatedUser
-from digital_factory.accounts.service import LoginThrottle, SecretDigester
+from digital_factory.accounts.service import LoginThrottle, Resolved, SecretDigester, TokenCache
 from digital_factory.api import business, hooks, ofrep, otlp, problems
 from digital_factory.api import git as git_http
 from digital_factory.api.app import API_PREFIX, create_api
@@ -78,6 +79,7 @@ class Runtime:
     jobs: JobRunner = field(default_factory=JobRunner)
     platform_jobs: JobBoard = field(default_factory=JobBoard)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    tokens: TokenCache[Resolved] = field(default_factory=TokenCache)
 
     @property
     def public_url(self) -> str:
@@ -153,6 +155,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     _wire_delivery(runtime)
     store.bus.subscribe(FlagsChanged, flags.invalidate)
     store.bus.subscribe(ClientKeyRevoked, flags.forget_key)
+    store.bus.subscribe(TokenRevoked, runtime.tokens.forget_token)
+    store.bus.subscribe(UserChanged, runtime.tokens.forget_user)
     return runtime
 
 

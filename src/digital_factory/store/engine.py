@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "factory_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 40
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -30,7 +31,15 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
+    # As many pooled connections as the thread pool runs routes at once (anyio's 40): fewer would open
+    # and close a connection (and its PRAGMAs) per request under load.
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_POOL_SIZE // 2,
+        connect_args={"check_same_thread": False, "timeout": 10},
+    )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
