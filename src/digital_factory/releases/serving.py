@@ -122,17 +122,22 @@ class FlagServer:
         digester: SecretDigester,
         *,
         refresh_seconds: float = 1.0,
-        rate: float = 1000.0,
-        burst: float = 2000.0,
+        rate: float = 20_000.0,
+        burst: float = 40_000.0,
+        address_rate: float = 500.0,
+        address_burst: float = 1_000.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.digester = digester
         self.refresh_seconds = refresh_seconds
-        self.limiter = RateLimiter(rate, burst, monotonic)
+        self.limiter = RateLimiter(rate, burst, monotonic)  # per client key
+        self.address_limiter = RateLimiter(address_rate, address_burst, monotonic, max_keys=100_000)
         self._monotonic = monotonic
         self._snapshots: dict[int, Snapshot] = {}
         self._grants: dict[str, Grant] = {}
+        # presented key -> the grant it was last verified against, so the hot path skips parsing and the HMAC
+        self._verified: dict[str, Grant] = {}
         self._counts = _Counts()
         self._refresh_locks: dict[int, threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -202,6 +207,10 @@ class FlagServer:
     def grant_from_cache(self, presented: str) -> Grant | None:
         """The grant of a recently checked key; None means call `lookup`. Malformed keys are refused
         here, before any store access."""
+        grant = self._verified.get(presented)
+        # still the current grant of its key (a re-check or a revocation replaces or drops it) and fresh
+        if grant is not None and self._grants.get(grant.public_id) is grant:
+            return grant if self._monotonic() - grant.checked_at < self.refresh_seconds else None
         parsed = parse_secret(presented, CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
@@ -210,6 +219,9 @@ class FlagServer:
             return None
         if not self.digester.matches(parsed.full, grant.digest):
             raise Unauthenticated("the client key is not valid")
+        if len(self._verified) >= 10_000:  # only verified keys get here; the bound is for many rotations
+            self._verified.clear()
+        self._verified[presented] = grant
         return grant
 
     def lookup(self, presented: str) -> Grant:
