@@ -23,7 +23,7 @@ from bench.bench_flags import _seed
 from bench.harness import Result, WrkRun, _wrk, free_port, running_server, scratch_postgres
 
 WRK = ["wrk", "-t1", "-c32", "-d5s"]
-WARM = ["wrk", "-t1", "-c32", "-d1s"]
+WARM = ["wrk", "-t1", "-c32", "-d2s"]  # and JIT warm-up for Node
 CONTEXT = '{"context":{"targetingKey":"drone-42","plan":"pro","appVersion":"2.5.0"}}'
 UNLEASH_VERSION = "7.5.1"  # the last release that runs on Node 20 (Debian's)
 UNLEASH_CACHE = Path(os.environ.get("FACTORY_BENCH_CACHE", Path.home() / ".cache" / "digital-factory-bench"))
