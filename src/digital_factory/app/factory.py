@@ -22,7 +22,7 @@ from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.service import LoginThrottle, SecretDigester
 from digital_factory.api import business, hooks, ofrep, otlp, problems
 from digital_factory.api import git as git_http
-from digital_factory.api.app import API_PREFIX, create_api
+from digital_factory.api.app import API_PREFIX, NO_NATIVE_TELEMETRY, create_api
 from digital_factory.app.middleware import (
     AllowHeaderMiddleware,
     BodyLimitMiddleware,
@@ -276,7 +276,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             rt.store.dispose()
 
     app = FastAPI(
-        title="Digital Factory", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+        title="Digital Factory",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     app.state.runtime = rt
     api = create_api()
