@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime, build_runtime, create_app
+from digital_factory.core.errors import Unauthenticated
 from digital_factory.releases import queries
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagChange
@@ -336,3 +337,25 @@ def test_the_last_snapshot_keeps_serving_when_the_store_is_down(
     monkeypatch.setattr(queries, "key_record", down)
     served = client.post(SINGLE + "engine-tuning", headers=key, json={})
     assert served.status_code == 200 and served.json()["value"] == {"rpm": 12000}
+
+
+def test_a_key_is_checked_against_the_store_once_per_refresh(
+    client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]
+) -> None:
+    """Requests that find a key's grant stale wait for one check; the ones after it are served from memory."""
+    secret = client_key(client, flags["flight"], "dev")["Authorization"][7:]
+    now = [100.0]
+    server = releases.FlagServer(runtime.store, runtime.digester, refresh_seconds=1.0, monotonic=lambda: now[0])
+    statements: list[str] = []
+    event.listen(runtime.store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert server.grant_from_cache(secret) is None
+    first = server.lookup(secret)
+    assert statements and server.grant_from_cache(secret) is first
+    statements.clear()
+    assert server.lookup(secret) is first and statements == []  # a waiter finds it checked
+    now[0] += 1.0
+    assert server.grant_from_cache(secret) is None
+    again = server.lookup(secret)
+    assert again is not first and again.key_id == first.key_id and statements
+    with pytest.raises(Unauthenticated):
+        server.grant_from_cache(secret[:-1] + ("A" if secret[-1] != "A" else "B"))

@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -139,7 +139,7 @@ class FlagServer:
         # presented key -> the grant it was last verified against, so the hot path skips parsing and the HMAC
         self._verified: dict[str, Grant] = {}
         self._counts = _Counts()
-        self._refresh_locks: dict[int, threading.Lock] = {}
+        self._refresh_locks: dict[Hashable, threading.Lock] = {}  # environments and keys
         self._locks_lock = threading.Lock()
         self.rebuilds = 0
 
@@ -183,9 +183,9 @@ class FlagServer:
         self.rebuilds += 1
         return Snapshot(source, now)
 
-    def _lock_for(self, environment_id: int) -> threading.Lock:
+    def _lock_for(self, subject: Hashable) -> threading.Lock:
         with self._locks_lock:
-            return self._refresh_locks.setdefault(environment_id, threading.Lock())
+            return self._refresh_locks.setdefault(subject, threading.Lock())
 
     def invalidate(self, event: FlagsChanged) -> None:
         for environment_id in event.environment_ids:
@@ -225,24 +225,30 @@ class FlagServer:
         return grant
 
     def lookup(self, presented: str) -> Grant:
-        """Check a client key against the store (blocking: call from a worker thread)."""
+        """Check a client key against the store (blocking: call from a worker thread). One check per key at a
+        time: the requests that found the same grant stale wait for it instead of each asking the store."""
         parsed = parse_secret(presented, CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
+        with self._lock_for(("key", parsed.public_id)):
+            checked = self.grant_from_cache(presented)
+            return checked if checked is not None else self._check(parsed.public_id, parsed.full)
+
+    def _check(self, public_id: str, presented: str) -> Grant:
         try:
             with self.store.unit_of_work(system_actor("flags"), write=False) as uow:
-                record = queries.key_record(uow.session, parsed.public_id)
+                record = queries.key_record(uow.session, public_id)
         except SQLAlchemyError:
-            known = self._grants.get(parsed.public_id)
-            if known is None or not self.digester.matches(parsed.full, known.digest):
+            known = self._grants.get(public_id)
+            if known is None or not self.digester.matches(presented, known.digest):
                 raise
-            log.warning("flag store unreachable; trusting client key %s as last checked", parsed.public_id)
-            self._grants[parsed.public_id] = known = replace(known, checked_at=self._monotonic())
+            log.warning("flag store unreachable; trusting client key %s as last checked", public_id)
+            self._grants[public_id] = known = replace(known, checked_at=self._monotonic())
             return known
-        if record is None or not self.digester.matches(parsed.full, record.digest):
+        if record is None or not self.digester.matches(presented, record.digest):
             raise Unauthenticated("the client key is not valid")
         if record.revoked:
-            self._grants.pop(parsed.public_id, None)
+            self._grants.pop(public_id, None)
             raise Unauthenticated("the client key is revoked")
         grant = Grant(
             key_id=record.id,
