@@ -179,6 +179,8 @@ def unleash() -> WrkRun | str:
             "INIT_ADMIN_API_TOKENS": UNLEASH_ADMIN,
             "INIT_FRONTEND_API_TOKENS": UNLEASH_FRONTEND,
             "DATABASE_SSL": "false",
+            "CHECK_VERSION": "false",  # no calls home: the bench stays on this machine
+            "SEND_TELEMETRY": "false",
             "LOG_LEVEL": "error",
             "TZ": "UTC",
         }
