@@ -19,6 +19,7 @@ MODULES = [
     "bench.bench_onboarding",
     "bench.bench_pipeline",
     "bench.bench_flags",
+    "bench.flags_wrk",
     "bench.insights_flow",
     "bench.telemetry_write",
     "bench.telemetry_query",

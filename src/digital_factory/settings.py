@@ -85,9 +85,22 @@ class Settings(BaseSettings):
         "changes made by other processes (0: check on every request).",
     )
     ofrep_rate_limit: float = Field(
-        1000.0, ge=0, description="OFREP requests per second allowed per flag client key (0: no limit)."
+        20_000.0,
+        ge=0,
+        description="OFREP requests per second allowed per flag client key, in each server process (0: no "
+        "limit). A frontend key is shared by every browser of an app: sized above what one process serves, so "
+        "a busy frontend is never throttled by its key; abuse is caught per address.",
     )
-    ofrep_burst: int = Field(2000, ge=1, description="OFREP requests a client key may send in one burst.")
+    ofrep_burst: int = Field(40_000, ge=1, description="OFREP requests a client key may send in one burst.")
+    ofrep_address_rate_limit: float = Field(
+        500.0,
+        ge=0,
+        description="OFREP requests per second allowed per client address, in each server process (0: no "
+        "limit). The address is the peer's, or the one a trusted proxy forwarded (`trusted_proxies`).",
+    )
+    ofrep_address_burst: int = Field(
+        1_000, ge=1, description="OFREP requests one client address may send in one burst."
+    )
     otlp_max_bytes: int = Field(
         16_777_216,
         ge=1024,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime, build_runtime, create_app
+from digital_factory.core.errors import Unauthenticated
 from digital_factory.releases import queries
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagChange
@@ -199,6 +200,72 @@ def test_rate_limit_per_client_key_answers_429_with_retry_after(limited: tuple[T
     assert client.post(SINGLE + "heavy-lift-mode", headers=staging, json={}).status_code == 200  # its own bucket
 
 
+@pytest.fixture
+def per_address(settings: Settings) -> Iterator[tuple[Runtime, Callable[[str], TestClient]]]:
+    """An app whose addresses may send 3 requests, then one per 1,000 s (so no test is slow enough to see a
+    token come back), beside the default per-key limit; and a test client for any client address."""
+    tight = settings.model_copy(update={"ofrep_address_rate_limit": 0.001, "ofrep_address_burst": 3})
+    rt = build_runtime(tight)
+    app = create_app(tight, runtime=rt)
+    with TestClient(app, base_url=TEST_PUBLIC_URL):
+        yield rt, lambda address: TestClient(app, base_url=TEST_PUBLIC_URL, client=(address, 40000))
+    rt.store.dispose()
+
+
+def test_an_address_over_its_rate_is_refused_and_the_keys_other_users_are_not(
+    per_address: tuple[Runtime, Callable[[str], TestClient]],
+) -> None:
+    runtime, from_address = per_address
+    people = flight_control(runtime)
+    make_flag(runtime)
+    busy, quiet = from_address("198.51.100.7"), from_address("203.0.113.20")
+    key = client_key(busy, people["flight"], "dev")
+    statuses = [busy.post(SINGLE + "heavy-lift-mode", headers=key, json={}).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    refused = busy.post(SINGLE + "heavy-lift-mode", headers=key, json={})
+    assert refused.headers["retry-after"] == "1000"
+    assert refused.json() == {
+        "key": "heavy-lift-mode",
+        "errorCode": "GENERAL",
+        "errorDetails": "too many requests from this address; retry in 1000 s",
+    }
+    assert [quiet.post(SINGLE + "heavy-lift-mode", headers=key, json={}).status_code for _ in range(3)] == [200] * 3
+    assert busy.post(BULK, headers=key, json={}).status_code == 429  # the address, whatever the endpoint
+
+
+def test_many_addresses_sharing_a_frontend_key_are_not_throttled(
+    client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]
+) -> None:
+    """Default limits: 300 browsers behind one frontend key, each evaluating a few flags."""
+    key = client_key(client, flags["flight"], "dev")
+    statuses: set[int] = set()
+    for browser in range(300):
+        at = TestClient(client.app, base_url=TEST_PUBLIC_URL, client=(f"198.18.{browser // 256}.{browser % 256}", 1))
+        for flag in ("heavy-lift-mode", "battery-profile", "engine-tuning"):
+            statuses.add(
+                at.post(SINGLE + flag, headers=key, json={"context": {"targetingKey": f"b{browser}"}}).status_code
+            )
+        statuses.add(at.post(BULK, headers=key, json={"context": {"targetingKey": f"b{browser}"}}).status_code)
+    assert statuses == {200}
+    assert len(runtime.flags.address_limiter) == 300
+
+
+def test_the_ofrep_lane_keeps_the_guards_of_every_request(client: TestClient, flags: dict[str, MadeUser]) -> None:
+    key = client_key(client, flags["flight"], "dev")
+    answer = client.post(SINGLE + "engine-tuning", headers=key, json={})
+    assert answer.status_code == 200 and answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["access-control-allow-origin"] == "*"
+    too_large = client.post(SINGLE + "engine-tuning", headers=key, content=b"{" + b" " * 1_048_576 + b"}")
+    assert too_large.status_code == 413
+    assert too_large.json()["type"] == "urn:digital-factory:problem:body-too-large"
+    deep = client.post(SINGLE + "engine-tuning", headers=key, content=b'{"context":' + b"[" * 100 + b"]" * 100 + b"}")
+    assert (deep.status_code, deep.json()["type"]) == (400, "urn:digital-factory:problem:malformed-json")
+    wrong_method = client.get(SINGLE + "engine-tuning", headers=key)
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "OPTIONS, POST"
+    assert wrong_method.json()["errorCode"] == "GENERAL"
+    assert client.post(SINGLE + "engine-tuning/more", headers=key, json={}).status_code == 404  # not an OFREP path
+
+
 def test_evaluations_are_counted_in_memory_and_flushed(
     client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]
 ) -> None:
@@ -270,3 +337,25 @@ def test_the_last_snapshot_keeps_serving_when_the_store_is_down(
     monkeypatch.setattr(queries, "key_record", down)
     served = client.post(SINGLE + "engine-tuning", headers=key, json={})
     assert served.status_code == 200 and served.json()["value"] == {"rpm": 12000}
+
+
+def test_a_key_is_checked_against_the_store_once_per_refresh(
+    client: TestClient, runtime: Runtime, flags: dict[str, MadeUser]
+) -> None:
+    """Requests that find a key's grant stale wait for one check; the ones after it are served from memory."""
+    secret = client_key(client, flags["flight"], "dev")["Authorization"][7:]
+    now = [100.0]
+    server = releases.FlagServer(runtime.store, runtime.digester, refresh_seconds=1.0, monotonic=lambda: now[0])
+    statements: list[str] = []
+    event.listen(runtime.store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert server.grant_from_cache(secret) is None
+    first = server.lookup(secret)
+    assert statements and server.grant_from_cache(secret) is first
+    statements.clear()
+    assert server.lookup(secret) is first and statements == []  # a waiter finds it checked
+    now[0] += 1.0
+    assert server.grant_from_cache(secret) is None
+    again = server.lookup(secret)
+    assert again is not first and again.key_id == first.key_id and statements
+    with pytest.raises(Unauthenticated):
+        server.grant_from_cache(secret[:-1] + ("A" if secret[-1] != "A" else "B"))

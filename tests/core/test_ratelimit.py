@@ -29,3 +29,15 @@ def test_a_cost_above_the_burst_passes_on_a_full_bucket_only() -> None:
     assert limiter.take("key", 1000) == 0
     assert limiter.take("key", 1000) == 5
     assert limiter.take("key") == 1
+
+
+def test_past_max_keys_only_the_full_buckets_are_dropped() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rate=1.0, burst=10, now=clock, max_keys=4)
+    for address in ("a", "b", "c"):
+        limiter.take(address)
+    assert limiter.take("busy", 10) == 0  # an empty bucket
+    clock.now = 1.0  # a, b, c are full again; busy has one token of ten
+    assert limiter.take("e") == 0
+    assert len(limiter) == 2  # busy and e: the full ones went, the busy one kept its state
+    assert limiter.take("busy", 2) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from digital_factory import __version__
 from digital_factory.api import (
@@ -23,6 +24,11 @@ from digital_factory.api import (
 
 API_PREFIX = "/api/v1"
 
+# The server exports no telemetry of its own. FastAPI's native OpenTelemetry would otherwise ask the global
+# providers on every request (a tenth of a small answer's cost) and would start tracing the server if anything
+# in the process set a global provider.
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 
 def create_api() -> FastAPI:
     api = FastAPI(
@@ -34,6 +40,7 @@ def create_api() -> FastAPI:
         docs_url=None,  # the stock docs page loads scripts from a CDN; the product works offline
         redoc_url=None,
         responses=problems.PROBLEM_RESPONSES,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     problems.install(api)
     for router in (

@@ -4,8 +4,11 @@
     POST /ofrep/v1/evaluate/flags         every flag for a context, with ETag / 304 (web and mobile SDKs)
 
 Authenticated by a per-environment client key (`Authorization: Bearer dffk_…`, or `X-API-Key`). Errors use
-OFREP's own body `{"key", "errorCode", "errorDetails"}`, never problem JSON. The hot path stays on the event
-loop; only store work (a key not seen for a second, a stale snapshot) goes to the thread pool.
+OFREP's own body `{"key", "errorCode", "errorDetails"}`, never problem JSON.
+
+A raw ASGI handler, not a FastAPI route: the app serves it through `FastLaneMiddleware` ahead of the
+framework's routing and the other middleware, which cost more than the evaluation itself. The hot path stays
+on the event loop; only store work (a key not checked for a second, a stale snapshot) goes to the thread pool.
 """
 
 from __future__ import annotations
@@ -15,33 +18,33 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from digital_factory.core.errors import Unauthenticated
 from digital_factory.releases.service import FlagServer, Grant, Snapshot
-from digital_factory.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(include_in_schema=False)
-
-SINGLE_PATH = "/ofrep/v1/evaluate/flags/{key}"
 BULK_PATH = "/ofrep/v1/evaluate/flags"
-JSON = "application/json"
+SINGLE_PREFIX = BULK_PATH + "/"
+JSON = (b"content-type", b"application/json")
 # Browser SDKs call the bulk endpoint from other origins. Credentials travel in a header, never in
 # cookies, so any origin may ask.
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag, Retry-After",
-}
-PREFLIGHT = {
-    **CORS,
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-None-Match, X-API-Key",
-    "Access-Control-Max-Age": "86400",
-}
+CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"ETag, Retry-After"),
+]
+ANSWER_HEADERS = [JSON, *CORS]
+PREFLIGHT = [
+    *CORS,
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, If-None-Match, X-API-Key"),
+    (b"access-control-max-age", b"86400"),
+]
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ofrep"'}
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 class _Refusal(Exception):
@@ -50,38 +53,64 @@ class _Refusal(Exception):
         self.status, self.code, self.details, self.headers = status, code, details, headers or {}
 
 
-def _failure(refusal: _Refusal, key: str | None) -> Response:
+def _failure(refusal: _Refusal, key: str | None) -> Answer:
     body: dict[str, Any] = {"errorCode": refusal.code, "errorDetails": refusal.details}
     if key is not None:
         body = {"key": key, **body}
-    return Response(json.dumps(body), status_code=refusal.status, media_type=JSON, headers={**CORS, **refusal.headers})
+    extra = [(name.lower().encode(), value.encode()) for name, value in refusal.headers.items()]
+    return refusal.status, [*ANSWER_HEADERS, *extra], json.dumps(body).encode()
 
 
-def _credential(request: Request) -> str:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credential.strip():
-        return credential.strip()
-    return request.headers.get("x-api-key", "").strip()
+@dataclass(frozen=True)
+class _Headers:
+    """The request headers OFREP reads, picked in one pass."""
+
+    credential: str
+    if_none_match: str | None
+
+    @classmethod
+    def of(cls, scope: Scope) -> _Headers:
+        authorization = api_key = b""
+        if_none_match: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"x-api-key":
+                api_key = value
+            elif name == b"if-none-match":
+                if_none_match = value
+        scheme, _, credential = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            credential = api_key.decode("latin-1")
+        return cls(credential.strip(), if_none_match.decode("latin-1") if if_none_match is not None else None)
 
 
-async def _admit(request: Request, server: FlagServer) -> Grant:
-    """The client key's grant, within its rate; refusals as OFREP answers (401, 429)."""
-    credential = _credential(request)
-    if not credential:
+def _address(scope: Scope) -> str:
+    """The client's address as the server determined it (a trusted proxy's X-Forwarded-For included)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+async def _admit(server: FlagServer, credential: str, address: str) -> Grant:
+    """The client key's grant, within the address's and the key's rates; refusals as OFREP answers (401, 429).
+
+    The address is charged first, so an address over its rate spends none of the key's shared tokens."""
+    retry_after = server.address_limiter.take(address)
+    if retry_after:
         raise _Refusal(
-            401,
-            "GENERAL",
-            "send a flag client key as `Authorization: Bearer <key>`",
-            {"WWW-Authenticate": 'Bearer realm="ofrep"'},
-        )
+            429, "GENERAL", f"too many requests from this address; retry in {retry_after} s",
+            {"Retry-After": str(retry_after)},
+        )  # fmt: skip
+    if not credential:
+        raise _Refusal(401, "GENERAL", "send a flag client key as `Authorization: Bearer <key>`", CHALLENGE)
     try:
         grant = server.grant_from_cache(credential)
         if grant is None:
             grant = await run_in_threadpool(server.lookup, credential)
     except Unauthenticated as exc:
         # the key itself is never logged (and the log filter would mask it): only why and from where
-        log.warning("OFREP client key refused (%s) from %s", exc.detail, request.client.host if request.client else "?")
-        raise _Refusal(401, "GENERAL", exc.detail, {"WWW-Authenticate": 'Bearer realm="ofrep"'}) from None
+        log.warning("OFREP client key refused (%s) from %s", exc.detail, address)
+        raise _Refusal(401, "GENERAL", exc.detail, CHALLENGE) from None
     retry_after = server.limiter.take(grant.key_id)
     if retry_after:
         raise _Refusal(
@@ -91,8 +120,7 @@ async def _admit(request: Request, server: FlagServer) -> Grant:
     return grant
 
 
-async def _context(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+def _context(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
@@ -119,50 +147,86 @@ async def _snapshot(server: FlagServer, environment_id: int) -> Snapshot:
     return snapshot
 
 
-def _unexpected(key: str | None) -> Response:
+def _unexpected() -> Answer:
     log.exception("OFREP evaluation failed")
-    body: dict[str, Any] = {"errorDetails": "the flag service failed; it was logged"}
-    return Response(json.dumps(body), status_code=500, media_type=JSON, headers=CORS)
+    return 500, ANSWER_HEADERS, json.dumps({"errorDetails": "the flag service failed; it was logged"}).encode()
 
 
 @dataclass(frozen=True)
 class _Call:
-    """An admitted request: the flag server, the key's grant, the context and the environment's snapshot."""
+    """An admitted request: the key's grant, the context, the environment's snapshot and the request headers."""
 
-    server: FlagServer
     grant: Grant
     context: dict[str, Any]
     snapshot: Snapshot
+    headers: _Headers
 
 
-async def _admitted(request: Request, key: str | None) -> _Call | Response:
-    """The admitted call, or the OFREP answer refusing it."""
-    server = runtime_of(request).flags
-    try:
-        grant = await _admit(request, server)
-        context = await _context(request)
-        return _Call(server, grant, context, await _snapshot(server, grant.environment_id))
-    except _Refusal as refusal:
-        return _failure(refusal, key)
-    except Exception:
-        return _unexpected(key)
+def _flag_key(scope: Scope) -> str | None:
+    """The flag of a single-flag path, None for the bulk path."""
+    path: str = scope["path"]
+    return path[len(SINGLE_PREFIX) :] if path != BULK_PATH else None
 
 
-@router.post(SINGLE_PATH)
-async def evaluate_flag(request: Request, key: str) -> Response:
-    """One flag for one context."""
-    call = await _admitted(request, key)
-    if isinstance(call, Response):
-        return call
-    flag = call.snapshot.flags.get(key)
-    if flag is None:
-        return _failure(_Refusal(404, "FLAG_NOT_FOUND", f"no flag {key!r} in this environment"), key)
-    outcome = flag.evaluate(call.context)
-    if outcome.error_code is not None:
-        return Response(call.snapshot.render(flag, outcome), status_code=400, media_type=JSON, headers=CORS)
-    assert outcome.variant is not None
-    call.server.count(flag.id, call.grant.environment_id, outcome.variant)
-    return Response(call.snapshot.render(flag, outcome), media_type=JSON, headers=CORS)
+class OfrepHandler:
+    """Both OFREP endpoints and their CORS preflight, as a `FastLaneMiddleware` handler."""
+
+    def __init__(self, server: FlagServer) -> None:
+        self.server = server
+
+    def wants(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        if path == BULK_PATH:
+            return True
+        key = path[len(SINGLE_PREFIX) :]
+        return path.startswith(SINGLE_PREFIX) and bool(key) and "/" not in key
+
+    async def __call__(self, scope: Scope, body: bytes) -> Answer:
+        method, key = scope["method"], _flag_key(scope)
+        if method == "OPTIONS":
+            return 204, PREFLIGHT, b""
+        if method != "POST":
+            status, headers, payload = _failure(_Refusal(405, "GENERAL", "OFREP evaluates with POST"), key)
+            return status, [*headers, (b"allow", b"OPTIONS, POST")], payload
+        try:
+            call = await self._admitted(scope, body)
+            return self._single(call, key) if key is not None else self._bulk(call)
+        except _Refusal as refusal:
+            return _failure(refusal, key)
+        except Exception:
+            return _unexpected()
+
+    async def _admitted(self, scope: Scope, body: bytes) -> _Call:
+        headers = _Headers.of(scope)
+        grant = await _admit(self.server, headers.credential, _address(scope))
+        context = _context(body)
+        return _Call(grant, context, await _snapshot(self.server, grant.environment_id), headers)
+
+    def _single(self, call: _Call, key: str) -> Answer:
+        """One flag for one context."""
+        flag = call.snapshot.flags.get(key)
+        if flag is None:
+            raise _Refusal(404, "FLAG_NOT_FOUND", f"no flag {key!r} in this environment")
+        outcome = flag.evaluate(call.context)
+        if outcome.error_code is not None:
+            return 400, ANSWER_HEADERS, call.snapshot.render(flag, outcome)
+        assert outcome.variant is not None
+        self.server.count(flag.id, call.grant.environment_id, outcome.variant)
+        return 200, ANSWER_HEADERS, call.snapshot.render(flag, outcome)
+
+    def _bulk(self, call: _Call) -> Answer:
+        """Every flag of the environment for one context; 304 when the client's ETag is still current."""
+        etag = call.snapshot.etag(call.context)
+        headers = [*ANSWER_HEADERS, (b"etag", etag.encode()), (b"cache-control", b"no-cache")]
+        if _etag_matches(call.headers.if_none_match, etag):
+            return 304, headers[1:], b""
+        parts = []
+        for flag in call.snapshot.flags.values():
+            outcome = flag.evaluate(call.context)
+            if outcome.variant is not None:
+                self.server.count(flag.id, call.grant.environment_id, outcome.variant)
+            parts.append(call.snapshot.render(flag, outcome))
+        return 200, headers, b'{"flags":[' + b",".join(parts) + b"]}"
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -170,29 +234,3 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         return False
     candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
     return etag in candidates or "*" in candidates
-
-
-@router.post(BULK_PATH)
-async def evaluate_flags(request: Request) -> Response:
-    """Every flag of the environment for one context; 304 when the client's ETag is still current."""
-    call = await _admitted(request, None)
-    if isinstance(call, Response):
-        return call
-    etag = call.snapshot.etag(call.context)
-    headers = {**CORS, "ETag": etag, "Cache-Control": "no-cache"}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    parts = []
-    for flag in call.snapshot.flags.values():
-        outcome = flag.evaluate(call.context)
-        if outcome.variant is not None:
-            call.server.count(flag.id, call.grant.environment_id, outcome.variant)
-        parts.append(call.snapshot.render(flag, outcome))
-    return Response(b'{"flags":[' + b",".join(parts) + b"]}", media_type=JSON, headers=headers)
-
-
-@router.options(SINGLE_PATH)
-@router.options(BULK_PATH)
-async def preflight() -> Response:
-    """CORS preflight for browser SDKs."""
-    return Response(status_code=204, headers=PREFLIGHT)

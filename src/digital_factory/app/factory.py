@@ -23,10 +23,11 @@ from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.service import LoginThrottle, Resolved, SecretDigester, TokenCache
 from digital_factory.api import business, hooks, ofrep, otlp, problems
 from digital_factory.api import git as git_http
-from digital_factory.api.app import API_PREFIX, create_api
+from digital_factory.api.app import API_PREFIX, NO_NATIVE_TELEMETRY, create_api
 from digital_factory.app.middleware import (
     AllowHeaderMiddleware,
     BodyLimitMiddleware,
+    FastLaneMiddleware,
     RequestGuardMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -138,6 +139,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         refresh_seconds=settings.flag_refresh_seconds,
         rate=settings.ofrep_rate_limit,
         burst=settings.ofrep_burst,
+        address_rate=settings.ofrep_address_rate_limit,
+        address_burst=settings.ofrep_address_burst,
     )
     runtime = Runtime(
         settings=settings,
@@ -277,13 +280,18 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             rt.store.dispose()
 
     app = FastAPI(
-        title="Digital Factory", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+        title="Digital Factory",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     app.state.runtime = rt
     api = create_api()
     api.state.runtime = rt
     app.mount(API_PREFIX, api)
-    app.include_router(ofrep.router)
     app.include_router(otlp.router)
     app.include_router(hooks.router)
     _add_probes(app, rt)
@@ -296,6 +304,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=own_limits)
     app.add_middleware(AllowHeaderMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # outermost: OFREP answers before routing and the middleware above, under the same guards
+    app.add_middleware(FastLaneMiddleware, handler=ofrep.OfrepHandler(rt.flags), max_bytes=settings.max_body_bytes)
     return app
 
 

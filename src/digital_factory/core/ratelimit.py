@@ -14,13 +14,20 @@ class RateLimiter:
 
     `take` answers 0 when the request may go, else the whole seconds until enough tokens are back (for
     `Retry-After`). A cost above the burst is charged as the burst (a full bucket lets it through). A rate
-    of 0 or less turns limiting off."""
+    of 0 or less turns limiting off.
 
-    def __init__(self, rate: float, burst: float, now: Callable[[], float] = time.monotonic) -> None:
+    Keys may be many (client addresses): past `max_keys` buckets, those refilled to the brim are dropped (a
+    missing bucket is a full one, so nothing changes for their keys)."""
+
+    def __init__(
+        self, rate: float, burst: float, now: Callable[[], float] = time.monotonic, *, max_keys: int = 10_000
+    ) -> None:
         self.rate = rate
         self.burst = max(1.0, burst)
+        self.max_keys = max_keys
         self._now = now
         self._buckets: dict[Hashable, list[float]] = {}
+        self._prune_at = max_keys
         self._lock = threading.Lock()
 
     def configure(self, rate: float, burst: float) -> None:
@@ -36,6 +43,8 @@ class RateLimiter:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
+                if len(self._buckets) >= self._prune_at:
+                    self._prune(now)
                 bucket = self._buckets[key] = [self.burst, now]
             tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
             bucket[1] = now
@@ -44,6 +53,17 @@ class RateLimiter:
                 return 0
             bucket[0] = tokens
             return max(1, math.ceil((cost - tokens) / self.rate))
+
+    def _prune(self, now: float) -> None:
+        """Drop the full buckets (lock held); the next pruning waits until the map doubles, so it stays
+        amortised when most keys are busy."""
+        full = [key for key, (tokens, at) in self._buckets.items() if tokens + (now - at) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
+        self._prune_at = max(self.max_keys, 2 * len(self._buckets))
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def forget(self, key: Hashable) -> None:
         with self._lock:

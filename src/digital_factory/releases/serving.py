@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -122,19 +122,24 @@ class FlagServer:
         digester: SecretDigester,
         *,
         refresh_seconds: float = 1.0,
-        rate: float = 1000.0,
-        burst: float = 2000.0,
+        rate: float = 20_000.0,
+        burst: float = 40_000.0,
+        address_rate: float = 500.0,
+        address_burst: float = 1_000.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.digester = digester
         self.refresh_seconds = refresh_seconds
-        self.limiter = RateLimiter(rate, burst, monotonic)
+        self.limiter = RateLimiter(rate, burst, monotonic)  # per client key
+        self.address_limiter = RateLimiter(address_rate, address_burst, monotonic, max_keys=100_000)
         self._monotonic = monotonic
         self._snapshots: dict[int, Snapshot] = {}
         self._grants: dict[str, Grant] = {}
+        # presented key -> the grant it was last verified against, so the hot path skips parsing and the HMAC
+        self._verified: dict[str, Grant] = {}
         self._counts = _Counts()
-        self._refresh_locks: dict[int, threading.Lock] = {}
+        self._refresh_locks: dict[Hashable, threading.Lock] = {}  # environments and keys
         self._locks_lock = threading.Lock()
         self.rebuilds = 0
 
@@ -178,9 +183,9 @@ class FlagServer:
         self.rebuilds += 1
         return Snapshot(source, now)
 
-    def _lock_for(self, environment_id: int) -> threading.Lock:
+    def _lock_for(self, subject: Hashable) -> threading.Lock:
         with self._locks_lock:
-            return self._refresh_locks.setdefault(environment_id, threading.Lock())
+            return self._refresh_locks.setdefault(subject, threading.Lock())
 
     def invalidate(self, event: FlagsChanged) -> None:
         for environment_id in event.environment_ids:
@@ -202,6 +207,10 @@ class FlagServer:
     def grant_from_cache(self, presented: str) -> Grant | None:
         """The grant of a recently checked key; None means call `lookup`. Malformed keys are refused
         here, before any store access."""
+        grant = self._verified.get(presented)
+        # still the current grant of its key (a re-check or a revocation replaces or drops it) and fresh
+        if grant is not None and self._grants.get(grant.public_id) is grant:
+            return grant if self._monotonic() - grant.checked_at < self.refresh_seconds else None
         parsed = parse_secret(presented, CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
@@ -210,27 +219,36 @@ class FlagServer:
             return None
         if not self.digester.matches(parsed.full, grant.digest):
             raise Unauthenticated("the client key is not valid")
+        if len(self._verified) >= 10_000:  # only verified keys get here; the bound is for many rotations
+            self._verified.clear()
+        self._verified[presented] = grant
         return grant
 
     def lookup(self, presented: str) -> Grant:
-        """Check a client key against the store (blocking: call from a worker thread)."""
+        """Check a client key against the store (blocking: call from a worker thread). One check per key at a
+        time: the requests that found the same grant stale wait for it instead of each asking the store."""
         parsed = parse_secret(presented, CLIENT_KEY_PREFIX)
         if parsed is None:
             raise Unauthenticated("the client key is malformed")
+        with self._lock_for(("key", parsed.public_id)):
+            checked = self.grant_from_cache(presented)
+            return checked if checked is not None else self._check(parsed.public_id, parsed.full)
+
+    def _check(self, public_id: str, presented: str) -> Grant:
         try:
             with self.store.unit_of_work(system_actor("flags"), write=False) as uow:
-                record = queries.key_record(uow.session, parsed.public_id)
+                record = queries.key_record(uow.session, public_id)
         except SQLAlchemyError:
-            known = self._grants.get(parsed.public_id)
-            if known is None or not self.digester.matches(parsed.full, known.digest):
+            known = self._grants.get(public_id)
+            if known is None or not self.digester.matches(presented, known.digest):
                 raise
-            log.warning("flag store unreachable; trusting client key %s as last checked", parsed.public_id)
-            self._grants[parsed.public_id] = known = replace(known, checked_at=self._monotonic())
+            log.warning("flag store unreachable; trusting client key %s as last checked", public_id)
+            self._grants[public_id] = known = replace(known, checked_at=self._monotonic())
             return known
-        if record is None or not self.digester.matches(parsed.full, record.digest):
+        if record is None or not self.digester.matches(presented, record.digest):
             raise Unauthenticated("the client key is not valid")
         if record.revoked:
-            self._grants.pop(parsed.public_id, None)
+            self._grants.pop(public_id, None)
             raise Unauthenticated("the client key is revoked")
         grant = Grant(
             key_id=record.id,
