@@ -21,7 +21,7 @@ from bench.harness import Result, each_store, seconds
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.insights import service as insights
-from digital_factory.portfolio import models
+from digital_factory.portfolio import models, work_facts
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicCreate
 from digital_factory.teams import service as teams
@@ -60,8 +60,10 @@ def _generate(runtime: Runtime) -> None:
         created = START + timedelta(minutes=rng.randrange(0, 330 * 24 * 60))
         history = _history(n + 1, created, rng)
         row = _feature(n, created, epic_ids[n % EPICS], team_ids[n % TEAMS], FLOW_ITEMS[n % 5])
-        # as the product keeps them: the row's state and the time of its last change
-        features.append({**row, "state": history[-1]["to_state"], "state_changed_at": history[-1]["at"]})
+        # as the product keeps them: the row's state, the time of its last change and its flow facts
+        facts = work_facts.from_history((t["at"], t["to_state"]) for t in history)
+        last = {"state": history[-1]["to_state"], "state_changed_at": history[-1]["at"]}
+        features.append({**row, **last, **facts._asdict()})
         transitions += history
     with runtime.store.engine.begin() as connection:
         connection.execute(insert(models.Feature), features)

@@ -20,7 +20,8 @@ from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.portfolio import models
 from digital_factory.portfolio.kanban import DECISION_REASONS, EpicState
 from digital_factory.portfolio.schema_types import WorkState
-from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemHistory, WorkLevel
+from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemFacts, WorkItemHistory, WorkLevel
+from digital_factory.store.base import utc_read
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
@@ -51,20 +52,62 @@ def work_item_histories(
         query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
     rows = uow.session.connection().execute(query.order_by(model.id)).all()
     states = _states(uow, level, [r.id for r in rows], query, before)
+    return [_history(r, level, states) for r in rows]
+
+
+def work_item_flows(
+    uow: UnitOfWork,
+    level: WorkLevel,
+    *,
+    team: str | None = None,
+    epic: str | None = None,
+    keys: Collection[str] | None = None,
+    before: datetime,
+    settled_before: datetime | None = None,
+) -> list[WorkItemFacts | WorkItemHistory]:
+    """The items `work_item_histories` gives (same arguments), in the same order, each as its kept flow
+    facts where those say all its history does up to `before` (`WorkItemFacts`), else with its history (an
+    item reopened, changed since `before`, or of an epic ended early): most items need no history read."""
+    require(uow.actor, Permission.READ)
+    model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
+    items = _items(level, model)
+    query = items.query.where(*_narrowed(uow, model, items.feature, team=team, epic=epic, keys=keys))
+    if settled_before is not None:
+        query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
+    needs = or_(
+        model.reopened > 0,
+        model.state_changed_at >= before,
+        and_(models.Epic.state == str(EpicState.DONE), models.Epic.done_reason.in_(_ENDED_EARLY)),
+    )
+    facts = query.add_columns(
+        model.state,
+        utc_read(model.state_changed_at).label("changed"),
+        utc_read(model.started_at).label("started"),
+        model.active_seconds,
+        needs.label("needs"),
+    )
+    rows = uow.session.connection().execute(facts.order_by(model.id)).all()
+    states = _states(uow, level, [r.id for r in rows if r.needs], query.where(needs), before)
     return [
-        WorkItemHistory(
-            key=r.key,
-            level=level,
-            flow_item=r.flow_item,
-            item_kind=r.kind,
-            epic=r.epic,
-            feature=r.feature,
-            created_at=r.created_at,
-            epic_ended_at=_ended_early(r.epic_state, r.done_reason, r.state_entered_at),
-            states=tuple(states.get(r.id, ())),
-        )
+        _history(r, level, states)
+        if r.needs
+        else WorkItemFacts(r.key, r.flow_item, r.state, r.changed, r.started, r.active_seconds)
         for r in rows
     ]
+
+
+def _history(r: Any, level: WorkLevel, states: dict[int, list[tuple[datetime, str]]]) -> WorkItemHistory:
+    return WorkItemHistory(
+        key=r.key,
+        level=level,
+        flow_item=r.flow_item,
+        item_kind=r.kind,
+        epic=r.epic,
+        feature=r.feature,
+        created_at=r.created_at,
+        epic_ended_at=_ended_early(r.epic_state, r.done_reason, r.state_entered_at),
+        states=tuple(states.get(r.id, ())),
+    )
 
 
 @dataclass(frozen=True)
@@ -121,13 +164,13 @@ def _states(
         return {}
     column: Any = models.WorkTransition.feature_id if level is WorkLevel.FEATURE else models.WorkTransition.story_id
     chosen = items.with_only_columns(items.selected_columns[0]).subquery()
-    query = select(column, models.WorkTransition.at, models.WorkTransition.to_state).where(
+    query = select(column, utc_read(models.WorkTransition.at), models.WorkTransition.to_state).where(
         column.in_(select(chosen.c[0]))
     )
     if before is not None:
         query = query.where(models.WorkTransition.at < before)
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    # through the connection: plain rows, without the ORM's per-row work (the column type makes times UTC)
+    # through the connection: plain rows, without the ORM's per-row work; times parsed straight to UTC
     rows = uow.session.connection().execute(query.order_by(column, models.WorkTransition.at, models.WorkTransition.id))
     for item_id, at, state in rows.all():
         found[item_id].append((at, state))
