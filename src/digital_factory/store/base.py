@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, TypeDecorator, type_coerce
@@ -56,8 +56,8 @@ class _UTCRead(UserDefinedType[datetime]):
 
 
 def _from_text(value: Any) -> datetime | None:
-    # SQLite keeps UTCDateTime values as UTC text without an offset
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    # SQLite keeps UTCDateTime values as UTC text without an offset; parsing it with one is the fast way
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 def _to_utc(value: Any) -> datetime | None:
