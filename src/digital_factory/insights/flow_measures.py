@@ -163,8 +163,7 @@ def cumulative_flow(items: Iterable[Timeline], start: datetime, end: datetime) -
     """Per flow state, how many items were in it at each daily sample (the cumulative flow diagram)."""
     n = len(samples(start, end))
     diffs = {state: [0] * (n + 1) for state in FlowState}
-    singles = {state: frozenset({state}) for state in FlowState}
     for item in items:
-        for state in FlowState:
-            _count_spells(item, singles[state], start, diffs[state])
+        for spell in item.spells:  # each spell marks its own state's array: one pass over the spells
+            _mark(spell.start, spell.end, start, diffs[spell.state])
     return {state: _totals(diff) for state, diff in diffs.items()}
