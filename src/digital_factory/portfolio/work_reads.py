@@ -26,6 +26,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
 _ENDED_EARLY = sorted(str(reason) for reason in DECISION_REASONS)
+_LISTED = 500  # items whose transitions are read by a list of their ids
 
 
 def work_item_histories(
@@ -44,12 +45,7 @@ def work_item_histories(
     starting then cannot see them move). An unknown team or epic is the request's fault (problem naming
     the field)."""
     require(uow.actor, Permission.READ)
-    model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
-    items = _items(level, model)
-    query = items.query.where(*_narrowed(uow, model, items.feature, team=team, epic=epic, keys=keys))
-    if settled_before is not None:
-        # the row's state and the time of its last change are kept with every transition
-        query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
+    model, query = _chosen(uow, level, team=team, epic=epic, keys=keys, settled_before=settled_before)
     rows = uow.session.connection().execute(query.order_by(model.id)).all()
     states = _states(uow, level, [r.id for r in rows], query, before)
     return [_history(r, level, states) for r in rows]
@@ -69,11 +65,7 @@ def work_item_flows(
     facts where those say all its history does up to `before` (`WorkItemFacts`), else with its history (an
     item reopened, changed since `before`, or of an epic ended early): most items need no history read."""
     require(uow.actor, Permission.READ)
-    model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
-    items = _items(level, model)
-    query = items.query.where(*_narrowed(uow, model, items.feature, team=team, epic=epic, keys=keys))
-    if settled_before is not None:
-        query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
+    model, query = _chosen(uow, level, team=team, epic=epic, keys=keys, settled_before=settled_before)
     needs = or_(
         model.reopened > 0,
         model.state_changed_at >= before,
@@ -94,6 +86,25 @@ def work_item_flows(
         else WorkItemFacts(r.key, r.flow_item, r.state, r.changed, r.started, r.active_seconds)
         for r in rows
     ]
+
+
+def _chosen(
+    uow: UnitOfWork,
+    level: WorkLevel,
+    *,
+    team: str | None,
+    epic: str | None,
+    keys: Collection[str] | None,
+    settled_before: datetime | None,
+) -> tuple[Any, Select[Any]]:
+    """The item model and the query of the items asked for, with their feature's and epic's columns."""
+    model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
+    items = _items(level, model)
+    query = items.query.where(*_narrowed(uow, model, items.feature, team=team, epic=epic, keys=keys))
+    if settled_before is not None:
+        # the row's state and the time of its last change are kept with every transition
+        query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
+    return model, query
 
 
 def _history(r: Any, level: WorkLevel, states: dict[int, list[tuple[datetime, str]]]) -> WorkItemHistory:
@@ -159,14 +170,15 @@ def _narrowed(
 def _states(
     uow: UnitOfWork, level: WorkLevel, ids: list[int], items: Select[Any], before: datetime | None
 ) -> dict[int, list[tuple[datetime, str]]]:
-    """The items' transitions, through the items' own query as a subquery (no list of ids in the SQL)."""
+    """The items' transitions: a few items' by their ids, many through the items' own query as a subquery
+    (no long list of ids in the SQL; a short one lets PostgreSQL read the transitions by index rather than
+    scan them all for a subquery it expects to be large)."""
     if not ids:
         return {}
     column: Any = models.WorkTransition.feature_id if level is WorkLevel.FEATURE else models.WorkTransition.story_id
     chosen = items.with_only_columns(items.selected_columns[0]).subquery()
-    query = select(column, utc_read(models.WorkTransition.at), models.WorkTransition.to_state).where(
-        column.in_(select(chosen.c[0]))
-    )
+    wanted = column.in_(ids) if len(ids) <= _LISTED else column.in_(select(chosen.c[0]))
+    query = select(column, utc_read(models.WorkTransition.at), models.WorkTransition.to_state).where(wanted)
     if before is not None:
         query = query.where(models.WorkTransition.at < before)
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
