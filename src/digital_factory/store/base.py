@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, TypeDecorator, type_coerce
@@ -61,9 +61,7 @@ def _from_text(value: Any) -> datetime | None:
 
 
 def _to_utc(value: Any) -> datetime | None:
-    if value is None or value.tzinfo is UTC:  # PostgreSQL's answer in a UTC session: kept as it is
-        return value  # type: ignore[no-any-return]
-    return as_utc(value)
+    return None if value is None else as_utc(value)
 
 
 def utc_read(column: Any) -> ColumnElement[datetime]:
