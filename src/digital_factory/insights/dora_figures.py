@@ -8,6 +8,8 @@ intervention: then it counts in the change fail rate's numerator and denominator
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -48,10 +50,11 @@ def cadence(times: Sequence[datetime], start: datetime, end: datetime) -> Cadenc
     deployments = [0] * weeks
     deploy_days: list[set[int]] = [set() for _ in range(weeks)]
     for at in times:
-        index = int((at - start).total_seconds() // bands.WEEK)
+        offset = (at - start).total_seconds()
+        index = int(offset // bands.WEEK)
         if index < weeks:
             deployments[index] += 1
-            deploy_days[index].add(int((at - start).total_seconds() // bands.DAY))
+            deploy_days[index].add(int(offset // bands.DAY))
     if (percentile(sorted(len(d) for d in deploy_days), 0.5) or 0) >= 5:
         return Cadence.ON_DEMAND
     if (percentile(sorted(deployments), 0.5) or 0) >= 1:
@@ -83,8 +86,11 @@ def frequency(
 
 
 def lead_time(leads: Sequence[DoraLead], table: BandTable) -> LeadTimeFigure:
-    positive = sorted(seconds for lead in leads for seconds in lead.seconds if seconds > 0)
-    total = sum(len(lead.seconds) for lead in leads)
+    """Median and 85th percentile of the positive lead times (a change deployed before its commit time is
+    ignored). Each lead's values may come sorted: the sort then merges runs."""
+    values = sorted(itertools.chain.from_iterable(lead.seconds for lead in leads))
+    total = len(values)
+    positive = values[bisect.bisect_right(values, 0.0) :]
     median = percentile(positive, 0.5)
     return LeadTimeFigure(
         value=median,

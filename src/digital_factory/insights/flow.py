@@ -1,11 +1,13 @@
 """Flow metrics use-cases: the five measures and the cumulative flow diagram for a team, a value stream,
-an epic or the whole portfolio, over any window, computed on read from portfolio's state history (so the
-next read after a state change shows it)."""
+an epic or the whole portfolio, over any window, computed on read (so the next read after a state change
+shows it): the measures from the flow facts portfolio keeps with each item (its state history where those
+cannot stand for it), the diagram from the state history."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
@@ -26,7 +28,7 @@ from digital_factory.insights.flow_schemas import (
 )
 from digital_factory.insights.flow_states import Timeline, timeline
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import WorkLevel
+from digital_factory.portfolio.schemas import WorkItemFacts, WorkItemHistory, WorkLevel
 from digital_factory.store.uow import UnitOfWork
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -72,19 +74,33 @@ def timelines(
 ) -> list[Timeline]:
     """The scope's items as timelines, from their history up to `before` (without those done and
     unchanged since before `settled_before`, where given)."""
+    histories = portfolio.work_item_histories(
+        uow, scope.level, **_narrowing(uow, scope), before=before, settled_before=settled_before
+    )
+    return [timeline(h) for h in histories]
+
+
+def flows(
+    uow: UnitOfWork, scope: FlowScope, before: datetime, settled_before: datetime
+) -> list[Timeline | WorkItemFacts]:
+    """The scope's items up to `before` (without those done and unchanged since before `settled_before`):
+    most as the flow facts portfolio keeps with them, the others (reopened, canceled, changed since) as
+    timelines from their history."""
+    found = portfolio.work_item_flows(
+        uow, scope.level, **_narrowing(uow, scope), before=before, settled_before=settled_before
+    )
+    return [timeline(item) if isinstance(item, WorkItemHistory) else item for item in found]
+
+
+def _narrowing(uow: UnitOfWork, scope: FlowScope) -> dict[str, Any]:
     keys = None
     if scope.kind is ScopeKind.VALUE_STREAM and scope.key is not None:
         keys = catalog.value_stream_work(uow, scope.key)
-    histories = portfolio.work_item_histories(
-        uow,
-        scope.level,
-        team=scope.key if scope.kind is ScopeKind.TEAM else None,
-        epic=scope.key if scope.kind is ScopeKind.EPIC else None,
-        keys=keys,
-        before=before,
-        settled_before=settled_before,
-    )
-    return [timeline(h) for h in histories]
+    return {
+        "team": scope.key if scope.kind is ScopeKind.TEAM else None,
+        "epic": scope.key if scope.kind is ScopeKind.EPIC else None,
+        "keys": keys,
+    }
 
 
 def flow_metrics(
@@ -95,7 +111,7 @@ def flow_metrics(
     scope = query.scope()
     begin, finish = window(uow, start, end)
     # items done before the window cannot change any of the five measures: not read at all
-    found = flow_measures.measure(timelines(uow, scope, finish, settled_before=begin), begin, finish)
+    found = flow_measures.measure(flows(uow, scope, finish, begin), begin, finish)
     velocity = found.velocity()
     times = found.flow_times()
     completed = sorted(found.completed, key=lambda c: (c.done_at, c.key))

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from digital_factory.insights.flow_schemas import FlowState, FlowType
-from digital_factory.insights.flow_states import IN_PROGRESS, Timeline
+from digital_factory.insights.flow_states import IN_PROGRESS, Timeline, flow_type_of
+from digital_factory.portfolio.schemas import WorkItemFacts, WorkState
 
 DAY = timedelta(days=1)
+DONE = str(WorkState.DONE)
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -92,39 +94,65 @@ def completion(item: Timeline, start: datetime, end: datetime) -> Completed | No
     )
 
 
-def measure(items: Iterable[Timeline], start: datetime, end: datetime) -> Measures:
-    """All five measures of `items` over [start, end) (`end` no later than now)."""
+def measure(items: Iterable[Timeline | WorkItemFacts], start: datetime, end: datetime) -> Measures:
+    """All five measures of `items` over [start, end) (`end` no later than now; an item's facts stand for
+    its whole history up to `end`)."""
     result = Measures(wip=dict.fromkeys(FlowType, 0))
-    instants = samples(start, end)
-    load = [0] * (len(instants) + 1)
+    load = [0] * (len(samples(start, end)) + 1)
     for item in items:
-        done = completion(item, start, end)
-        if done is not None:
-            result.completed.append(done)
-        canceled = item.canceled_at()
-        if canceled is not None and start <= canceled < end:
-            result.canceled += 1
-        _count_spells(item, IN_PROGRESS, start, load)
-        last = item.state_at(end - timedelta(microseconds=1))
-        if last in IN_PROGRESS and item.start_at is not None:
-            result.wip[item.flow_type] += 1
-            result.wip_ages.append((end - item.start_at).total_seconds())
+        if isinstance(item, Timeline):
+            _measure_timeline(item, start, end, load, result)
+        else:
+            _measure_facts(item, start, end, load, result)
     result.load = _totals(load)
     return result
+
+
+def _measure_timeline(item: Timeline, start: datetime, end: datetime, load: list[int], result: Measures) -> None:
+    done = completion(item, start, end)
+    if done is not None:
+        result.completed.append(done)
+    canceled = item.canceled_at()
+    if canceled is not None and start <= canceled < end:
+        result.canceled += 1
+    _count_spells(item, IN_PROGRESS, start, load)
+    last = item.state_at(end - timedelta(microseconds=1))
+    if last in IN_PROGRESS and item.start_at is not None:
+        result.wip[item.flow_type] += 1
+        result.wip_ages.append((end - item.start_at).total_seconds())
+
+
+def _measure_facts(item: WorkItemFacts, start: datetime, end: datetime, load: list[int], result: Measures) -> None:
+    """The same as from its timeline: one stretch in progress from work start to completion (or still)."""
+    begun = item.started_at
+    if begun is None:  # never started: no completion, no load, no WIP
+        return
+    flow_type = flow_type_of(item.flow_item)
+    done = item.state_changed_at if item.state == DONE else None
+    if done is not None and done >= start and begun <= done:
+        seconds = (done - begun).total_seconds()
+        result.completed.append(Completed(item.key, flow_type, begun, done, seconds, item.active_seconds))
+    _mark(begun, done, start, load)
+    if done is None:  # active or waiting at the end
+        result.wip[flow_type] += 1
+        result.wip_ages.append((end - begun).total_seconds())
 
 
 def _count_spells(item: Timeline, states: frozenset[FlowState], start: datetime, diff: list[int]) -> None:
     """Mark the run of daily samples inside each of the item's spells in `states` on a difference array
     (`diff` has one more slot than there are samples; `_totals` sums it up): no per-sample work."""
-    n = len(diff) - 1
     for spell in item.spells:
-        if spell.state not in states:
-            continue
-        low = max(math.ceil((spell.start - start) / DAY), 0)
-        high = n if spell.end is None else min(math.ceil((spell.end - start) / DAY), n)
-        if high > low:
-            diff[low] += 1
-            diff[high] -= 1
+        if spell.state in states:
+            _mark(spell.start, spell.end, start, diff)
+
+
+def _mark(low_at: datetime, high_at: datetime | None, start: datetime, diff: list[int]) -> None:
+    n = len(diff) - 1
+    low = max(math.ceil((low_at - start) / DAY), 0)
+    high = n if high_at is None else min(math.ceil((high_at - start) / DAY), n)
+    if high > low:
+        diff[low] += 1
+        diff[high] -= 1
 
 
 def _totals(diff: list[int]) -> list[int]:
@@ -135,8 +163,7 @@ def cumulative_flow(items: Iterable[Timeline], start: datetime, end: datetime) -
     """Per flow state, how many items were in it at each daily sample (the cumulative flow diagram)."""
     n = len(samples(start, end))
     diffs = {state: [0] * (n + 1) for state in FlowState}
-    singles = {state: frozenset({state}) for state in FlowState}
     for item in items:
-        for state in FlowState:
-            _count_spells(item, singles[state], start, diffs[state])
+        for spell in item.spells:  # each spell marks its own state's array: one pass over the spells
+            _mark(spell.start, spell.end, start, diffs[spell.state])
     return {state: _totals(diff) for state, diff in diffs.items()}

@@ -39,6 +39,15 @@ class WsjfColumns:
     wsjf: Mapped[float | None] = mapped_column(Float)
 
 
+class FlowFactColumns:
+    """What flow metrics need of a work item's state history, kept with every state change in the same
+    transaction (`work_facts.py`); the history stays the source of truth (the migration backfills them)."""
+
+    started_at: Mapped[datetime | None]  # the first move into active or waiting (work start)
+    active_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # finished active spells
+    reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # moves out of done
+
+
 class Theme(Base):
     __tablename__ = "portfolio_theme"
 
@@ -193,7 +202,7 @@ class GateConfig(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
 
 
-class Feature(WsjfColumns, Base):
+class Feature(WsjfColumns, FlowFactColumns, Base):
     __tablename__ = "portfolio_feature"
 
     id: Mapped[IntPk]
@@ -213,7 +222,7 @@ class Feature(WsjfColumns, Base):
     state_changed_at: Mapped[datetime]
 
 
-class Story(Base):
+class Story(FlowFactColumns, Base):
     __tablename__ = "portfolio_story"
     __table_args__ = (Index("ix_portfolio_story_team_rank", "team_id", "rank"),)
 

@@ -47,7 +47,7 @@ from digital_factory.portfolio.kanban_schemas import (
 )
 from digital_factory.portfolio.schema_types import FlowItem, ItemKind, WorkState
 from digital_factory.portfolio.theme_schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
-from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemHistory, WorkLevel
+from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemFacts, WorkItemHistory, WorkLevel
 from digital_factory.portfolio.work_schemas import (
     BacklogOrder,
     Feature,
@@ -127,6 +127,7 @@ __all__ = [
     "ThemeCreate",
     "ThemeUpdate",
     "Transition",
+    "WorkItemFacts",
     "WorkItemHistory",
     "WorkLevel",
     "WorkState",

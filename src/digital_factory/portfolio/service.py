@@ -50,7 +50,7 @@ from digital_factory.portfolio.work import (
     update_story,
     work_history,
 )
-from digital_factory.portfolio.work_reads import epic_histories, work_item_histories
+from digital_factory.portfolio.work_reads import epic_histories, work_item_flows, work_item_histories
 
 __all__ = [
     "BOARD_CARDS_PER_COLUMN",
@@ -96,5 +96,6 @@ __all__ = [
     "update_story",
     "update_theme",
     "work_history",
+    "work_item_flows",
     "work_item_histories",
 ]

@@ -4,6 +4,7 @@ backlogs; flow states (new, active, waiting, done) with a timestamped history.""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -11,9 +12,10 @@ from sqlalchemy import Select, case, func, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
+from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
-from digital_factory.portfolio import kanban, models
+from digital_factory.portfolio import kanban, models, work_facts
 from digital_factory.portfolio.epics import epic_row
 from digital_factory.portfolio.events import FeatureAssigned, FeatureCreated, WorkItemStateChanged
 from digital_factory.portfolio.kanban import EpicState
@@ -86,7 +88,7 @@ def create_feature(uow: UnitOfWork, data: FeatureCreate, *, source_ref: str | No
     )
     uow.session.add(row)
     uow.session.flush()
-    _record_work(uow, row, None, WorkState.NEW, "created")
+    _record_work(uow, row, None, WorkState.NEW, "created", at=now)
     if data.score is not None:
         apply_score(uow, row, data.score)
     uow.session.flush()
@@ -265,7 +267,7 @@ def create_story(uow: UnitOfWork, data: StoryCreate) -> Story:
     )
     uow.session.add(row)
     uow.session.flush()
-    _record_work(uow, row, None, WorkState.NEW, "created")
+    _record_work(uow, row, None, WorkState.NEW, "created", at=now)
     record_audit(uow, "story.create", "story", row.key, after=data.model_dump(mode="json", exclude_defaults=True))
     return stories_out(uow, [row])[0]
 
@@ -443,10 +445,14 @@ def _change_state(uow: UnitOfWork, row: models.Feature | models.Story, to: WorkS
         raise Conflict(f"{row.key}: {refusal.reason}", rule=refusal.rule)
     source = row.state
     now = uow.clock.now()
+    facts = work_facts.FlowFacts(row.started_at, row.active_seconds, row.reopened)
+    row.started_at, row.active_seconds, row.reopened = work_facts.step(
+        facts, source, as_utc(row.state_changed_at), str(to), now
+    )
     row.state = str(to)
-    row.state_changed_at = now
+    row.state_changed_at = now  # the time of the transition recorded below, to the microsecond
     row.updated_at = now
-    _record_work(uow, row, WorkState(source), to, reason)
+    _record_work(uow, row, WorkState(source), to, reason, at=now)
     kind = "feature" if isinstance(row, models.Feature) else "story"
     record_audit(
         uow, f"{kind}.state", kind, row.key, before={"state": source}, after={"state": str(to), "reason": reason}
@@ -457,7 +463,13 @@ def _change_state(uow: UnitOfWork, row: models.Feature | models.Story, to: WorkS
 
 
 def _record_work(
-    uow: UnitOfWork, row: models.Feature | models.Story, source: WorkState | None, to: WorkState, reason: str
+    uow: UnitOfWork,
+    row: models.Feature | models.Story,
+    source: WorkState | None,
+    to: WorkState,
+    reason: str,
+    *,
+    at: datetime,
 ) -> None:
     is_feature = isinstance(row, models.Feature)
     uow.session.add(
@@ -466,7 +478,7 @@ def _record_work(
             story_id=None if is_feature else row.id,
             from_state=str(source) if source else None,
             to_state=str(to),
-            at=uow.clock.now(),
+            at=at,
             actor_user_id=uow.actor.user_id,
             actor_name=uow.actor.name,
             reason=reason,

@@ -33,6 +33,20 @@ class WorkItemHistory(NamedTuple):
     states: tuple[tuple[datetime, str], ...]
 
 
+class WorkItemFacts(NamedTuple):
+    """A feature or story read through the flow facts kept with it instead of its history: every change of
+    it lies before the read's end, it was never reopened and its epic did not end early, so its history is
+    one stretch in progress from `started_at` (None: never started) to its completion (`state_changed_at`
+    when `state` is done), with `active_seconds` in active within it."""
+
+    key: str
+    flow_item: str
+    state: str
+    state_changed_at: datetime
+    started_at: datetime | None
+    active_seconds: float
+
+
 @dataclass(frozen=True, slots=True)
 class EpicHistory:
     """An epic's kanban history, oldest first: `(at, column)` per move (column ids such as `implementing:mvp`),

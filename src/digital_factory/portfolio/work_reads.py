@@ -20,11 +20,13 @@ from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.portfolio import models
 from digital_factory.portfolio.kanban import DECISION_REASONS, EpicState
 from digital_factory.portfolio.schema_types import WorkState
-from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemHistory, WorkLevel
+from digital_factory.portfolio.work_read_schemas import EpicHistory, WorkItemFacts, WorkItemHistory, WorkLevel
+from digital_factory.store.base import utc_read
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
 _ENDED_EARLY = sorted(str(reason) for reason in DECISION_REASONS)
+_LISTED = 500  # items whose transitions are read by a list of their ids
 
 
 def work_item_histories(
@@ -43,28 +45,80 @@ def work_item_histories(
     starting then cannot see them move). An unknown team or epic is the request's fault (problem naming
     the field)."""
     require(uow.actor, Permission.READ)
+    model, query = _chosen(uow, level, team=team, epic=epic, keys=keys, settled_before=settled_before)
+    rows = uow.session.connection().execute(query.order_by(model.id)).all()
+    states = _states(uow, level, [r.id for r in rows], query, before)
+    return [_history(r, level, states) for r in rows]
+
+
+def work_item_flows(
+    uow: UnitOfWork,
+    level: WorkLevel,
+    *,
+    team: str | None = None,
+    epic: str | None = None,
+    keys: Collection[str] | None = None,
+    before: datetime,
+    settled_before: datetime | None = None,
+) -> list[WorkItemFacts | WorkItemHistory]:
+    """The items `work_item_histories` gives (same arguments), in the same order, each as its kept flow
+    facts where those say all its history does up to `before` (`WorkItemFacts`), else with its history (an
+    item reopened, changed since `before`, or of an epic ended early): most items need no history read."""
+    require(uow.actor, Permission.READ)
+    model, query = _chosen(uow, level, team=team, epic=epic, keys=keys, settled_before=settled_before)
+    needs = or_(
+        model.reopened > 0,
+        model.state_changed_at >= before,
+        and_(models.Epic.state == str(EpicState.DONE), models.Epic.done_reason.in_(_ENDED_EARLY)),
+    )
+    facts = query.add_columns(
+        model.state,
+        utc_read(model.state_changed_at).label("changed"),
+        utc_read(model.started_at).label("started"),
+        model.active_seconds,
+        needs.label("needs"),
+    )
+    rows = uow.session.connection().execute(facts.order_by(model.id)).all()
+    states = _states(uow, level, [r.id for r in rows if r.needs], query.where(needs), before)
+    return [
+        _history(r, level, states)
+        if r.needs
+        else WorkItemFacts(r.key, r.flow_item, r.state, r.changed, r.started, r.active_seconds)
+        for r in rows
+    ]
+
+
+def _chosen(
+    uow: UnitOfWork,
+    level: WorkLevel,
+    *,
+    team: str | None,
+    epic: str | None,
+    keys: Collection[str] | None,
+    settled_before: datetime | None,
+) -> tuple[Any, Select[Any]]:
+    """The item model and the query of the items asked for, with their feature's and epic's columns."""
     model: Any = models.Feature if level is WorkLevel.FEATURE else models.Story
     items = _items(level, model)
     query = items.query.where(*_narrowed(uow, model, items.feature, team=team, epic=epic, keys=keys))
     if settled_before is not None:
         # the row's state and the time of its last change are kept with every transition
         query = query.where(~and_(model.state == str(WorkState.DONE), model.state_changed_at < settled_before))
-    rows = uow.session.connection().execute(query.order_by(model.id)).all()
-    states = _states(uow, level, [r.id for r in rows], query, before)
-    return [
-        WorkItemHistory(
-            key=r.key,
-            level=level,
-            flow_item=r.flow_item,
-            item_kind=r.kind,
-            epic=r.epic,
-            feature=r.feature,
-            created_at=r.created_at,
-            epic_ended_at=_ended_early(r.epic_state, r.done_reason, r.state_entered_at),
-            states=tuple(states.get(r.id, ())),
-        )
-        for r in rows
-    ]
+    return model, query
+
+
+def _history(r: Any, level: WorkLevel, states: dict[int, list[tuple[datetime, str]]]) -> WorkItemHistory:
+    return WorkItemHistory(
+        key=r.key,
+        level=level,
+        flow_item=r.flow_item,
+        item_kind=r.kind,
+        epic=r.epic,
+        feature=r.feature,
+        created_at=r.created_at,
+        epic_ended_at=_ended_early(r.epic_state, r.done_reason, r.state_entered_at),
+        states=tuple(states.get(r.id, ())),
+    )
 
 
 @dataclass(frozen=True)
@@ -116,18 +170,19 @@ def _narrowed(
 def _states(
     uow: UnitOfWork, level: WorkLevel, ids: list[int], items: Select[Any], before: datetime | None
 ) -> dict[int, list[tuple[datetime, str]]]:
-    """The items' transitions, through the items' own query as a subquery (no list of ids in the SQL)."""
+    """The items' transitions: a few items' by their ids, many through the items' own query as a subquery
+    (no long list of ids in the SQL; a short one lets PostgreSQL read the transitions by index rather than
+    scan them all for a subquery it expects to be large)."""
     if not ids:
         return {}
     column: Any = models.WorkTransition.feature_id if level is WorkLevel.FEATURE else models.WorkTransition.story_id
     chosen = items.with_only_columns(items.selected_columns[0]).subquery()
-    query = select(column, models.WorkTransition.at, models.WorkTransition.to_state).where(
-        column.in_(select(chosen.c[0]))
-    )
+    wanted = column.in_(ids) if len(ids) <= _LISTED else column.in_(select(chosen.c[0]))
+    query = select(column, utc_read(models.WorkTransition.at), models.WorkTransition.to_state).where(wanted)
     if before is not None:
         query = query.where(models.WorkTransition.at < before)
     found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    # through the connection: plain rows, without the ORM's per-row work (the column type makes times UTC)
+    # through the connection: plain rows, without the ORM's per-row work; times parsed straight to UTC
     rows = uow.session.connection().execute(query.order_by(column, models.WorkTransition.at, models.WorkTransition.id))
     for item_id, at, state in rows.all():
         found[item_id].append((at, state))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, TypeDecorator, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from digital_factory.core.clock import as_utc
 
@@ -38,6 +40,33 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+class _UTCRead(UserDefinedType[datetime]):
+    """Reading only: a stored time as aware UTC in one step per value (SQLite's text parsed by the standard
+    library, PostgreSQL's aware value moved to UTC), for reads of 10^5 times."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "TIMESTAMP WITH TIME ZONE"
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None]:
+        return _from_text if dialect.name == "sqlite" else _to_utc
+
+
+def _from_text(value: Any) -> datetime | None:
+    # SQLite keeps UTCDateTime values as UTC text without an offset; parsing it with one is the fast way
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+def _to_utc(value: Any) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+def utc_read(column: Any) -> ColumnElement[datetime]:
+    """`column` (a UTCDateTime) read in bulk: the same aware UTC values, without per-value layers."""
+    return type_coerce(column, _UTCRead())
 
 
 class Base(DeclarativeBase):
