@@ -14,6 +14,7 @@ from bench.harness import Result
 
 MODULES = [
     "bench.bench_api",
+    "bench.api_wrk",
     "bench.bench_portfolio",
     "bench.bench_teams",
     "bench.bench_onboarding",

@@ -332,8 +332,8 @@ def _flush_flag_counts(rt: Runtime) -> None:
 
 def _add_probes(app: FastAPI, rt: Runtime) -> None:
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (async: a constant needs no worker thread)."""
         return {"status": "ok", "version": __version__}
 
     @app.get("/readyz", include_in_schema=False)
