@@ -50,10 +50,43 @@ def main() -> int:
                 f"{result.baseline:,.1f} {result.unit}  |  ratio {result.ratio:.3f}",
                 flush=True,
             )
-    if not args.no_write and not args.only:
-        DOCS.write_text(render(results))
+    if not args.no_write:
+        old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
+        DOCS.write_text(merge(old, results, whole=not args.only), encoding="utf-8")
         print(f"wrote {DOCS.relative_to(Path.cwd()) if DOCS.is_relative_to(Path.cwd()) else DOCS.name}")
     return 0
+
+
+def merge(old: str, results: list[tuple[str, Result]], *, whole: bool) -> str:
+    """The page with the rows of the modules just run replaced where they stood (new modules' rows at the end
+    of the table) and everything else kept: the other modules' rows and the notes below the table. A whole
+    run also renews the "Last run" line."""
+    fresh = render(results).splitlines()
+    if not old:
+        return "\n".join(fresh) + "\n"
+    lines = old.splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("| ") and line.endswith("` |")]
+    if not rows:
+        return "\n".join(fresh) + "\n"
+    new_rows = [line for line in fresh if line.startswith("| ") and line.endswith("` |")]
+    ran = {f"`{module}`" for module, _ in results}
+    table: list[str] = []
+    for line in lines[rows[0] : rows[-1] + 1]:
+        module = line.rsplit("|", 2)[-2].strip()
+        if module not in ran:
+            table.append(line)
+        elif not any(f"| {module} |" in kept for kept in table):
+            table.extend(r for r in new_rows if r.endswith(f"| {module} |"))
+    table.extend(r for r in new_rows if r not in table and r.rsplit("|", 2)[-2].strip() not in _modules(table))
+    head = lines[: rows[0]]
+    if whole:
+        renewed = next(line for line in fresh if line.startswith("Last run:"))
+        head = [renewed if line.startswith("Last run:") else line for line in head]
+    return "\n".join([*head, *table, *lines[rows[-1] + 1 :]]) + "\n"
+
+
+def _modules(rows: list[str]) -> set[str]:
+    return {row.rsplit("|", 2)[-2].strip() for row in rows}
 
 
 def render(results: list[tuple[str, Result]]) -> str:
