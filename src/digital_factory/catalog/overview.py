@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from functools import partial
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
@@ -113,18 +112,17 @@ def _entries(uow: UnitOfWork, rows: Sequence[models.Service]) -> list[CatalogEnt
     """The page's services with their dependencies both ways: only the edges that touch them."""
     ids = [row.id for row in rows]
     dependency = models.Dependency
-    source, target = aliased(models.Service), aliased(models.Service)
     edges = uow.session.execute(
-        select(dependency.service_id, dependency.depends_on_id, source.key, target.key)
-        .join(source, source.id == dependency.service_id)
-        .join(target, target.id == dependency.depends_on_id)
-        .where(or_(dependency.service_id.in_(ids), dependency.depends_on_id.in_(ids)))
-    )
+        select(dependency.service_id, dependency.depends_on_id).where(
+            or_(dependency.service_id.in_(ids), dependency.depends_on_id.in_(ids))
+        )
+    ).all()
+    keys = service_keys(uow, {n for edge in edges for n in edge})
     depends_on: dict[int, list[str]] = defaultdict(list)
     dependents: dict[int, list[str]] = defaultdict(list)
-    for source_id, target_id, source_key, target_key in edges:
-        depends_on[source_id].append(target_key)
-        dependents[target_id].append(source_key)
+    for source, target in edges:
+        depends_on[source].append(keys[target])
+        dependents[target].append(keys[source])
     return [
         CatalogEntry(service=out, depends_on=sorted(depends_on[row.id]), dependents=sorted(dependents[row.id]))
         for row, out in zip(rows, services_out(uow, rows), strict=True)
