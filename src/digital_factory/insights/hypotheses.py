@@ -64,10 +64,12 @@ def evaluate_set(
     charts: bool,
     samples: bool = True,
     observed: Sequence[float | None] | None = None,
+    now: datetime | None = None,
 ) -> HypothesisEvaluation:
     """`samples=False` leaves sample sizes out (one query less per indicator) for callers that show none;
-    `observed` gives the indicators' values read already (in bulk, `_observed`), in the epic's order."""
-    now = uow.clock.now()
+    `observed` gives the indicators' values read already at `now` (in bulk, `_observed`), in the epic's
+    order."""
+    now = now or uow.clock.now()
     if observed is None:
         observed = _observed(uow, [epic], now)
     indicators = [
@@ -219,10 +221,10 @@ def hypotheses_in_test(uow: UnitOfWork, theta: Thresholds) -> list[HypothesisEva
 def _evaluate_sets(uow: UnitOfWork, sets: list[IndicatorSet], theta: Thresholds) -> list[HypothesisEvaluation]:
     """The epics with indicators among `sets`, evaluated without charts or samples; their indicators'
     values read in bulk (a board of a hundred cards reads the metric store's series once, not per card)."""
-    sets = [s for s in sets if s.indicators]
-    values = iter(_observed(uow, sets, uow.clock.now()))
+    sets, now = [s for s in sets if s.indicators], uow.clock.now()
+    values = iter(_observed(uow, sets, now))
     return [
-        evaluate_set(uow, s, theta, charts=False, samples=False, observed=[next(values) for _ in s.indicators])
+        evaluate_set(uow, s, theta, charts=False, samples=False, observed=[next(values) for _ in s.indicators], now=now)
         for s in sets
     ]
 
