@@ -150,3 +150,27 @@ def test_a_bad_query_names_the_field(runtime: Runtime) -> None:
     ):
         telemetry.evaluate(uow, "sum(x)")
     assert error.value.problems[0].field == "q"
+
+
+def test_many_queries_at_their_own_moments_read_as_one_each(runtime: Runtime) -> None:
+    fleet, shop = make_service(runtime, "fleet-api"), make_service(runtime, "shop")
+    write(runtime, fleet, [_sold(1, 4)])
+    write(runtime, shop, [_sold(1, 6), _sold(120, 10)])
+    day, early = T0 + timedelta(days=1), T0 + timedelta(minutes=60)
+    requests = [
+        (f"sum({SOLD}[1d])", day),
+        (f"sum({SOLD}[1d])", early),
+        (f'ratio(sum({SOLD}{{service="fleet-api"}}[1d]), sum({SOLD}[1d]))', day),
+        ("sum(nothing.sent[1d])", day),
+    ]
+    with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        many = telemetry.evaluate_many(uow, requests)
+        one_by_one = [telemetry.evaluate(uow, text, at=at) for text, at in requests]
+    assert [e.value for e in many] == [20, 10, 0.2, None]
+    assert many == one_by_one
+    with (
+        runtime.store.unit_of_work(system_actor("tests"), write=False) as uow,
+        pytest.raises(ValidationFailed) as error,
+    ):
+        telemetry.evaluate_many(uow, [(f"sum({SOLD}[1d])", day), ("sum(x)", day)])
+    assert error.value.problems[0].field == "q"

@@ -202,6 +202,35 @@ class CatalogOverview(OutputModel):
     warnings: list[CatalogWarning]
 
 
+class CatalogFilter(InputModel):
+    value_stream: str | None = None
+    owner_team: str | None = None
+    q: str | None = Field(None, max_length=200, description="Words in the service's name or key.")
+
+
+class CatalogPage(OutputModel):
+    """One page of the catalog: its services grouped by value stream (streams by name, then services in
+    none), how many match the filter (`total`), and the whole catalog's counts, loops and warnings."""
+
+    groups: list[CatalogGroup]
+    total: int
+    limit: int
+    offset: int
+    services: int = Field(description="Services in the whole catalog.")
+    dependencies: int = Field(description="Dependencies in the whole catalog.")
+    value_streams: list[ValueStream] = Field(description="Every value stream, by name (for filters).")
+    cycles: list[DependencyCycle]
+    warnings: list[CatalogWarning]
+
+    @property
+    def shown(self) -> int:
+        return sum(len(g.entries) for g in self.groups)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.shown < self.total
+
+
 # --- provenance, ingestion keys and the work a service serves (platform) ----------------------
 
 WORK_PREFIXES = {"FEAT": "feature", "EPIC": "epic"}

@@ -36,7 +36,7 @@ from digital_factory.catalog.ingestion import (
     resolve_ingestion_key,
     revoke_ingestion_key,
 )
-from digital_factory.catalog.overview import catalog_overview, ownership_warnings
+from digital_factory.catalog.overview import catalog_overview, catalog_page, ownership_warnings
 from digital_factory.catalog.ownership import (
     may_approve,
     may_change_service,
@@ -67,6 +67,7 @@ __all__ = [
     "INGESTION_KEY_PREFIX",
     "add_dependency",
     "catalog_overview",
+    "catalog_page",
     "create_ingestion_key",
     "create_value_stream",
     "delete_value_stream",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
@@ -88,18 +88,20 @@ def value_stream_keys(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, str]:
 
 def _value_streams_out(uow: UnitOfWork, rows: Sequence[models.ValueStream]) -> list[ValueStream]:
     ids = [r.id for r in rows]
+    service = models.Service
+    # one row per stream and owner, not per service: a catalog has many more services than teams
     members = uow.session.execute(
-        select(models.Service.value_stream_id, models.Service.owner_team_id).where(
-            models.Service.value_stream_id.in_(ids)
-        )
+        select(service.value_stream_id, service.owner_team_id, func.count())
+        .where(service.value_stream_id.in_(ids))
+        .group_by(service.value_stream_id, service.owner_team_id)
     ).all()
-    owners = teams.team_refs(uow, {owner for _, owner in members if owner})
+    owners = teams.team_refs(uow, {owner for _, owner, _ in members if owner})
     counts: dict[int, int] = defaultdict(int)
     team_keys: dict[int, set[str]] = defaultdict(set)
-    for stream_id, owner in members:
+    for stream_id, owner, count in members:
         if stream_id is None:
             continue
-        counts[stream_id] += 1
+        counts[stream_id] += int(count)
         if owner:
             team_keys[stream_id].add(owners[owner].key)
     return [

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 AGGREGATIONS = ("sum", "count", "avg", "min", "max", "last", "rate", "p50", "p90", "p95", "p99")
 MAX_QUERY_LENGTH = 1000
@@ -86,8 +87,10 @@ class Ratio:
 Query = Aggregate | Ratio
 
 
+@lru_cache(maxsize=4096)
 def parse(text: str) -> Query:
-    """Parse a metric query; raises QueryError naming the position and the problem."""
+    """Parse a metric query; raises QueryError naming the position and the problem. Queries are immutable
+    values, so parses are kept: pages read the same indicators' queries on every load (errors are not)."""
     if not text or not text.strip():
         raise QueryError("the query is empty")
     if len(text) > MAX_QUERY_LENGTH:

@@ -5,6 +5,7 @@ evaluation they were based on (through portfolio's decision use-case)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 
 from digital_factory.core.metricquery import Aggregate, Query, Ratio, parse
@@ -56,11 +57,25 @@ def evaluate_hypothesis(uow: UnitOfWork, key: str, theta: Thresholds, *, charts:
 
 
 def evaluate_set(
-    uow: UnitOfWork, epic: IndicatorSet, theta: Thresholds, *, charts: bool, samples: bool = True
+    uow: UnitOfWork,
+    epic: IndicatorSet,
+    theta: Thresholds,
+    *,
+    charts: bool,
+    samples: bool = True,
+    observed: Sequence[float | None] | None = None,
+    now: datetime | None = None,
 ) -> HypothesisEvaluation:
-    """`samples=False` leaves sample sizes out (one query less per indicator) for callers that show none."""
-    now = uow.clock.now()
-    indicators = [_indicator(uow, i, epic.window_start, now, charts=charts, samples=samples) for i in epic.indicators]
+    """`samples=False` leaves sample sizes out (one query less per indicator) for callers that show none;
+    `observed` gives the indicators' values read already at `now` (in bulk, `_observed`), in the epic's
+    order."""
+    now = now or uow.clock.now()
+    if observed is None:
+        observed = _observed(uow, [epic], now)
+    indicators = [
+        _indicator(uow, i, value, epic.window_start, now, charts=charts, samples=samples)
+        for i, value in zip(epic.indicators, observed, strict=True)
+    ]
     window_end = max((deadline_end(i.deadline) for i in epic.indicators), default=None)
     window_over = window_end is not None and now >= window_end
     result = formulas.verdict([_judged(i) for i in indicators], window_over=window_over, theta=theta)
@@ -84,14 +99,30 @@ def _judged(indicator: IndicatorEvaluation) -> Judged:
     return Judged(indicator.progress, indicator.status, indicator.weight, indicator.critical)
 
 
-def _indicator(
-    uow: UnitOfWork, indicator: Indicator, start: datetime, now: datetime, *, charts: bool, samples: bool
-) -> IndicatorEvaluation:
+def _read_at(indicator: Indicator, now: datetime) -> datetime:
     """Read at now, or at the deadline once it has passed: the verdict of a past deadline stays put."""
+    return min(now, deadline_end(indicator.deadline))
+
+
+def _observed(uow: UnitOfWork, sets: Sequence[IndicatorSet], now: datetime) -> list[float | None]:
+    """Every indicator's value of the epics given, in order, read together (one series read for all)."""
+    requests = [(i.metric_query, _read_at(i, now)) for epic in sets for i in epic.indicators]
+    return [e.value for e in telemetry.evaluate_many(uow, requests)] if requests else []
+
+
+def _indicator(
+    uow: UnitOfWork,
+    indicator: Indicator,
+    observed: float | None,
+    start: datetime,
+    now: datetime,
+    *,
+    charts: bool,
+    samples: bool,
+) -> IndicatorEvaluation:
     end = deadline_end(indicator.deadline)
-    at = min(now, end)
-    query = parse(indicator.metric_query)
-    observed = telemetry.evaluate(uow, indicator.metric_query, at=at).value
+    at = _read_at(indicator, now)
+    query = parse(indicator.metric_query) if charts or samples else None
     increase = indicator.direction is Direction.INCREASE
     progress = None
     if observed is not None:
@@ -101,11 +132,11 @@ def _indicator(
         **indicator.model_dump(),
         observed=observed,
         evaluated_at=at,
-        sample_size=sample_size(uow, query, at) if samples else None,
+        sample_size=sample_size(uow, query, at) if query is not None and samples else None,
         progress=progress,
         elapsed=elapsed,
         status=formulas.indicator_status(progress, elapsed, deadline_passed=now >= end),
-        chart=_chart(uow, query, start, at) if charts else [],
+        chart=_chart(uow, query, start, at) if query is not None and charts else [],
     )
 
 
@@ -169,12 +200,9 @@ def _chart(uow: UnitOfWork, query: Query, window_start: datetime, at: datetime) 
 def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dict[str, CardEvaluation]:
     """The hypothesis of each epic named that has leading indicators, for the board's cards (no charts)."""
     cards = {}
-    for epic in portfolio.indicator_sets(uow, keys=keys):
-        if not epic.indicators:
-            continue
-        result = evaluate_set(uow, epic, theta, charts=False, samples=False)
-        cards[epic.key] = CardEvaluation(
-            epic=epic.key,
+    for result in _evaluate_sets(uow, portfolio.indicator_sets(uow, keys=keys), theta):
+        cards[result.epic] = CardEvaluation(
+            epic=result.epic,
             score=result.score,
             status=result.status,
             recommendation=result.recommendation,
@@ -186,9 +214,19 @@ def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dic
 def hypotheses_in_test(uow: UnitOfWork, theta: Thresholds) -> list[HypothesisEvaluation]:
     """Every epic in Implementing (its MVP under test) with leading indicators, evaluated now (no charts,
     no sample sizes), in key order."""
-    sets = [s for s in portfolio.indicator_sets(uow, states=[EpicState.IMPLEMENTING]) if s.indicators]
-    results = [evaluate_set(uow, s, theta, charts=False, samples=False) for s in sets]
+    results = _evaluate_sets(uow, portfolio.indicator_sets(uow, states=[EpicState.IMPLEMENTING]), theta)
     return sorted(results, key=lambda r: (len(r.epic), r.epic))
+
+
+def _evaluate_sets(uow: UnitOfWork, sets: list[IndicatorSet], theta: Thresholds) -> list[HypothesisEvaluation]:
+    """The epics with indicators among `sets`, evaluated without charts or samples; their indicators'
+    values read in bulk (a board of a hundred cards reads the metric store's series once, not per card)."""
+    sets, now = [s for s in sets if s.indicators], uow.clock.now()
+    values = iter(_observed(uow, sets, now))
+    return [
+        evaluate_set(uow, s, theta, charts=False, samples=False, observed=[next(values) for _ in s.indicators], now=now)
+        for s in sets
+    ]
 
 
 # --- theme key results ---------------------------------------------------------------------------

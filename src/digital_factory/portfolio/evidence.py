@@ -29,12 +29,15 @@ def indicator_sets(
     are left out (a board or backlog asks for what it shows). The window opens at the epic's first entry
     into Implementing (its MVP starts being tested), or at its creation when it never got there."""
     require(uow.actor, Permission.READ)
-    query = select(models.Epic)
+    epic = models.Epic
+    # the columns an indicator set shows, not whole epics (their descriptions and documents are large)
+    columns = (epic.id, epic.key, epic.title, epic.state, epic.substate, epic.done_reason, epic.created_at)
+    query = select(*columns, epic.user_business_value)
     if keys is not None:
         query = query.where(models.Epic.key.in_([normalize_key(k, "EPIC") for k in keys[:MAX_KEYS]]))
     if states is not None:
         query = query.where(models.Epic.state.in_([str(s) for s in states]))
-    epics = list(uow.session.scalars(query.order_by(models.Epic.id)))
+    epics = uow.session.execute(query.order_by(models.Epic.id)).all()
     ids = [e.id for e in epics]
     if not ids:
         return []

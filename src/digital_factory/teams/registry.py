@@ -124,10 +124,12 @@ def team_key_of(uow: UnitOfWork, team_id_: int) -> str:
 
 def team_refs(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[int, TeamRef]:
     """Teams by id (all of them when `ids` is None), for other domains' lists: one query."""
-    query = select(models.Team)
+    team = models.Team
+    # the columns a reference shows, not the whole row (its JSON profile is the costly part to read)
+    query = select(team.id, team.key, team.name, team.team_type, team.archived_at)
     if ids is not None:
-        query = query.where(models.Team.id.in_(set(ids)))
-    return {row.id: TeamRef.model_validate(row) for row in uow.session.scalars(query)}
+        query = query.where(team.id.in_(set(ids)))
+    return {row.id: TeamRef.model_validate(row) for row in uow.session.execute(query)}
 
 
 def team_ref(uow: UnitOfWork, key: str) -> TeamRef:

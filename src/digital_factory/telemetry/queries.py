@@ -3,7 +3,7 @@ for charts. Reads open no transaction of their own; the caller's unit of work is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -75,14 +75,45 @@ def _scope(service: str | None, environment: str | None) -> tuple[Matcher, ...]:
     return tuple(Matcher(label, False, value) for label, value in given if value)
 
 
-def _value(uow: UnitOfWork, query: Query, scope: tuple[Matcher, ...], end_ns: int) -> float | None:
+def evaluate_many(uow: UnitOfWork, requests: Sequence[tuple[str, datetime]]) -> list[Evaluation]:
+    """Many indicator queries, each read at its own moment (a board's cards): the series of all their
+    metrics are read at once, so a query whose metric has no series costs no statement of its own."""
+    require(uow.actor, Permission.READ)
+    try:
+        queries = [parse(text) for text, _ in requests]
+    except QueryError as error:
+        raise ValidationFailed.on("q", str(error)) from error
+    known = series_of_metrics(uow, {part.selector.metric for query in queries for part in _aggregates(query)})
+
+    def lookup(metric: str, matchers: Sequence[Matcher]) -> list[SeriesRow]:
+        return _matching(known.get(metric, []), matchers)
+
+    return [
+        Evaluation(query=str(query), value=_value(uow, query, (), nanos_of(at), lookup), at=at)
+        for query, (_, at) in zip(queries, requests, strict=True)
+    ]
+
+
+def _aggregates(query: Query) -> list[Aggregate]:
+    if isinstance(query, Aggregate):
+        return [query]
+    return _aggregates(query.numerator) + _aggregates(query.denominator)
+
+
+SeriesLookup = Callable[[str, Sequence[Matcher]], list[SeriesRow]]
+
+
+def _value(
+    uow: UnitOfWork, query: Query, scope: tuple[Matcher, ...], end_ns: int, lookup: SeriesLookup | None = None
+) -> float | None:
     if not isinstance(query, Aggregate):
-        numerator = _value(uow, query.numerator, scope, end_ns)
-        denominator = _value(uow, query.denominator, scope, end_ns)
+        numerator = _value(uow, query.numerator, scope, end_ns, lookup)
+        denominator = _value(uow, query.denominator, scope, end_ns, lookup)
         return None if numerator is None or not denominator else numerator / denominator
     selector = query.selector
     window_ns = int(selector.window.total_seconds()) * NANOS
-    series = matching_series(uow, selector.metric, (*scope, *selector.matchers))
+    matchers = (*scope, *selector.matchers)
+    series = lookup(selector.metric, matchers) if lookup else matching_series(uow, selector.metric, matchers)
     if not series:
         return None
     return window_figure(uow.session.connection(), query.aggregation, series, end_ns - window_ns, end_ns)
@@ -90,11 +121,27 @@ def _value(uow: UnitOfWork, query: Query, scope: tuple[Matcher, ...], end_ns: in
 
 def matching_series(uow: UnitOfWork, metric: str, matchers: Sequence[Matcher]) -> list[SeriesRow]:
     """The series of `metric` whose service, environment and attributes satisfy every matcher."""
-    query = select(_series.c.id, _series.c.kind, _series.c.service_id, _series.c.environment, _series.c.attributes)
-    rows = list(uow.session.connection().execute(query.where(_series.c.metric == metric)))
-    names = {ident: ref.key for ident, ref in service_refs_by_id(uow, {row[2] for row in rows}).items()}
-    found = [SeriesRow(row[0], row[1], names[row[2]], row[3] or None, dict(row[4] or {})) for row in rows]
-    return [row for row in found if all((row.label(m.label) == m.value) != m.negated for m in matchers)]
+    return _matching(series_of_metrics(uow, {metric}).get(metric, []), matchers)
+
+
+def series_of_metrics(uow: UnitOfWork, metrics: set[str]) -> dict[str, list[SeriesRow]]:
+    """Every series of each metric named, by metric: two queries however many metrics."""
+    if not metrics:
+        return {}
+    columns = (_series.c.metric, _series.c.id, _series.c.kind, _series.c.service_id, _series.c.environment)
+    query = select(*columns, _series.c.attributes).where(_series.c.metric.in_(metrics))
+    rows = list(uow.session.connection().execute(query))
+    names = {ident: ref.key for ident, ref in service_refs_by_id(uow, {row[3] for row in rows}).items()}
+    found: dict[str, list[SeriesRow]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(
+            SeriesRow(row[1], row[2], names[row[3]], row[4] or None, dict(row[5] or {}))
+        )
+    return found
+
+
+def _matching(rows: Sequence[SeriesRow], matchers: Sequence[Matcher]) -> list[SeriesRow]:
+    return [row for row in rows if all((row.label(m.label) == m.value) != m.negated for m in matchers)]
 
 
 def window_figure(

@@ -37,7 +37,7 @@ from digital_factory.telemetry.otlp_wire import (
     too_large,
 )
 from digital_factory.telemetry.points import Batch, Written
-from digital_factory.telemetry.queries import evaluate
+from digital_factory.telemetry.queries import evaluate, evaluate_many
 from digital_factory.telemetry.ranges import query_range
 from digital_factory.telemetry.retention import Pruned, Retention, prune
 
@@ -63,6 +63,7 @@ __all__ = [
     "business_summary",
     "decode_request",
     "evaluate",
+    "evaluate_many",
     "events_from_json",
     "events_from_upload",
     "failure",

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from digital_factory.web import (
+    catalog_pages,
     delivery,
     errors,
     insights,
@@ -33,6 +34,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(product.router)
     app.include_router(platform.router)
     app.include_router(teams.router)
+    app.include_router(catalog_pages.router)
     app.include_router(delivery.router)
     app.include_router(releases.router)
     app.include_router(repositories.router)

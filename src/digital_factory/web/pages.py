@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -65,6 +66,11 @@ FormViewer = Annotated[Viewer, Depends(form_viewer)]
 
 def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def back_with_notice(url: str, notice: str | None = None, anchor: str = "") -> RedirectResponse:
+    """Back to a page after a form's change, with what happened as the page's notice."""
+    return see_other(url + (f"?notice={quote(notice)}" if notice else "") + (f"#{anchor}" if anchor else ""))
 
 
 # --- sign in and out ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from digital_factory import __version__
 from digital_factory.core.durations import elapsed
@@ -23,7 +25,15 @@ def figure(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def links(keys: Iterable[str], prefix: str, empty: str = "-") -> Markup:
+    """Links to each key's page under `prefix`, comma-separated: what a table cell lists for every row
+    (one call instead of a template loop per row, which long pages feel)."""
+    parts = [f'<a href="{prefix}{escape(key)}">{escape(key)}</a>' for key in keys]
+    return Markup(", ".join(parts) if parts else f'<span class="muted">{escape(empty)}</span>')  # noqa: S704
+
+
 TEMPLATES.env.filters["figure"] = figure
+TEMPLATES.env.filters["links"] = links
 TEMPLATES.env.filters["duration"] = elapsed
 
 

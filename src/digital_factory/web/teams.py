@@ -1,30 +1,20 @@
-"""Web pages of the Teams area (/teams, /teams/{key}) and the service catalog (/catalog)."""
+"""Web pages of the Teams area (/teams, /teams/{key}); the catalog's are in `catalog_pages`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.accounts import service as accounts
-from digital_factory.accounts.schemas import Permission, Role
+from digital_factory.accounts.schemas import Permission
 from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import (
-    DependencyCreate,
-    EnvironmentApprovals,
-    ServiceUpdate,
-    ValueStreamCreate,
-    ValueStreamUpdate,
-)
 from digital_factory.core.errors import DomainError, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import InputModel, parse_input
-from digital_factory.portfolio import service as portfolio
-from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import (
@@ -40,7 +30,7 @@ from digital_factory.teams.schemas import (
     TeamUpdate,
 )
 from digital_factory.web.context import Viewer, can, read, refusal, write
-from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice, see_other
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +41,6 @@ MODE_LABELS = {
     InteractionMode.X_AS_A_SERVICE: "X-as-a-Service",
     InteractionMode.FACILITATING: "Facilitating",
 }
-
-
-def _back(url: str, notice: str | None = None, anchor: str = "") -> Response:
-    return see_other(url + (f"?notice={quote(notice)}" if notice else "") + (f"#{anchor}" if anchor else ""))
 
 
 # --- /teams ------------------------------------------------------------------------------------------------
@@ -150,7 +136,7 @@ async def import_team(
                 request, viewer, status_code=r.status, import_error=exc.detail, problems=problems, document=text
             )
         verb = "Created" if result.created else "Updated"
-        return _back(f"/teams/{result.team}", f"{verb} from the Team API document.")
+        return back_with_notice(f"/teams/{result.team}", f"{verb} from the Team API document.")
 
     return await run_in_threadpool(work)
 
@@ -216,7 +202,7 @@ def _team_form(
     except DomainError as exc:
         r = refusal(exc)
         return _team_page(request, viewer, key, status_code=r.status, error=r.message, error_at=anchor)
-    return _back(f"/teams/{key}", notice, anchor)
+    return back_with_notice(f"/teams/{key}", notice, anchor)
 
 
 def _parsed(model: type[InputModel], data: dict[str, Any]) -> Any:
@@ -399,197 +385,3 @@ def export_team_api(request: Request, viewer: PageViewer, key: str, fmt: str) ->
         media_type="application/yaml" if fmt == "yaml" else "application/json",
         headers={"Content-Disposition": f'attachment; filename="{key}.teamapi.{fmt}"', "Cache-Control": "no-store"},
     )
-
-
-# --- /catalog --------------------------------------------------------------------------------------------------
-
-
-@router.get("/catalog", response_class=HTMLResponse)
-def catalog_page(
-    request: Request,
-    viewer: PageViewer,
-    value_stream: str | None = None,
-    owner_team: str | None = None,
-    notice: str | None = None,
-) -> Response:
-    return _catalog_page(
-        request, viewer, value_stream=value_stream or None, owner_team=owner_team or None, notice=notice
-    )
-
-
-def _catalog_page(
-    request: Request,
-    viewer: Viewer,
-    *,
-    value_stream: str | None = None,
-    owner_team: str | None = None,
-    status_code: int = 200,
-    **extra: Any,
-) -> Response:
-    def load(uow: UnitOfWork) -> dict[str, Any]:
-        team_list = teams.list_teams(uow, PageRequest(limit=200)).items
-        return {
-            "overview": catalog.catalog_overview(uow, value_stream=value_stream, owner_team=owner_team),
-            "streams": catalog.list_value_streams(uow),
-            "teams": team_list,
-            "team_types": {t.key: t.team_type for t in team_list},
-        }
-
-    return render(
-        request,
-        "catalog.html",
-        viewer,
-        status_code=status_code,
-        active="teams",
-        selected_stream=value_stream,
-        selected_team=owner_team,
-        can_platform=can(viewer, Permission.PLATFORM_WRITE),
-        **read(request, viewer, load),
-        **extra,
-    )
-
-
-@router.post("/catalog/value-streams", response_class=HTMLResponse)
-def create_value_stream(
-    request: Request,
-    viewer: FormViewer,
-    key: Annotated[str, Form()],
-    name: Annotated[str, Form()],
-    description: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        data = parse_input(ValueStreamCreate, {"key": key, "name": name, "description": description})
-        write(request, viewer, lambda uow: catalog.create_value_stream(uow, data))
-    except DomainError as exc:
-        r = refusal(exc)
-        return _catalog_page(request, viewer, status_code=r.status, error=r.message)
-    return _back("/catalog", f"Value stream {name} created.")
-
-
-@router.post("/catalog/value-streams/{key}", response_class=HTMLResponse)
-def update_value_stream(
-    request: Request,
-    viewer: FormViewer,
-    key: str,
-    name: Annotated[str, Form()],
-    description: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        data = parse_input(ValueStreamUpdate, {"name": name, "description": description})
-        write(request, viewer, lambda uow: catalog.update_value_stream(uow, key, data))
-    except DomainError as exc:
-        r = refusal(exc)
-        return _catalog_page(request, viewer, status_code=r.status, error=f"{key}: {r.message}")
-    return _back("/catalog", f"Value stream {name} saved.")
-
-
-@router.get("/catalog/services/{key}", response_class=HTMLResponse)
-def service_page(request: Request, viewer: PageViewer, key: str, notice: str | None = None) -> Response:
-    return _service_page(request, viewer, key, notice=notice)
-
-
-def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
-    def load(uow: UnitOfWork) -> dict[str, Any]:
-        service = catalog.get_service(uow, key)
-        dependencies = catalog.service_dependencies(uow, key)
-        already = {d.service.key for d in dependencies.depends_on} | {key}
-        return {
-            "service": service,
-            "owner": teams.team_ref(uow, service.owner_team) if service.owner_team else None,
-            "dependencies": dependencies,
-            "candidates": [r for r in catalog.service_refs(uow) if r.key not in already],
-            "streams": catalog.list_value_streams(uow),
-            "hosted": repos.repository_for_service(uow, key),
-            "epic_of": _epics_of(uow, [w.key for w in service.serves if w.kind == "feature"]),
-            "can_change": catalog.may_change_service(uow, key, Permission.DELIVERY_WRITE, [Role.PLATFORM]),
-            "roles": [str(role) for role in Role],
-        }
-
-    return render(
-        request,
-        "service.html",
-        viewer,
-        status_code=status_code,
-        active="teams",
-        **read(request, viewer, load),
-        **extra,
-    )
-
-
-def _epics_of(uow: UnitOfWork, feature_keys: list[str]) -> dict[str, str]:
-    """The epic of each feature a service serves (one read)."""
-    if not feature_keys:
-        return {}
-    wanted = set(feature_keys)
-    return {f: h.key for h in portfolio.epic_histories(uow, keys=feature_keys) for f in h.features if f in wanted}
-
-
-def _service_form(
-    request: Request, viewer: Viewer, key: str, notice: str, work: Callable[[UnitOfWork], object]
-) -> Response:
-    try:
-        result = write(request, viewer, work)
-    except DomainError as exc:
-        r = refusal(exc)
-        return _service_page(request, viewer, key, status_code=r.status, error=r.message)
-    cycles = getattr(result, "cycles", None)
-    if cycles:
-        notice += " It closes a dependency loop: " + " → ".join(cycles[0].path) + "."
-    return _back(f"/catalog/services/{key}", notice, "dependencies")
-
-
-@router.post("/catalog/services/{key}/dependencies", response_class=HTMLResponse)
-def add_dependency(
-    request: Request,
-    viewer: FormViewer,
-    key: str,
-    on: Annotated[str, Form()],
-    description: Annotated[str, Form()] = "",
-) -> Response:
-    return _service_form(
-        request,
-        viewer,
-        key,
-        f"{key} now depends on {on}.",
-        lambda uow: catalog.add_dependency(
-            uow, key, parse_input(DependencyCreate, {"on": on, "description": description})
-        ),
-    )
-
-
-@router.post("/catalog/services/{key}/dependencies/{on}/remove", response_class=HTMLResponse)
-def remove_dependency(request: Request, viewer: FormViewer, key: str, on: str) -> Response:
-    return _service_form(
-        request, viewer, key, f"{key} no longer depends on {on}.", lambda uow: catalog.remove_dependency(uow, key, on)
-    )
-
-
-@router.post("/catalog/services/{key}/environments/{environment}", response_class=HTMLResponse)
-def set_environment_approvals(
-    request: Request,
-    viewer: FormViewer,
-    key: str,
-    environment: str,
-    approval_roles: Annotated[list[str] | None, Form()] = None,
-    approvers: Annotated[str, Form()] = "",
-) -> Response:
-    """Who approves changes to the environment: roles ticked, approvers as usernames and team:<key>."""
-
-    def work(uow: UnitOfWork) -> object:
-        entries = [e for e in approvers.replace(",", " ").split() if e]
-        data = parse_input(EnvironmentApprovals, {"approval_roles": approval_roles or [], "approvers": entries})
-        return catalog.set_environment_approvals(uow, key, environment, data)
-
-    return _service_form(request, viewer, key, f"Approval policy of {environment} saved.", work)
-
-
-@router.post("/catalog/services/{key}", response_class=HTMLResponse)
-def update_service(
-    request: Request,
-    viewer: FormViewer,
-    key: str,
-    value_stream: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-) -> Response:
-    data = ServiceUpdate.model_validate({"value_stream": value_stream or None, "description": description})
-    return _service_form(request, viewer, key, "Saved.", lambda uow: catalog.update_service(uow, key, data))

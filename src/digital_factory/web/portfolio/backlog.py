@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -19,6 +19,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import hypotheses
 from digital_factory.web.pages import FormViewer, PageViewer
+from digital_factory.web.paging import pager
 from digital_factory.web.portfolio.forms import SCORE_PARTS, parse, score_from_form, tab_page, text
 
 router = APIRouter(include_in_schema=False)
@@ -27,9 +28,12 @@ router = APIRouter(include_in_schema=False)
 # --- the WSJF backlog and its scoring table ------------------------------------------------------------
 
 
+BACKLOG_PAGE_SIZE = 50  # rows of the scoring table a page; a person scores a page at a time
+
+
 @router.get("/portfolio/backlog", response_class=HTMLResponse)
-def backlog_page(request: Request, viewer: PageViewer) -> Response:
-    return _backlog(request, viewer)
+def backlog_page(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    return _backlog(request, viewer, offset=offset)
 
 
 def _backlog(
@@ -40,19 +44,25 @@ def _backlog(
     notice: str | None = None,
     submitted: FormData | None = None,
     status_code: int = 200,
+    offset: int = 0,
 ) -> Response:
+    """One page of the ranked backlog (ranks count from the top of the whole backlog); saving the table
+    re-scores the rows shown."""
     theta = hypotheses.thresholds(request)
 
     def load(uow: UnitOfWork) -> tuple[Backlog, list[RescoreSuggestion]]:
         return portfolio.backlog(uow), insights.rescore_suggestions(uow, theta)
 
     ranked, suggestions = read(request, viewer, load)
+    shown = ranked.entries[offset : offset + BACKLOG_PAGE_SIZE]
+    size = {"offset": offset, "limit": BACKLOG_PAGE_SIZE, "shown": len(shown), "total": len(ranked.entries)}
     return tab_page(
         request,
         viewer,
         "backlog",
         status_code=status_code,
-        backlog=ranked,
+        backlog=ranked.model_copy(update={"entries": shown}),
+        pager=pager("/portfolio/backlog", {}, **size),
         suggestions=suggestions,
         theta=theta,
         **hypotheses.template_helpers(),
