@@ -53,7 +53,7 @@ def seeded(live_server: LiveServer) -> str:
 
 
 def _client(server: LiveServer, key: str, domain: str) -> OpenFeatureClient:
-    provider = OFREPProvider(server.url, headers_factory=lambda: {"Authorization": f"Bearer {key}"}, timeout=5.0)
+    provider = OFREPProvider(server.url, headers_factory=lambda: {"Authorization": f"Bearer {key}"}, timeout=30.0)
     api.set_provider(provider, domain)
     return api.get_client(domain)
 
@@ -70,8 +70,8 @@ def test_the_sdk_gets_the_right_variant_for_each_context(live_server: LiveServer
     for drone in ("drone-1", "drone-2", "drone-3", "drone-17", "drone-99"):
         details = client.get_boolean_details("heavy-lift-mode", False, EvaluationContext(targeting_key=drone))
         expected = evaluation.bucket("heavy-lift-mode", drone) < 3000
+        assert details.error_code is None, (drone, details.error_message)
         assert (details.value, details.variant, details.reason) == (expected, "on" if expected else "off", Reason.SPLIT)
-        assert details.error_code is None
 
     pro = EvaluationContext(targeting_key="drone-1", attributes={"plan": "pro", "appVersion": "2.4.1"})
     free = EvaluationContext(targeting_key="drone-2", attributes={"plan": "free", "appVersion": "2.3.9"})
