@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import BACKENDS, Result, WrkRun, _wrk, database, running_server
+from bench.harness import Result, WrkRun, _wrk, each_database, running_server
 
 WRK = ["wrk", "-t1", "-c32", "-d5s"]
 WARM = ["wrk", "-t1", "-c32", "-d2s"]
@@ -21,12 +21,8 @@ AUTH_LUA = 'wrk.headers["Authorization"] = AUTHORIZATION\n'
 
 def run() -> list[Result]:
     results: list[Result] = []
-    for backend in BACKENDS:
-        with database(backend) as url:
-            if backend != "sqlite" and url is None:
-                print(f"  {backend}: not reachable, skipped")
-                continue
-            results.append(_one(backend, url))
+    for backend, url in each_database():
+        results.append(_one(backend, url))
     return results
 
 

@@ -183,6 +183,17 @@ def database(backend: str) -> Iterator[str | None]:
             yield url
 
 
+def each_database() -> Iterator[tuple[str, str | None]]:
+    """Each backend with its store's URL (None: a fresh embedded store), PostgreSQL skipped, saying so, when
+    none answers; for benches that start servers of their own."""
+    for backend in BACKENDS:
+        with database(backend) as url:
+            if backend != "sqlite" and url is None:
+                print(f"  {backend}: not reachable, skipped")
+                continue
+            yield backend, url
+
+
 def seconds(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()

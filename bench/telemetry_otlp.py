@@ -12,7 +12,7 @@ import shutil
 
 from sqlalchemy import Engine, func, insert, select
 
-from bench.harness import BACKENDS, Result, database, plain_points, running_server, seconds, wrk_post
+from bench.harness import Result, each_database, plain_points, running_server, seconds, wrk_post
 from digital_factory.app.factory import build_runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import IngestionKeyCreate, ServiceCreate
@@ -33,12 +33,8 @@ def run() -> list[Result]:
         print("  wrk not installed (apt-get install wrk): skipped")
         return []
     results = []
-    for backend in BACKENDS:
-        with database(backend) as url:
-            if backend != "sqlite" and url is None:
-                print(f"  {backend}: not reachable, skipped")
-                continue
-            results.append(_run_on(backend, url))
+    for backend, url in each_database():
+        results.append(_run_on(backend, url))
     return results
 
 

@@ -138,18 +138,10 @@ def _start(app: object, settings: Settings) -> Serving:
     """Start the server and return once it listens."""
     import uvicorn
 
-    from digital_factory.app.protocol import ProblemProtocol
+    from digital_factory.cli.config import server_config
 
-    config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,  # the progress lines are the demo's story; the server's own log stays on
-        http=ProblemProtocol,
-        **settings.proxy_options(),
-    )
-    server = uvicorn.Server(config)
+    # no access log: the progress lines are the demo's story; the server's own log stays on
+    server = uvicorn.Server(server_config(app, settings, access_log=False))
     serving = Serving(server, threading.Thread(target=server.run, name="factory-server", daemon=True))
     serving.thread.start()
     while not serving.server.started:

@@ -23,7 +23,7 @@ from digital_factory.cli import portfolio as portfolio_cli
 from digital_factory.cli import report as report_cli
 from digital_factory.cli import telemetry as telemetry_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
-from digital_factory.cli.config import load_settings
+from digital_factory.cli.config import load_settings, server_config
 from digital_factory.cli.doctor import doctor
 from digital_factory.cli.output import console, domain_errors, err_console, literal, print_table, say
 from digital_factory.cli.resources import audit_app, user_app
@@ -124,7 +124,6 @@ def _serve(settings: Settings, *, one_time_admin_password: bool) -> None:
     import uvicorn
 
     from digital_factory.app.factory import build_runtime, create_app, prepare_store
-    from digital_factory.app.protocol import ProblemProtocol
 
     logs.configure(settings.log_level, settings.log_format)
     runtime = build_runtime(settings)
@@ -145,14 +144,10 @@ def _serve(settings: Settings, *, one_time_admin_password: bool) -> None:
                 f"{note}. It is shown only now.",
             )
         )
-    uvicorn.run(
-        create_app(settings, runtime=runtime),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        **settings.proxy_options(),
-        http=ProblemProtocol,
-    )
+    server = uvicorn.Server(server_config(create_app(settings, runtime=runtime), settings))
+    server.run()
+    if not server.started:  # as uvicorn.run: the address was taken, or start-up failed (logged)
+        raise SystemExit(3)
 
 
 # --- settings --------------------------------------------------------------------------------------
