@@ -53,8 +53,8 @@ def seeded(live_server: LiveServer) -> str:
 
 
 def _client(server: LiveServer, key: str, domain: str) -> OpenFeatureClient:
-    provider = OFREPProvider(server.url, headers_factory=lambda: {"Authorization": f"Bearer {key}"}, timeout=30.0)
-    api.set_provider(provider, domain)
+    provider = OFREPProvider(server.url, headers_factory=lambda: {"Authorization": f"Bearer {key}"}, timeout=5.0)
+    api.set_provider_and_wait(provider, domain)  # initialized in a thread: not ready straight after set_provider
     return api.get_client(domain)
 
 

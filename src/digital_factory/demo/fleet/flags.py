@@ -40,7 +40,10 @@ class FleetFlags:
         self.evaluations = 0
         if url and key:
             headers = {"Authorization": f"Bearer {key}"}
-            api.set_provider(OFREPProvider(url.rstrip("/"), headers_factory=lambda: headers, timeout=timeout), DOMAIN)
+            # the SDK initializes a provider in a thread of its own: evaluating before it is ready answers
+            # PROVIDER_NOT_READY, so wait for it
+            provider = OFREPProvider(url.rstrip("/"), headers_factory=lambda: headers, timeout=timeout)
+            api.set_provider_and_wait(provider, DOMAIN)
         self.client = api.get_client(DOMAIN)
 
     def of(self, drones: Iterable[str]) -> dict[str, DroneFlags]:
