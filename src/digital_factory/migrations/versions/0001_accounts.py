@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from digital_factory.migrations import ddl
 
 revision, down_revision = "0001", None
 
 
 AUDIT_TABLE = "accounts_audit_event"
+AUDIT_EVENT_INDEXES = (
+    "action",
+    "actor_user_id",
+    "at",
+    ("ix_accounts_audit_event_object", ["object_type", "object_id"]),
+)
 
 
 def _append_only(dialect: str) -> list[str]:
@@ -40,95 +47,78 @@ def _drop_append_only(dialect: str) -> list[str]:
 def upgrade() -> None:
     op.create_table(
         "accounts_audit_event",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor_user_id", sa.Integer(), nullable=True),
-        sa.Column("actor_name", sa.String(length=100), nullable=False),
-        sa.Column("token_id", sa.Integer(), nullable=True),
-        sa.Column("origin", sa.String(length=10), nullable=False),
-        sa.Column("ip", sa.String(length=64), nullable=True),
-        sa.Column("action", sa.String(length=80), nullable=False),
-        sa.Column("object_type", sa.String(length=40), nullable=False),
-        sa.Column("object_id", sa.String(length=80), nullable=True),
-        sa.Column("outcome", sa.String(length=20), nullable=False),
-        sa.Column("before", sa.JSON(), nullable=True),
-        sa.Column("after", sa.JSON(), nullable=True),
-        sa.Column("detail", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts_audit_event")),
+        ddl.integer("id"),
+        ddl.timestamp("at"),
+        ddl.integer("actor_user_id", nullable=True),
+        ddl.string("actor_name", 100),
+        ddl.integer("token_id", nullable=True),
+        ddl.string("origin", 10),
+        ddl.string("ip", 64, nullable=True),
+        ddl.string("action", 80),
+        ddl.string("object_type", 40),
+        ddl.string("object_id", 80, nullable=True),
+        ddl.string("outcome", 20),
+        ddl.json("before", nullable=True),
+        ddl.json("after", nullable=True),
+        ddl.text("detail", nullable=True),
+        ddl.primary_key("accounts_audit_event"),
     )
-    with op.batch_alter_table("accounts_audit_event", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_accounts_audit_event_action"), ["action"], unique=False)
-        batch_op.create_index(batch_op.f("ix_accounts_audit_event_actor_user_id"), ["actor_user_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_accounts_audit_event_at"), ["at"], unique=False)
-        batch_op.create_index("ix_accounts_audit_event_object", ["object_type", "object_id"], unique=False)
+    ddl.create_indexes("accounts_audit_event", *AUDIT_EVENT_INDEXES)
 
     op.create_table(
         "accounts_user",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("username", sa.String(length=64), nullable=False),
-        sa.Column("display_name", sa.String(length=200), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("password_hash", sa.String(length=200), nullable=True),
-        sa.Column("must_change_password", sa.Boolean(), nullable=False),
-        sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts_user")),
-        sa.UniqueConstraint("username", name=op.f("uq_accounts_user_username")),
+        ddl.integer("id"),
+        ddl.string("username", 64),
+        ddl.string("display_name", 200),
+        ddl.string("role", 20),
+        ddl.string("password_hash", 200, nullable=True),
+        ddl.boolean("must_change_password"),
+        ddl.boolean("is_active"),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("last_login_at", nullable=True),
+        ddl.primary_key("accounts_user"),
+        ddl.unique("accounts_user", "username"),
     )
     op.create_table(
         "store_key_sequence",
-        sa.Column("prefix", sa.String(length=10), nullable=False),
-        sa.Column("last_value", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("prefix", name=op.f("pk_store_key_sequence")),
+        ddl.string("prefix", 10),
+        ddl.integer("last_value"),
+        ddl.primary_key("store_key_sequence", "prefix"),
     )
     op.create_table(
         "accounts_api_token",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("public_id", sa.String(length=16), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("scopes", sa.JSON(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_accounts_api_token_user_id_accounts_user"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts_api_token")),
-        sa.UniqueConstraint("public_id", name=op.f("uq_accounts_api_token_public_id")),
+        ddl.integer("id"),
+        ddl.string("public_id", 16),
+        ddl.integer("user_id"),
+        ddl.string("name", 100),
+        ddl.string("digest", 64),
+        ddl.json("scopes", nullable=True),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("expires_at"),
+        ddl.timestamp("revoked_at", nullable=True),
+        ddl.timestamp("last_used_at", nullable=True),
+        ddl.foreign_key("accounts_api_token", "user_id", "accounts_user", ondelete="CASCADE"),
+        ddl.primary_key("accounts_api_token"),
+        ddl.unique("accounts_api_token", "public_id"),
     )
-    with op.batch_alter_table("accounts_api_token", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_accounts_api_token_user_id"), ["user_id"], unique=False)
+    ddl.create_indexes("accounts_api_token", "user_id")
 
     op.create_table(
         "accounts_web_session",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("ip", sa.String(length=64), nullable=True),
-        sa.Column("user_agent", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_accounts_web_session_user_id_accounts_user"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts_web_session")),
-        sa.UniqueConstraint("digest", name=op.f("uq_accounts_web_session_digest")),
+        ddl.integer("id"),
+        ddl.string("digest", 64),
+        ddl.integer("user_id"),
+        ddl.string("csrf_token", 64),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("last_seen_at"),
+        ddl.timestamp("expires_at"),
+        ddl.string("ip", 64, nullable=True),
+        ddl.string("user_agent", 300, nullable=True),
+        ddl.foreign_key("accounts_web_session", "user_id", "accounts_user", ondelete="CASCADE"),
+        ddl.primary_key("accounts_web_session"),
+        ddl.unique("accounts_web_session", "digest"),
     )
-    with op.batch_alter_table("accounts_web_session", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_accounts_web_session_expires_at"), ["expires_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_accounts_web_session_user_id"), ["user_id"], unique=False)
+    ddl.create_indexes("accounts_web_session", "expires_at", "user_id")
 
     for statement in _append_only(op.get_bind().dialect.name):
         op.execute(statement)
@@ -137,21 +127,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in _drop_append_only(op.get_bind().dialect.name):
         op.execute(statement)
-    with op.batch_alter_table("accounts_web_session", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_accounts_web_session_user_id"))
-        batch_op.drop_index(batch_op.f("ix_accounts_web_session_expires_at"))
-
-    op.drop_table("accounts_web_session")
-    with op.batch_alter_table("accounts_api_token", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_accounts_api_token_user_id"))
-
-    op.drop_table("accounts_api_token")
-    op.drop_table("store_key_sequence")
-    op.drop_table("accounts_user")
-    with op.batch_alter_table("accounts_audit_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_accounts_audit_event_object")
-        batch_op.drop_index(batch_op.f("ix_accounts_audit_event_at"))
-        batch_op.drop_index(batch_op.f("ix_accounts_audit_event_actor_user_id"))
-        batch_op.drop_index(batch_op.f("ix_accounts_audit_event_action"))
-
-    op.drop_table("accounts_audit_event")
+    ddl.drop_table("accounts_web_session", "expires_at", "user_id")
+    ddl.drop_table("accounts_api_token", "user_id")
+    ddl.drop_table("store_key_sequence")
+    ddl.drop_table("accounts_user")
+    ddl.drop_table("accounts_audit_event", *AUDIT_EVENT_INDEXES)

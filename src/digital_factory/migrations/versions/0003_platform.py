@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from digital_factory.migrations import ddl
 
 revision, down_revision = "0003", "0002"
 
@@ -11,201 +12,138 @@ revision, down_revision = "0003", "0002"
 def upgrade() -> None:
     op.create_table(
         "platform_onboarding",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("job_id", sa.String(length=40), nullable=False),
-        sa.Column("team_key", sa.String(length=64), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("template_key", sa.String(length=64), nullable=False),
-        sa.Column("template_version", sa.String(length=64), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("steps", sa.JSON(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("requested_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_platform_onboarding")),
-        sa.UniqueConstraint("job_id", name=op.f("uq_platform_onboarding_job_id")),
+        ddl.integer("id"),
+        ddl.string("job_id", 40),
+        ddl.string("team_key", 64),
+        ddl.string("service_key", 64),
+        ddl.string("template_key", 64),
+        ddl.string("template_version", 64, nullable=True),
+        ddl.string("status", 20),
+        ddl.json("steps"),
+        ddl.text("error", nullable=True),
+        ddl.string("requested_by", 100),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("finished_at", nullable=True),
+        ddl.primary_key("platform_onboarding"),
+        ddl.unique("platform_onboarding", "job_id"),
     )
-    with op.batch_alter_table("platform_onboarding", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_platform_onboarding_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_platform_onboarding_service_key"), ["service_key"], unique=False)
+    ddl.create_indexes("platform_onboarding", "created_at", "service_key")
 
     op.create_table(
         "platform_template",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("source", sa.String(length=500), nullable=False),
-        sa.Column("builtin", sa.Boolean(), nullable=False),
-        sa.Column("trusted", sa.Boolean(), nullable=False),
-        sa.Column("versions", sa.JSON(), nullable=False),
-        sa.Column("latest_version", sa.String(length=64), nullable=True),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_platform_template")),
-        sa.UniqueConstraint("key", name=op.f("uq_platform_template_key")),
+        ddl.integer("id"),
+        ddl.string("key", 64),
+        ddl.string("name", 200),
+        ddl.text("description"),
+        ddl.string("source", 500),
+        ddl.boolean("builtin"),
+        ddl.boolean("trusted"),
+        ddl.json("versions"),
+        ddl.string("latest_version", 64, nullable=True),
+        ddl.string("created_by", 100),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("refreshed_at"),
+        ddl.primary_key("platform_template"),
+        ddl.unique("platform_template", "key"),
     )
     op.create_table(
         "platform_upgrade",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("template_key", sa.String(length=64), nullable=False),
-        sa.Column("from_version", sa.String(length=64), nullable=True),
-        sa.Column("to_version", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("branch", sa.String(length=200), nullable=True),
-        sa.Column("commit", sa.String(length=64), nullable=True),
-        sa.Column("conflicts", sa.JSON(), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("requested_by", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_platform_upgrade")),
+        ddl.integer("id"),
+        ddl.string("service_key", 64),
+        ddl.string("template_key", 64),
+        ddl.string("from_version", 64, nullable=True),
+        ddl.string("to_version", 64),
+        ddl.string("status", 20),
+        ddl.string("branch", 200, nullable=True),
+        ddl.string("commit", 64, nullable=True),
+        ddl.json("conflicts"),
+        ddl.text("detail"),
+        ddl.string("requested_by", 100),
+        ddl.timestamp("created_at"),
+        ddl.primary_key("platform_upgrade"),
     )
-    with op.batch_alter_table("platform_upgrade", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_platform_upgrade_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_platform_upgrade_service_key"), ["service_key"], unique=False)
+    ddl.create_indexes("platform_upgrade", "created_at", "service_key")
 
     op.create_table(
         "repos_repository",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("host", sa.String(length=20), nullable=False),
-        sa.Column("owner_team_id", sa.Integer(), nullable=True),
-        sa.Column("service_key", sa.String(length=64), nullable=True),
-        sa.Column("default_branch", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["owner_team_id"],
-            ["teams_team.id"],
-            name=op.f("fk_repos_repository_owner_team_id_teams_team"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_repos_repository")),
-        sa.UniqueConstraint("key", name=op.f("uq_repos_repository_key")),
+        ddl.integer("id"),
+        ddl.string("key", 64),
+        ddl.text("description"),
+        ddl.string("host", 20),
+        ddl.integer("owner_team_id", nullable=True),
+        ddl.string("service_key", 64, nullable=True),
+        ddl.string("default_branch", 100),
+        ddl.timestamp("created_at"),
+        ddl.foreign_key("repos_repository", "owner_team_id", "teams_team", ondelete="SET NULL"),
+        ddl.primary_key("repos_repository"),
+        ddl.unique("repos_repository", "key"),
     )
-    with op.batch_alter_table("repos_repository", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_repos_repository_owner_team_id"), ["owner_team_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_repos_repository_service_key"), ["service_key"], unique=False)
+    ddl.create_indexes("repos_repository", "owner_team_id", "service_key")
 
     op.create_table(
         "catalog_ingestion_key",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("public_id", sa.String(length=16), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_catalog_ingestion_key_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_ingestion_key")),
-        sa.UniqueConstraint("public_id", name=op.f("uq_catalog_ingestion_key_public_id")),
+        ddl.integer("id"),
+        ddl.string("public_id", 16),
+        ddl.integer("service_id"),
+        ddl.string("name", 100),
+        ddl.string("digest", 64),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("revoked_at", nullable=True),
+        ddl.timestamp("last_used_at", nullable=True),
+        ddl.foreign_key("catalog_ingestion_key", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("catalog_ingestion_key"),
+        ddl.unique("catalog_ingestion_key", "public_id"),
     )
-    with op.batch_alter_table("catalog_ingestion_key", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_catalog_ingestion_key_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("catalog_ingestion_key", "service_id")
 
     op.create_table(
         "catalog_service_template",
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("template", sa.String(length=64), nullable=False),
-        sa.Column("version", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_catalog_service_template_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("service_id", name=op.f("pk_catalog_service_template")),
+        ddl.integer("service_id"),
+        ddl.string("template", 64),
+        ddl.string("version", 64),
+        ddl.timestamp("updated_at"),
+        ddl.foreign_key("catalog_service_template", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("catalog_service_template", "service_id"),
     )
-    with op.batch_alter_table("catalog_service_template", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_catalog_service_template_template"), ["template"], unique=False)
+    ddl.create_indexes("catalog_service_template", "template")
 
     op.create_table(
         "catalog_service_work",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("work_key", sa.String(length=24), nullable=False),
-        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_catalog_service_work_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_service_work")),
-        sa.UniqueConstraint("service_id", "work_key", name=op.f("uq_catalog_service_work_service_id_work_key")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("kind", 10),
+        ddl.string("work_key", 24),
+        ddl.timestamp("linked_at"),
+        ddl.foreign_key("catalog_service_work", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("catalog_service_work"),
+        ddl.unique("catalog_service_work", "service_id", "work_key"),
     )
-    with op.batch_alter_table("catalog_service_work", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_catalog_service_work_service_id"), ["service_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_catalog_service_work_work_key"), ["work_key"], unique=False)
+    ddl.create_indexes("catalog_service_work", "service_id", "work_key")
 
     op.create_table(
         "repos_push",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("repository_id", sa.Integer(), nullable=False),
-        sa.Column("ref", sa.String(length=255), nullable=False),
-        sa.Column("before", sa.String(length=64), nullable=False),
-        sa.Column("after", sa.String(length=64), nullable=False),
-        sa.Column("pusher", sa.String(length=100), nullable=True),
-        sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["repository_id"],
-            ["repos_repository.id"],
-            name=op.f("fk_repos_push_repository_id_repos_repository"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_repos_push")),
+        ddl.integer("id"),
+        ddl.integer("repository_id"),
+        ddl.string("ref", 255),
+        ddl.string("before", 64),
+        ddl.string("after", 64),
+        ddl.string("pusher", 100, nullable=True),
+        ddl.timestamp("pushed_at"),
+        ddl.foreign_key("repos_push", "repository_id", "repos_repository", ondelete="CASCADE"),
+        ddl.primary_key("repos_push"),
     )
-    with op.batch_alter_table("repos_push", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_repos_push_pushed_at"), ["pushed_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_repos_push_repository_id"), ["repository_id"], unique=False)
+    ddl.create_indexes("repos_push", "pushed_at", "repository_id")
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("repos_push", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_repos_push_repository_id"))
-        batch_op.drop_index(batch_op.f("ix_repos_push_pushed_at"))
-
-    op.drop_table("repos_push")
-    with op.batch_alter_table("catalog_service_work", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalog_service_work_work_key"))
-        batch_op.drop_index(batch_op.f("ix_catalog_service_work_service_id"))
-
-    op.drop_table("catalog_service_work")
-    with op.batch_alter_table("catalog_service_template", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalog_service_template_template"))
-
-    op.drop_table("catalog_service_template")
-    with op.batch_alter_table("catalog_ingestion_key", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalog_ingestion_key_service_id"))
-
-    op.drop_table("catalog_ingestion_key")
-    with op.batch_alter_table("repos_repository", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_repos_repository_service_key"))
-        batch_op.drop_index(batch_op.f("ix_repos_repository_owner_team_id"))
-
-    op.drop_table("repos_repository")
-    with op.batch_alter_table("platform_upgrade", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_platform_upgrade_service_key"))
-        batch_op.drop_index(batch_op.f("ix_platform_upgrade_created_at"))
-
-    op.drop_table("platform_upgrade")
-    op.drop_table("platform_template")
-    with op.batch_alter_table("platform_onboarding", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_platform_onboarding_service_key"))
-        batch_op.drop_index(batch_op.f("ix_platform_onboarding_created_at"))
-
-    op.drop_table("platform_onboarding")
+    ddl.drop_table("repos_push", "pushed_at", "repository_id")
+    ddl.drop_table("catalog_service_work", "service_id", "work_key")
+    ddl.drop_table("catalog_service_template", "template")
+    ddl.drop_table("catalog_ingestion_key", "service_id")
+    ddl.drop_table("repos_repository", "owner_team_id", "service_key")
+    ddl.drop_table("platform_upgrade", "created_at", "service_key")
+    ddl.drop_table("platform_template")
+    ddl.drop_table("platform_onboarding", "created_at", "service_key")
     # ### end Alembic commands ###

@@ -2,515 +2,306 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from digital_factory.migrations import ddl
 
 revision, down_revision = "0005", "0004"
 
+DEPLOYMENT_INDEXES = (
+    "run_id",
+    ("ix_delivery_deployment_service_environment", ["service_id", "environment"]),
+    "service_id",
+    "status",
+)
+STEP_RUN_INDEXES = ("run_id", "stage_id", ("ix_delivery_step_run_status_lease", ["status", "lease_expires_at"]))
 
-def upgrade() -> None:  # noqa: PLR0915
+
+def upgrade() -> None:
     op.create_table(
         "delivery_change",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("sha", sa.String(length=64), nullable=False),
-        sa.Column("author_name", sa.String(length=200), nullable=False),
-        sa.Column("author_email", sa.String(length=200), nullable=False),
-        sa.Column("authored_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("merged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("subject", sa.String(length=300), nullable=False),
-        sa.Column("item_keys", sa.JSON(), nullable=False),
-        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_change_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_change")),
-        sa.UniqueConstraint("service_id", "sha", name=op.f("uq_delivery_change_service_id_sha")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("sha", 64),
+        ddl.string("author_name", 200),
+        ddl.string("author_email", 200),
+        ddl.timestamp("authored_at"),
+        ddl.timestamp("committed_at"),
+        ddl.timestamp("merged_at", nullable=True),
+        ddl.string("subject", 300),
+        ddl.json("item_keys"),
+        ddl.timestamp("first_seen_at"),
+        ddl.foreign_key("delivery_change", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("delivery_change"),
+        ddl.unique("delivery_change", "service_id", "sha"),
     )
-    with op.batch_alter_table("delivery_change", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_change_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("delivery_change", "service_id")
 
     op.create_table(
         "delivery_environment_policy",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("required_approvals", sa.Integer(), nullable=False),
-        sa.Column("windows", sa.JSON(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_environment_policy_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_environment_policy")),
-        sa.UniqueConstraint(
-            "service_id", "environment", name=op.f("uq_delivery_environment_policy_service_id_environment")
-        ),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("environment", 40),
+        ddl.integer("required_approvals"),
+        ddl.json("windows"),
+        ddl.timestamp("updated_at"),
+        ddl.foreign_key("delivery_environment_policy", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("delivery_environment_policy"),
+        ddl.unique("delivery_environment_policy", "service_id", "environment"),
     )
-    with op.batch_alter_table("delivery_environment_policy", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_environment_policy_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("delivery_environment_policy", "service_id")
 
     op.create_table(
         "delivery_pipeline_run",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("trigger", sa.String(length=20), nullable=False),
-        sa.Column("source", sa.String(length=500), nullable=False),
-        sa.Column("ref", sa.String(length=255), nullable=True),
-        sa.Column("commit_sha", sa.String(length=64), nullable=False),
-        sa.Column("version", sa.String(length=100), nullable=False),
-        sa.Column("commit_message", sa.String(length=300), nullable=False),
-        sa.Column("triggered_by", sa.String(length=100), nullable=False),
-        sa.Column("triggered_by_user_id", sa.Integer(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("artifacts_from_run_id", sa.Integer(), nullable=True),
-        sa.Column("rollback_of_deployment_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["artifacts_from_run_id"],
-            ["delivery_pipeline_run.id"],
-            name=op.f("fk_delivery_pipeline_run_artifacts_from_run_id_delivery_pipeline_run"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_pipeline_run_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["triggered_by_user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_delivery_pipeline_run_triggered_by_user_id_accounts_user"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_pipeline_run")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("service_key", 64),
+        ddl.string("status", 20),
+        ddl.string("trigger", 20),
+        ddl.string("source", 500),
+        ddl.string("ref", 255, nullable=True),
+        ddl.string("commit_sha", 64),
+        ddl.string("version", 100),
+        ddl.string("commit_message", 300),
+        ddl.string("triggered_by", 100),
+        ddl.integer("triggered_by_user_id", nullable=True),
+        ddl.text("error", nullable=True),
+        ddl.integer("artifacts_from_run_id", nullable=True),
+        ddl.integer("rollback_of_deployment_id", nullable=True),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("started_at", nullable=True),
+        ddl.timestamp("finished_at", nullable=True),
+        ddl.foreign_key("delivery_pipeline_run", "artifacts_from_run_id", "delivery_pipeline_run", ondelete="SET NULL"),
+        ddl.foreign_key("delivery_pipeline_run", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_pipeline_run", "triggered_by_user_id", "accounts_user", ondelete="SET NULL"),
+        ddl.primary_key("delivery_pipeline_run"),
     )
-    with op.batch_alter_table("delivery_pipeline_run", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_pipeline_run_service_id"), ["service_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_pipeline_run_status"), ["status"], unique=False)
+    ddl.create_indexes("delivery_pipeline_run", "service_id", "status")
 
     op.create_table(
         "delivery_secret",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=128), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_secret_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_secret")),
-        sa.UniqueConstraint(
-            "service_id", "name", "environment", name=op.f("uq_delivery_secret_service_id_name_environment")
-        ),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("name", 128),
+        ddl.string("environment", 40),
+        ddl.binary("ciphertext"),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("updated_at"),
+        ddl.string("updated_by", 100),
+        ddl.foreign_key("delivery_secret", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("delivery_secret"),
+        ddl.unique("delivery_secret", "service_id", "name", "environment"),
     )
-    with op.batch_alter_table("delivery_secret", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_secret_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("delivery_secret", "service_id")
 
     op.create_table(
         "delivery_change_item",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("change_id", sa.Integer(), nullable=False),
-        sa.Column("item_key", sa.String(length=24), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["change_id"],
-            ["delivery_change.id"],
-            name=op.f("fk_delivery_change_item_change_id_delivery_change"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_change_item")),
-        sa.UniqueConstraint("change_id", "item_key", name=op.f("uq_delivery_change_item_change_id_item_key")),
+        ddl.integer("id"),
+        ddl.integer("change_id"),
+        ddl.string("item_key", 24),
+        ddl.foreign_key("delivery_change_item", "change_id", "delivery_change", ondelete="CASCADE"),
+        ddl.primary_key("delivery_change_item"),
+        ddl.unique("delivery_change_item", "change_id", "item_key"),
     )
-    with op.batch_alter_table("delivery_change_item", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_change_item_change_id"), ["change_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_change_item_item_key"), ["item_key"], unique=False)
+    ddl.create_indexes("delivery_change_item", "change_id", "item_key")
 
     op.create_table(
         "delivery_run_change",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("change_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["change_id"],
-            ["delivery_change.id"],
-            name=op.f("fk_delivery_run_change_change_id_delivery_change"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["delivery_pipeline_run.id"],
-            name=op.f("fk_delivery_run_change_run_id_delivery_pipeline_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_run_change")),
-        sa.UniqueConstraint("run_id", "change_id", name=op.f("uq_delivery_run_change_run_id_change_id")),
+        ddl.integer("id"),
+        ddl.integer("run_id"),
+        ddl.integer("change_id"),
+        ddl.foreign_key("delivery_run_change", "change_id", "delivery_change", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_run_change", "run_id", "delivery_pipeline_run", ondelete="CASCADE"),
+        ddl.primary_key("delivery_run_change"),
+        ddl.unique("delivery_run_change", "run_id", "change_id"),
     )
-    with op.batch_alter_table("delivery_run_change", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_run_change_change_id"), ["change_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_run_change_run_id"), ["run_id"], unique=False)
+    ddl.create_indexes("delivery_run_change", "change_id", "run_id")
 
     op.create_table(
         "delivery_stage_run",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=True),
-        sa.Column("variables", sa.JSON(), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["delivery_pipeline_run.id"],
-            name=op.f("fk_delivery_stage_run_run_id_delivery_pipeline_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_stage_run")),
-        sa.UniqueConstraint("run_id", "position", name=op.f("uq_delivery_stage_run_run_id_position")),
+        ddl.integer("id"),
+        ddl.integer("run_id"),
+        ddl.string("name", 64),
+        ddl.integer("position"),
+        ddl.string("status", 20),
+        ddl.string("environment", 40, nullable=True),
+        ddl.json("variables"),
+        ddl.timestamp("started_at", nullable=True),
+        ddl.timestamp("finished_at", nullable=True),
+        ddl.foreign_key("delivery_stage_run", "run_id", "delivery_pipeline_run", ondelete="CASCADE"),
+        ddl.primary_key("delivery_stage_run"),
+        ddl.unique("delivery_stage_run", "run_id", "position"),
     )
-    with op.batch_alter_table("delivery_stage_run", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_stage_run_run_id"), ["run_id"], unique=False)
+    ddl.create_indexes("delivery_stage_run", "run_id")
 
     op.create_table(
         "delivery_deployment",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("is_production", sa.Boolean(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("stage_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.String(length=100), nullable=False),
-        sa.Column("commit_sha", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("approval_roles", sa.JSON(), nullable=False),
-        sa.Column("required_approvals", sa.Integer(), nullable=False),
-        sa.Column("triggered_by", sa.String(length=100), nullable=False),
-        sa.Column("triggered_by_user_id", sa.Integer(), nullable=True),
-        sa.Column("is_rollback", sa.Boolean(), nullable=False),
-        sa.Column("rollback_of_id", sa.Integer(), nullable=True),
-        sa.Column("is_rework", sa.Boolean(), nullable=False),
-        sa.Column("gate_note", sa.String(length=300), nullable=True),
-        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["rollback_of_id"],
-            ["delivery_deployment.id"],
-            name=op.f("fk_delivery_deployment_rollback_of_id_delivery_deployment"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["delivery_pipeline_run.id"],
-            name=op.f("fk_delivery_deployment_run_id_delivery_pipeline_run"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_deployment_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["stage_id"],
-            ["delivery_stage_run.id"],
-            name=op.f("fk_delivery_deployment_stage_id_delivery_stage_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_deployment")),
-        sa.UniqueConstraint("stage_id", name=op.f("uq_delivery_deployment_stage_id")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("service_key", 64),
+        ddl.string("environment", 40),
+        ddl.boolean("is_production"),
+        ddl.integer("run_id"),
+        ddl.integer("stage_id"),
+        ddl.string("version", 100),
+        ddl.string("commit_sha", 64),
+        ddl.string("status", 20),
+        ddl.json("approval_roles"),
+        ddl.integer("required_approvals"),
+        ddl.string("triggered_by", 100),
+        ddl.integer("triggered_by_user_id", nullable=True),
+        ddl.boolean("is_rollback"),
+        ddl.integer("rollback_of_id", nullable=True),
+        ddl.boolean("is_rework"),
+        ddl.string("gate_note", 300, nullable=True),
+        ddl.timestamp("requested_at"),
+        ddl.timestamp("approved_at", nullable=True),
+        ddl.timestamp("started_at", nullable=True),
+        ddl.timestamp("finished_at", nullable=True),
+        ddl.foreign_key("delivery_deployment", "rollback_of_id", "delivery_deployment", ondelete="SET NULL"),
+        ddl.foreign_key("delivery_deployment", "run_id", "delivery_pipeline_run", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_deployment", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_deployment", "stage_id", "delivery_stage_run", ondelete="CASCADE"),
+        ddl.primary_key("delivery_deployment"),
+        ddl.unique("delivery_deployment", "stage_id"),
     )
-    with op.batch_alter_table("delivery_deployment", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_deployment_run_id"), ["run_id"], unique=False)
-        batch_op.create_index("ix_delivery_deployment_service_environment", ["service_id", "environment"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_deployment_service_id"), ["service_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_deployment_status"), ["status"], unique=False)
+    ddl.create_indexes("delivery_deployment", *DEPLOYMENT_INDEXES)
 
     op.create_table(
         "delivery_step_run",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("stage_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("command", sa.Text(), nullable=False),
-        sa.Column("timeout_seconds", sa.Integer(), nullable=False),
-        sa.Column("network", sa.Boolean(), nullable=False),
-        sa.Column("needs", sa.JSON(), nullable=False),
-        sa.Column("artifacts", sa.JSON(), nullable=False),
-        sa.Column("secrets", sa.JSON(), nullable=False),
-        sa.Column("variables", sa.JSON(), nullable=False),
-        sa.Column("attempt", sa.Integer(), nullable=False),
-        sa.Column("worker", sa.String(length=120), nullable=True),
-        sa.Column("cancel_requested", sa.Boolean(), nullable=False),
-        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("exit_code", sa.Integer(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["delivery_pipeline_run.id"],
-            name=op.f("fk_delivery_step_run_run_id_delivery_pipeline_run"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["stage_id"],
-            ["delivery_stage_run.id"],
-            name=op.f("fk_delivery_step_run_stage_id_delivery_stage_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_step_run")),
+        ddl.integer("id"),
+        ddl.integer("run_id"),
+        ddl.integer("stage_id"),
+        ddl.string("name", 64),
+        ddl.integer("position"),
+        ddl.string("status", 20),
+        ddl.text("command"),
+        ddl.integer("timeout_seconds"),
+        ddl.boolean("network"),
+        ddl.json("needs"),
+        ddl.json("artifacts"),
+        ddl.json("secrets"),
+        ddl.json("variables"),
+        ddl.integer("attempt"),
+        ddl.string("worker", 120, nullable=True),
+        ddl.boolean("cancel_requested"),
+        ddl.timestamp("lease_expires_at", nullable=True),
+        ddl.timestamp("queued_at", nullable=True),
+        ddl.timestamp("started_at", nullable=True),
+        ddl.timestamp("finished_at", nullable=True),
+        ddl.integer("exit_code", nullable=True),
+        ddl.text("error", nullable=True),
+        ddl.foreign_key("delivery_step_run", "run_id", "delivery_pipeline_run", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_step_run", "stage_id", "delivery_stage_run", ondelete="CASCADE"),
+        ddl.primary_key("delivery_step_run"),
     )
-    with op.batch_alter_table("delivery_step_run", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_step_run_run_id"), ["run_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_step_run_stage_id"), ["stage_id"], unique=False)
-        batch_op.create_index("ix_delivery_step_run_status_lease", ["status", "lease_expires_at"], unique=False)
+    ddl.create_indexes("delivery_step_run", *STEP_RUN_INDEXES)
 
     op.create_table(
         "delivery_approval",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("deployment_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("username", sa.String(length=100), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("decision", sa.String(length=20), nullable=False),
-        sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["deployment_id"],
-            ["delivery_deployment.id"],
-            name=op.f("fk_delivery_approval_deployment_id_delivery_deployment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_delivery_approval_user_id_accounts_user"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_approval")),
-        sa.UniqueConstraint("deployment_id", "user_id", name=op.f("uq_delivery_approval_deployment_id_user_id")),
+        ddl.integer("id"),
+        ddl.integer("deployment_id"),
+        ddl.integer("user_id", nullable=True),
+        ddl.string("username", 100),
+        ddl.string("role", 20),
+        ddl.string("decision", 20),
+        ddl.text("comment"),
+        ddl.timestamp("at"),
+        ddl.foreign_key("delivery_approval", "deployment_id", "delivery_deployment", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_approval", "user_id", "accounts_user", ondelete="SET NULL"),
+        ddl.primary_key("delivery_approval"),
+        ddl.unique("delivery_approval", "deployment_id", "user_id"),
     )
-    with op.batch_alter_table("delivery_approval", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_approval_deployment_id"), ["deployment_id"], unique=False)
+    ddl.create_indexes("delivery_approval", "deployment_id")
 
     op.create_table(
         "delivery_artifact",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.Column("step_id", sa.Integer(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("files", sa.Integer(), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["delivery_pipeline_run.id"],
-            name=op.f("fk_delivery_artifact_run_id_delivery_pipeline_run"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["step_id"],
-            ["delivery_step_run.id"],
-            name=op.f("fk_delivery_artifact_step_id_delivery_step_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_artifact")),
-        sa.UniqueConstraint("step_id", name=op.f("uq_delivery_artifact_step_id")),
+        ddl.integer("id"),
+        ddl.integer("run_id"),
+        ddl.integer("step_id"),
+        ddl.integer("size"),
+        ddl.string("sha256", 64),
+        ddl.integer("files"),
+        ddl.binary("content"),
+        ddl.timestamp("created_at"),
+        ddl.foreign_key("delivery_artifact", "run_id", "delivery_pipeline_run", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_artifact", "step_id", "delivery_step_run", ondelete="CASCADE"),
+        ddl.primary_key("delivery_artifact"),
+        ddl.unique("delivery_artifact", "step_id"),
     )
-    with op.batch_alter_table("delivery_artifact", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_artifact_run_id"), ["run_id"], unique=False)
+    ddl.create_indexes("delivery_artifact", "run_id")
 
     op.create_table(
         "delivery_deployment_change",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("deployment_id", sa.Integer(), nullable=False),
-        sa.Column("change_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["change_id"],
-            ["delivery_change.id"],
-            name=op.f("fk_delivery_deployment_change_change_id_delivery_change"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["deployment_id"],
-            ["delivery_deployment.id"],
-            name=op.f("fk_delivery_deployment_change_deployment_id_delivery_deployment"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_deployment_change")),
-        sa.UniqueConstraint(
-            "deployment_id", "change_id", name=op.f("uq_delivery_deployment_change_deployment_id_change_id")
-        ),
+        ddl.integer("id"),
+        ddl.integer("deployment_id"),
+        ddl.integer("change_id"),
+        ddl.foreign_key("delivery_deployment_change", "change_id", "delivery_change", ondelete="CASCADE"),
+        ddl.foreign_key("delivery_deployment_change", "deployment_id", "delivery_deployment", ondelete="CASCADE"),
+        ddl.primary_key("delivery_deployment_change"),
+        ddl.unique("delivery_deployment_change", "deployment_id", "change_id"),
     )
-    with op.batch_alter_table("delivery_deployment_change", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_deployment_change_change_id"), ["change_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_delivery_deployment_change_deployment_id"), ["deployment_id"], unique=False
-        )
+    ddl.create_indexes("delivery_deployment_change", "change_id", "deployment_id")
 
     op.create_table(
         "delivery_incident",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=24), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("severity", sa.String(length=10), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("opened_by", sa.String(length=100), nullable=False),
-        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("resolved_by", sa.String(length=100), nullable=True),
-        sa.Column("resolution", sa.Text(), nullable=True),
-        sa.Column("caused_by_deployment_id", sa.Integer(), nullable=True),
-        sa.Column("cause_link", sa.String(length=20), nullable=True),
-        sa.Column("restored_by_deployment_id", sa.Integer(), nullable=True),
-        sa.Column("restore_link", sa.String(length=20), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["caused_by_deployment_id"],
-            ["delivery_deployment.id"],
-            name=op.f("fk_delivery_incident_caused_by_deployment_id_delivery_deployment"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["restored_by_deployment_id"],
-            ["delivery_deployment.id"],
-            name=op.f("fk_delivery_incident_restored_by_deployment_id_delivery_deployment"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_incident_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_incident")),
-        sa.UniqueConstraint("key", name=op.f("uq_delivery_incident_key")),
+        ddl.integer("id"),
+        ddl.string("key", 24),
+        ddl.integer("service_id"),
+        ddl.string("service_key", 64),
+        ddl.string("environment", 40),
+        ddl.string("title", 300),
+        ddl.text("description"),
+        ddl.string("severity", 10),
+        ddl.string("status", 20),
+        ddl.timestamp("detected_at"),
+        ddl.timestamp("opened_at"),
+        ddl.string("opened_by", 100),
+        ddl.timestamp("resolved_at", nullable=True),
+        ddl.string("resolved_by", 100, nullable=True),
+        ddl.text("resolution", nullable=True),
+        ddl.integer("caused_by_deployment_id", nullable=True),
+        ddl.string("cause_link", 20, nullable=True),
+        ddl.integer("restored_by_deployment_id", nullable=True),
+        ddl.string("restore_link", 20, nullable=True),
+        ddl.foreign_key("delivery_incident", "caused_by_deployment_id", "delivery_deployment", ondelete="SET NULL"),
+        ddl.foreign_key("delivery_incident", "restored_by_deployment_id", "delivery_deployment", ondelete="SET NULL"),
+        ddl.foreign_key("delivery_incident", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("delivery_incident"),
+        ddl.unique("delivery_incident", "key"),
     )
-    with op.batch_alter_table("delivery_incident", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_delivery_incident_caused_by_deployment_id"), ["caused_by_deployment_id"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_delivery_incident_service_id"), ["service_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_delivery_incident_status"), ["status"], unique=False)
+    ddl.create_indexes("delivery_incident", "caused_by_deployment_id", "service_id", "status")
 
     op.create_table(
         "delivery_step_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("step_id", sa.Integer(), nullable=False),
-        sa.Column("attempt", sa.Integer(), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["step_id"],
-            ["delivery_step_run.id"],
-            name=op.f("fk_delivery_step_log_step_id_delivery_step_run"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_step_log")),
-        sa.UniqueConstraint("step_id", "attempt", "seq", name=op.f("uq_delivery_step_log_step_id_attempt_seq")),
+        ddl.integer("id"),
+        ddl.integer("step_id"),
+        ddl.integer("attempt"),
+        ddl.integer("seq"),
+        ddl.text("text"),
+        ddl.timestamp("at"),
+        ddl.foreign_key("delivery_step_log", "step_id", "delivery_step_run", ondelete="CASCADE"),
+        ddl.primary_key("delivery_step_log"),
+        ddl.unique("delivery_step_log", "step_id", "attempt", "seq"),
     )
-    with op.batch_alter_table("delivery_step_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_delivery_step_log_step_id"), ["step_id"], unique=False)
+    ddl.create_indexes("delivery_step_log", "step_id")
 
     # ### end Alembic commands ###
 
 
-def downgrade() -> None:  # noqa: PLR0915
-    with op.batch_alter_table("delivery_step_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_step_log_step_id"))
-
-    op.drop_table("delivery_step_log")
-    with op.batch_alter_table("delivery_incident", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_incident_status"))
-        batch_op.drop_index(batch_op.f("ix_delivery_incident_service_id"))
-        batch_op.drop_index(batch_op.f("ix_delivery_incident_caused_by_deployment_id"))
-
-    op.drop_table("delivery_incident")
-    with op.batch_alter_table("delivery_deployment_change", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_deployment_change_deployment_id"))
-        batch_op.drop_index(batch_op.f("ix_delivery_deployment_change_change_id"))
-
-    op.drop_table("delivery_deployment_change")
-    with op.batch_alter_table("delivery_artifact", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_artifact_run_id"))
-
-    op.drop_table("delivery_artifact")
-    with op.batch_alter_table("delivery_approval", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_approval_deployment_id"))
-
-    op.drop_table("delivery_approval")
-    with op.batch_alter_table("delivery_step_run", schema=None) as batch_op:
-        batch_op.drop_index("ix_delivery_step_run_status_lease")
-        batch_op.drop_index(batch_op.f("ix_delivery_step_run_stage_id"))
-        batch_op.drop_index(batch_op.f("ix_delivery_step_run_run_id"))
-
-    op.drop_table("delivery_step_run")
-    with op.batch_alter_table("delivery_deployment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_deployment_status"))
-        batch_op.drop_index(batch_op.f("ix_delivery_deployment_service_id"))
-        batch_op.drop_index("ix_delivery_deployment_service_environment")
-        batch_op.drop_index(batch_op.f("ix_delivery_deployment_run_id"))
-
-    op.drop_table("delivery_deployment")
-    with op.batch_alter_table("delivery_stage_run", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_stage_run_run_id"))
-
-    op.drop_table("delivery_stage_run")
-    with op.batch_alter_table("delivery_run_change", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_run_change_run_id"))
-        batch_op.drop_index(batch_op.f("ix_delivery_run_change_change_id"))
-
-    op.drop_table("delivery_run_change")
-    with op.batch_alter_table("delivery_change_item", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_change_item_item_key"))
-        batch_op.drop_index(batch_op.f("ix_delivery_change_item_change_id"))
-
-    op.drop_table("delivery_change_item")
-    with op.batch_alter_table("delivery_secret", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_secret_service_id"))
-
-    op.drop_table("delivery_secret")
-    with op.batch_alter_table("delivery_pipeline_run", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_pipeline_run_status"))
-        batch_op.drop_index(batch_op.f("ix_delivery_pipeline_run_service_id"))
-
-    op.drop_table("delivery_pipeline_run")
-    with op.batch_alter_table("delivery_environment_policy", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_environment_policy_service_id"))
-
-    op.drop_table("delivery_environment_policy")
-    with op.batch_alter_table("delivery_change", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_change_service_id"))
-
-    op.drop_table("delivery_change")
+def downgrade() -> None:
+    ddl.drop_table("delivery_step_log", "step_id")
+    ddl.drop_table("delivery_incident", "caused_by_deployment_id", "service_id", "status")
+    ddl.drop_table("delivery_deployment_change", "change_id", "deployment_id")
+    ddl.drop_table("delivery_artifact", "run_id")
+    ddl.drop_table("delivery_approval", "deployment_id")
+    ddl.drop_table("delivery_step_run", *STEP_RUN_INDEXES)
+    ddl.drop_table("delivery_deployment", *DEPLOYMENT_INDEXES)
+    ddl.drop_table("delivery_stage_run", "run_id")
+    ddl.drop_table("delivery_run_change", "change_id", "run_id")
+    ddl.drop_table("delivery_change_item", "change_id", "item_key")
+    ddl.drop_table("delivery_secret", "service_id")
+    ddl.drop_table("delivery_pipeline_run", "service_id", "status")
+    ddl.drop_table("delivery_environment_policy", "service_id")
+    ddl.drop_table("delivery_change", "service_id")
     # ### end Alembic commands ###

@@ -2,320 +2,197 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
+from digital_factory.migrations import ddl
+
 revision, down_revision = "0006", "0005"
+
+CHANGE_INDEXES = (
+    "environment_id",
+    "flag_id",
+    "service_id",
+    ("ix_releases_change_status_due", ["status", "due_at"]),
+)
+RELEASE_INDEXES = (
+    "at",
+    "environment_id",
+    "feature_key",
+    "flag_id",
+    ("ix_releases_release_service_at", ["service_id", "at"]),
+)
 
 
 def upgrade() -> None:
     op.create_table(
         "releases_flag",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=100), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("flag_type", sa.String(length=10), nullable=False),
-        sa.Column("variants", sa.JSON(), nullable=False),
-        sa.Column("default_variant", sa.String(length=64), nullable=False),
-        sa.Column("off_variant", sa.String(length=64), nullable=False),
-        sa.Column("feature_key", sa.String(length=24), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_releases_flag_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_flag")),
-        sa.UniqueConstraint("service_id", "key", name=op.f("uq_releases_flag_service_id_key")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("key", 100),
+        ddl.string("name", 200),
+        ddl.text("description"),
+        ddl.string("flag_type", 10),
+        ddl.json("variants"),
+        ddl.string("default_variant", 64),
+        ddl.string("off_variant", 64),
+        ddl.string("feature_key", 24, nullable=True),
+        ddl.timestamp("created_at"),
+        ddl.string("created_by", 100),
+        ddl.timestamp("archived_at", nullable=True),
+        ddl.foreign_key("releases_flag", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("releases_flag"),
+        ddl.unique("releases_flag", "service_id", "key"),
     )
-    with op.batch_alter_table("releases_flag", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_flag_feature_key"), ["feature_key"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_flag_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("releases_flag", "feature_key", "service_id")
 
     op.create_table(
         "releases_change",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=24), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("flag_id", sa.Integer(), nullable=True),
-        sa.Column("segment_key", sa.String(length=64), nullable=True),
-        sa.Column("subject", sa.String(length=10), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("requested_by_id", sa.Integer(), nullable=True),
-        sa.Column("requested_by", sa.String(length=100), nullable=False),
-        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("decided_by", sa.String(length=100), nullable=True),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("release_id", sa.Integer(), nullable=True),
-        sa.Column("failure", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_change_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["flag_id"], ["releases_flag.id"], name=op.f("fk_releases_change_flag_id_releases_flag"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_releases_change_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_change")),
-        sa.UniqueConstraint("key", name=op.f("uq_releases_change_key")),
+        ddl.integer("id"),
+        ddl.string("key", 24),
+        ddl.integer("service_id"),
+        ddl.integer("environment_id"),
+        ddl.string("service_key", 64),
+        ddl.string("environment", 40),
+        ddl.integer("flag_id", nullable=True),
+        ddl.string("segment_key", 64, nullable=True),
+        ddl.string("subject", 10),
+        ddl.json("payload"),
+        ddl.text("reason"),
+        ddl.string("status", 12),
+        ddl.integer("requested_by_id", nullable=True),
+        ddl.string("requested_by", 100),
+        ddl.timestamp("requested_at"),
+        ddl.timestamp("due_at", nullable=True),
+        ddl.integer("decided_by_id", nullable=True),
+        ddl.string("decided_by", 100, nullable=True),
+        ddl.timestamp("decided_at", nullable=True),
+        ddl.text("note"),
+        ddl.timestamp("applied_at", nullable=True),
+        ddl.integer("release_id", nullable=True),
+        ddl.text("failure", nullable=True),
+        ddl.foreign_key("releases_change", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_change", "flag_id", "releases_flag", ondelete="CASCADE"),
+        ddl.foreign_key("releases_change", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("releases_change"),
+        ddl.unique("releases_change", "key"),
     )
-    with op.batch_alter_table("releases_change", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_change_environment_id"), ["environment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_change_flag_id"), ["flag_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_change_service_id"), ["service_id"], unique=False)
-        batch_op.create_index("ix_releases_change_status_due", ["status", "due_at"], unique=False)
+    ddl.create_indexes("releases_change", *CHANGE_INDEXES)
 
     op.create_table(
         "releases_client_key",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("public_id", sa.String(length=16), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_client_key_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_releases_client_key_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_client_key")),
-        sa.UniqueConstraint("public_id", name=op.f("uq_releases_client_key_public_id")),
+        ddl.integer("id"),
+        ddl.string("public_id", 16),
+        ddl.integer("service_id"),
+        ddl.integer("environment_id"),
+        ddl.string("service_key", 64),
+        ddl.string("environment", 40),
+        ddl.string("name", 100),
+        ddl.string("digest", 64),
+        ddl.timestamp("created_at"),
+        ddl.string("created_by", 100),
+        ddl.timestamp("revoked_at", nullable=True),
+        ddl.timestamp("last_used_at", nullable=True),
+        ddl.foreign_key("releases_client_key", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_client_key", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("releases_client_key"),
+        ddl.unique("releases_client_key", "public_id"),
     )
-    with op.batch_alter_table("releases_client_key", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_client_key_environment_id"), ["environment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_client_key_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("releases_client_key", "environment_id", "service_id")
 
     op.create_table(
         "releases_evaluation_count",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("flag_id", sa.Integer(), nullable=False),
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("variant", sa.String(length=64), nullable=False),
-        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_evaluation_count_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["flag_id"],
-            ["releases_flag.id"],
-            name=op.f("fk_releases_evaluation_count_flag_id_releases_flag"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_evaluation_count")),
-        sa.UniqueConstraint(
-            "flag_id",
-            "environment_id",
-            "variant",
-            "hour",
-            name=op.f("uq_releases_evaluation_count_flag_id_environment_id_variant_hour"),
-        ),
+        ddl.integer("id"),
+        ddl.integer("flag_id"),
+        ddl.integer("environment_id"),
+        ddl.string("variant", 64),
+        ddl.timestamp("hour"),
+        ddl.big_integer("count"),
+        ddl.foreign_key("releases_evaluation_count", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_evaluation_count", "flag_id", "releases_flag", ondelete="CASCADE"),
+        ddl.primary_key("releases_evaluation_count"),
+        ddl.unique("releases_evaluation_count", "flag_id", "environment_id", "variant", "hour"),
     )
-    with op.batch_alter_table("releases_evaluation_count", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_evaluation_count_flag_id"), ["flag_id"], unique=False)
+    ddl.create_indexes("releases_evaluation_count", "flag_id")
 
     op.create_table(
         "releases_flag_state",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("flag_id", sa.Integer(), nullable=False),
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("config", sa.JSON(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_flag_state_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["flag_id"],
-            ["releases_flag.id"],
-            name=op.f("fk_releases_flag_state_flag_id_releases_flag"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_flag_state")),
-        sa.UniqueConstraint("flag_id", "environment_id", name=op.f("uq_releases_flag_state_flag_id_environment_id")),
+        ddl.integer("id"),
+        ddl.integer("flag_id"),
+        ddl.integer("environment_id"),
+        ddl.json("config"),
+        ddl.integer("version"),
+        ddl.timestamp("updated_at"),
+        ddl.string("updated_by", 100),
+        ddl.foreign_key("releases_flag_state", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_flag_state", "flag_id", "releases_flag", ondelete="CASCADE"),
+        ddl.primary_key("releases_flag_state"),
+        ddl.unique("releases_flag_state", "flag_id", "environment_id"),
     )
-    with op.batch_alter_table("releases_flag_state", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_flag_state_environment_id"), ["environment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_flag_state_flag_id"), ["flag_id"], unique=False)
+    ddl.create_indexes("releases_flag_state", "environment_id", "flag_id")
 
     op.create_table(
         "releases_release",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("flag_id", sa.Integer(), nullable=False),
-        sa.Column("service_key", sa.String(length=64), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("flag_key", sa.String(length=100), nullable=False),
-        sa.Column("feature_key", sa.String(length=24), nullable=True),
-        sa.Column("kind", sa.String(length=12), nullable=False),
-        sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("before", sa.JSON(), nullable=False),
-        sa.Column("after", sa.JSON(), nullable=False),
-        sa.Column("exposure_before", sa.Double(), nullable=True),
-        sa.Column("exposure_after", sa.Double(), nullable=True),
-        sa.Column("requested_by", sa.String(length=100), nullable=False),
-        sa.Column("approved_by", sa.String(length=100), nullable=True),
-        sa.Column("change_key", sa.String(length=24), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_release_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["flag_id"],
-            ["releases_flag.id"],
-            name=op.f("fk_releases_release_flag_id_releases_flag"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_releases_release_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_release")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.integer("environment_id"),
+        ddl.integer("flag_id"),
+        ddl.string("service_key", 64),
+        ddl.string("environment", 40),
+        ddl.string("flag_key", 100),
+        ddl.string("feature_key", 24, nullable=True),
+        ddl.string("kind", 12),
+        ddl.text("summary"),
+        ddl.json("before"),
+        ddl.json("after"),
+        ddl.double("exposure_before", nullable=True),
+        ddl.double("exposure_after", nullable=True),
+        ddl.string("requested_by", 100),
+        ddl.string("approved_by", 100, nullable=True),
+        ddl.string("change_key", 24, nullable=True),
+        ddl.timestamp("at"),
+        ddl.foreign_key("releases_release", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_release", "flag_id", "releases_flag", ondelete="CASCADE"),
+        ddl.foreign_key("releases_release", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("releases_release"),
     )
-    with op.batch_alter_table("releases_release", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_release_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_release_environment_id"), ["environment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_release_feature_key"), ["feature_key"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_release_flag_id"), ["flag_id"], unique=False)
-        batch_op.create_index("ix_releases_release_service_at", ["service_id", "at"], unique=False)
+    ddl.create_indexes("releases_release", *RELEASE_INDEXES)
 
     op.create_table(
         "releases_revision",
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("revision", sa.BigInteger(), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_revision_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_releases_revision_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("environment_id", name=op.f("pk_releases_revision")),
+        ddl.integer("environment_id"),
+        ddl.integer("service_id"),
+        ddl.big_integer("revision"),
+        ddl.timestamp("changed_at"),
+        ddl.foreign_key("releases_revision", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_revision", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("releases_revision", "environment_id"),
     )
     op.create_table(
         "releases_segment",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("definition", sa.JSON(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["environment_id"],
-            ["catalog_environment.id"],
-            name=op.f("fk_releases_segment_environment_id_catalog_environment"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_releases_segment_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_releases_segment")),
-        sa.UniqueConstraint("environment_id", "key", name=op.f("uq_releases_segment_environment_id_key")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.integer("environment_id"),
+        ddl.string("key", 64),
+        ddl.string("name", 200),
+        ddl.text("description"),
+        ddl.json("definition"),
+        ddl.integer("version"),
+        ddl.timestamp("updated_at"),
+        ddl.string("updated_by", 100),
+        ddl.foreign_key("releases_segment", "environment_id", "catalog_environment", ondelete="CASCADE"),
+        ddl.foreign_key("releases_segment", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("releases_segment"),
+        ddl.unique("releases_segment", "environment_id", "key"),
     )
-    with op.batch_alter_table("releases_segment", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_segment_environment_id"), ["environment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_releases_segment_service_id"), ["service_id"], unique=False)
+    ddl.create_indexes("releases_segment", "environment_id", "service_id")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("releases_segment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_segment_service_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_segment_environment_id"))
-
-    op.drop_table("releases_segment")
-    op.drop_table("releases_revision")
-    with op.batch_alter_table("releases_release", schema=None) as batch_op:
-        batch_op.drop_index("ix_releases_release_service_at")
-        batch_op.drop_index(batch_op.f("ix_releases_release_flag_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_release_feature_key"))
-        batch_op.drop_index(batch_op.f("ix_releases_release_environment_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_release_at"))
-
-    op.drop_table("releases_release")
-    with op.batch_alter_table("releases_flag_state", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_flag_state_flag_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_flag_state_environment_id"))
-
-    op.drop_table("releases_flag_state")
-    with op.batch_alter_table("releases_evaluation_count", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_evaluation_count_flag_id"))
-
-    op.drop_table("releases_evaluation_count")
-    with op.batch_alter_table("releases_client_key", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_client_key_service_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_client_key_environment_id"))
-
-    op.drop_table("releases_client_key")
-    with op.batch_alter_table("releases_change", schema=None) as batch_op:
-        batch_op.drop_index("ix_releases_change_status_due")
-        batch_op.drop_index(batch_op.f("ix_releases_change_service_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_change_flag_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_change_environment_id"))
-
-    op.drop_table("releases_change")
-    with op.batch_alter_table("releases_flag", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_flag_service_id"))
-        batch_op.drop_index(batch_op.f("ix_releases_flag_feature_key"))
-
-    op.drop_table("releases_flag")
+    ddl.drop_table("releases_segment", "environment_id", "service_id")
+    ddl.drop_table("releases_revision")
+    ddl.drop_table("releases_release", *RELEASE_INDEXES)
+    ddl.drop_table("releases_flag_state", "environment_id", "flag_id")
+    ddl.drop_table("releases_evaluation_count", "flag_id")
+    ddl.drop_table("releases_client_key", "environment_id", "service_id")
+    ddl.drop_table("releases_change", *CHANGE_INDEXES)
+    ddl.drop_table("releases_flag", "feature_key", "service_id")

@@ -5,21 +5,49 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from digital_factory.migrations import ddl
+
 revision, down_revision = "0007", "0006"
+
+EPIC_INDEXES = (
+    "owner_user_id",
+    ("ix_portfolio_epic_state_entered", ["state", "state_entered_at"]),
+    ("ix_portfolio_epic_state_wsjf", ["state", "wsjf"]),
+)
+SCORE_INDEXES = (
+    ("ix_portfolio_score_epic", ["epic_id", "at"]),
+    ("ix_portfolio_score_feature", ["feature_id", "at"]),
+)
+WORK_TRANSITION_INDEXES = (
+    ("ix_portfolio_work_transition_feature", ["feature_id", "at"]),
+    ("ix_portfolio_work_transition_story", ["story_id", "at"]),
+)
+
+
+def _wsjf_columns() -> list[sa.Column[int] | sa.Column[float]]:
+    """The WSJF inputs and score, kept alike by epics, features and the score history."""
+    return [
+        ddl.integer("user_business_value", nullable=True),
+        ddl.integer("time_criticality", nullable=True),
+        ddl.integer("risk_reduction", nullable=True),
+        ddl.integer("job_size", nullable=True),
+        ddl.integer("cost_of_delay", nullable=True),
+        ddl.floating("wsjf", nullable=True),
+    ]
 
 
 def upgrade() -> None:
     op.create_table(
         "portfolio_gate_config",
-        sa.Column("gate", sa.String(length=60), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("gate", name=op.f("pk_portfolio_gate_config")),
+        ddl.string("gate", 60),
+        ddl.boolean("enabled"),
+        ddl.primary_key("portfolio_gate_config", "gate"),
     )
     op.create_table(
         "portfolio_state_config",
-        sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("wip_limit", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("state", name=op.f("pk_portfolio_state_config")),
+        ddl.string("state", 20),
+        ddl.integer("wip_limit", nullable=True),
+        ddl.primary_key("portfolio_state_config", "state"),
     )
     # The documented default WIP limits (docs/portfolio.md); a row per state also gives moves into a
     # state a row to lock, so two concurrent moves cannot both take its last slot.
@@ -36,386 +64,228 @@ def upgrade() -> None:
     )
     op.create_table(
         "portfolio_theme",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=20), nullable=False),
-        sa.Column("objective", sa.String(length=300), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("valid_from", sa.Date(), nullable=True),
-        sa.Column("valid_to", sa.Date(), nullable=True),
-        sa.Column("archived", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_theme")),
-        sa.UniqueConstraint("key", name=op.f("uq_portfolio_theme_key")),
+        ddl.integer("id"),
+        ddl.string("key", 20),
+        ddl.string("objective", 300),
+        ddl.text("description"),
+        ddl.date("valid_from", nullable=True),
+        ddl.date("valid_to", nullable=True),
+        ddl.boolean("archived"),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("updated_at"),
+        ddl.primary_key("portfolio_theme"),
+        ddl.unique("portfolio_theme", "key"),
     )
     op.create_table(
         "portfolio_epic",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=20), nullable=False),
-        sa.Column("source_ref", sa.String(length=100), nullable=True),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("epic_type", sa.String(length=20), nullable=False),
-        sa.Column("owner_user_id", sa.Integer(), nullable=True),
-        sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("substate", sa.String(length=20), nullable=True),
-        sa.Column("done_reason", sa.String(length=30), nullable=True),
-        sa.Column("hypothesis", sa.JSON(), nullable=False),
-        sa.Column("business_outcomes", sa.JSON(), nullable=False),
-        sa.Column("nfrs", sa.JSON(), nullable=False),
-        sa.Column("business_case", sa.JSON(), nullable=True),
-        sa.Column("mvp_definition", sa.Text(), nullable=False),
-        sa.Column("estimated_cost", sa.BigInteger(), nullable=True),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("state_entered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("user_business_value", sa.Integer(), nullable=True),
-        sa.Column("time_criticality", sa.Integer(), nullable=True),
-        sa.Column("risk_reduction", sa.Integer(), nullable=True),
-        sa.Column("job_size", sa.Integer(), nullable=True),
-        sa.Column("cost_of_delay", sa.Integer(), nullable=True),
-        sa.Column("wsjf", sa.Float(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["owner_user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_portfolio_epic_owner_user_id_accounts_user"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_epic")),
-        sa.UniqueConstraint("key", name=op.f("uq_portfolio_epic_key")),
-        sa.UniqueConstraint("source_ref", name=op.f("uq_portfolio_epic_source_ref")),
+        ddl.integer("id"),
+        ddl.string("key", 20),
+        ddl.string("source_ref", 100, nullable=True),
+        ddl.string("title", 200),
+        ddl.text("description"),
+        ddl.string("epic_type", 20),
+        ddl.integer("owner_user_id", nullable=True),
+        ddl.string("state", 20),
+        ddl.string("substate", 20, nullable=True),
+        ddl.string("done_reason", 30, nullable=True),
+        ddl.json("hypothesis"),
+        ddl.json("business_outcomes"),
+        ddl.json("nfrs"),
+        ddl.json("business_case", nullable=True),
+        ddl.text("mvp_definition"),
+        ddl.big_integer("estimated_cost", nullable=True),
+        ddl.string("currency", 3),
+        ddl.timestamp("state_entered_at"),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("updated_at"),
+        *_wsjf_columns(),
+        ddl.foreign_key("portfolio_epic", "owner_user_id", "accounts_user", ondelete="SET NULL"),
+        ddl.primary_key("portfolio_epic"),
+        ddl.unique("portfolio_epic", "key"),
+        ddl.unique("portfolio_epic", "source_ref"),
     )
-    with op.batch_alter_table("portfolio_epic", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portfolio_epic_owner_user_id"), ["owner_user_id"], unique=False)
-        batch_op.create_index("ix_portfolio_epic_state_entered", ["state", "state_entered_at"], unique=False)
-        batch_op.create_index("ix_portfolio_epic_state_wsjf", ["state", "wsjf"], unique=False)
+    ddl.create_indexes("portfolio_epic", *EPIC_INDEXES)
 
     op.create_table(
         "portfolio_key_result",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("theme_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("description", sa.String(length=500), nullable=False),
-        sa.Column("metric_query", sa.String(length=1000), nullable=True),
-        sa.Column("baseline", sa.Float(), nullable=True),
-        sa.Column("target", sa.Float(), nullable=False),
-        sa.Column("unit", sa.String(length=40), nullable=False),
-        sa.Column("due", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["theme_id"],
-            ["portfolio_theme.id"],
-            name=op.f("fk_portfolio_key_result_theme_id_portfolio_theme"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_key_result")),
+        ddl.integer("id"),
+        ddl.integer("theme_id"),
+        ddl.integer("position"),
+        ddl.string("description", 500),
+        ddl.string("metric_query", 1000, nullable=True),
+        ddl.floating("baseline", nullable=True),
+        ddl.floating("target"),
+        ddl.string("unit", 40),
+        ddl.date("due", nullable=True),
+        ddl.foreign_key("portfolio_key_result", "theme_id", "portfolio_theme", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_key_result"),
     )
-    with op.batch_alter_table("portfolio_key_result", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portfolio_key_result_theme_id"), ["theme_id"], unique=False)
+    ddl.create_indexes("portfolio_key_result", "theme_id")
 
     op.create_table(
         "portfolio_decision",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("epic_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("rationale", sa.Text(), nullable=False),
-        sa.Column("evidence", sa.JSON(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor_user_id", sa.Integer(), nullable=True),
-        sa.Column("actor_name", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_portfolio_decision_actor_user_id_accounts_user"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["epic_id"],
-            ["portfolio_epic.id"],
-            name=op.f("fk_portfolio_decision_epic_id_portfolio_epic"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_decision")),
+        ddl.integer("id"),
+        ddl.integer("epic_id"),
+        ddl.string("kind", 20),
+        ddl.text("rationale"),
+        ddl.json("evidence"),
+        ddl.timestamp("at"),
+        ddl.integer("actor_user_id", nullable=True),
+        ddl.string("actor_name", 64),
+        ddl.foreign_key("portfolio_decision", "actor_user_id", "accounts_user", ondelete="SET NULL"),
+        ddl.foreign_key("portfolio_decision", "epic_id", "portfolio_epic", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_decision"),
     )
-    with op.batch_alter_table("portfolio_decision", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portfolio_decision_epic_id"), ["epic_id"], unique=False)
+    ddl.create_indexes("portfolio_decision", "epic_id")
 
     op.create_table(
         "portfolio_epic_theme",
-        sa.Column("epic_id", sa.Integer(), nullable=False),
-        sa.Column("theme_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["epic_id"],
-            ["portfolio_epic.id"],
-            name=op.f("fk_portfolio_epic_theme_epic_id_portfolio_epic"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["theme_id"],
-            ["portfolio_theme.id"],
-            name=op.f("fk_portfolio_epic_theme_theme_id_portfolio_theme"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("epic_id", "theme_id", name=op.f("pk_portfolio_epic_theme")),
+        ddl.integer("epic_id"),
+        ddl.integer("theme_id"),
+        ddl.foreign_key("portfolio_epic_theme", "epic_id", "portfolio_epic", ondelete="CASCADE"),
+        ddl.foreign_key("portfolio_epic_theme", "theme_id", "portfolio_theme", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_epic_theme", "epic_id", "theme_id"),
     )
-    with op.batch_alter_table("portfolio_epic_theme", schema=None) as batch_op:
-        batch_op.create_index("ix_portfolio_epic_theme_theme", ["theme_id"], unique=False)
+    ddl.create_indexes("portfolio_epic_theme", ("ix_portfolio_epic_theme_theme", ["theme_id"]))
 
     op.create_table(
         "portfolio_feature",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=20), nullable=False),
-        sa.Column("source_ref", sa.String(length=100), nullable=True),
-        sa.Column("epic_id", sa.Integer(), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("benefit_hypothesis", sa.Text(), nullable=False),
-        sa.Column("acceptance_criteria", sa.JSON(), nullable=False),
-        sa.Column("feature_type", sa.String(length=20), nullable=False),
-        sa.Column("flow_item", sa.String(length=20), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=True),
-        sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("user_business_value", sa.Integer(), nullable=True),
-        sa.Column("time_criticality", sa.Integer(), nullable=True),
-        sa.Column("risk_reduction", sa.Integer(), nullable=True),
-        sa.Column("job_size", sa.Integer(), nullable=True),
-        sa.Column("cost_of_delay", sa.Integer(), nullable=True),
-        sa.Column("wsjf", sa.Float(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["epic_id"],
-            ["portfolio_epic.id"],
-            name=op.f("fk_portfolio_feature_epic_id_portfolio_epic"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams_team.id"], name=op.f("fk_portfolio_feature_team_id_teams_team"), ondelete="SET NULL"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_feature")),
-        sa.UniqueConstraint("key", name=op.f("uq_portfolio_feature_key")),
-        sa.UniqueConstraint("source_ref", name=op.f("uq_portfolio_feature_source_ref")),
+        ddl.integer("id"),
+        ddl.string("key", 20),
+        ddl.string("source_ref", 100, nullable=True),
+        ddl.integer("epic_id"),
+        ddl.string("title", 200),
+        ddl.text("description"),
+        ddl.text("benefit_hypothesis"),
+        ddl.json("acceptance_criteria"),
+        ddl.string("feature_type", 20),
+        ddl.string("flow_item", 20),
+        ddl.integer("team_id", nullable=True),
+        ddl.string("state", 20),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("updated_at"),
+        ddl.timestamp("state_changed_at"),
+        *_wsjf_columns(),
+        ddl.foreign_key("portfolio_feature", "epic_id", "portfolio_epic", ondelete="CASCADE"),
+        ddl.foreign_key("portfolio_feature", "team_id", "teams_team", ondelete="SET NULL"),
+        ddl.primary_key("portfolio_feature"),
+        ddl.unique("portfolio_feature", "key"),
+        ddl.unique("portfolio_feature", "source_ref"),
     )
-    with op.batch_alter_table("portfolio_feature", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portfolio_feature_epic_id"), ["epic_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_portfolio_feature_team_id"), ["team_id"], unique=False)
+    ddl.create_indexes("portfolio_feature", "epic_id", "team_id")
 
     op.create_table(
         "portfolio_indicator",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("epic_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=120), nullable=False),
-        sa.Column("metric_query", sa.String(length=1000), nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("baseline", sa.Float(), nullable=False),
-        sa.Column("target", sa.Float(), nullable=False),
-        sa.Column("direction", sa.String(length=10), nullable=False),
-        sa.Column("deadline", sa.Date(), nullable=False),
-        sa.Column("weight", sa.Float(), nullable=False),
-        sa.Column("critical", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["epic_id"],
-            ["portfolio_epic.id"],
-            name=op.f("fk_portfolio_indicator_epic_id_portfolio_epic"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_indicator")),
+        ddl.integer("id"),
+        ddl.integer("epic_id"),
+        ddl.integer("position"),
+        ddl.string("name", 120),
+        ddl.string("metric_query", 1000),
+        ddl.string("source", 20),
+        ddl.floating("baseline"),
+        ddl.floating("target"),
+        ddl.string("direction", 10),
+        ddl.date("deadline"),
+        ddl.floating("weight"),
+        ddl.boolean("critical"),
+        ddl.foreign_key("portfolio_indicator", "epic_id", "portfolio_epic", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_indicator"),
     )
-    with op.batch_alter_table("portfolio_indicator", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portfolio_indicator_epic_id"), ["epic_id"], unique=False)
+    ddl.create_indexes("portfolio_indicator", "epic_id")
 
     op.create_table(
         "portfolio_score",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("epic_id", sa.Integer(), nullable=True),
-        sa.Column("feature_id", sa.Integer(), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor_name", sa.String(length=64), nullable=False),
-        sa.Column("note", sa.String(length=500), nullable=False),
-        sa.Column("user_business_value", sa.Integer(), nullable=True),
-        sa.Column("time_criticality", sa.Integer(), nullable=True),
-        sa.Column("risk_reduction", sa.Integer(), nullable=True),
-        sa.Column("job_size", sa.Integer(), nullable=True),
-        sa.Column("cost_of_delay", sa.Integer(), nullable=True),
-        sa.Column("wsjf", sa.Float(), nullable=True),
-        sa.CheckConstraint("(epic_id IS NULL) <> (feature_id IS NULL)", name=op.f("ck_portfolio_score_one_item")),
-        sa.ForeignKeyConstraint(
-            ["epic_id"],
-            ["portfolio_epic.id"],
-            name=op.f("fk_portfolio_score_epic_id_portfolio_epic"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["feature_id"],
-            ["portfolio_feature.id"],
-            name=op.f("fk_portfolio_score_feature_id_portfolio_feature"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_score")),
+        ddl.integer("id"),
+        ddl.integer("epic_id", nullable=True),
+        ddl.integer("feature_id", nullable=True),
+        ddl.timestamp("at"),
+        ddl.string("actor_name", 64),
+        ddl.string("note", 500),
+        *_wsjf_columns(),
+        ddl.check("portfolio_score", "one_item", "(epic_id IS NULL) <> (feature_id IS NULL)"),
+        ddl.foreign_key("portfolio_score", "epic_id", "portfolio_epic", ondelete="CASCADE"),
+        ddl.foreign_key("portfolio_score", "feature_id", "portfolio_feature", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_score"),
     )
-    with op.batch_alter_table("portfolio_score", schema=None) as batch_op:
-        batch_op.create_index("ix_portfolio_score_epic", ["epic_id", "at"], unique=False)
-        batch_op.create_index("ix_portfolio_score_feature", ["feature_id", "at"], unique=False)
+    ddl.create_indexes("portfolio_score", *SCORE_INDEXES)
 
     op.create_table(
         "portfolio_story",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=20), nullable=False),
-        sa.Column("feature_id", sa.Integer(), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=True),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("acceptance_criteria", sa.JSON(), nullable=False),
-        sa.Column("story_type", sa.String(length=20), nullable=False),
-        sa.Column("flow_item", sa.String(length=20), nullable=False),
-        sa.Column("points", sa.Integer(), nullable=True),
-        sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["feature_id"],
-            ["portfolio_feature.id"],
-            name=op.f("fk_portfolio_story_feature_id_portfolio_feature"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams_team.id"], name=op.f("fk_portfolio_story_team_id_teams_team"), ondelete="SET NULL"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_story")),
-        sa.UniqueConstraint("key", name=op.f("uq_portfolio_story_key")),
+        ddl.integer("id"),
+        ddl.string("key", 20),
+        ddl.integer("feature_id"),
+        ddl.integer("team_id", nullable=True),
+        ddl.string("title", 200),
+        ddl.text("description"),
+        ddl.json("acceptance_criteria"),
+        ddl.string("story_type", 20),
+        ddl.string("flow_item", 20),
+        ddl.integer("points", nullable=True),
+        ddl.string("state", 20),
+        ddl.integer("rank"),
+        ddl.timestamp("created_at"),
+        ddl.timestamp("updated_at"),
+        ddl.timestamp("state_changed_at"),
+        ddl.foreign_key("portfolio_story", "feature_id", "portfolio_feature", ondelete="CASCADE"),
+        ddl.foreign_key("portfolio_story", "team_id", "teams_team", ondelete="SET NULL"),
+        ddl.primary_key("portfolio_story"),
+        ddl.unique("portfolio_story", "key"),
     )
-    with op.batch_alter_table("portfolio_story", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_portfolio_story_feature_id"), ["feature_id"], unique=False)
-        batch_op.create_index("ix_portfolio_story_team_rank", ["team_id", "rank"], unique=False)
+    ddl.create_indexes("portfolio_story", "feature_id", ("ix_portfolio_story_team_rank", ["team_id", "rank"]))
 
     op.create_table(
         "portfolio_transition",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("epic_id", sa.Integer(), nullable=False),
-        sa.Column("from_state", sa.String(length=20), nullable=True),
-        sa.Column("from_substate", sa.String(length=20), nullable=True),
-        sa.Column("to_state", sa.String(length=20), nullable=False),
-        sa.Column("to_substate", sa.String(length=20), nullable=True),
-        sa.Column("done_reason", sa.String(length=30), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor_user_id", sa.Integer(), nullable=True),
-        sa.Column("actor_name", sa.String(length=64), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("wip_override", sa.Boolean(), nullable=False),
-        sa.Column("decision_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["actor_user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_portfolio_transition_actor_user_id_accounts_user"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["decision_id"],
-            ["portfolio_decision.id"],
-            name=op.f("fk_portfolio_transition_decision_id_portfolio_decision"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["epic_id"],
-            ["portfolio_epic.id"],
-            name=op.f("fk_portfolio_transition_epic_id_portfolio_epic"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_transition")),
+        ddl.integer("id"),
+        ddl.integer("epic_id"),
+        ddl.string("from_state", 20, nullable=True),
+        ddl.string("from_substate", 20, nullable=True),
+        ddl.string("to_state", 20),
+        ddl.string("to_substate", 20, nullable=True),
+        ddl.string("done_reason", 30, nullable=True),
+        ddl.timestamp("at"),
+        ddl.integer("actor_user_id", nullable=True),
+        ddl.string("actor_name", 64),
+        ddl.text("reason"),
+        ddl.boolean("wip_override"),
+        ddl.integer("decision_id", nullable=True),
+        ddl.foreign_key("portfolio_transition", "actor_user_id", "accounts_user", ondelete="SET NULL"),
+        ddl.foreign_key("portfolio_transition", "decision_id", "portfolio_decision", ondelete="SET NULL"),
+        ddl.foreign_key("portfolio_transition", "epic_id", "portfolio_epic", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_transition"),
     )
-    with op.batch_alter_table("portfolio_transition", schema=None) as batch_op:
-        batch_op.create_index("ix_portfolio_transition_epic_at", ["epic_id", "at"], unique=False)
+    ddl.create_indexes("portfolio_transition", ("ix_portfolio_transition_epic_at", ["epic_id", "at"]))
 
     op.create_table(
         "portfolio_work_transition",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("feature_id", sa.Integer(), nullable=True),
-        sa.Column("story_id", sa.Integer(), nullable=True),
-        sa.Column("from_state", sa.String(length=20), nullable=True),
-        sa.Column("to_state", sa.String(length=20), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor_user_id", sa.Integer(), nullable=True),
-        sa.Column("actor_name", sa.String(length=64), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.CheckConstraint(
-            "(feature_id IS NULL) <> (story_id IS NULL)", name=op.f("ck_portfolio_work_transition_one_item")
-        ),
-        sa.ForeignKeyConstraint(
-            ["actor_user_id"],
-            ["accounts_user.id"],
-            name=op.f("fk_portfolio_work_transition_actor_user_id_accounts_user"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["feature_id"],
-            ["portfolio_feature.id"],
-            name=op.f("fk_portfolio_work_transition_feature_id_portfolio_feature"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["story_id"],
-            ["portfolio_story.id"],
-            name=op.f("fk_portfolio_work_transition_story_id_portfolio_story"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_work_transition")),
+        ddl.integer("id"),
+        ddl.integer("feature_id", nullable=True),
+        ddl.integer("story_id", nullable=True),
+        ddl.string("from_state", 20, nullable=True),
+        ddl.string("to_state", 20),
+        ddl.timestamp("at"),
+        ddl.integer("actor_user_id", nullable=True),
+        ddl.string("actor_name", 64),
+        ddl.text("reason"),
+        ddl.check("portfolio_work_transition", "one_item", "(feature_id IS NULL) <> (story_id IS NULL)"),
+        ddl.foreign_key("portfolio_work_transition", "actor_user_id", "accounts_user", ondelete="SET NULL"),
+        ddl.foreign_key("portfolio_work_transition", "feature_id", "portfolio_feature", ondelete="CASCADE"),
+        ddl.foreign_key("portfolio_work_transition", "story_id", "portfolio_story", ondelete="CASCADE"),
+        ddl.primary_key("portfolio_work_transition"),
     )
-    with op.batch_alter_table("portfolio_work_transition", schema=None) as batch_op:
-        batch_op.create_index("ix_portfolio_work_transition_feature", ["feature_id", "at"], unique=False)
-        batch_op.create_index("ix_portfolio_work_transition_story", ["story_id", "at"], unique=False)
+    ddl.create_indexes("portfolio_work_transition", *WORK_TRANSITION_INDEXES)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("portfolio_work_transition", schema=None) as batch_op:
-        batch_op.drop_index("ix_portfolio_work_transition_story")
-        batch_op.drop_index("ix_portfolio_work_transition_feature")
-
-    op.drop_table("portfolio_work_transition")
-    with op.batch_alter_table("portfolio_transition", schema=None) as batch_op:
-        batch_op.drop_index("ix_portfolio_transition_epic_at")
-
-    op.drop_table("portfolio_transition")
-    with op.batch_alter_table("portfolio_story", schema=None) as batch_op:
-        batch_op.drop_index("ix_portfolio_story_team_rank")
-        batch_op.drop_index(batch_op.f("ix_portfolio_story_feature_id"))
-
-    op.drop_table("portfolio_story")
-    with op.batch_alter_table("portfolio_score", schema=None) as batch_op:
-        batch_op.drop_index("ix_portfolio_score_feature")
-        batch_op.drop_index("ix_portfolio_score_epic")
-
-    op.drop_table("portfolio_score")
-    with op.batch_alter_table("portfolio_indicator", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_portfolio_indicator_epic_id"))
-
-    op.drop_table("portfolio_indicator")
-    with op.batch_alter_table("portfolio_feature", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_portfolio_feature_team_id"))
-        batch_op.drop_index(batch_op.f("ix_portfolio_feature_epic_id"))
-
-    op.drop_table("portfolio_feature")
-    with op.batch_alter_table("portfolio_epic_theme", schema=None) as batch_op:
-        batch_op.drop_index("ix_portfolio_epic_theme_theme")
-
-    op.drop_table("portfolio_epic_theme")
-    with op.batch_alter_table("portfolio_decision", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_portfolio_decision_epic_id"))
-
-    op.drop_table("portfolio_decision")
-    with op.batch_alter_table("portfolio_key_result", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_portfolio_key_result_theme_id"))
-
-    op.drop_table("portfolio_key_result")
-    with op.batch_alter_table("portfolio_epic", schema=None) as batch_op:
-        batch_op.drop_index("ix_portfolio_epic_state_wsjf")
-        batch_op.drop_index("ix_portfolio_epic_state_entered")
-        batch_op.drop_index(batch_op.f("ix_portfolio_epic_owner_user_id"))
-
-    op.drop_table("portfolio_epic")
-    op.drop_table("portfolio_theme")
-    op.drop_table("portfolio_state_config")
-    op.drop_table("portfolio_gate_config")
+    ddl.drop_table("portfolio_work_transition", *WORK_TRANSITION_INDEXES)
+    ddl.drop_table("portfolio_transition", ("ix_portfolio_transition_epic_at", ["epic_id", "at"]))
+    ddl.drop_table("portfolio_story", "feature_id", ("ix_portfolio_story_team_rank", ["team_id", "rank"]))
+    ddl.drop_table("portfolio_score", *SCORE_INDEXES)
+    ddl.drop_table("portfolio_indicator", "epic_id")
+    ddl.drop_table("portfolio_feature", "epic_id", "team_id")
+    ddl.drop_table("portfolio_epic_theme", ("ix_portfolio_epic_theme_theme", ["theme_id"]))
+    ddl.drop_table("portfolio_decision", "epic_id")
+    ddl.drop_table("portfolio_key_result", "theme_id")
+    ddl.drop_table("portfolio_epic", *EPIC_INDEXES)
+    ddl.drop_table("portfolio_theme")
+    ddl.drop_table("portfolio_state_config")
+    ddl.drop_table("portfolio_gate_config")

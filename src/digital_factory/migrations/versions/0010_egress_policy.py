@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from digital_factory.migrations import ddl
 
 revision, down_revision = "0010", "0009"
 
@@ -11,16 +12,11 @@ revision, down_revision = "0010", "0009"
 def upgrade() -> None:
     op.create_table(
         "delivery_service_egress",
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("granted", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_delivery_service_egress_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("service_id", name=op.f("pk_delivery_service_egress")),
+        ddl.integer("service_id"),
+        ddl.boolean("granted"),
+        ddl.timestamp("updated_at"),
+        ddl.foreign_key("delivery_service_egress", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("delivery_service_egress", "service_id"),
     )
 
 

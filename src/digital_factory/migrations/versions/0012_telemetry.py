@@ -5,139 +5,102 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from digital_factory.migrations import ddl
+
 revision, down_revision = "0012", "0011"
 
 
 def upgrade() -> None:
     op.create_table(
         "telemetry_feedback",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("time_ns", sa.BigInteger(), nullable=False),
-        sa.Column("metric", sa.String(length=200), nullable=False),
-        sa.Column("score", sa.Float(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("attributes", sa.JSON(), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_telemetry_feedback_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_telemetry_feedback")),
-        sa.UniqueConstraint("digest", name=op.f("uq_telemetry_feedback_digest")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("environment", 40),
+        ddl.big_integer("time_ns"),
+        ddl.string("metric", 200),
+        ddl.floating("score"),
+        ddl.text("text"),
+        ddl.json("attributes"),
+        ddl.string("digest", 64),
+        ddl.foreign_key("telemetry_feedback", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("telemetry_feedback"),
+        ddl.unique("telemetry_feedback", "digest"),
     )
-    with op.batch_alter_table("telemetry_feedback", schema=None) as batch_op:
-        batch_op.create_index("ix_telemetry_feedback_service_time", ["service_id", "time_ns"], unique=False)
+    ddl.create_indexes("telemetry_feedback", ("ix_telemetry_feedback_service_time", ["service_id", "time_ns"]))
 
     op.create_table(
         "telemetry_idempotency",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("request_digest", sa.String(length=64), nullable=False),
-        sa.Column("response", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_telemetry_idempotency_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_telemetry_idempotency")),
-        sa.UniqueConstraint("service_id", "key", name=op.f("uq_telemetry_idempotency_service_id_key")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("key", 200),
+        ddl.string("request_digest", 64),
+        ddl.json("response"),
+        ddl.timestamp("created_at"),
+        ddl.foreign_key("telemetry_idempotency", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("telemetry_idempotency"),
+        ddl.unique("telemetry_idempotency", "service_id", "key"),
     )
     op.create_table(
         "telemetry_log",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("time_ns", sa.BigInteger(), nullable=False),
-        sa.Column("severity", sa.String(length=8), nullable=False),
-        sa.Column("severity_rank", sa.SmallInteger(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("trace_id", sa.String(length=32), nullable=True),
-        sa.Column("attributes", sa.JSON(), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_telemetry_log_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_telemetry_log")),
-        sa.UniqueConstraint("service_id", "digest", name=op.f("uq_telemetry_log_service_id_digest")),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("environment", 40),
+        ddl.big_integer("time_ns"),
+        ddl.string("severity", 8),
+        ddl.small_integer("severity_rank"),
+        ddl.text("body"),
+        ddl.string("trace_id", 32, nullable=True),
+        ddl.json("attributes"),
+        ddl.string("digest", 64),
+        ddl.foreign_key("telemetry_log", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("telemetry_log"),
+        ddl.unique("telemetry_log", "service_id", "digest"),
     )
-    with op.batch_alter_table("telemetry_log", schema=None) as batch_op:
-        batch_op.create_index("ix_telemetry_log_service_time", ["service_id", "time_ns"], unique=False)
+    ddl.create_indexes("telemetry_log", ("ix_telemetry_log_service_time", ["service_id", "time_ns"]))
 
     op.create_table(
         "telemetry_series",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("service_id", sa.Integer(), nullable=False),
-        sa.Column("environment", sa.String(length=40), nullable=False),
-        sa.Column("metric", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=12), nullable=False),
-        sa.Column("unit", sa.String(length=64), nullable=False),
-        sa.Column("attributes", sa.JSON(), nullable=False),
-        sa.Column("attributes_key", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_time_ns", sa.BigInteger(), nullable=True),
-        sa.Column("cumulative_start_ns", sa.BigInteger(), nullable=True),
-        sa.Column("cumulative_value", sa.Float(), nullable=True),
-        sa.Column("cumulative_buckets", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["catalog_service.id"],
-            name=op.f("fk_telemetry_series_service_id_catalog_service"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_telemetry_series")),
-        sa.UniqueConstraint(
-            "service_id",
-            "environment",
-            "metric",
-            "attributes_key",
-            name=op.f("uq_telemetry_series_service_id_environment_metric_attributes_key"),
-        ),
+        ddl.integer("id"),
+        ddl.integer("service_id"),
+        ddl.string("environment", 40),
+        ddl.string("metric", 200),
+        ddl.string("kind", 12),
+        ddl.string("unit", 64),
+        ddl.json("attributes"),
+        ddl.string("attributes_key", 64),
+        ddl.timestamp("created_at"),
+        ddl.big_integer("last_time_ns", nullable=True),
+        ddl.big_integer("cumulative_start_ns", nullable=True),
+        ddl.floating("cumulative_value", nullable=True),
+        ddl.json("cumulative_buckets", nullable=True),
+        ddl.foreign_key("telemetry_series", "service_id", "catalog_service", ondelete="CASCADE"),
+        ddl.primary_key("telemetry_series"),
+        ddl.unique("telemetry_series", "service_id", "environment", "metric", "attributes_key"),
     )
-    with op.batch_alter_table("telemetry_series", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_telemetry_series_metric"), ["metric"], unique=False)
+    ddl.create_indexes("telemetry_series", "metric")
 
     op.create_table(
         "telemetry_point",
         sa.Column("series_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("time_ns", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("value", sa.Float(), nullable=False),
-        sa.Column("buckets", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["series_id"],
-            ["telemetry_series.id"],
-            name=op.f("fk_telemetry_point_series_id_telemetry_series"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("series_id", "time_ns", name=op.f("pk_telemetry_point")),
+        ddl.floating("value"),
+        ddl.json("buckets", nullable=True),
+        ddl.foreign_key("telemetry_point", "series_id", "telemetry_series", ondelete="CASCADE"),
+        ddl.primary_key("telemetry_point", "series_id", "time_ns"),
     )
     op.create_table(
         "telemetry_rollup",
         sa.Column("series_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("resolution", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("start_ns", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
-        sa.Column("total", sa.Float(), nullable=False),
-        sa.Column("minimum", sa.Float(), nullable=False),
-        sa.Column("maximum", sa.Float(), nullable=False),
-        sa.Column("last_ns", sa.BigInteger(), nullable=False),
-        sa.Column("last", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["series_id"],
-            ["telemetry_series.id"],
-            name=op.f("fk_telemetry_rollup_series_id_telemetry_series"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("series_id", "resolution", "start_ns", name=op.f("pk_telemetry_rollup")),
+        ddl.big_integer("count"),
+        ddl.floating("total"),
+        ddl.floating("minimum"),
+        ddl.floating("maximum"),
+        ddl.big_integer("last_ns"),
+        ddl.floating("last"),
+        ddl.foreign_key("telemetry_rollup", "series_id", "telemetry_series", ondelete="CASCADE"),
+        ddl.primary_key("telemetry_rollup", "series_id", "resolution", "start_ns"),
     )
     with op.batch_alter_table("catalog_ingestion_key", schema=None) as batch_op:
         batch_op.add_column(sa.Column("accepted_points", sa.BigInteger(), server_default="0", nullable=False))
@@ -149,18 +112,9 @@ def downgrade() -> None:
         batch_op.drop_column("rejected_points")
         batch_op.drop_column("accepted_points")
 
-    op.drop_table("telemetry_rollup")
-    op.drop_table("telemetry_point")
-    with op.batch_alter_table("telemetry_series", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_telemetry_series_metric"))
-
-    op.drop_table("telemetry_series")
-    with op.batch_alter_table("telemetry_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_telemetry_log_service_time")
-
-    op.drop_table("telemetry_log")
-    op.drop_table("telemetry_idempotency")
-    with op.batch_alter_table("telemetry_feedback", schema=None) as batch_op:
-        batch_op.drop_index("ix_telemetry_feedback_service_time")
-
-    op.drop_table("telemetry_feedback")
+    ddl.drop_table("telemetry_rollup")
+    ddl.drop_table("telemetry_point")
+    ddl.drop_table("telemetry_series", "metric")
+    ddl.drop_table("telemetry_log", ("ix_telemetry_log_service_time", ["service_id", "time_ns"]))
+    ddl.drop_table("telemetry_idempotency")
+    ddl.drop_table("telemetry_feedback", ("ix_telemetry_feedback_service_time", ["service_id", "time_ns"]))

@@ -5,15 +5,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from digital_factory.migrations import ddl
 from digital_factory.store.base import UTCDateTime
 
 revision, down_revision = "0014", "0013"
 
+DEPLOYMENT_INDEXES = (
+    ("ix_delivery_deployment_production_finished", ["is_production", "finished_at"]),
+    ("ix_delivery_deployment_service_production", ["service_id", "is_production", "finished_at"]),
+    "rollback_of_id",
+)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("delivery_change", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("first_production_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("lead_seconds", sa.Double(), nullable=True))
+        batch_op.add_column(ddl.timestamp("first_production_at", nullable=True))
+        batch_op.add_column(ddl.double("lead_seconds", nullable=True))
         batch_op.create_index(
             "ix_delivery_change_first_production", ["first_production_at", "service_id", "lead_seconds"], unique=False
         )
@@ -22,14 +29,7 @@ def upgrade() -> None:
             ["service_id", "first_production_at", "lead_seconds"],
             unique=False,
         )
-    with op.batch_alter_table("delivery_deployment", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_delivery_deployment_production_finished", ["is_production", "finished_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_delivery_deployment_service_production", ["service_id", "is_production", "finished_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_delivery_deployment_rollback_of_id"), ["rollback_of_id"], unique=False)
+    ddl.create_indexes("delivery_deployment", *DEPLOYMENT_INDEXES)
     _backfill()
 
 
@@ -53,10 +53,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("delivery_deployment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_delivery_deployment_rollback_of_id"))
-        batch_op.drop_index("ix_delivery_deployment_service_production")
-        batch_op.drop_index("ix_delivery_deployment_production_finished")
+    ddl.drop_indexes("delivery_deployment", *DEPLOYMENT_INDEXES)
     with op.batch_alter_table("delivery_change", schema=None) as batch_op:
         batch_op.drop_index("ix_delivery_change_service_first_production")
         batch_op.drop_index("ix_delivery_change_first_production")
