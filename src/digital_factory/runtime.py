@@ -1,11 +1,13 @@
 """The one view of the composition root that the edges (api, web, workers) are given.
 
-`app.factory.Runtime` is the concrete object; edges type against this protocol so they never import `app`
-(it sits above them) and so every edge sees the same fields."""
+`app.factory.Runtime` is the concrete object, a subclass of this one; edges type against this base so they never
+import `app` (it sits above them) and so every edge sees the same fields."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, cast
 
@@ -28,7 +30,11 @@ class Submitter(Protocol):
     def submit(self, name: str, job: Callable[[], object]) -> object: ...
 
 
-class Runtime(Protocol):
+@dataclass(kw_only=True)
+class Runtime(ABC):
+    """What the composition root hands the edges; `app.factory.Runtime` adds the settings and the job runner
+    behind it, and reads the settings-derived figures below from them."""
+
     store: Store
     digester: SecretDigester
     repo_host: LocalRepoHost
@@ -38,27 +44,33 @@ class Runtime(Protocol):
     executor: Executor
     flags: FlagServer
     otlp: OtlpReceiver
-    platform_jobs: JobBoard
-    login_throttle: LoginThrottle
-    tokens: TokenCache[Resolved]
     jobs: Submitter
+    platform_jobs: JobBoard = field(default_factory=JobBoard)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    tokens: TokenCache[Resolved] = field(default_factory=TokenCache)
 
     @property
+    @abstractmethod
     def public_url(self) -> str: ...
 
     @property
+    @abstractmethod
     def max_push_bytes(self) -> int: ...
 
     @property
+    @abstractmethod
     def max_upload_bytes(self) -> int: ...
 
     @property
+    @abstractmethod
     def session_idle(self) -> timedelta: ...
 
     @property
+    @abstractmethod
     def session_max_age(self) -> timedelta: ...
 
     @property
+    @abstractmethod
     def hypotheses(self) -> Thresholds: ...
 
 

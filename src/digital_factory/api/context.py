@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -13,6 +13,8 @@ from digital_factory.core.actor import Actor, Origin, system_actor
 from digital_factory.core.errors import Unauthenticated
 from digital_factory.runtime import Runtime, runtime_of
 from digital_factory.store.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 def runtime(request: Request) -> Runtime:
@@ -70,3 +72,11 @@ def write_unit(request: Request, actor: CurrentActor) -> Iterator[UnitOfWork]:
 
 Reading = Annotated[UnitOfWork, Depends(read_unit, scope="function")]
 Writing = Annotated[UnitOfWork, Depends(write_unit, scope="function")]
+
+
+def in_write_unit(request: Request, actor: Actor, work: Callable[[UnitOfWork], T]) -> T:
+    """`work` in a write unit of work of its own: committed when it returns, rolled back when it raises. For
+    routes that cannot take a Writing dependency (async ones reading the whole body first, moves answering a
+    refusal after the rollback)."""
+    with runtime(request).store.unit_of_work(actor) as uow:
+        return work(uow)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from digital_factory.api.context import CurrentActor, Reading, runtime
@@ -132,34 +133,39 @@ StartParam = Annotated[datetime | None, Query(description="Window start (default
 EndParam = Annotated[datetime | None, Query(description="Window end, exclusive (default and latest: now).")]
 
 
-@router.get("/flow")
-def flow_metrics(
-    uow: Reading,
+@dataclass(frozen=True)
+class FlowWindow:
+    """What a flow route measures (scope and level) and over which window."""
+
+    query: insights.FlowQuery
+    start: datetime | None
+    end: datetime | None
+
+
+def flow_window(
     team: TeamParam = None,
     value_stream: StreamParam = None,
     epic: EpicParam = None,
     level: LevelParam = WorkLevel.FEATURE,
     start: StartParam = None,
     end: EndParam = None,
-) -> FlowMetrics:
+) -> FlowWindow:
+    return FlowWindow(insights.FlowQuery(team=team, value_stream=value_stream, epic=epic, level=level), start, end)
+
+
+FlowParams = Annotated[FlowWindow, Depends(flow_window)]
+
+
+@router.get("/flow")
+def flow_metrics(uow: Reading, flow: FlowParams) -> FlowMetrics:
     """Flow velocity, time, load, efficiency and distribution of a team, value stream or epic (or all)."""
-    query = insights.FlowQuery(team=team, value_stream=value_stream, epic=epic, level=level)
-    return insights.flow_metrics(uow, query, start=start, end=end)
+    return insights.flow_metrics(uow, flow.query, start=flow.start, end=flow.end)
 
 
 @router.get("/flow/cfd")
-def cumulative_flow(
-    uow: Reading,
-    team: TeamParam = None,
-    value_stream: StreamParam = None,
-    epic: EpicParam = None,
-    level: LevelParam = WorkLevel.FEATURE,
-    start: StartParam = None,
-    end: EndParam = None,
-) -> CumulativeFlow:
+def cumulative_flow(uow: Reading, flow: FlowParams) -> CumulativeFlow:
     """The cumulative flow diagram: per day, the items in each flow state."""
-    query = insights.FlowQuery(team=team, value_stream=value_stream, epic=epic, level=level)
-    return insights.cumulative_flow(uow, query, start=start, end=end)
+    return insights.cumulative_flow(uow, flow.query, start=flow.start, end=flow.end)
 
 
 @router.get("/value-stream-map")

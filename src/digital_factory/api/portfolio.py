@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
+from digital_factory.api.context import CurrentActor, Reading, Writing, in_write_unit, runtime
 from digital_factory.api.paging import Paging
 from digital_factory.api.problems import problem
 from digital_factory.core.actor import Actor
@@ -74,8 +74,7 @@ def moving(request: Request, actor: Actor, work: Callable[[UnitOfWork], T]) -> T
     """Run a move in its own unit of work. A refused move must roll back (an implied decision may already be
     recorded) and then be answered with its refusals; a Writing dependency would commit instead."""
     try:
-        with runtime(request).store.unit_of_work(actor) as uow:
-            return work(uow)
+        return in_write_unit(request, actor, work)
     except portfolio.MoveRefused as exc:
         return problem(
             409,
@@ -151,20 +150,19 @@ async def import_epics(
 ) -> ImportReport:
     """Import epics and features. Nothing is stored when any row is invalid, unless `skip_invalid`;
     `dry_run` only reports. The format follows the Content-Type unless `format` is given."""
-    # Async to read the whole body first; the import then runs in a worker thread, in a unit of work opened
-    # only once the file is in.
     fmt = format or (ImportFormat.CSV if "csv" in request.headers.get("content-type", "") else ImportFormat.JSON)
     raw = await request.body()
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationFailed.on("body", "the file is not UTF-8 text") from None
-
-    def work() -> ImportReport:
-        with runtime(request).store.unit_of_work(actor) as uow:
-            return portfolio.import_items(uow, content, fmt, dry_run=dry_run, skip_invalid=skip_invalid)
-
-    return await run_in_threadpool(work)
+    # async to read the whole file first; the import then runs in a worker thread, in a unit opened only now
+    return await run_in_threadpool(
+        in_write_unit,
+        request,
+        actor,
+        lambda uow: portfolio.import_items(uow, content, fmt, dry_run=dry_run, skip_invalid=skip_invalid),
+    )
 
 
 @router.get("/epics/{key}", tags=["epics"])

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.api.context import CurrentActor, Reading, Writing, runtime
+from digital_factory.api.context import CurrentActor, Reading, Writing, in_write_unit
 from digital_factory.api.paging import Paging, RowId
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import ValidationFailed
@@ -222,12 +222,9 @@ async def import_team_api(request: Request, actor: CurrentActor, dry_run: bool =
     nothing stored. `dry_run=true` only checks."""
     body = await request.body()
     source = _decode(body, request.headers.get("content-type", "application/json"))
-
-    def work() -> TeamApiImport:
-        with runtime(request).store.unit_of_work(actor) as uow:
-            return teams.import_team_api(uow, source, dry_run=dry_run)
-
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(
+        in_write_unit, request, actor, lambda uow: teams.import_team_api(uow, source, dry_run=dry_run)
+    )
 
 
 def _decode(body: bytes, content_type: str) -> str | dict[str, Any]:

@@ -17,10 +17,11 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digital_factory import __version__
+from digital_factory import runtime as runtime_base
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.events import TokenRevoked, UserChanged
 from digital_factory.accounts.schemas import CreatedUser
-from digital_factory.accounts.service import LoginThrottle, Resolved, SecretDigester, TokenCache
+from digital_factory.accounts.service import SecretDigester
 from digital_factory.api import business, hooks, ofrep, otlp, problems
 from digital_factory.api import git as git_http
 from digital_factory.api.app import API_PREFIX, NO_NATIVE_TELEMETRY, create_api
@@ -36,12 +37,10 @@ from digital_factory.core.clock import Clock
 from digital_factory.core.errors import SchemaMismatch
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.events import StepCancelRequested, StepQueued
-from digital_factory.delivery.service import DeliveryConfig, Executor
 from digital_factory.insights.schemas import DoraPolicy
 from digital_factory.insights.service import Thresholds
 from digital_factory.platform import service as platform
 from digital_factory.platform.context import PlatformContext
-from digital_factory.platform.progress import JobBoard
 from digital_factory.releases import service as releases
 from digital_factory.releases.events import ClientKeyRevoked, FlagsChanged
 from digital_factory.releases.serving import FlagServer
@@ -63,24 +62,12 @@ log = logging.getLogger(__name__)
 HALT_AFTER_PUSH = "FACTORY_TEST_HALT_AFTER_PUSH"
 
 
-@dataclass
-class Runtime:
+@dataclass(kw_only=True)
+class Runtime(runtime_base.Runtime):
     """Everything the edges (API, web, workers) reach for, built once per application."""
 
     settings: Settings
-    store: Store
-    digester: SecretDigester
-    repo_host: LocalRepoHost
-    platform: PlatformContext
-    delivery: DeliveryConfig
-    dora: DoraPolicy
-    executor: Executor
-    flags: FlagServer
-    otlp: OtlpReceiver
     jobs: JobRunner = field(default_factory=JobRunner)
-    platform_jobs: JobBoard = field(default_factory=JobBoard)
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    tokens: TokenCache[Resolved] = field(default_factory=TokenCache)
 
     @property
     def public_url(self) -> str:

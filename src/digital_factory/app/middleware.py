@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -231,11 +232,8 @@ def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> list[str]:
     return [method for method in _METHODS if _answers(routes, {**probe, "method": method})]
 
 
-class AllowHeaderMiddleware:
-    """Gives every 405 answer an `Allow` header naming all the methods the path answers to.
-
-    The router stops at the first route whose path matches, so its own header misses the methods of
-    other routes on the same path (a GET and a POST declared apart)."""
+class _ResponseStartMiddleware(ABC):
+    """Base of the middleware that amend the start (status and headers) of every HTTP answer on its way out."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -246,16 +244,31 @@ class AllowHeaderMiddleware:
             return
         original = dict(scope)  # mounted applications change the scope in place
 
-        async def with_allow(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405:
-                root = original.get("app")
-                methods = allowed_methods(getattr(root, "routes", []), original)
-                if methods:
-                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
-                    message["headers"] = [*headers, (b"allow", ", ".join(methods).encode())]
+        async def amended(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.amend(message, original)
             await send(message)
 
-        await self.app(scope, receive, with_allow)
+        await self.app(scope, receive, amended)
+
+    @abstractmethod
+    def amend(self, start: Message, scope: Scope) -> None:
+        """Change `start` in place; `scope` is the request's scope as this middleware received it."""
+
+
+class AllowHeaderMiddleware(_ResponseStartMiddleware):
+    """Gives every 405 answer an `Allow` header naming all the methods the path answers to.
+
+    The router stops at the first route whose path matches, so its own header misses the methods of
+    other routes on the same path (a GET and a POST declared apart)."""
+
+    def amend(self, start: Message, scope: Scope) -> None:
+        if start["status"] != 405:
+            return
+        methods = allowed_methods(getattr(scope.get("app"), "routes", []), scope)
+        if methods:
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"allow"]
+            start["headers"] = [*headers, (b"allow", ", ".join(methods).encode())]
 
 
 SECURITY_HEADERS = [
@@ -270,24 +283,12 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    header for header in SECURITY_HEADERS if header[0] not in present
-                ]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+class SecurityHeadersMiddleware(_ResponseStartMiddleware):
+    def amend(self, start: Message, scope: Scope) -> None:
+        present = {name for name, _ in start.get("headers", [])}
+        start["headers"] = list(start.get("headers", [])) + [
+            header for header in SECURITY_HEADERS if header[0] not in present
+        ]
 
 
 class FastHandler(Protocol):
