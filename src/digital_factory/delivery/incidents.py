@@ -12,7 +12,6 @@ planned work).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models
 from digital_factory.delivery.deployments import incident_out
 from digital_factory.delivery.events import IncidentOpened, IncidentResolved
+from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
@@ -35,7 +35,6 @@ from digital_factory.delivery.schemas import (
     IncidentResolve,
     IncidentStatus,
 )
-from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -214,14 +213,4 @@ def get_incident(uow: UnitOfWork, key: str) -> Incident:
 
 
 def list_incidents(uow: UnitOfWork, filters: IncidentFilter, page: PageRequest) -> Page[Incident]:
-    require(uow.actor, Permission.READ)
-    query = select(models.Incident)
-    if filters.service:
-        query = query.where(models.Incident.service_id == catalog.service_id(uow, filters.service))
-    if filters.status:
-        query = query.where(models.Incident.status == filters.status)
-
-    def items(rows: Sequence[models.Incident]) -> list[Incident]:
-        return [incident_out(r) for r in rows]
-
-    return paginate(uow.session, query, page, items, order_by=[models.Incident.id.desc()])
+    return newest_first(uow, models.Incident, page, incident_out, service=filters.service, status=filters.status)

@@ -8,7 +8,6 @@ first steps (executors hear of them through `StepQueued`, published after commit
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from digital_factory.core.errors import Conflict, FieldProblem, NotFound, Valida
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration, traceability
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.pipeline_file import PIPELINE_PATH, Pipeline, PipelineInvalid, Problem
 from digital_factory.delivery.pipeline_file import lint as lint_text
@@ -45,7 +45,6 @@ from digital_factory.delivery.sources import Commit, Repository
 from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived
 from digital_factory.repos.service import ZERO_SHA, GitError
-from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -308,17 +307,7 @@ def start_rollback(
 
 
 def list_runs(uow: UnitOfWork, filters: RunFilter, page: PageRequest) -> Page[RunSummary]:
-    require(uow.actor, Permission.READ)
-    query = select(models.PipelineRun)
-    if filters.service:
-        query = query.where(models.PipelineRun.service_id == catalog.service_id(uow, filters.service))
-    if filters.status:
-        query = query.where(models.PipelineRun.status == filters.status)
-
-    def items(rows: Sequence[models.PipelineRun]) -> list[RunSummary]:
-        return [_summary(r) for r in rows]
-
-    return paginate(uow.session, query, page, items, order_by=[models.PipelineRun.id.desc()])
+    return newest_first(uow, models.PipelineRun, page, _summary, service=filters.service, status=filters.status)
 
 
 def run_row(uow: UnitOfWork, run_id: int) -> models.PipelineRun:
