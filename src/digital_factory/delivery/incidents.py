@@ -24,7 +24,7 @@ from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models
 from digital_factory.delivery.deployments import incident_out
-from digital_factory.delivery.events import IncidentOpened, IncidentResolved
+from digital_factory.delivery.events import IncidentOpened, IncidentResolved, event_of
 from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.schemas import (
@@ -72,14 +72,7 @@ def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
         cause_link=link,
     )
     uow.session.add(row)
-    opened = IncidentOpened(
-        key=row.key,
-        service_key=row.service_key,
-        environment=row.environment,
-        detected_at=detected,
-        caused_by_deployment_id=row.caused_by_deployment_id,
-    )
-    return _recorded(uow, row, "incident.open", data, opened)
+    return _recorded(uow, row, "incident.open", data, event_of(IncidentOpened, row))
 
 
 def _cause(
@@ -176,14 +169,7 @@ def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incide
     row.resolved_at = now
     row.resolved_by = uow.actor.name
     row.resolution = data.resolution
-    resolved = IncidentResolved(
-        key=row.key,
-        service_key=row.service_key,
-        environment=row.environment,
-        resolved_at=now,
-        restored_by_deployment_id=row.restored_by_deployment_id,
-    )
-    return _recorded(uow, row, "incident.resolve", data, resolved)
+    return _recorded(uow, row, "incident.resolve", data, event_of(IncidentResolved, row))
 
 
 def _recorded(

@@ -18,7 +18,8 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
-from digital_factory.delivery import models, orchestration, traceability
+from digital_factory.delivery import models, orchestration
+from digital_factory.delivery.change_rows import new_change
 from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import by_id
@@ -248,23 +249,7 @@ def _record_changes(uow: UnitOfWork, run: models.PipelineRun, prepared: Prepared
     for commit in prepared.commits:
         row = existing.get(commit.sha)
         if row is None:
-            keys = traceability.item_keys(commit.message)
-            row = models.Change(
-                service_id=run.service_id,
-                sha=commit.sha,
-                author_name=commit.author_name,
-                author_email=commit.author_email,
-                authored_at=commit.authored_at,
-                committed_at=commit.committed_at,
-                merged_at=None,
-                subject=commit.subject,
-                item_keys=keys,
-                first_seen_at=now,
-            )
-            uow.session.add(row)
-            uow.session.flush()
-            for key in keys:
-                uow.session.add(models.ChangeItem(change_id=row.id, item_key=key))
+            row = new_change(uow, run.service_id, commit, subject=commit.subject, merged_at=None, seen_at=now)
         if prepared.on_default_branch and row.merged_at is None:
             row.merged_at = now  # first seen on the default branch: merged (lead time's middle mark)
         uow.session.add(models.RunChange(run_id=run.id, change_id=row.id))
