@@ -44,21 +44,12 @@ def catalog_overview(
         query = query.where(models.Service.value_stream_id == value_stream_row(uow, value_stream).id)
     if owner_team:
         query = query.where(models.Service.owner_team_id == teams.team_id(uow, owner_team))
-    rows = list(uow.session.scalars(query))
-    services = services_out(uow, rows)
     edges = all_edges(uow)
-    keys = service_keys(uow, {n for edge in edges for n in edge})
-    depends_on: dict[int, list[str]] = defaultdict(list)
-    dependents: dict[int, list[str]] = defaultdict(list)
-    for source, target in edges:
-        depends_on[source].append(keys[target])
-        dependents[target].append(keys[source])
+    entries = _with_edges(uow, list(uow.session.scalars(query)), edges)
     streams = {s.key: s for s in list_value_streams(uow)}
     grouped: dict[str | None, list[CatalogEntry]] = defaultdict(list)
-    for row, service in zip(rows, services, strict=True):
-        grouped[service.value_stream].append(
-            CatalogEntry(service=service, depends_on=sorted(depends_on[row.id]), dependents=sorted(dependents[row.id]))
-        )
+    for entry in entries:
+        grouped[entry.service.value_stream].append(entry)
     groups = [CatalogGroup(value_stream=s, entries=grouped.get(s.key, [])) for s in streams.values()]
     if value_stream:
         groups = [g for g in groups if g.value_stream and g.value_stream.key == value_stream]
@@ -68,7 +59,7 @@ def catalog_overview(
         groups.append(CatalogGroup(value_stream=None, entries=grouped[None]))
     return CatalogOverview(
         groups=groups,
-        services=len(services),
+        services=len(entries),
         dependencies=len(edges),
         cycles=cycles_of(uow, graph.adjacency(edges)),
         warnings=ownership_warnings(uow),
@@ -117,6 +108,13 @@ def _entries(uow: UnitOfWork, rows: Sequence[models.Service]) -> list[CatalogEnt
             or_(dependency.service_id.in_(ids), dependency.depends_on_id.in_(ids))
         )
     ).all()
+    return _with_edges(uow, rows, edges)
+
+
+def _with_edges(
+    uow: UnitOfWork, rows: Sequence[models.Service], edges: Sequence[tuple[int, int]]
+) -> list[CatalogEntry]:
+    """The services with the keys of those they depend on and of their dependents, as far as `edges` tell."""
     keys = service_keys(uow, {n for edge in edges for n in edge})
     depends_on: dict[int, list[str]] = defaultdict(list)
     dependents: dict[int, list[str]] = defaultdict(list)

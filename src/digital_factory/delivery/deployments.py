@@ -8,8 +8,6 @@ while an approval is counted, so concurrent approvals count once each and never 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission, Role
@@ -20,6 +18,7 @@ from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models, orchestration
 from digital_factory.delivery import windows as deploy_windows
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import MAX_ID, by_id
 from digital_factory.delivery.runs import _summary, start_rollback
 from digital_factory.delivery.schemas import (
@@ -39,7 +38,6 @@ from digital_factory.delivery.schemas import (
     RunSummary,
     ServiceDelivery,
 )
-from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 
@@ -205,19 +203,18 @@ def get_deployment(uow: UnitOfWork, deployment_id: int) -> Deployment:
 
 
 def list_deployments(uow: UnitOfWork, filters: DeploymentFilter, page: PageRequest) -> Page[Deployment]:
-    require(uow.actor, Permission.READ)
-    query = select(models.Deployment)
-    if filters.service:
-        query = query.where(models.Deployment.service_id == catalog.service_id(uow, filters.service))
-    if filters.environment:
-        query = query.where(models.Deployment.environment == filters.environment)
-    if filters.status:
-        query = query.where(models.Deployment.status == filters.status)
+    def item(row: models.Deployment) -> Deployment:
+        return _out(uow, row)
 
-    def items(rows: Sequence[models.Deployment]) -> list[Deployment]:
-        return [_out(uow, r) for r in rows]
-
-    return paginate(uow.session, query, page, items, order_by=[models.Deployment.id.desc()])
+    return newest_first(
+        uow,
+        models.Deployment,
+        page,
+        item,
+        service=filters.service,
+        environment=filters.environment,
+        status=filters.status,
+    )
 
 
 def _out(uow: UnitOfWork, row: models.Deployment, *, detail: bool = False) -> Deployment:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from digital_factory.core.events import DomainEvent
+from digital_factory.core.events import DomainEvent, E
+
+
+def event_of(kind: type[E], row: object, **given: object) -> E:
+    """The event `kind` about a row: each field is the row's attribute of that name, unless given."""
+    read = {field.name: getattr(row, field.name) for field in fields(kind) if field.name not in given}
+    return kind(**read, **given)
 
 
 @dataclass(frozen=True)

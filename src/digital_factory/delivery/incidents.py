@@ -12,7 +12,6 @@ planned work).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -25,7 +24,8 @@ from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.delivery import models
 from digital_factory.delivery.deployments import incident_out
-from digital_factory.delivery.events import IncidentOpened, IncidentResolved
+from digital_factory.delivery.events import IncidentOpened, IncidentResolved, event_of
+from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
@@ -35,7 +35,6 @@ from digital_factory.delivery.schemas import (
     IncidentResolve,
     IncidentStatus,
 )
-from digital_factory.store.paging import paginate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -73,14 +72,7 @@ def open_incident(uow: UnitOfWork, data: IncidentCreate) -> Incident:
         cause_link=link,
     )
     uow.session.add(row)
-    opened = IncidentOpened(
-        key=row.key,
-        service_key=row.service_key,
-        environment=row.environment,
-        detected_at=detected,
-        caused_by_deployment_id=row.caused_by_deployment_id,
-    )
-    return _recorded(uow, row, "incident.open", data, opened)
+    return _recorded(uow, row, "incident.open", data, event_of(IncidentOpened, row))
 
 
 def _cause(
@@ -177,14 +169,7 @@ def resolve_incident(uow: UnitOfWork, key: str, data: IncidentResolve) -> Incide
     row.resolved_at = now
     row.resolved_by = uow.actor.name
     row.resolution = data.resolution
-    resolved = IncidentResolved(
-        key=row.key,
-        service_key=row.service_key,
-        environment=row.environment,
-        resolved_at=now,
-        restored_by_deployment_id=row.restored_by_deployment_id,
-    )
-    return _recorded(uow, row, "incident.resolve", data, resolved)
+    return _recorded(uow, row, "incident.resolve", data, event_of(IncidentResolved, row))
 
 
 def _recorded(
@@ -214,14 +199,4 @@ def get_incident(uow: UnitOfWork, key: str) -> Incident:
 
 
 def list_incidents(uow: UnitOfWork, filters: IncidentFilter, page: PageRequest) -> Page[Incident]:
-    require(uow.actor, Permission.READ)
-    query = select(models.Incident)
-    if filters.service:
-        query = query.where(models.Incident.service_id == catalog.service_id(uow, filters.service))
-    if filters.status:
-        query = query.where(models.Incident.status == filters.status)
-
-    def items(rows: Sequence[models.Incident]) -> list[Incident]:
-        return [incident_out(r) for r in rows]
-
-    return paginate(uow.session, query, page, items, order_by=[models.Incident.id.desc()])
+    return newest_first(uow, models.Incident, page, incident_out, service=filters.service, status=filters.status)

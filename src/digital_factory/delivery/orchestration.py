@@ -19,7 +19,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
 from digital_factory.delivery import models, production_marks
 from digital_factory.delivery import windows as deploy_windows
-from digital_factory.delivery.events import DeploymentFinished, RunFinished, StepCancelRequested, StepQueued
+from digital_factory.delivery.events import DeploymentFinished, RunFinished, StepCancelRequested, StepQueued, event_of
 from digital_factory.delivery.pipeline_file import Pipeline
 from digital_factory.delivery.schemas import TERMINAL, DeploymentStatus, Status
 from digital_factory.delivery.traceability import INCIDENT_PREFIX
@@ -321,17 +321,7 @@ def _finish_deployment(uow: UnitOfWork, deployment: models.Deployment, status: D
 def deployment_finished(deployment: models.Deployment) -> DeploymentFinished:
     """The event of a deployment that ended (succeeded or failed), for insights."""
     assert deployment.finished_at is not None
-    return DeploymentFinished(
-        deployment_id=deployment.id,
-        service_key=deployment.service_key,
-        environment=deployment.environment,
-        is_production=deployment.is_production,
-        status=deployment.status,
-        version=deployment.version,
-        commit_sha=deployment.commit_sha,
-        finished_at=deployment.finished_at,
-        is_rework=deployment.is_rework,
-    )
+    return event_of(DeploymentFinished, deployment, deployment_id=deployment.id)
 
 
 def _finish_run(

@@ -15,13 +15,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
-from digital_factory.delivery import models, orchestration, production_marks, traceability
-from digital_factory.delivery.events import IncidentOpened, IncidentResolved
+from digital_factory.delivery import models, orchestration, production_marks
+from digital_factory.delivery.change_rows import new_change
+from digital_factory.delivery.events import IncidentOpened, IncidentResolved, event_of
 from digital_factory.delivery.incidents import _cause
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
@@ -41,6 +42,7 @@ from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
 _T = TypeVar("_T", models.PipelineRun, models.Deployment, models.Incident)
+_V = TypeVar("_V")
 _RUN_RANK = {OutsideRunStatus.QUEUED: 0, OutsideRunStatus.RUNNING: 1, OutsideRunStatus.FINISHED: 2}
 _RUN_STATUS_RANK = {Status.QUEUED: 0, Status.RUNNING: 1}  # every other run status is final (rank 2)
 _DEPLOYMENT_RANK = {DeploymentStatus.REQUESTED: 0, DeploymentStatus.WAITING: 0, DeploymentStatus.RUNNING: 1}
@@ -95,34 +97,23 @@ def record_change(uow: UnitOfWork, service_key: str, data: OutsideChange) -> Out
 
 
 def _new_change(uow: UnitOfWork, service_id: int, data: OutsideChange) -> models.Change:
-    keys = traceability.item_keys(data.message)
-    row = models.Change(
-        service_id=service_id,
-        sha=data.sha,
-        author_name=data.author_name,
-        author_email=data.author_email,
-        authored_at=data.authored_at,
-        committed_at=data.committed_at,
-        merged_at=data.merged_at,
-        subject=data.message.split("\n", 1)[0][:300],
-        item_keys=keys,
-        first_seen_at=uow.clock.now(),
-    )
-    uow.session.add(row)
-    uow.session.flush()
-    for key in keys:
-        uow.session.add(models.ChangeItem(change_id=row.id, item_key=key))
+    subject = data.message.split("\n", 1)[0][:300]
+    row = new_change(uow, service_id, data, subject=subject, merged_at=data.merged_at, seen_at=uow.clock.now())
     uow.session.flush()
     return row
 
 
 def _replaced(uow: UnitOfWork, row: models.Deployment) -> int | None:
     """What an outside rollback rolled back: the environment's latest succeeded deployment before it."""
+    query = select(models.Deployment.id).where(models.Deployment.environment == row.environment)
+    return _latest_succeeded_before(uow, row, query)
+
+
+def _latest_succeeded_before(uow: UnitOfWork, row: models.Deployment, query: Select[_V]) -> _V | None:
+    """What `query` reads of the latest deployment of the row's service that succeeded at or before it."""
     return uow.session.scalar(
-        select(models.Deployment.id)
-        .where(
+        query.where(
             models.Deployment.service_id == row.service_id,
-            models.Deployment.environment == row.environment,
             models.Deployment.status == DeploymentStatus.SUCCEEDED,
             models.Deployment.finished_at <= row.finished_at,
             models.Deployment.id != row.id,
@@ -172,20 +163,12 @@ def _change_of(uow: UnitOfWork, service_id: int, sha: str) -> models.Change | No
 
 def _previous_head_time(uow: UnitOfWork, row: models.Deployment) -> datetime | None:
     """The commit time of the previous succeeded production deployment's own commit (None: none known)."""
-    return uow.session.scalar(
+    query = (
         select(models.Change.committed_at)
         .join(models.Deployment, models.Deployment.commit_sha == models.Change.sha)
-        .where(
-            models.Change.service_id == row.service_id,
-            models.Deployment.service_id == row.service_id,
-            models.Deployment.is_production.is_(True),
-            models.Deployment.status == DeploymentStatus.SUCCEEDED,
-            models.Deployment.finished_at <= row.finished_at,
-            models.Deployment.id != row.id,
-        )
-        .order_by(models.Deployment.finished_at.desc(), models.Deployment.id.desc())
-        .limit(1)
+        .where(models.Change.service_id == row.service_id, models.Deployment.is_production.is_(True))
     )
+    return _latest_succeeded_before(uow, row, query)
 
 
 def _link_deployments(uow: UnitOfWork, change: models.Change) -> None:
@@ -355,15 +338,7 @@ def record_incident(uow: UnitOfWork, service_key: str, data: OutsideIncident) ->
     if data.resolved and row.status == IncidentStatus.OPEN:
         row.status, row.resolved_at, row.resolved_by = IncidentStatus.RESOLVED, data.at, str(data.origin)
         row.resolution = data.title or f"resolved in {data.origin}"
-        uow.emit(
-            IncidentResolved(
-                key=row.key,
-                service_key=row.service_key,
-                environment=row.environment,
-                resolved_at=data.at,
-                restored_by_deployment_id=row.restored_by_deployment_id,
-            )
-        )
+        uow.emit(event_of(IncidentResolved, row))
     row.observed_at = data.at
     uow.session.flush()
     return OutsideResult(kind="incident", ref=row.key, changed=True)
@@ -394,15 +369,7 @@ def _new_incident(uow: UnitOfWork, service_key: str, service_id: int, data: Outs
     )
     uow.session.add(row)
     uow.session.flush()
-    uow.emit(
-        IncidentOpened(
-            key=row.key,
-            service_key=service_key,
-            environment=row.environment,
-            detected_at=row.detected_at,
-            caused_by_deployment_id=row.caused_by_deployment_id,
-        )
-    )
+    uow.emit(event_of(IncidentOpened, row))
     return row
 
 

@@ -8,7 +8,6 @@ first steps (executors hear of them through `StepQueued`, published after commit
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,8 +18,10 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
-from digital_factory.delivery import models, orchestration, traceability
+from digital_factory.delivery import models, orchestration
+from digital_factory.delivery.change_rows import new_change
 from digital_factory.delivery.config import DeliveryConfig
+from digital_factory.delivery.listing import newest_first
 from digital_factory.delivery.lookup import by_id
 from digital_factory.delivery.pipeline_file import PIPELINE_PATH, Pipeline, PipelineInvalid, Problem
 from digital_factory.delivery.pipeline_file import lint as lint_text
@@ -45,7 +46,6 @@ from digital_factory.delivery.sources import Commit, Repository
 from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived
 from digital_factory.repos.service import ZERO_SHA, GitError
-from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -249,23 +249,7 @@ def _record_changes(uow: UnitOfWork, run: models.PipelineRun, prepared: Prepared
     for commit in prepared.commits:
         row = existing.get(commit.sha)
         if row is None:
-            keys = traceability.item_keys(commit.message)
-            row = models.Change(
-                service_id=run.service_id,
-                sha=commit.sha,
-                author_name=commit.author_name,
-                author_email=commit.author_email,
-                authored_at=commit.authored_at,
-                committed_at=commit.committed_at,
-                merged_at=None,
-                subject=commit.subject,
-                item_keys=keys,
-                first_seen_at=now,
-            )
-            uow.session.add(row)
-            uow.session.flush()
-            for key in keys:
-                uow.session.add(models.ChangeItem(change_id=row.id, item_key=key))
+            row = new_change(uow, run.service_id, commit, subject=commit.subject, merged_at=None, seen_at=now)
         if prepared.on_default_branch and row.merged_at is None:
             row.merged_at = now  # first seen on the default branch: merged (lead time's middle mark)
         uow.session.add(models.RunChange(run_id=run.id, change_id=row.id))
@@ -308,17 +292,7 @@ def start_rollback(
 
 
 def list_runs(uow: UnitOfWork, filters: RunFilter, page: PageRequest) -> Page[RunSummary]:
-    require(uow.actor, Permission.READ)
-    query = select(models.PipelineRun)
-    if filters.service:
-        query = query.where(models.PipelineRun.service_id == catalog.service_id(uow, filters.service))
-    if filters.status:
-        query = query.where(models.PipelineRun.status == filters.status)
-
-    def items(rows: Sequence[models.PipelineRun]) -> list[RunSummary]:
-        return [_summary(r) for r in rows]
-
-    return paginate(uow.session, query, page, items, order_by=[models.PipelineRun.id.desc()])
+    return newest_first(uow, models.PipelineRun, page, _summary, service=filters.service, status=filters.status)
 
 
 def run_row(uow: UnitOfWork, run_id: int) -> models.PipelineRun:

@@ -12,7 +12,6 @@ from typing import Any
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
     Origin,
-    OutsideChange,
     OutsideRun,
     OutsideRunStatus,
     Status,
@@ -25,11 +24,12 @@ from digital_factory.integrations.payload import (
     deployment_record,
     items,
     malformed,
+    mapped,
     obj,
     opt_obj,
     opt_text,
     opt_when,
-    parse_json,
+    reviewed_change,
     text,
     when,
     within,
@@ -57,15 +57,9 @@ def parse(headers: dict[str, str], body: bytes) -> Inbound:
         raise malformed("X-GitHub-Event", "the header is required")
     if not delivery_id or len(delivery_id) > 200:
         raise malformed("X-GitHub-Delivery", "the header is required (at most 200 characters)")
-    mapper = _MAPPERS.get(event)
-    if mapper is None:
-        return Inbound(delivery_id=delivery_id, event=clip(event, 120), ignored=f"GitHub event {event!r} is not mapped")
-    payload = obj(parse_json(body), "")
-    inbound = Inbound(delivery_id=delivery_id, event=event)
-    if event != "ping":
-        inbound.subjects = [text(payload, "repository.full_name")]
-    mapper(payload, inbound)
-    return inbound
+    return mapped(
+        _MAPPERS, "GitHub", event, delivery_id, body, subject=None if event == "ping" else "repository.full_name"
+    )
 
 
 def _ping(payload: dict[str, Any], inbound: Inbound) -> None:
@@ -114,20 +108,9 @@ def _pull_request_of(pr: dict[str, Any], action: str, inbound: Inbound) -> None:
     shas = [text(pr, "head.sha")]
     if merged_at is not None and opt_text(pr, "merge_commit_sha"):
         shas.insert(0, text(pr, "merge_commit_sha"))
+    author, title = opt_text(pr, "user.login") or "", opt_text(pr, "title") or ""
     for sha in shas:
-        inbound.records.append(
-            build(
-                OutsideChange,
-                "",
-                sha=sha,
-                author_name=clip(opt_text(pr, "user.login") or "", 200),
-                authored_at=created,
-                committed_at=merged_at or created,
-                merged_at=merged_at,
-                message=clip(opt_text(pr, "title") or "", 100_000),
-                authoritative=False,
-            )
-        )
+        inbound.records.append(reviewed_change(sha, author, title, created, merged_at))
     unmerged = " without merging" if action == "closed" and not merged else ""
     inbound.summary = f"pull request #{opt_text(pr, 'number')} {action}{unmerged}"
 

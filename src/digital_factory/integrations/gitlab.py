@@ -14,7 +14,6 @@ from typing import Any
 from digital_factory.delivery.schemas import (
     DeploymentStatus,
     Origin,
-    OutsideChange,
     OutsideRun,
     OutsideRunStatus,
     Status,
@@ -27,10 +26,11 @@ from digital_factory.integrations.payload import (
     deployment_record,
     items,
     malformed,
+    mapped,
     obj,
     opt_text,
     opt_when,
-    parse_json,
+    reviewed_change,
     text,
     when,
     within,
@@ -60,13 +60,7 @@ def parse(headers: dict[str, str], body: bytes) -> Inbound:
     delivery_id = (headers.get("idempotency-key") or headers.get("x-gitlab-event-uuid") or "").strip()
     if not delivery_id or len(delivery_id) > 200:
         delivery_id = "sha256:" + hashlib.sha256(body).hexdigest()
-    mapper = _MAPPERS.get(event)
-    if mapper is None:
-        return Inbound(delivery_id=delivery_id, event=clip(event, 120), ignored=f"GitLab event {event!r} is not mapped")
-    payload = obj(parse_json(body), "")
-    inbound = Inbound(delivery_id=delivery_id, event=event, subjects=[text(payload, "project.path_with_namespace")])
-    mapper(payload, inbound)
-    return inbound
+    return mapped(_MAPPERS, "GitLab", event, delivery_id, body, subject="project.path_with_namespace")
 
 
 def _push(payload: dict[str, Any], inbound: Inbound) -> None:
@@ -92,19 +86,7 @@ def _merge_request_of(mr: dict[str, Any], user: str, inbound: Inbound) -> None:
     created = when(mr, "created_at")
     merged_at = (opt_when(mr, "merged_at") or when(mr, "updated_at")) if merged else None
     sha = (opt_text(mr, "merge_commit_sha") if merged else None) or text(mr, "last_commit.id")
-    inbound.records.append(
-        build(
-            OutsideChange,
-            "",
-            sha=sha,
-            author_name=clip(user, 200),
-            authored_at=created,
-            committed_at=merged_at or created,
-            merged_at=merged_at,
-            message=clip(opt_text(mr, "title") or "", 100_000),
-            authoritative=False,
-        )
-    )
+    inbound.records.append(reviewed_change(sha, user, opt_text(mr, "title") or "", created, merged_at))
     inbound.summary = f"merge request !{opt_text(mr, 'iid')} {action or opt_text(mr, 'state')}"
 
 

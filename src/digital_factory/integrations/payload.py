@@ -6,7 +6,7 @@ Pure (no I/O). `Malformed` is the one error; `Inbound` is what a parser makes of
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ from digital_factory.delivery.schemas import (
 
 Record = OutsideChange | OutsideRun | OutsideDeployment | OutsideIncident
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 
 
 class Malformed(ValidationFailed):
@@ -51,6 +52,25 @@ class Inbound:
     records: list[Record] = field(default_factory=list)
     ignored: str | None = None
     summary: str = ""
+
+
+Mapper = Callable[[dict[str, Any], Inbound], None]
+
+
+def mapped(
+    mappers: Mapping[str, Mapper], sender: str, event: str, delivery_id: str, body: bytes, *, subject: str | None
+) -> Inbound:
+    """A delivery of a sender that names its event in a header: the event's mapper reads the JSON body, whose
+    field at the dotted path `subject` (None: none) is the name a mapping may match. Unmapped: ignored."""
+    mapper = mappers.get(event)
+    if mapper is None:
+        return Inbound(
+            delivery_id=delivery_id, event=clip(event, 120), ignored=f"{sender} event {event!r} is not mapped"
+        )
+    payload = obj(parse_json(body), "")
+    inbound = Inbound(delivery_id=delivery_id, event=event, subjects=[text(payload, subject)] if subject else [])
+    mapper(payload, inbound)
+    return inbound
 
 
 @contextmanager
@@ -88,22 +108,21 @@ def obj(data: Any, path: str) -> dict[str, Any]:
     return value
 
 
-def opt_obj(data: Any, path: str) -> dict[str, Any] | None:
+def _optional(data: Any, path: str, kind: type[_T], expected: str) -> _T | None:
     value = _walk(data, path)
     if value is None:
         return None
-    if not isinstance(value, dict):
-        raise malformed(path, "must be a JSON object")
+    if not isinstance(value, kind):
+        raise malformed(path, expected)
     return value
+
+
+def opt_obj(data: Any, path: str) -> dict[str, Any] | None:
+    return _optional(data, path, dict, "must be a JSON object")
 
 
 def items(data: Any, path: str) -> list[Any]:
-    value = _walk(data, path)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise malformed(path, "must be a JSON array")
-    return value
+    return _optional(data, path, list, "must be a JSON array") or []
 
 
 def text(data: Any, path: str) -> str:
@@ -123,12 +142,7 @@ def opt_text(data: Any, path: str) -> str | None:
 
 
 def flag(data: Any, path: str) -> bool:
-    value = _walk(data, path)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise malformed(path, "must be true or false")
-    return value
+    return _optional(data, path, bool, "must be true or false") or False
 
 
 def when(data: Any, path: str) -> datetime:
@@ -183,6 +197,22 @@ def commit_change(commit: dict[str, Any], merged_at: datetime | None = None) -> 
         committed_at=at,
         merged_at=merged_at,
         message=clip(opt_text(commit, "message") or "", 100_000),
+    )
+
+
+def reviewed_change(sha: str, author: str, title: str, created: datetime, merged_at: datetime | None) -> OutsideChange:
+    """A commit a pull request (GitHub) or merge request (GitLab) names, dated by the request: not authoritative
+    (a push of the commit reports its own times)."""
+    return build(
+        OutsideChange,
+        "",
+        sha=sha,
+        author_name=clip(author, 200),
+        authored_at=created,
+        committed_at=merged_at or created,
+        merged_at=merged_at,
+        message=clip(title, 100_000),
+        authoritative=False,
     )
 
 
