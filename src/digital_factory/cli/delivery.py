@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -282,30 +283,25 @@ def _approvers(deployment: Deployment) -> str:
     return approvers or ("automatic" if not deployment.approval_roles else "-")
 
 
-def _decide(deployment_id: int, decision: str, comment: str) -> None:
-    with domain_errors():
-        d: Deployment = api().send(
-            Deployment, "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
-        )
-    say(f"deployment {d.id} of {d.service} to {d.environment}: {d.status}")
+DeploymentId = Annotated[int, typer.Argument(help="Deployment id.")]
+Comment = Annotated[str, typer.Option(help="Why (kept on the record).")]
 
 
-@deployment_app.command("approve")
-def deployment_approve(
-    deployment_id: Annotated[int, typer.Argument(help="Deployment id.")],
-    comment: Annotated[str, typer.Option(help="Why (kept on the record).")],
-) -> None:
-    """Approve a waiting deployment."""
-    _decide(deployment_id, "approve", comment)
+def _decision(decision: str) -> Callable[..., None]:
+    """The command that approves or rejects (`decision`) a waiting deployment."""
+
+    def decide(deployment_id: DeploymentId, comment: Comment) -> None:
+        with domain_errors():
+            d: Deployment = api().send(
+                Deployment, "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
+            )
+        say(f"deployment {d.id} of {d.service} to {d.environment}: {d.status}")
+
+    return decide
 
 
-@deployment_app.command("reject")
-def deployment_reject(
-    deployment_id: Annotated[int, typer.Argument(help="Deployment id.")],
-    comment: Annotated[str, typer.Option(help="Why (kept on the record).")],
-) -> None:
-    """Reject a waiting deployment; its run is cancelled."""
-    _decide(deployment_id, "reject", comment)
+deployment_app.command("approve", help="Approve a waiting deployment.")(_decision("approve"))
+deployment_app.command("reject", help="Reject a waiting deployment; its run is cancelled.")(_decision("reject"))
 
 
 @deployment_app.command("rollback")
