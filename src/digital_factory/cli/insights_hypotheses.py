@@ -18,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's answer as JSON.")]
+EpicKey = Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -43,7 +44,7 @@ def _figure(value: float | None, pattern: str = "{:g}") -> str:
 
 
 @app.command("show")
-def show(epic: Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")], json: JsonFlag = False) -> None:
+def show(epic: EpicKey, json: JsonFlag = False) -> None:
     """Each leading indicator's value now, progress, sample size and status; the score and recommendation."""
     result = _read(HypothesisEvaluation, f"/insights/epics/{epic}/hypothesis", json)
     say(f"{result.epic} · {result.title}")
@@ -110,7 +111,7 @@ def feedback(json: JsonFlag = False) -> None:
 
 @app.command("decide")
 def decide(
-    epic: Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")],
+    epic: EpicKey,
     kind: Annotated[DecisionKind, typer.Option("--kind", "-k", help="persevere, pivot or stop (or go, no-go).")],
     rationale: Annotated[str, typer.Option("--rationale", "-r", help="Why; kept with the decision.")],
 ) -> None:

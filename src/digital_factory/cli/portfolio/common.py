@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -14,9 +14,16 @@ from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, fail
 from digital_factory.portfolio.schemas import EpicSummary, WsjfScore
 
-JSON_OPTION = typer.Option(
-    "--json", help="A JSON file with the request body (the API's fields); options given on the line win."
-)
+FromJson = Annotated[
+    Path | None,
+    typer.Option("--json", help="A JSON file with the request body (the API's fields); options given on the line win."),
+]
+EpicKey = Annotated[str, typer.Argument(help="e.g. EPIC-1")]
+FeatureKey = Annotated[str, typer.Argument(help="e.g. FEAT-1")]
+NewTitle = Annotated[str | None, typer.Option(help="New title.")]
+ItemType = Annotated[str | None, typer.Option("--type", help="business or enabler.")]
+ScoreValues = Annotated[list[int], typer.Argument(help="UBV TC RR JOB-SIZE, each 1 2 3 5 8 13 or 20.")]
+ScoreNote = Annotated[str, typer.Option(help="Why the score changed.")]
 SCORE_PARTS = ("user_business_value", "time_criticality", "risk_reduction", "job_size")
 T = TypeVar("T")
 
