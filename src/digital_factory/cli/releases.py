@@ -246,10 +246,7 @@ def flag_approve(
 
 
 @app.command("reject")
-def flag_reject(
-    change: ChangeKey,
-    note: Annotated[str | None, typer.Option(help="Why not.")] = None,
-) -> None:
+def flag_reject(change: ChangeKey, note: Annotated[str | None, typer.Option(help="Why not.")] = None) -> None:
     """Reject a pending change."""
     _decide(change, "reject", note)
 

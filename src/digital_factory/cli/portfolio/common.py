@@ -53,10 +53,12 @@ def edit(shape: type[T], path: str, fields: dict[str, Any], choices: str) -> T:
         return api().send(shape, "PATCH", path, json=fields)
 
 
-def score(values: list[int], note: str) -> dict[str, Any]:
+def send_score(shape: type[T], path: str, values: list[int], note: str) -> T:
+    """POST a WSJF score to `path`: the four numbers (UBV, TC, RR, job size) and why it changed."""
     if len(values) != 4:
         raise fail("give four numbers: user-business value, time criticality, risk reduction, job size", 2)
-    return {**dict(zip(SCORE_PARTS, values, strict=True)), "note": note}
+    with domain_errors():
+        return api().send(shape, "POST", path, json={**dict(zip(SCORE_PARTS, values, strict=True)), "note": note})
 
 
 def wsjf(score: WsjfScore | None) -> str:

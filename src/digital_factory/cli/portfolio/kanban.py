@@ -9,7 +9,7 @@ import typer
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, fail, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app
-from digital_factory.cli.portfolio.common import EpicKey, ScoreNote, ScoreValues, column, score, wsjf
+from digital_factory.cli.portfolio.common import EpicKey, ScoreNote, ScoreValues, column, send_score, wsjf
 from digital_factory.portfolio.schemas import (
     Backlog,
     Board,
@@ -70,14 +70,9 @@ def epic_decide(
 
 
 @epic_app.command("score")
-def epic_score(
-    key: EpicKey,
-    values: ScoreValues,
-    note: ScoreNote = "",
-) -> None:
+def epic_score(key: EpicKey, values: ScoreValues, note: ScoreNote = "") -> None:
     """Score an epic with WSJF: cost of delay (UBV + TC + RR) / job size."""
-    with domain_errors():
-        epic: EpicSummary = api().send(EpicSummary, "POST", f"/epics/{key}/scores", json=score(values, note))
+    epic = send_score(EpicSummary, f"/epics/{key}/scores", values, note)
     cost_of_delay = epic.score.cost_of_delay if epic.score else "-"
     say(f"{epic.key}: WSJF {wsjf(epic.score)} (cost of delay {cost_of_delay})")
 

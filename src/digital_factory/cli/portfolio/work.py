@@ -20,7 +20,7 @@ from digital_factory.cli.portfolio.common import (
     body,
     edit,
     minute,
-    score,
+    send_score,
     wsjf,
 )
 from digital_factory.core.pagination import Page
@@ -117,10 +117,7 @@ def feature_create(
 
 
 @feature_app.command("assign")
-def feature_assign(
-    key: FeatureKey,
-    team: Annotated[str, typer.Argument(help="Team key, or - for none.")],
-) -> None:
+def feature_assign(key: FeatureKey, team: Annotated[str, typer.Argument(help="Team key, or - for none.")]) -> None:
     """Hand a feature to a team."""
     with domain_errors():
         f: Feature = api().send(Feature, "PATCH", f"/features/{key}", json={"team": None if team == "-" else team})
@@ -158,14 +155,9 @@ def feature_move(key: KeyArgument, to: StateArgument, reason: Reason = "") -> No
 
 
 @feature_app.command("score")
-def feature_score(
-    key: FeatureKey,
-    values: ScoreValues,
-    note: ScoreNote = "",
-) -> None:
+def feature_score(key: FeatureKey, values: ScoreValues, note: ScoreNote = "") -> None:
     """Score a feature with WSJF."""
-    with domain_errors():
-        f: Feature = api().send(Feature, "POST", f"/features/{key}/scores", json=score(values, note))
+    f = send_score(Feature, f"/features/{key}/scores", values, note)
     say(f"{f.key}: WSJF {wsjf(f.score)}")
 
 
