@@ -1,5 +1,5 @@
-"""What the portfolio commands share: the request body from options and a JSON file, an edit of only what is
-given, WSJF scores and how an item's column and score read."""
+"""What the portfolio commands share: their common arguments and options, the request body from options and a
+JSON file, an edit of only what is given, sending a WSJF score and how an item's column and score read."""
 
 from __future__ import annotations
 
