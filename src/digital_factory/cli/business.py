@@ -13,7 +13,7 @@ import typer
 
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, exit_code_for, fail, print_table, say
-from digital_factory.cli.telemetry import attribute_text
+from digital_factory.cli.telemetry import Service, attribute_text
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.telemetry.schemas import BusinessSummary, BusinessWritten, FeedbackEntry
 
@@ -22,7 +22,6 @@ record_app = typer.Typer(help="Record one business event.", no_args_is_help=True
 app.add_typer(record_app, name="record")
 
 UPLOAD_TIMEOUT = 600.0  # a 100,000-row file takes a while to store
-Service = Annotated[str, typer.Argument(help="Service key, e.g. fleet-api.")]
 Env = Annotated[str | None, typer.Option("--env", "-e", help="Environment (default: the service's production one).")]
 At = Annotated[str | None, typer.Option(help="When it happened, RFC 3339 (2026-11-02T12:00:00Z); default now.")]
 Attr = Annotated[

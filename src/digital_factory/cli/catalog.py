@@ -17,6 +17,7 @@ from digital_factory.catalog.schemas import (
     ValueStream,
 )
 from digital_factory.cli.client import api
+from digital_factory.cli.options import DisplayName
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.core.pagination import Page
 
@@ -119,7 +120,7 @@ def value_stream_list() -> None:
 @value_stream_app.command("create")
 def value_stream_create(
     key: Annotated[str, typer.Argument(help="Short stable name, e.g. heavy-lift-drones.")],
-    name: Annotated[str, typer.Option(help="Display name.")],
+    name: DisplayName,
     description: Annotated[str, typer.Option(help="What value flows to whom.")] = "",
 ) -> None:
     """Create a value stream."""

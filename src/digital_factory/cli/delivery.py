@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from rich.text import Text
 
 from digital_factory.catalog.schemas import Environment
 from digital_factory.cli.client import ApiClient, api
+from digital_factory.cli.options import NewestFirst, OnlyService
 from digital_factory.cli.output import domain_errors, err_console, fail, literal, print_table, say
 from digital_factory.core.pagination import Page
 from digital_factory.delivery.schemas import (
@@ -33,6 +35,9 @@ environment_app = typer.Typer(help="What runs where.", no_args_is_help=True)
 incident_app = typer.Typer(help="Incidents and the deployments that caused and restored them.", no_args_is_help=True)
 secret_app = typer.Typer(help="A service's pipeline secrets (write-only).", no_args_is_help=True)
 POLL_SECONDS = 0.5
+ServiceKey = Annotated[str, typer.Argument(help="Service key.")]
+EnvironmentName = Annotated[str, typer.Argument(help="Environment.")]
+RunNumber = Annotated[int, typer.Argument(help="Run number.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -104,7 +109,7 @@ def pipeline_schema() -> None:
 
 @pipeline_app.command("run")
 def pipeline_run(
-    service: Annotated[str, typer.Argument(help="Service key.")],
+    service: ServiceKey,
     ref: Annotated[str | None, typer.Option(help="Branch, tag or commit (default: the default branch).")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stream the logs until the run ends.")] = False,
 ) -> None:
@@ -124,9 +129,9 @@ def pipeline_run(
 
 @pipeline_app.command("list")
 def pipeline_list(
-    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    service: OnlyService = None,
     status: Annotated[str | None, typer.Option(help="Only runs in this state.")] = None,
-    limit: Annotated[int, typer.Option(help="How many (newest first).")] = 30,
+    limit: NewestFirst = 30,
 ) -> None:
     """List runs."""
     with domain_errors():
@@ -138,7 +143,7 @@ def pipeline_list(
 
 
 @pipeline_app.command("show")
-def pipeline_show(run_id: Annotated[int, typer.Argument(help="Run number.")]) -> None:
+def pipeline_show(run_id: RunNumber) -> None:
     """A run's stages and steps."""
     with domain_errors():
         run: Run = api().read(Run, f"/runs/{run_id}")
@@ -159,7 +164,7 @@ def pipeline_show(run_id: Annotated[int, typer.Argument(help="Run number.")]) ->
 
 @pipeline_app.command("logs")
 def pipeline_logs(
-    run_id: Annotated[int, typer.Argument(help="Run number.")],
+    run_id: RunNumber,
     step: Annotated[str | None, typer.Option(help="Only this step (name or id).")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming until the steps end.")] = False,
 ) -> None:
@@ -223,7 +228,7 @@ def _follow(client: ApiClient, run_id: int, only: str | None) -> None:
 
 
 @pipeline_app.command("cancel")
-def pipeline_cancel(run_id: Annotated[int, typer.Argument(help="Run number.")]) -> None:
+def pipeline_cancel(run_id: RunNumber) -> None:
     """Cancel a run; running steps are killed with their children."""
     with domain_errors():
         run: Run = api().send(Run, "POST", f"/runs/{run_id}/cancel")
@@ -232,7 +237,7 @@ def pipeline_cancel(run_id: Annotated[int, typer.Argument(help="Run number.")]) 
 
 @pipeline_app.command("retry")
 def pipeline_retry(
-    run_id: Annotated[int, typer.Argument(help="Run number.")],
+    run_id: RunNumber,
     step: Annotated[str, typer.Argument(help="The failed step (name or id).")],
 ) -> None:
     """Run a failed step again; the run resumes from there."""
@@ -248,7 +253,7 @@ def pipeline_retry(
 
 @deployment_app.command("list")
 def deployment_list(
-    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    service: OnlyService = None,
     environment: Annotated[str | None, typer.Option(help="Only this environment.")] = None,
     status: Annotated[
         str | None, typer.Option(help="waiting, running, succeeded, failed, rejected, cancelled.")
@@ -282,36 +287,31 @@ def _approvers(deployment: Deployment) -> str:
     return approvers or ("automatic" if not deployment.approval_roles else "-")
 
 
-def _decide(deployment_id: int, decision: str, comment: str) -> None:
-    with domain_errors():
-        d: Deployment = api().send(
-            Deployment, "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
-        )
-    say(f"deployment {d.id} of {d.service} to {d.environment}: {d.status}")
+DeploymentId = Annotated[int, typer.Argument(help="Deployment id.")]
+Comment = Annotated[str, typer.Option(help="Why (kept on the record).")]
 
 
-@deployment_app.command("approve")
-def deployment_approve(
-    deployment_id: Annotated[int, typer.Argument(help="Deployment id.")],
-    comment: Annotated[str, typer.Option(help="Why (kept on the record).")],
-) -> None:
-    """Approve a waiting deployment."""
-    _decide(deployment_id, "approve", comment)
+def _decision(decision: str) -> Callable[..., None]:
+    """The command that approves or rejects (`decision`) a waiting deployment."""
+
+    def decide(deployment_id: DeploymentId, comment: Comment) -> None:
+        with domain_errors():
+            d: Deployment = api().send(
+                Deployment, "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
+            )
+        say(f"deployment {d.id} of {d.service} to {d.environment}: {d.status}")
+
+    return decide
 
 
-@deployment_app.command("reject")
-def deployment_reject(
-    deployment_id: Annotated[int, typer.Argument(help="Deployment id.")],
-    comment: Annotated[str, typer.Option(help="Why (kept on the record).")],
-) -> None:
-    """Reject a waiting deployment; its run is cancelled."""
-    _decide(deployment_id, "reject", comment)
+deployment_app.command("approve", help="Approve a waiting deployment.")(_decision("approve"))
+deployment_app.command("reject", help="Reject a waiting deployment; its run is cancelled.")(_decision("reject"))
 
 
 @deployment_app.command("rollback")
 def deployment_rollback(
-    service: Annotated[str, typer.Argument(help="Service key.")],
-    environment: Annotated[str, typer.Argument(help="Environment.")],
+    service: ServiceKey,
+    environment: EnvironmentName,
     to: Annotated[int, typer.Option("--to", help="The earlier succeeded deployment to deploy again.")],
 ) -> None:
     """Roll an environment back: a new deployment of an earlier version."""
@@ -323,7 +323,7 @@ def deployment_rollback(
 
 
 @environment_app.command("status")
-def environment_status(service: Annotated[str, typer.Argument(help="Service key.")]) -> None:
+def environment_status(service: ServiceKey) -> None:
     """What version runs in each environment, what waits, open incidents."""
     with domain_errors():
         view: ServiceDelivery = api().read(ServiceDelivery, f"/services/{service}/delivery")
@@ -346,8 +346,8 @@ def environment_status(service: Annotated[str, typer.Argument(help="Service key.
 
 @environment_app.command("set-policy")
 def environment_set_policy(
-    service: Annotated[str, typer.Argument(help="Service key.")],
-    environment: Annotated[str, typer.Argument(help="Environment.")],
+    service: ServiceKey,
+    environment: EnvironmentName,
     role: Annotated[list[str] | None, typer.Option("--role", help="A role that approves (repeat).")] = None,
     approver: Annotated[
         list[str] | None,
@@ -370,8 +370,8 @@ def environment_set_policy(
 
 @incident_app.command("open")
 def incident_open(
-    service: Annotated[str, typer.Argument(help="Service key.")],
-    environment: Annotated[str, typer.Argument(help="Environment.")],
+    service: ServiceKey,
+    environment: EnvironmentName,
     title: Annotated[str, typer.Option(help="What is wrong.")],
     severity: Annotated[str, typer.Option(help="sev1 … sev4.")] = "sev2",
     deployment: Annotated[int | None, typer.Option(help="The deployment that caused it, if known.")] = None,
@@ -416,7 +416,7 @@ def incident_resolve(
 
 @incident_app.command("list")
 def incident_list(
-    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    service: OnlyService = None,
     status: Annotated[str | None, typer.Option(help="open or resolved.")] = None,
 ) -> None:
     """List incidents."""
@@ -445,7 +445,7 @@ def incident_list(
 
 @secret_app.command("set")
 def secret_set(
-    service: Annotated[str, typer.Argument(help="Service key.")],
+    service: ServiceKey,
     name: Annotated[str, typer.Argument(help="Name, e.g. DEPLOY_TOKEN.")],
     environment: Annotated[str | None, typer.Option(help="Only for this environment's deploy stage.")] = None,
 ) -> None:
@@ -460,7 +460,7 @@ def secret_set(
 
 
 @secret_app.command("list")
-def secret_list(service: Annotated[str, typer.Argument(help="Service key.")]) -> None:
+def secret_list(service: ServiceKey) -> None:
     """Names of a service's secrets (values are never shown)."""
     with domain_errors():
         items: list[SecretInfo] = api().read(list[SecretInfo], f"/services/{service}/secrets")
@@ -472,7 +472,7 @@ def secret_list(service: Annotated[str, typer.Argument(help="Service key.")]) ->
 
 @secret_app.command("delete")
 def secret_delete(
-    service: Annotated[str, typer.Argument(help="Service key.")],
+    service: ServiceKey,
     name: Annotated[str, typer.Argument(help="Secret name.")],
     environment: Annotated[str | None, typer.Option(help="The environment it is scoped to.")] = None,
 ) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from digital_factory.cli import insights_flow
 from digital_factory.cli.client import api
+from digital_factory.cli.options import ApiJson
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.core.durations import elapsed
 from digital_factory.insights.schemas import DoraBucket, DoraFigures, DoraReport
@@ -33,7 +34,7 @@ def dora(
     start: Annotated[datetime | None, typer.Option(help="Start (ISO 8601, UTC), instead of --period.")] = None,
     end: Annotated[datetime | None, typer.Option(help="End, exclusive (default: now).")] = None,
     bucket: Annotated[DoraBucket, typer.Option(help="Trend bucket.")] = DoraBucket.WEEK,
-    as_json: Annotated[bool, typer.Option("--json", help="The API's answer as JSON.")] = False,
+    as_json: ApiJson = False,
 ) -> None:
     """DORA's five figures with sample size and band, then the trend per bucket."""
     params = {

@@ -3,10 +3,12 @@ time (through the REST API). `--json` prints the API's answer as it came."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, print_table, say
@@ -22,6 +24,7 @@ Level = Annotated[str, typer.Option(help="Count features or stories.")]
 Start = Annotated[datetime | None, typer.Option(help="Window start, UTC (default: 30 days before end).")]
 End = Annotated[datetime | None, typer.Option(help="Window end, UTC (default: now).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")]
+M = TypeVar("M", bound=BaseModel)
 
 
 def days(seconds: float | None) -> str:
@@ -36,23 +39,37 @@ def _window(**params: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items() if v is not None}
 
 
-@app.command("metrics")
-def metrics(
-    team: Team = None,
-    value_stream: Stream = None,
-    epic: Epic = None,
-    level: Level = "feature",
-    start: Start = None,
-    end: End = None,
-    as_json: AsJson = False,
-) -> None:
-    """The five flow measures of a team, value stream or epic (or everything) over a window."""
-    params = _window(team=team, value_stream=value_stream, epic=epic, level=level, start=start, end=end)
+def _read(shape: type[M], path: str, as_json: bool, **params: Any) -> M:
+    """The API's answer at `path`; with `--json`, printed as it came and the command ends there."""
     with domain_errors(), api() as client:
-        m: FlowMetrics = client.read(FlowMetrics, "/insights/flow", **params)
+        found: M = client.read(shape, path, **_window(**params))
     if as_json:
-        say(m.model_dump_json(indent=2))
-        return
+        say(found.model_dump_json(indent=2))
+        raise typer.Exit()
+    return found
+
+
+def _windowed(shape: type[M], path: str, show: Callable[[M], None]) -> Callable[..., None]:
+    """A command over a team, value stream or epic (or everything) and a window; `show` prints the answer."""
+
+    def command(
+        team: Team = None,
+        value_stream: Stream = None,
+        epic: Epic = None,
+        level: Level = "feature",
+        start: Start = None,
+        end: End = None,
+        as_json: AsJson = False,
+    ) -> None:
+        found = _read(
+            shape, path, as_json, team=team, value_stream=value_stream, epic=epic, level=level, start=start, end=end
+        )
+        show(found)
+
+    return command
+
+
+def _show_metrics(m: FlowMetrics) -> None:
     say(f"{m.scope.level}s, {m.start:%Y-%m-%d %H:%M} to {m.end:%Y-%m-%d %H:%M} UTC")
     print_table(
         ["measure", "value"],
@@ -77,39 +94,25 @@ def metrics(
     )
 
 
-@app.command("cfd")
-def cfd(
-    team: Team = None,
-    value_stream: Stream = None,
-    epic: Epic = None,
-    level: Level = "feature",
-    start: Start = None,
-    end: End = None,
-    as_json: AsJson = False,
-) -> None:
-    """The cumulative flow diagram as a table: per day, the items in each flow state."""
-    params = _window(team=team, value_stream=value_stream, epic=epic, level=level, start=start, end=end)
-    with domain_errors(), api() as client:
-        found: CumulativeFlow = client.read(CumulativeFlow, "/insights/flow/cfd", **params)
-    if as_json:
-        say(found.model_dump_json(indent=2))
-        return
+def _show_cfd(found: CumulativeFlow) -> None:
     print_table(
         ["day", *(s.value for s in found.states)],
         [[f"{d.at:%Y-%m-%d}", *(str(d.counts[s]) for s in found.states)] for d in found.days],
     )
 
 
+app.command("metrics", help="The five flow measures of a team, value stream or epic (or everything) over a window.")(
+    _windowed(FlowMetrics, "/insights/flow", _show_metrics)
+)
+app.command("cfd", help="The cumulative flow diagram as a table: per day, the items in each flow state.")(
+    _windowed(CumulativeFlow, "/insights/flow/cfd", _show_cfd)
+)
+
+
 @app.command("vsm")
 def vsm(value_stream: Stream = None, epic: Epic = None, as_json: AsJson = False) -> None:
     """The value stream map: median waiting and active time per stage, the slowest marked."""
-    with domain_errors(), api() as client:
-        found: ValueStreamMap = client.read(
-            ValueStreamMap, "/insights/value-stream-map", **_window(value_stream=value_stream, epic=epic)
-        )
-    if as_json:
-        say(found.model_dump_json(indent=2))
-        return
+    found = _read(ValueStreamMap, "/insights/value-stream-map", as_json, value_stream=value_stream, epic=epic)
     print_table(
         ["stage", "waiting", "active", "total", "sample", ""],
         [
@@ -129,13 +132,7 @@ def vsm(value_stream: Stream = None, epic: Epic = None, as_json: AsJson = False)
 @app.command("lead-time")
 def lead_time(epic: Epic = None, value_stream: Stream = None, as_json: AsJson = False) -> None:
     """Value lead time: epic approved to customers first exposed, per feature and per epic."""
-    with domain_errors(), api() as client:
-        found: ValueLeadTimes = client.read(
-            ValueLeadTimes, "/insights/value-lead-time", **_window(epic=epic, value_stream=value_stream)
-        )
-    if as_json:
-        say(found.model_dump_json(indent=2))
-        return
+    found = _read(ValueLeadTimes, "/insights/value-lead-time", as_json, epic=epic, value_stream=value_stream)
     rows = []
     for e in found.epics:
         rows.append([e.epic, "(first · all)", days(e.to_first_seconds) + " · " + days(e.to_all_seconds), ""])

@@ -3,7 +3,7 @@ suggestions, and the board's decision recorded with the evaluation (all through 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -18,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's answer as JSON.")]
+EpicKey = Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")]
+M = TypeVar("M", bound=BaseModel)
 
 
 def _json(answer: BaseModel | list[RescoreSuggestion]) -> None:
@@ -27,18 +29,24 @@ def _json(answer: BaseModel | list[RescoreSuggestion]) -> None:
         typer.echo(answer.model_dump_json(indent=2))
 
 
+def _read(shape: type[M], path: str, json: bool) -> M:
+    """The API's answer at `path`; with `--json`, printed as JSON and the command ends there."""
+    with domain_errors(), api() as client:
+        result: M = client.read(shape, path)
+    if json:
+        _json(result)
+        raise typer.Exit()
+    return result
+
+
 def _figure(value: float | None, pattern: str = "{:g}") -> str:
     return "–" if value is None else pattern.format(value)
 
 
 @app.command("show")
-def show(epic: Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")], json: JsonFlag = False) -> None:
+def show(epic: EpicKey, json: JsonFlag = False) -> None:
     """Each leading indicator's value now, progress, sample size and status; the score and recommendation."""
-    with domain_errors(), api() as client:
-        result: HypothesisEvaluation = client.read(HypothesisEvaluation, f"/insights/epics/{epic}/hypothesis")
-    if json:
-        _json(result)
-        return
+    result = _read(HypothesisEvaluation, f"/insights/epics/{epic}/hypothesis", json)
     say(f"{result.epic} · {result.title}")
     say(
         f"hypothesis {result.status} · score {_figure(result.score, '{:.0%}')} · "
@@ -66,11 +74,7 @@ def show(epic: Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")], js
 @app.command("key-results")
 def key_results(theme: Annotated[str, typer.Argument(help="Theme key, e.g. THEME-1.")], json: JsonFlag = False) -> None:
     """A strategic theme's key results with their metric queries' current values."""
-    with domain_errors(), api() as client:
-        result: ThemeKeyResults = client.read(ThemeKeyResults, f"/insights/themes/{theme}/key-results")
-    if json:
-        _json(result)
-        return
+    result = _read(ThemeKeyResults, f"/insights/themes/{theme}/key-results", json)
     say(f"{result.theme} · {result.objective}")
     print_table(
         ["key result", "baseline", "target", "observed", "progress", "samples"],
@@ -107,7 +111,7 @@ def feedback(json: JsonFlag = False) -> None:
 
 @app.command("decide")
 def decide(
-    epic: Annotated[str, typer.Argument(help="Epic key, e.g. EPIC-1.")],
+    epic: EpicKey,
     kind: Annotated[DecisionKind, typer.Option("--kind", "-k", help="persevere, pivot or stop (or go, no-go).")],
     rationale: Annotated[str, typer.Option("--rationale", "-r", help="Why; kept with the decision.")],
 ) -> None:

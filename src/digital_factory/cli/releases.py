@@ -11,6 +11,7 @@ import typer
 from rich.text import Text
 
 from digital_factory.cli.client import api
+from digital_factory.cli.options import NewestFirst, OnlyService, Reason
 from digital_factory.cli.output import domain_errors, err_console, literal, print_table, say
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page
@@ -35,6 +36,9 @@ ENV = typer.Option("--env", "-e", help="Environment, e.g. dev or prod.")
 Env = Annotated[str, ENV]
 Service = Annotated[str, typer.Argument(help="Service key, e.g. flight-control.")]
 FlagKey = Annotated[str, typer.Argument(help="Flag key, e.g. heavy-lift-mode.")]
+ChangeKey = Annotated[str, typer.Argument(help="Change key.")]
+OnlyEnv = Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")]
+OffVariant = Annotated[str | None, typer.Option(help="Served when off.")]
 
 
 def _flags(service: str) -> str:
@@ -102,7 +106,7 @@ def flag_create(
         list[str] | None, typer.Option("--variant", help="NAME=VALUE (JSON or text), repeatable; boolean: on/off.")
     ] = None,
     default_variant: Annotated[str | None, typer.Option(help="Served when on and no rule matches.")] = None,
-    off_variant: Annotated[str | None, typer.Option(help="Served when off.")] = None,
+    off_variant: OffVariant = None,
     feature: Annotated[str | None, typer.Option(help="The feature it releases, e.g. FEAT-12.")] = None,
     description: Annotated[str, typer.Option(help="What it is for.")] = "",
 ) -> None:
@@ -145,7 +149,7 @@ def flag_set(
     ] = None,
     rules_file: Annotated[Path | None, typer.Option(help="Rules as a JSON list (`-` reads standard input).")] = None,
     clear_rules: Annotated[bool, typer.Option("--clear-rules", help="Remove every rule.")] = False,
-    off_variant: Annotated[str | None, typer.Option(help="Served when off.")] = None,
+    off_variant: OffVariant = None,
     at: Annotated[str | None, typer.Option(help="Apply at this time (ISO 8601, e.g. 2026-12-01T09:00:00Z).")] = None,
     reason: Annotated[str, typer.Option(help="Why (shown to approvers and on the timeline).")] = "",
 ) -> None:
@@ -183,7 +187,7 @@ def flag_rollout(
     variant: Annotated[
         str | None, typer.Option(help="Variant to roll out (default: the flag's default variant).")
     ] = None,
-    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    reason: Reason = "",
 ) -> None:
     """Roll a variant out to a share of targeting keys (everyone else gets the off variant); turns it on."""
     with domain_errors():
@@ -193,9 +197,7 @@ def flag_rollout(
 
 
 @app.command("kill")
-def flag_kill(
-    service: Service, flag: FlagKey, env: Env, reason: Annotated[str, typer.Option(help="Why.")] = ""
-) -> None:
+def flag_kill(service: Service, flag: FlagKey, env: Env, reason: Reason = "") -> None:
     """The kill switch: off now, serving the off variant."""
     with domain_errors():
         body = {"reason": reason}
@@ -208,8 +210,8 @@ def flag_changes(
     status: Annotated[
         str | None, typer.Option(help="pending, scheduled, applied, rejected, cancelled, failed.")
     ] = None,
-    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
-    limit: Annotated[int, typer.Option(help="How many (newest first).")] = 50,
+    service: OnlyService = None,
+    limit: NewestFirst = 50,
 ) -> None:
     """Flag changes, e.g. those waiting for approval."""
     with domain_errors():
@@ -244,27 +246,24 @@ def flag_approve(
 
 
 @app.command("reject")
-def flag_reject(
-    change: Annotated[str, typer.Argument(help="Change key.")],
-    note: Annotated[str | None, typer.Option(help="Why not.")] = None,
-) -> None:
+def flag_reject(change: ChangeKey, note: Annotated[str | None, typer.Option(help="Why not.")] = None) -> None:
     """Reject a pending change."""
     _decide(change, "reject", note)
 
 
 @app.command("cancel")
-def flag_cancel(change: Annotated[str, typer.Argument(help="Change key.")]) -> None:
+def flag_cancel(change: ChangeKey) -> None:
     """Withdraw a pending or scheduled change."""
     _decide(change, "cancel", None)
 
 
 @app.command("releases")
 def flag_releases(
-    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    service: OnlyService = None,
+    env: OnlyEnv = None,
     flag: Annotated[str | None, typer.Option(help="Only this flag.")] = None,
     feature: Annotated[str | None, typer.Option(help="Only releases of this feature.")] = None,
-    limit: Annotated[int, typer.Option(help="How many (newest first).")] = 50,
+    limit: NewestFirst = 50,
 ) -> None:
     """The release timeline: every change that altered what customers get."""
     with domain_errors():
@@ -291,7 +290,7 @@ def flag_releases(
 def flag_eval(
     service: Service,
     flag: FlagKey,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    env: OnlyEnv = None,
     key: Annotated[str | None, typer.Option("--key", help="The context's targetingKey.")] = None,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="NAME=VALUE (JSON or text), repeatable.")] = None,
 ) -> None:

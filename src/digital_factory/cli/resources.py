@@ -8,6 +8,7 @@ import typer
 
 from digital_factory.accounts.schemas import AuditEntry, User
 from digital_factory.cli.client import api
+from digital_factory.cli.options import NewestFirst
 from digital_factory.cli.output import domain_errors, print_table
 from digital_factory.core.pagination import Page
 
@@ -30,7 +31,7 @@ def user_list() -> None:
 def audit_list(
     action: Annotated[str | None, typer.Option(help="Only this action, e.g. user.create.")] = None,
     actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
-    limit: Annotated[int, typer.Option(help="How many (newest first).")] = 50,
+    limit: NewestFirst = 50,
 ) -> None:
     """Show the newest audit entries."""
     with domain_errors():

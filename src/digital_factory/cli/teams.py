@@ -12,6 +12,7 @@ import typer
 from rich.text import Text
 
 from digital_factory.cli.client import api
+from digital_factory.cli.options import DisplayName
 from digital_factory.cli.output import domain_errors, err_console, fail, print_table, say
 from digital_factory.core.pagination import Page
 from digital_factory.teams.schemas import (
@@ -29,6 +30,7 @@ from digital_factory.teams.schemas import (
 team_app = typer.Typer(help="Teams, their topology and cognitive load (through the REST API).", no_args_is_help=True)
 
 DURATION = re.compile(r"^\s*(\d+)\s*(day|days|week|weeks|month|months)\s*$")
+TeamKey = Annotated[str, typer.Argument(help="The team's key.")]
 
 
 @team_app.command("list")
@@ -49,7 +51,7 @@ def team_list(
 
 
 @team_app.command("archive")
-def team_archive(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
+def team_archive(key: TeamKey) -> None:
     """Archive a team: hidden from lists and pickers, no new members, domains or interactions; the services
     it owns keep working."""
     with domain_errors():
@@ -58,7 +60,7 @@ def team_archive(key: Annotated[str, typer.Argument(help="The team's key.")]) ->
 
 
 @team_app.command("restore")
-def team_restore(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
+def team_restore(key: TeamKey) -> None:
     """Bring an archived team back."""
     with domain_errors():
         team: Team = api().send(Team, "POST", f"/teams/{key}/restore")
@@ -68,7 +70,7 @@ def team_restore(key: Annotated[str, typer.Argument(help="The team's key.")]) ->
 @team_app.command("create")
 def team_create(
     key: Annotated[str, typer.Argument(help="Short stable name, e.g. engines.")],
-    name: Annotated[str, typer.Option(help="Display name.")],
+    name: DisplayName,
     team_type: Annotated[
         str, typer.Option("--type", help="stream-aligned, platform, enabling, complicated-subsystem.")
     ] = "stream-aligned",
@@ -82,7 +84,7 @@ def team_create(
 
 
 @team_app.command("show")
-def team_show(key: Annotated[str, typer.Argument(help="The team's key.")]) -> None:
+def team_show(key: TeamKey) -> None:
     """A team: mission, members, owned domains, interactions, load warnings and latest survey score."""
     with domain_errors():
         team: TeamDetail = api().read(TeamDetail, f"/teams/{key}")
@@ -128,7 +130,7 @@ def _say_warnings(warnings: list[LoadWarning], *, with_source: bool = False) -> 
 
 @team_app.command("add-member")
 def team_add_member(
-    key: Annotated[str, typer.Argument(help="The team's key.")],
+    key: TeamKey,
     username: Annotated[str, typer.Argument(help="Who joins.")],
     role: Annotated[str, typer.Option("--role", help="Their role in the team, e.g. tech lead.")] = "member",
 ) -> None:
@@ -209,7 +211,7 @@ def _today() -> str:
 
 @team_app.command("export")
 def team_export(
-    key: Annotated[str, typer.Argument(help="The team's key.")],
+    key: TeamKey,
     fmt: Annotated[str, typer.Option("--format", help="yaml or json.")] = "yaml",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
 ) -> None:
@@ -260,7 +262,7 @@ def team_import(
 
 @team_app.command("survey")
 def team_survey(
-    key: Annotated[str, typer.Argument(help="The team's key.")],
+    key: TeamKey,
     answer: Annotated[
         list[str] | None,
         typer.Option("--answer", "-a", help="question=1..5 (repeatable); unanswered questions are asked."),

@@ -1,12 +1,12 @@
-"""What the portfolio commands share: the request body from options and a JSON file, an edit of only what is
-given, WSJF scores and how an item's column and score read."""
+"""What the portfolio commands share: their common arguments and options, the request body from options and a
+JSON file, an edit of only what is given, sending a WSJF score and how an item's column and score read."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -14,9 +14,16 @@ from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, fail
 from digital_factory.portfolio.schemas import EpicSummary, WsjfScore
 
-JSON_OPTION = typer.Option(
-    "--json", help="A JSON file with the request body (the API's fields); options given on the line win."
-)
+FromJson = Annotated[
+    Path | None,
+    typer.Option("--json", help="A JSON file with the request body (the API's fields); options given on the line win."),
+]
+EpicKey = Annotated[str, typer.Argument(help="e.g. EPIC-1")]
+FeatureKey = Annotated[str, typer.Argument(help="e.g. FEAT-1")]
+NewTitle = Annotated[str | None, typer.Option(help="New title.")]
+ItemType = Annotated[str | None, typer.Option("--type", help="business or enabler.")]
+ScoreValues = Annotated[list[int], typer.Argument(help="UBV TC RR JOB-SIZE, each 1 2 3 5 8 13 or 20.")]
+ScoreNote = Annotated[str, typer.Option(help="Why the score changed.")]
 SCORE_PARTS = ("user_business_value", "time_criticality", "risk_reduction", "job_size")
 T = TypeVar("T")
 
@@ -46,10 +53,12 @@ def edit(shape: type[T], path: str, fields: dict[str, Any], choices: str) -> T:
         return api().send(shape, "PATCH", path, json=fields)
 
 
-def score(values: list[int], note: str) -> dict[str, Any]:
+def send_score(shape: type[T], path: str, values: list[int], note: str) -> T:
+    """POST a WSJF score to `path`: the four numbers (UBV, TC, RR, job size) and why it changed."""
     if len(values) != 4:
         raise fail("give four numbers: user-business value, time criticality, risk reduction, job size", 2)
-    return {**dict(zip(SCORE_PARTS, values, strict=True)), "note": note}
+    with domain_errors():
+        return api().send(shape, "POST", path, json={**dict(zip(SCORE_PARTS, values, strict=True)), "note": note})
 
 
 def wsjf(score: WsjfScore | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +9,7 @@ import typer
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app
-from digital_factory.cli.portfolio.common import JSON_OPTION, body, column, edit, minute, wsjf
+from digital_factory.cli.portfolio.common import EpicKey, FromJson, ItemType, NewTitle, body, column, edit, minute, wsjf
 from digital_factory.core.pagination import Page
 from digital_factory.portfolio.schemas import Epic, EpicSummary, FeatureSummary, Transition
 
@@ -37,7 +36,7 @@ def epic_list(
 
 
 @epic_app.command("show")
-def epic_show(key: Annotated[str, typer.Argument(help="e.g. EPIC-1")]) -> None:
+def epic_show(key: EpicKey) -> None:
     """Show an epic: hypothesis, business case, indicators, features and its kanban history."""
     with domain_errors():
         client = api()
@@ -93,10 +92,10 @@ def epic_create(
     *,
     title: Annotated[str | None, typer.Option(help="Short name of the idea.")] = None,
     description: Annotated[str | None, typer.Option(help="What it is.")] = None,
-    epic_type: Annotated[str | None, typer.Option("--type", help="business or enabler.")] = None,
+    epic_type: ItemType = None,
     owner: Annotated[str | None, typer.Option(help="Username of the epic owner.")] = None,
     theme: Annotated[list[str] | None, typer.Option("--theme", help="Theme key (repeatable).")] = None,
-    from_json: Annotated[Path | None, JSON_OPTION] = None,
+    from_json: FromJson = None,
 ) -> None:
     """Create an epic (it enters the Funnel). Hypothesis, business case and indicators: use --json."""
     fields = body(from_json, title=title, description=description, epic_type=epic_type, owner=owner, themes=theme)
@@ -107,11 +106,11 @@ def epic_create(
 
 @epic_app.command("update")
 def epic_update(
-    key: Annotated[str, typer.Argument(help="e.g. EPIC-1")],
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    key: EpicKey,
+    title: NewTitle = None,
     owner: Annotated[str | None, typer.Option(help="New owner (username).")] = None,
     mvp: Annotated[str | None, typer.Option(help="The MVP definition.")] = None,
-    from_json: Annotated[Path | None, JSON_OPTION] = None,
+    from_json: FromJson = None,
 ) -> None:
     """Change an epic; the fields in --json replace theirs (lists are replaced whole)."""
     fields = body(from_json, title=title, owner=owner, mvp_definition=mvp)

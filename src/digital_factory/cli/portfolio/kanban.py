@@ -9,7 +9,7 @@ import typer
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, fail, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app
-from digital_factory.cli.portfolio.common import column, score, wsjf
+from digital_factory.cli.portfolio.common import EpicKey, ScoreNote, ScoreValues, column, send_score, wsjf
 from digital_factory.portfolio.schemas import (
     Backlog,
     Board,
@@ -23,7 +23,7 @@ from digital_factory.portfolio.schemas import (
 
 @epic_app.command("move")
 def epic_move(
-    key: Annotated[str, typer.Argument(help="e.g. EPIC-1")],
+    key: EpicKey,
     to: Annotated[str, typer.Argument(help="funnel, reviewing, analyzing, ready, implementing[:persevere], done.")],
     reason: Annotated[str, typer.Option(help="Why (kept in the history).")] = "",
     done_reason: Annotated[
@@ -46,7 +46,7 @@ def epic_move(
 
 @epic_app.command("decide")
 def epic_decide(
-    key: Annotated[str, typer.Argument(help="e.g. EPIC-1")],
+    key: EpicKey,
     kind: Annotated[str, typer.Argument(help="go, no-go, persevere, pivot or stop.")],
     rationale: Annotated[str, typer.Option(help="Why the board decided so.")],
     evidence: Annotated[list[str] | None, typer.Option("--evidence", help="NAME=VALUE observed (repeatable).")] = None,
@@ -70,14 +70,9 @@ def epic_decide(
 
 
 @epic_app.command("score")
-def epic_score(
-    key: Annotated[str, typer.Argument(help="e.g. EPIC-1")],
-    values: Annotated[list[int], typer.Argument(help="UBV TC RR JOB-SIZE, each 1 2 3 5 8 13 or 20.")],
-    note: Annotated[str, typer.Option(help="Why the score changed.")] = "",
-) -> None:
+def epic_score(key: EpicKey, values: ScoreValues, note: ScoreNote = "") -> None:
     """Score an epic with WSJF: cost of delay (UBV + TC + RR) / job size."""
-    with domain_errors():
-        epic: EpicSummary = api().send(EpicSummary, "POST", f"/epics/{key}/scores", json=score(values, note))
+    epic = send_score(EpicSummary, f"/epics/{key}/scores", values, note)
     cost_of_delay = epic.score.cost_of_delay if epic.score else "-"
     say(f"{epic.key}: WSJF {wsjf(epic.score)} (cost of delay {cost_of_delay})")
 

@@ -4,28 +4,25 @@ service stands, the flags' exposure, value lead time, DORA and incidents (throug
 from __future__ import annotations
 
 import json
-from typing import Annotated
-
-import typer
 
 from digital_factory.cli.client import api
+from digital_factory.cli.options import ApiJson
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app, feature_app
+from digital_factory.cli.portfolio.common import EpicKey, FeatureKey
 from digital_factory.core.durations import elapsed
 from digital_factory.insights.schemas import WorkLoop
 
-JSON = Annotated[bool, typer.Option("--json", help="The API's answer as JSON.")]
-
 
 @epic_app.command("loop")
-def epic_loop(key: Annotated[str, typer.Argument(help="e.g. EPIC-1")], as_json: JSON = False) -> None:
+def epic_loop(key: EpicKey, as_json: ApiJson = False) -> None:
     """The epic's loop: teams and services serving it, their latest run and deployments, flags, lead time,
     DORA, incidents and decisions."""
     _show(f"/epics/{key}/loop", as_json)
 
 
 @feature_app.command("loop")
-def feature_loop(key: Annotated[str, typer.Argument(help="e.g. FEAT-1")], as_json: JSON = False) -> None:
+def feature_loop(key: FeatureKey, as_json: ApiJson = False) -> None:
     """The feature's slice of its epic's loop."""
     _show(f"/features/{key}/loop", as_json)
 

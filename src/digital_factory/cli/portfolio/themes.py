@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +9,7 @@ import typer
 from digital_factory.cli.client import api
 from digital_factory.cli.output import domain_errors, fail, print_table, say
 from digital_factory.cli.portfolio.apps import theme_app
-from digital_factory.cli.portfolio.common import JSON_OPTION, body
+from digital_factory.cli.portfolio.common import FromJson, body
 from digital_factory.portfolio.schemas import Theme
 
 
@@ -48,7 +47,7 @@ def theme_create(
         list[str] | None,
         typer.Option("--key-result", help="DESCRIPTION=TARGET[ UNIT] (repeatable), e.g. 'Market share=15 %'."),
     ] = None,
-    from_json: Annotated[Path | None, JSON_OPTION] = None,
+    from_json: FromJson = None,
 ) -> None:
     """Create a strategic theme (board)."""
     results = [_key_result(text) for text in key_result or []]

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from digital_factory.cli.client import api
+from digital_factory.cli.options import Reason
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import feature_app, story_app
-from digital_factory.cli.portfolio.common import JSON_OPTION, body, edit, minute, score, wsjf
+from digital_factory.cli.portfolio.common import (
+    FeatureKey,
+    FromJson,
+    ItemType,
+    NewTitle,
+    ScoreNote,
+    ScoreValues,
+    body,
+    edit,
+    minute,
+    send_score,
+    wsjf,
+)
 from digital_factory.core.pagination import Page
 from digital_factory.portfolio.schemas import Feature, FeatureSummary, Story, TeamBacklog, WorkTransition
 
 KeyArgument = Annotated[str, typer.Argument(help="e.g. FEAT-1 or STORY-1")]
 StateArgument = Annotated[str, typer.Argument(help="new, active, waiting or done.")]
-ReasonOption = Annotated[str, typer.Option(help="Why.")]
+StateFilter = Annotated[str | None, typer.Option(help="new, active, waiting or done.")]
+StoryKey = Annotated[str, typer.Argument(help="e.g. STORY-1")]
+StoryPoints = Annotated[int | None, typer.Option(help="Story points.")]
 
 # --- features ----------------------------------------------------------------------------------------
 
@@ -25,7 +39,7 @@ ReasonOption = Annotated[str, typer.Option(help="Why.")]
 def feature_list(
     epic: Annotated[str | None, typer.Option(help="Only features of this epic.")] = None,
     team: Annotated[str | None, typer.Option(help="Only features of this team.")] = None,
-    state: Annotated[str | None, typer.Option(help="new, active, waiting or done.")] = None,
+    state: StateFilter = None,
     limit: Annotated[int, typer.Option(help="How many (by WSJF).")] = 50,
 ) -> None:
     """List features, ranked by WSJF."""
@@ -56,7 +70,7 @@ def _stories_done(feature: FeatureSummary) -> str:
 
 
 @feature_app.command("show")
-def feature_show(key: Annotated[str, typer.Argument(help="e.g. FEAT-1")]) -> None:
+def feature_show(key: FeatureKey) -> None:
     """Show a feature and its stories."""
     with domain_errors():
         client = api()
@@ -82,9 +96,9 @@ def feature_create(
     criterion: Annotated[
         list[str] | None, typer.Option("--criterion", help="Acceptance criterion (repeatable).")
     ] = None,
-    feature_type: Annotated[str | None, typer.Option("--type", help="business or enabler.")] = None,
+    feature_type: ItemType = None,
     flow_item: Annotated[str | None, typer.Option(help="feature, defect, risk or debt.")] = None,
-    from_json: Annotated[Path | None, JSON_OPTION] = None,
+    from_json: FromJson = None,
 ) -> None:
     """Create a feature under an epic."""
     fields = body(
@@ -103,10 +117,7 @@ def feature_create(
 
 
 @feature_app.command("assign")
-def feature_assign(
-    key: Annotated[str, typer.Argument(help="e.g. FEAT-1")],
-    team: Annotated[str, typer.Argument(help="Team key, or - for none.")],
-) -> None:
+def feature_assign(key: FeatureKey, team: Annotated[str, typer.Argument(help="Team key, or - for none.")]) -> None:
     """Hand a feature to a team."""
     with domain_errors():
         f: Feature = api().send(Feature, "PATCH", f"/features/{key}", json={"team": None if team == "-" else team})
@@ -120,12 +131,12 @@ CriteriaOption = Annotated[
 
 @feature_app.command("edit")
 def feature_edit(
-    key: Annotated[str, typer.Argument(help="e.g. FEAT-1")],
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    key: FeatureKey,
+    title: NewTitle = None,
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
     hypothesis: Annotated[str | None, typer.Option(help="New benefit hypothesis.")] = None,
     criterion: CriteriaOption = None,
-    from_json: Annotated[Path | None, JSON_OPTION] = None,
+    from_json: FromJson = None,
 ) -> None:
     """Change a feature's title, description, benefit hypothesis or acceptance criteria (only what is given)."""
     fields = body(
@@ -138,20 +149,15 @@ def feature_edit(
 
 
 @feature_app.command("move")
-def feature_move(key: KeyArgument, to: StateArgument, reason: ReasonOption = "") -> None:
+def feature_move(key: KeyArgument, to: StateArgument, reason: Reason = "") -> None:
     """Change a feature's flow state."""
     _move(Feature, f"/features/{key}/state", to, reason)
 
 
 @feature_app.command("score")
-def feature_score(
-    key: Annotated[str, typer.Argument(help="e.g. FEAT-1")],
-    values: Annotated[list[int], typer.Argument(help="UBV TC RR JOB-SIZE, each 1 2 3 5 8 13 or 20.")],
-    note: Annotated[str, typer.Option(help="Why the score changed.")] = "",
-) -> None:
+def feature_score(key: FeatureKey, values: ScoreValues, note: ScoreNote = "") -> None:
     """Score a feature with WSJF."""
-    with domain_errors():
-        f: Feature = api().send(Feature, "POST", f"/features/{key}/scores", json=score(values, note))
+    f = send_score(Feature, f"/features/{key}/scores", values, note)
     say(f"{f.key}: WSJF {wsjf(f.score)}")
 
 
@@ -169,7 +175,7 @@ def _move(shape: type[Feature] | type[Story], path: str, to: str, reason: str) -
 def story_list(
     feature: Annotated[str | None, typer.Option(help="Only stories of this feature.")] = None,
     team: Annotated[str | None, typer.Option(help="Only stories of this team.")] = None,
-    state: Annotated[str | None, typer.Option(help="new, active, waiting or done.")] = None,
+    state: StateFilter = None,
     limit: Annotated[int, typer.Option(help="How many (backlog order).")] = 50,
 ) -> None:
     """List stories."""
@@ -186,7 +192,7 @@ def _stories_table(stories: list[Story]) -> None:
 
 
 @story_app.command("show")
-def story_show(key: Annotated[str, typer.Argument(help="e.g. STORY-1")]) -> None:
+def story_show(key: StoryKey) -> None:
     """Show a story and its flow-state history."""
     with domain_errors():
         client = api()
@@ -205,7 +211,7 @@ def story_create(
     title: Annotated[str, typer.Option(help="Short name.")],
     description: Annotated[str | None, typer.Option(help="As a …, I want … so that ….")] = None,
     team: Annotated[str | None, typer.Option(help="Default: the feature's team.")] = None,
-    points: Annotated[int | None, typer.Option(help="Story points.")] = None,
+    points: StoryPoints = None,
 ) -> None:
     """Create a story under a feature; it joins the end of its team's backlog."""
     fields = body(None, feature=feature, title=title, description=description, team=team, points=points)
@@ -216,11 +222,11 @@ def story_create(
 
 @story_app.command("edit")
 def story_edit(
-    key: Annotated[str, typer.Argument(help="e.g. STORY-1")],
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    key: StoryKey,
+    title: NewTitle = None,
     description: Annotated[str | None, typer.Option(help="The story text: As a …, I want … so that ….")] = None,
     criterion: CriteriaOption = None,
-    points: Annotated[int | None, typer.Option(help="Story points.")] = None,
+    points: StoryPoints = None,
 ) -> None:
     """Change a story's title, text, acceptance criteria or points (only what is given)."""
     fields = body(None, title=title, description=description, acceptance_criteria=criterion, points=points)
@@ -231,7 +237,7 @@ def story_edit(
 
 
 @story_app.command("move")
-def story_move(key: KeyArgument, to: StateArgument, reason: ReasonOption = "") -> None:
+def story_move(key: KeyArgument, to: StateArgument, reason: Reason = "") -> None:
     """Change a story's flow state."""
     _move(Story, f"/stories/{key}/state", to, reason)
 
