@@ -15,6 +15,7 @@ from digital_factory.accounts.service import require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import models, wsjf
+from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
 from digital_factory.portfolio.records import apply_score, audit_changes, audit_created, rescore, row_by_key, score_out
@@ -379,17 +380,12 @@ def theme_keys_of(uow: UnitOfWork, epic_id: int) -> list[str]:
 
 def epic_out(uow: UnitOfWork, row: models.Epic) -> Epic:
     summary = summaries(uow, [row])[0]
-    return Epic(
+    return copied(
+        Epic,
+        row,
         **summary.model_dump(),
-        description=row.description,
         themes=theme_keys_of(uow, row.id),
         hypothesis=Hypothesis.model_validate(row.hypothesis),
-        business_outcomes=list(row.business_outcomes),
-        nfrs=list(row.nfrs),
         business_case=LeanBusinessCase.model_validate(row.business_case, strict=False) if row.business_case else None,
-        mvp_definition=row.mvp_definition,
-        estimated_cost=row.estimated_cost,
-        currency=row.currency,
         leading_indicators=indicators_of(uow, row.id),
-        updated_at=row.updated_at,
     )

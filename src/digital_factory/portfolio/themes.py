@@ -11,6 +11,7 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import models
+from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
@@ -156,15 +157,4 @@ def _out(uow: UnitOfWork, row: models.Theme) -> Theme:
 
 
 def _build(row: models.Theme, key_results: list[KeyResult], epic_count: int) -> Theme:
-    return Theme(
-        id=row.id,
-        key=row.key,
-        objective=row.objective,
-        description=row.description,
-        key_results=key_results,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        archived=row.archived,
-        created_at=row.created_at,
-        epic_count=epic_count,
-    )
+    return copied(Theme, row, key_results=key_results, epic_count=epic_count)
