@@ -10,6 +10,7 @@ from datetime import datetime
 
 from digital_factory.core.metricquery import Aggregate, Query, Ratio, parse
 from digital_factory.insights import evaluation as formulas
+from digital_factory.insights.copying import copied
 from digital_factory.insights.evaluation import Judged, Thresholds, deadline_end
 from digital_factory.insights.hypothesis_schemas import (
     CardEvaluation,
@@ -201,13 +202,7 @@ def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dic
     """The hypothesis of each epic named that has leading indicators, for the board's cards (no charts)."""
     cards = {}
     for result in _evaluate_sets(uow, portfolio.indicator_sets(uow, keys=keys), theta):
-        cards[result.epic] = CardEvaluation(
-            epic=result.epic,
-            score=result.score,
-            status=result.status,
-            recommendation=result.recommendation,
-            indicators={i.name: i.status for i in result.indicators},
-        )
+        cards[result.epic] = copied(CardEvaluation, result, indicators={i.name: i.status for i in result.indicators})
     return cards
 
 
@@ -265,18 +260,7 @@ def snapshot_of(result: HypothesisEvaluation) -> EvaluationSnapshot:
         score=result.score,
         status=str(result.status),
         recommendation=None if result.recommendation is None else DecisionKind(result.recommendation),
-        indicators=[
-            IndicatorEvidence(
-                name=i.name,
-                observed=i.observed,
-                baseline=i.baseline,
-                target=i.target,
-                progress=i.progress,
-                status=str(i.status),
-                sample_size=i.sample_size,
-            )
-            for i in result.indicators
-        ],
+        indicators=[copied(IndicatorEvidence, i, status=str(i.status)) for i in result.indicators],
     )
 
 
