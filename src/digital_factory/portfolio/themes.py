@@ -22,10 +22,7 @@ def create_theme(uow: UnitOfWork, data: ThemeCreate) -> Theme:
     now = uow.clock.now()
     row = models.Theme(
         key=next_key(uow.session, "THEME"),
-        objective=data.objective,
-        description=data.description,
-        valid_from=data.valid_from,
-        valid_to=data.valid_to,
+        **data.model_dump(exclude={"key_results"}),
         archived=False,
         created_at=now,
         updated_at=now,
@@ -122,18 +119,7 @@ def _replace_key_results(uow: UnitOfWork, row: models.Theme, specs: list[KeyResu
         uow.session.delete(existing)
     uow.session.flush()
     for position, spec in enumerate(specs):
-        uow.session.add(
-            models.KeyResult(
-                theme_id=row.id,
-                position=position,
-                description=spec.description,
-                metric_query=spec.metric_query,
-                baseline=spec.baseline,
-                target=spec.target,
-                unit=spec.unit,
-                due=spec.due,
-            )
-        )
+        uow.session.add(models.KeyResult(theme_id=row.id, position=position, **spec.model_dump()))
     uow.session.flush()
 
 
