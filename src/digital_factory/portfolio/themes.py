@@ -12,6 +12,7 @@ from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import models
 from digital_factory.portfolio.copying import copied
+from digital_factory.portfolio.records import rows_per
 from digital_factory.portfolio.schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
@@ -76,13 +77,7 @@ def list_themes(uow: UnitOfWork, *, include_archived: bool = False) -> list[Them
     rows = list(uow.session.scalars(query))
     ids = [r.id for r in rows]
     key_results = _key_results(uow, ids)
-    counts = dict(
-        uow.session.execute(
-            select(models.EpicTheme.theme_id, func.count())
-            .where(models.EpicTheme.theme_id.in_(ids))
-            .group_by(models.EpicTheme.theme_id)
-        ).all()
-    )
+    counts = rows_per(uow, models.EpicTheme.theme_id, ids)
     return [_build(row, key_results.get(row.id, []), counts.get(row.id, 0)) for row in rows]
 
 
