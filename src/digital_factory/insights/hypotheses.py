@@ -80,13 +80,11 @@ def evaluate_set(
     window_end = max((deadline_end(i.deadline) for i in epic.indicators), default=None)
     window_over = window_end is not None and now >= window_end
     result = formulas.verdict([_judged(i) for i in indicators], window_over=window_over, theta=theta)
-    return HypothesisEvaluation(
+    return copied(
+        HypothesisEvaluation,
+        epic,
         epic=epic.key,
-        title=epic.title,
-        state=epic.state,
-        substate=epic.substate,
         evaluated_at=now,
-        window_start=epic.window_start,
         window_end=window_end,
         score=result.score,
         status=result.status,

@@ -111,11 +111,9 @@ def _loop(
     history = portfolio.epic_histories(uow, epic=work.epic)[0]
     lead = epic_lead_time(history, merged_exposures(releases.first_exposures(uow, keys), reach.deliveries))
     features = _features(work, services, reach, lead)
-    return WorkLoop(
-        scope=work.scope,
-        key=work.key,
-        title=work.title,
-        epic=work.epic,
+    return copied(
+        WorkLoop,
+        work,
         hypothesis=hypothesis,
         features=features,
         teams=_teams(features, services),
