@@ -19,6 +19,7 @@ from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DeploymentFilter, DeploymentStatus
 from digital_factory.insights.attribution_schemas import Attribution, AttributionQuery, Comparison, ReleaseAttribution
 from digital_factory.insights.attribution_stats import MIN_SAMPLES, Difference, welch
+from digital_factory.insights.copying import copied
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import ReleaseFilter
 from digital_factory.store.uow import UnitOfWork
@@ -144,14 +145,9 @@ def _attributed(
         cohorts = _cohorts(
             uow, kpi, scope, moment, start=after_start, end=after_start + length, label=query.cohort_label
         )
-    return ReleaseAttribution(
-        source=moment.source,
-        service=moment.service,
-        environment=moment.environment,
-        flag=moment.flag,
-        feature=moment.feature,
-        summary=moment.summary,
-        at=moment.at,
+    return copied(
+        ReleaseAttribution,
+        moment,
         before_start=before_end - length,
         before_end=before_end,
         after_start=after_start,
@@ -210,18 +206,5 @@ def _cohorts(
 
 
 def comparison(a: str, b: str, found: Difference) -> Comparison:
-    return Comparison(
-        a=a,
-        b=b,
-        n_a=found.n_a,
-        n_b=found.n_b,
-        mean_a=found.mean_a,
-        mean_b=found.mean_b,
-        difference=found.difference,
-        low=found.low,
-        high=found.high,
-        df=None if found.df is None or found.df == float("inf") else found.df,
-        confidence=found.confidence,
-        minimum_samples=MIN_SAMPLES,
-        verdict=found.verdict,
-    )
+    df = None if found.df is None or found.df == float("inf") else found.df
+    return copied(Comparison, found, a=a, b=b, df=df, minimum_samples=MIN_SAMPLES)

@@ -15,6 +15,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.insights import flow_measures
+from digital_factory.insights.copying import copied
 from digital_factory.insights.flow_schemas import (
     CfdDay,
     CompletedItem,
@@ -134,17 +135,7 @@ def flow_metrics(
         active_seconds=sum(c.active_seconds for c in found.completed),
         flow_seconds=sum(times),
         canceled=found.canceled,
-        completed=[
-            CompletedItem(
-                key=c.key,
-                flow_type=c.flow_type,
-                started_at=c.started_at,
-                done_at=c.done_at,
-                flow_time_seconds=c.flow_seconds,
-                active_seconds=c.active_seconds,
-            )
-            for c in completed[-COMPLETED_LISTED:]
-        ],
+        completed=[copied(CompletedItem, c, flow_time_seconds=c.flow_seconds) for c in completed[-COMPLETED_LISTED:]],
     )
 
 

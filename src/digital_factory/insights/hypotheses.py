@@ -10,6 +10,7 @@ from datetime import datetime
 
 from digital_factory.core.metricquery import Aggregate, Query, Ratio, parse
 from digital_factory.insights import evaluation as formulas
+from digital_factory.insights.copying import copied
 from digital_factory.insights.evaluation import Judged, Thresholds, deadline_end
 from digital_factory.insights.hypothesis_schemas import (
     CardEvaluation,
@@ -79,13 +80,11 @@ def evaluate_set(
     window_end = max((deadline_end(i.deadline) for i in epic.indicators), default=None)
     window_over = window_end is not None and now >= window_end
     result = formulas.verdict([_judged(i) for i in indicators], window_over=window_over, theta=theta)
-    return HypothesisEvaluation(
+    return copied(
+        HypothesisEvaluation,
+        epic,
         epic=epic.key,
-        title=epic.title,
-        state=epic.state,
-        substate=epic.substate,
         evaluated_at=now,
-        window_start=epic.window_start,
         window_end=window_end,
         score=result.score,
         status=result.status,
@@ -201,13 +200,7 @@ def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dic
     """The hypothesis of each epic named that has leading indicators, for the board's cards (no charts)."""
     cards = {}
     for result in _evaluate_sets(uow, portfolio.indicator_sets(uow, keys=keys), theta):
-        cards[result.epic] = CardEvaluation(
-            epic=result.epic,
-            score=result.score,
-            status=result.status,
-            recommendation=result.recommendation,
-            indicators={i.name: i.status for i in result.indicators},
-        )
+        cards[result.epic] = copied(CardEvaluation, result, indicators={i.name: i.status for i in result.indicators})
     return cards
 
 
@@ -265,18 +258,7 @@ def snapshot_of(result: HypothesisEvaluation) -> EvaluationSnapshot:
         score=result.score,
         status=str(result.status),
         recommendation=None if result.recommendation is None else DecisionKind(result.recommendation),
-        indicators=[
-            IndicatorEvidence(
-                name=i.name,
-                observed=i.observed,
-                baseline=i.baseline,
-                target=i.target,
-                progress=i.progress,
-                status=str(i.status),
-                sample_size=i.sample_size,
-            )
-            for i in result.indicators
-        ],
+        indicators=[copied(IndicatorEvidence, i, status=str(i.status)) for i in result.indicators],
     )
 
 

@@ -14,6 +14,7 @@ from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Service
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import ItemDelivery, LatestDelivery
+from digital_factory.insights.copying import copied
 from digital_factory.insights.dora import dora_report
 from digital_factory.insights.dora_schemas import DoraPolicy
 from digital_factory.insights.evaluation import Thresholds
@@ -110,11 +111,9 @@ def _loop(
     history = portfolio.epic_histories(uow, epic=work.epic)[0]
     lead = epic_lead_time(history, merged_exposures(releases.first_exposures(uow, keys), reach.deliveries))
     features = _features(work, services, reach, lead)
-    return WorkLoop(
-        scope=work.scope,
-        key=work.key,
-        title=work.title,
-        epic=work.epic,
+    return copied(
+        WorkLoop,
+        work,
         hypothesis=hypothesis,
         features=features,
         teams=_teams(features, services),
@@ -134,17 +133,8 @@ def _features(work: _Work, services: list[Service], reach: _Reach, lead: EpicLea
     for f in work.features:
         linked = {s.key for s in services if any(w.key == f.key for w in s.serves)}
         serving = linked | reach.by_flag(f.key) | reach.by_deployment(f.key)
-        found.append(
-            LoopFeature(
-                key=f.key,
-                title=f.title,
-                state=f.state,
-                team=f.team,
-                services=sorted(serving),
-                flags=[f"{flag.service}/{flag.key}" for flag in reach.flags if flag.feature == f.key],
-                lead_time=times[f.key],
-            )
-        )
+        flags = [f"{flag.service}/{flag.key}" for flag in reach.flags if flag.feature == f.key]
+        found.append(copied(LoopFeature, f, services=sorted(serving), flags=flags, lead_time=times[f.key]))
     return found
 
 
@@ -180,11 +170,9 @@ def _service(service: Service, linked: set[str], reach: _Reach, latest: LatestDe
         )
         for e in service.environments
     ]
-    return LoopService(
-        key=service.key,
-        name=service.name,
-        owner_team=service.owner_team,
-        value_stream=service.value_stream,
+    return copied(
+        LoopService,
+        service,
         serves=serves,
         reached_by=reached,
         latest_run=latest.run if latest else None,
@@ -193,13 +181,5 @@ def _service(service: Service, linked: set[str], reach: _Reach, latest: LatestDe
 
 
 def _flag(flag: Flag) -> LoopFlag:
-    return LoopFlag(
-        service=flag.service,
-        key=flag.key,
-        name=flag.name,
-        feature=flag.feature or "",
-        environments=[
-            FlagExposure(environment=e.environment, enabled=e.config.enabled, exposure=e.exposure, summary=e.summary)
-            for e in flag.environments
-        ],
-    )
+    exposures = [copied(FlagExposure, e, enabled=e.config.enabled) for e in flag.environments]
+    return copied(LoopFlag, flag, feature=flag.feature or "", environments=exposures)

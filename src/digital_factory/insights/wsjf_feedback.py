@@ -4,6 +4,7 @@ scored get a re-score suggestion (the rule is `evaluation.rescore_advice`)."""
 from __future__ import annotations
 
 from digital_factory.insights import evaluation as formulas
+from digital_factory.insights.copying import copied
 from digital_factory.insights.evaluation import Rescore, Thresholds
 from digital_factory.insights.hypotheses import evaluate_set
 from digital_factory.insights.hypothesis_schemas import RescoreSuggestion
@@ -29,16 +30,14 @@ def rescore_suggestions(uow: UnitOfWork, theta: Thresholds) -> list[RescoreSugge
         advice = formulas.rescore_advice(epic.user_business_value, result.status, result.score, elapsed, theta)
         if advice is None:
             continue
+        reason = _reason(advice, epic.user_business_value, result.score or 0.0, str(result.status))
         suggestions.append(
-            RescoreSuggestion(
-                epic=epic.key,
-                title=epic.title,
-                state=epic.state,
+            copied(
+                RescoreSuggestion,
+                result,
                 user_business_value=epic.user_business_value,
-                score=result.score,
-                status=result.status,
                 suggestion=advice,
-                reason=_reason(advice, epic.user_business_value, result.score or 0.0, str(result.status)),
+                reason=reason,
             )
         )
     return sorted(suggestions, key=lambda s: (len(s.epic), s.epic))

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Row, Select, delete, func, or_, select
+from sqlalchemy import Row, Select, delete, or_, select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
@@ -15,9 +15,18 @@ from digital_factory.accounts.service import require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import models, wsjf
+from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
-from digital_factory.portfolio.records import apply_score, audit_changes, audit_created, rescore, row_by_key, score_out
+from digital_factory.portfolio.records import (
+    apply_score,
+    audit_changes,
+    audit_created,
+    rescore,
+    row_by_key,
+    rows_per,
+    score_out,
+)
 from digital_factory.portfolio.schemas import (
     Backlog,
     BacklogEntry,
@@ -305,15 +314,7 @@ def _filtered(uow: UnitOfWork, filters: EpicFilter) -> Select[models.Epic]:
 def summaries(uow: UnitOfWork, rows: Sequence[models.Epic]) -> list[EpicSummary]:
     """Summaries of many epics in three queries (features counted, owners named), whatever their number."""
     ids = [r.id for r in rows]
-    counts: dict[int, int] = {}
-    if ids:
-        counts = dict(
-            uow.session.execute(
-                select(models.Feature.epic_id, func.count())
-                .where(models.Feature.epic_id.in_(ids))
-                .group_by(models.Feature.epic_id)
-            ).all()
-        )
+    counts = rows_per(uow, models.Feature.epic_id, ids)
     owners = usernames(uow, [r.owner_user_id for r in rows])
     return SUMMARIES.validate_python([summary_values(r, owners, counts.get(r.id, 0)) for r in rows])
 
@@ -379,17 +380,12 @@ def theme_keys_of(uow: UnitOfWork, epic_id: int) -> list[str]:
 
 def epic_out(uow: UnitOfWork, row: models.Epic) -> Epic:
     summary = summaries(uow, [row])[0]
-    return Epic(
+    return copied(
+        Epic,
+        row,
         **summary.model_dump(),
-        description=row.description,
         themes=theme_keys_of(uow, row.id),
         hypothesis=Hypothesis.model_validate(row.hypothesis),
-        business_outcomes=list(row.business_outcomes),
-        nfrs=list(row.nfrs),
         business_case=LeanBusinessCase.model_validate(row.business_case, strict=False) if row.business_case else None,
-        mvp_definition=row.mvp_definition,
-        estimated_cost=row.estimated_cost,
-        currency=row.currency,
         leading_indicators=indicators_of(uow, row.id),
-        updated_at=row.updated_at,
     )

@@ -13,6 +13,7 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import allowed, record_audit, require
 from digital_factory.core.errors import Conflict, PermissionDenied, ValidationFailed
 from digital_factory.portfolio import kanban, models
+from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.epics import BACKLOG_STATES, SUMMARIES, epic_row, summaries, summary_values, usernames
 from digital_factory.portfolio.events import EpicDecided, EpicMoved
 from digital_factory.portfolio.evidence import check_evaluation
@@ -336,16 +337,13 @@ def _decision_kinds(uow: UnitOfWork, ids: list[int]) -> dict[int, str]:
 
 def _transition_out(row: models.Transition, epic_key: str, kind: str | None = None) -> Transition:
     source = _column_id(row.from_state, row.from_substate) if row.from_state else None
-    return Transition(
-        id=row.id,
+    return copied(
+        Transition,
+        row,
         epic=epic_key,
         from_column=source,
         to_column=_column_id(row.to_state, row.to_substate) or row.to_state,
         done_reason=DoneReason(row.done_reason) if row.done_reason else None,
-        at=row.at,
-        actor_name=row.actor_name,
-        reason=row.reason,
-        wip_override=row.wip_override,
         decision=DecisionKind(kind) if kind else None,
     )
 
@@ -357,15 +355,12 @@ def _column_id(state: str | None, substate: str | None) -> str | None:
 
 
 def _decision_out(row: models.Decision, epic_key: str) -> Decision:
-    return Decision(
-        id=row.id,
+    return copied(
+        Decision,
+        row,
         epic=epic_key,
-        kind=DecisionKind(row.kind),
-        rationale=row.rationale,
         evidence={k: float(v) for k, v in row.evidence.items()},
         evaluation=EvaluationSnapshot.model_validate(row.evaluation) if row.evaluation else None,
-        at=row.at,
-        actor_name=row.actor_name,
     )
 
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from digital_factory.accounts.service import record_audit
 from digital_factory.core.errors import NotFound, ValidationFailed
@@ -39,6 +41,14 @@ def row_by_key(uow: UnitOfWork, model: type[Keyed], key: str, prefix: str, noun:
     if row is None:
         raise NotFound(f"no {noun} with the key {key!r}")
     return row
+
+
+def rows_per(uow: UnitOfWork, column: InstrumentedAttribute[int], ids: Collection[int]) -> dict[int, int]:
+    """How many rows hold each of `ids` in `column` (an id no row holds is left out)."""
+    if not ids:
+        return {}
+    counted = uow.session.execute(select(column, func.count()).where(column.in_(ids)).group_by(column))
+    return {value: count for value, count in counted}
 
 
 # --- audit ---------------------------------------------------------------------------------------------

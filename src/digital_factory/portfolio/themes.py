@@ -11,6 +11,8 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import models
+from digital_factory.portfolio.copying import copied
+from digital_factory.portfolio.records import rows_per
 from digital_factory.portfolio.schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
@@ -21,10 +23,7 @@ def create_theme(uow: UnitOfWork, data: ThemeCreate) -> Theme:
     now = uow.clock.now()
     row = models.Theme(
         key=next_key(uow.session, "THEME"),
-        objective=data.objective,
-        description=data.description,
-        valid_from=data.valid_from,
-        valid_to=data.valid_to,
+        **data.model_dump(exclude={"key_results"}),
         archived=False,
         created_at=now,
         updated_at=now,
@@ -78,13 +77,7 @@ def list_themes(uow: UnitOfWork, *, include_archived: bool = False) -> list[Them
     rows = list(uow.session.scalars(query))
     ids = [r.id for r in rows]
     key_results = _key_results(uow, ids)
-    counts = dict(
-        uow.session.execute(
-            select(models.EpicTheme.theme_id, func.count())
-            .where(models.EpicTheme.theme_id.in_(ids))
-            .group_by(models.EpicTheme.theme_id)
-        ).all()
-    )
+    counts = rows_per(uow, models.EpicTheme.theme_id, ids)
     return [_build(row, key_results.get(row.id, []), counts.get(row.id, 0)) for row in rows]
 
 
@@ -121,18 +114,7 @@ def _replace_key_results(uow: UnitOfWork, row: models.Theme, specs: list[KeyResu
         uow.session.delete(existing)
     uow.session.flush()
     for position, spec in enumerate(specs):
-        uow.session.add(
-            models.KeyResult(
-                theme_id=row.id,
-                position=position,
-                description=spec.description,
-                metric_query=spec.metric_query,
-                baseline=spec.baseline,
-                target=spec.target,
-                unit=spec.unit,
-                due=spec.due,
-            )
-        )
+        uow.session.add(models.KeyResult(theme_id=row.id, position=position, **spec.model_dump()))
     uow.session.flush()
 
 
@@ -156,15 +138,4 @@ def _out(uow: UnitOfWork, row: models.Theme) -> Theme:
 
 
 def _build(row: models.Theme, key_results: list[KeyResult], epic_count: int) -> Theme:
-    return Theme(
-        id=row.id,
-        key=row.key,
-        objective=row.objective,
-        description=row.description,
-        key_results=key_results,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        archived=row.archived,
-        created_at=row.created_at,
-        epic_count=epic_count,
-    )
+    return copied(Theme, row, key_results=key_results, epic_count=epic_count)

@@ -16,6 +16,7 @@ from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.portfolio import kanban, models, work_facts
+from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.epics import epic_row
 from digital_factory.portfolio.events import FeatureAssigned, FeatureCreated, WorkItemStateChanged
 from digital_factory.portfolio.kanban import EpicState
@@ -225,14 +226,7 @@ def feature_summaries(uow: UnitOfWork, rows: Sequence[models.Feature]) -> list[F
 
 def feature_out(uow: UnitOfWork, row: models.Feature) -> Feature:
     summary = feature_summaries(uow, [row])[0]
-    return Feature(
-        **summary.model_dump(),
-        description=row.description,
-        benefit_hypothesis=row.benefit_hypothesis,
-        acceptance_criteria=list(row.acceptance_criteria),
-        created_at=row.created_at,
-        state_changed_at=row.state_changed_at,
-    )
+    return copied(Feature, row, **summary.model_dump())
 
 
 def _feature_view(feature: Feature) -> dict[str, Any]:
@@ -386,22 +380,12 @@ def stories_out(uow: UnitOfWork, rows: Sequence[models.Story]) -> list[Story]:
     epic_keys = _epic_keys(uow, [epic_id for _, epic_id in features.values()])
     team_keys = _team_keys(uow, [r.team_id for r in rows])
     return [
-        Story(
-            id=r.id,
-            key=r.key,
+        copied(
+            Story,
+            r,
             feature=features[r.feature_id][0],
             epic=epic_keys[features[r.feature_id][1]],
-            title=r.title,
-            description=r.description,
-            acceptance_criteria=list(r.acceptance_criteria),
-            story_type=ItemKind(r.story_type),
-            flow_item=FlowItem(r.flow_item),
             team=team_keys.get(r.team_id) if r.team_id else None,
-            points=r.points,
-            state=WorkState(r.state),
-            rank=r.rank,
-            created_at=r.created_at,
-            state_changed_at=r.state_changed_at,
         )
         for r in rows
     ]
