@@ -5,11 +5,11 @@ bars, the slowest marked). Bad choices are named next to their field."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
@@ -39,11 +39,13 @@ CFD_COLOURS = {
 
 @dataclass(frozen=True)
 class Choice:
-    team: str
-    value_stream: str
-    epic: str
-    level: str
-    days: int
+    """What the person picked: the page's query string."""
+
+    team: str = ""
+    value_stream: str = ""
+    epic: str = ""
+    level: str = "feature"
+    days: int = 30
 
 
 def cfd_option(cfd: CumulativeFlow) -> str:
@@ -107,15 +109,13 @@ def _gather(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
 
 
 @router.get("/insights/flow", response_class=HTMLResponse)
-def flow_page(
-    request: Request,
-    viewer: PageViewer,
-    team: str = "",
-    value_stream: str = "",
-    epic: str = "",
-    level: str = "feature",
-    days: int = 30,
-) -> Response:
-    choice = Choice(team.strip(), value_stream.strip(), epic.strip(), level, days if days in SPANS else 30)
+def flow_page(request: Request, viewer: PageViewer, asked: Annotated[Choice, Depends()]) -> Response:
+    choice = replace(
+        asked,
+        team=asked.team.strip(),
+        value_stream=asked.value_stream.strip(),
+        epic=asked.epic.strip(),
+        days=asked.days if asked.days in SPANS else 30,
+    )
     found = read(request, viewer, lambda uow: _gather(uow, choice))
     return render(request, "insights_flow.html", viewer, active="insights", choice=choice, spans=SPANS, **found)

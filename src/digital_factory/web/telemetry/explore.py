@@ -3,11 +3,11 @@ time span), and a box that evaluates an indicator query. Bad choices are named n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
@@ -28,16 +28,16 @@ router = APIRouter(include_in_schema=False)
 
 @dataclass(frozen=True)
 class Choice:
-    """What the person picked (as sent: checked while the page is gathered)."""
+    """What the person picked: the page's query string (checked while the page is gathered)."""
 
-    service: str
-    env: str
-    metric: str
-    aggregation: str
-    step: str
-    by: str
-    hours: int
-    q: str
+    service: str = ""
+    env: str = ""
+    metric: str = ""
+    aggregation: str = ""
+    step: str = ""
+    by: str = ""
+    hours: int = 24
+    q: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,19 +128,8 @@ def _explore(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
 
 
 @router.get("/telemetry/explore", response_class=HTMLResponse)
-def explore(
-    request: Request,
-    viewer: PageViewer,
-    service: str = "",
-    env: str = "",
-    metric: str = "",
-    aggregation: str = "",
-    step: str = "",
-    by: str = "",
-    hours: int = 24,
-    q: str = "",
-) -> Response:
-    choice = Choice(service, env, metric if service else "", aggregation, step, by, checked_hours(hours), q)
+def explore(request: Request, viewer: PageViewer, asked: Annotated[Choice, Depends()]) -> Response:
+    choice = replace(asked, metric=asked.metric if asked.service else "", hours=checked_hours(asked.hours))
     # A bad choice or query is part of what the explorer answers (named next to its field), not a refusal.
     found = read(request, viewer, lambda uow: _explore(uow, choice))
     return render(
