@@ -32,6 +32,7 @@ from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import hypotheses
 from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.paging import pager_of
 from digital_factory.web.portfolio.forms import lines, optional, parse, score_fields, tab_page, text
 from digital_factory.web.rendering import render
 
@@ -70,6 +71,7 @@ def epics_page(
         viewer,
         "epics",
         page=page,
+        pager=pager_of("/portfolio/epics", {"state": state, "q": q, "theme": theme}, page),
         state=state,
         q=q,
         theme=theme,
