@@ -20,7 +20,7 @@ from digital_factory.insights.schemas import CumulativeFlow, FlowState
 from digital_factory.portfolio.schemas import WorkLevel
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.web.context import read
+from digital_factory.web.context import field_problems, read
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 
@@ -104,7 +104,7 @@ def _gather(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
                 uow, epic=choice.epic or None, value_stream=None if choice.epic else choice.value_stream
             )
     except ValidationFailed as exc:
-        found["errors"] = {p.field or "": p.reason for p in exc.problems} or {"": exc.detail}
+        found["errors"] = field_problems(exc)
     return found
 
 

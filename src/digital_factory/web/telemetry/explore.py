@@ -17,7 +17,7 @@ from digital_factory.core.pagination import PageRequest
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.schemas import Aggregation, Evaluation, RangeResult
-from digital_factory.web.context import read
+from digital_factory.web.context import field_problems, read
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 from digital_factory.web.telemetry.charts import line_option, lines_of, rounded
@@ -44,10 +44,6 @@ class Choice:
 class Table:
     columns: list[str]
     rows: list[tuple[datetime, list[float | None]]]
-
-
-def _problems(exc: ValidationFailed) -> dict[str, str]:
-    return {p.field or "": p.reason for p in exc.problems} or {"": exc.detail}
 
 
 def _step(choice: Choice) -> int:
@@ -118,12 +114,12 @@ def _explore(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
         try:
             found.update(_chart(uow, choice, series[0].kind if series else None, labels))
         except ValidationFailed as exc:
-            found["errors"].update(_problems(exc))
+            found["errors"].update(field_problems(exc))
     if choice.q.strip():
         try:
             found["evaluation"] = _evaluate(uow, choice)
         except ValidationFailed as exc:
-            found["errors"]["q"] = "; ".join(_problems(exc).values())
+            found["errors"]["q"] = "; ".join(field_problems(exc).values())
     return found
 
 
