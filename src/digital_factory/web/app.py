@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from digital_factory.web import (
@@ -25,21 +25,26 @@ from digital_factory.web import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The pages' routers, in the order their routes are matched.
+ROUTERS: tuple[APIRouter, ...] = (
+    pages.router,
+    portfolio.router,
+    product.router,
+    platform.router,
+    teams.router,
+    catalog_pages.router,
+    delivery.router,
+    releases.router,
+    repositories.router,
+    telemetry.router,
+    integrations.router,
+    insights.router,
+    tour.router,
+)
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(pages.router)
-    app.include_router(portfolio.router)
-    app.include_router(product.router)
-    app.include_router(platform.router)
-    app.include_router(teams.router)
-    app.include_router(catalog_pages.router)
-    app.include_router(delivery.router)
-    app.include_router(releases.router)
-    app.include_router(repositories.router)
-    app.include_router(telemetry.router)
-    app.include_router(integrations.router)
-    app.include_router(insights.router)
-    app.include_router(tour.router)
+    for router in ROUTERS:
+        app.include_router(router)
     errors.install(app)

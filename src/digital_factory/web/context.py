@@ -83,6 +83,11 @@ def refusal(exc: errors.DomainError, *, prefix: str = "") -> Refusal:
     return Refusal(status=status_for(exc), message=f"{prefix}{message}")
 
 
+def field_problems(exc: errors.ValidationFailed) -> dict[str, str]:
+    """What is wrong with each field, for a page that says it next to the field ("" for the whole form)."""
+    return {p.field or "": p.reason for p in exc.problems} or {"": exc.detail}
+
+
 REFUSALS = (errors.PermissionDenied, errors.RateLimited)
 
 

@@ -27,6 +27,7 @@ from digital_factory.core.schemas import parse_input
 from digital_factory.runtime import Runtime
 from digital_factory.web.audit_view import audit_rows
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
+from digital_factory.web.paging import pager_of
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.sessions import (
     check_csrf,
@@ -306,5 +307,12 @@ def audit_page(
         request, viewer, lambda uow: accounts.list_audit_entries(uow, filters, PageRequest(limit=50, offset=offset))
     )
     return render(
-        request, "audit.html", viewer, active="audit", entries=entries, rows=audit_rows(entries.items), filters=filters
+        request,
+        "audit.html",
+        viewer,
+        active="audit",
+        entries=entries,
+        rows=audit_rows(entries.items),
+        filters=filters,
+        pager=pager_of("/admin/audit", filters.model_dump(), entries),
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
+
+from digital_factory.core.pagination import Page
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,8 @@ def pager(url: str, filters: Mapping[str, str | None], *, offset: int, limit: in
         previous=link(max(offset - limit, 0)) if offset > 0 else None,
         next=link(offset + limit) if offset + shown < total else None,
     )
+
+
+def pager_of(url: str, filters: Mapping[str, str | None], page: Page[Any]) -> Pager:
+    """The pager of a page of rows a service read."""
+    return pager(url, filters, offset=page.offset, limit=page.limit, shown=len(page.items), total=page.total)

@@ -39,6 +39,7 @@ from digital_factory.releases.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.portfolio.forms import json_or_text
 from digital_factory.web.rendering import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
@@ -225,15 +226,8 @@ def _named_values(text: str, field: str) -> dict[str, Any]:
         name, sep, raw = line.partition("=")
         if not sep or not name.strip():
             raise ValidationFailed.on(field, f"line {number}: write `name = value`")
-        found[name.strip()] = _json_or_text(raw.strip())
+        found[name.strip()] = json_or_text(raw.strip())
     return found
-
-
-def _json_or_text(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 @router.post("/releases/{service}/client-keys", response_class=HTMLResponse)

@@ -5,11 +5,11 @@ bars, the slowest marked). Bad choices are named next to their field."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
@@ -20,7 +20,7 @@ from digital_factory.insights.schemas import CumulativeFlow, FlowState
 from digital_factory.portfolio.schemas import WorkLevel
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.web.context import read
+from digital_factory.web.context import field_problems, read
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 
@@ -39,11 +39,13 @@ CFD_COLOURS = {
 
 @dataclass(frozen=True)
 class Choice:
-    team: str
-    value_stream: str
-    epic: str
-    level: str
-    days: int
+    """What the person picked: the page's query string."""
+
+    team: str = ""
+    value_stream: str = ""
+    epic: str = ""
+    level: str = "feature"
+    days: int = 30
 
 
 def cfd_option(cfd: CumulativeFlow) -> str:
@@ -102,20 +104,18 @@ def _gather(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
                 uow, epic=choice.epic or None, value_stream=None if choice.epic else choice.value_stream
             )
     except ValidationFailed as exc:
-        found["errors"] = {p.field or "": p.reason for p in exc.problems} or {"": exc.detail}
+        found["errors"] = field_problems(exc)
     return found
 
 
 @router.get("/insights/flow", response_class=HTMLResponse)
-def flow_page(
-    request: Request,
-    viewer: PageViewer,
-    team: str = "",
-    value_stream: str = "",
-    epic: str = "",
-    level: str = "feature",
-    days: int = 30,
-) -> Response:
-    choice = Choice(team.strip(), value_stream.strip(), epic.strip(), level, days if days in SPANS else 30)
+def flow_page(request: Request, viewer: PageViewer, asked: Annotated[Choice, Depends()]) -> Response:
+    choice = replace(
+        asked,
+        team=asked.team.strip(),
+        value_stream=asked.value_stream.strip(),
+        epic=asked.epic.strip(),
+        days=asked.days if asked.days in SPANS else 30,
+    )
     found = read(request, viewer, lambda uow: _gather(uow, choice))
     return render(request, "insights_flow.html", viewer, active="insights", choice=choice, spans=SPANS, **found)

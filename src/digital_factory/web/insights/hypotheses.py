@@ -4,7 +4,6 @@ decision form carries."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,14 +87,6 @@ def template_helpers() -> dict[str, Any]:
         "step_words": step_words,
         "last_day": last_day,
     }
-
-
-def loads(text: str) -> Any:
-    """A JSON form field; what is not JSON is left as text for the schema to refuse by name."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 @router.get("/insights/hypotheses", response_class=HTMLResponse)

@@ -32,7 +32,8 @@ from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import hypotheses
 from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.portfolio.forms import lines, optional, parse, score_fields, tab_page, text
+from digital_factory.web.paging import pager_of
+from digital_factory.web.portfolio.forms import json_or_text, lines, optional, parse, score_fields, tab_page, text
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,6 +71,7 @@ def epics_page(
         viewer,
         "epics",
         page=page,
+        pager=pager_of("/portfolio/epics", {"state": state, "q": q, "theme": theme}, page),
         state=state,
         q=q,
         theme=theme,
@@ -280,7 +282,7 @@ def decide(
     """The board's decision, recorded with the evaluation the page showed (the form carries it back)."""
     fields = {"kind": kind, "rationale": rationale, "wip_override_reason": wip_override_reason or None}
     if evaluation:
-        fields["evaluation"] = hypotheses.loads(evaluation)
+        fields["evaluation"] = json_or_text(evaluation)
     try:
         data = parse(HypothesisDecision, fields)
         theta = hypotheses.thresholds(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -29,6 +30,14 @@ def text(form: FormData, name: str) -> str:
 
 def optional(form: FormData, name: str) -> str | None:
     return text(form, name) or None
+
+
+def json_or_text(value: str) -> Any:
+    """A field that may hold JSON: its value, or else the text as given (for the schema to refuse by name)."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def score_from_form(form: FormData, prefix: str = "") -> dict[str, str] | None:

@@ -67,22 +67,25 @@
     });
   }
 
+  /* Cards draggable between (and, unless `options` say otherwise, within) the board's lists; a drop is
+     handed to `owner.dropped`. */
+  function dragCards(board, owner, options) {
+    board.querySelectorAll(".kanban-list").forEach(function (list) {
+      Sortable.create(list, Object.assign({
+        forceFallback: true,
+        fallbackTolerance: 3,
+        draggable: ".kanban-card",
+        onEnd: function (evt) { owner.dropped(evt); }
+      }, options));
+    });
+  }
+
   /* --- the portfolio kanban --------------------------------------------------------------------- */
 
   function PortfolioBoard(board) {
     this.board = board;
     this.status = new Status(document.getElementById("move-status"));
-    var self = this;
-    board.querySelectorAll(".kanban-list").forEach(function (list) {
-      Sortable.create(list, {
-        group: "epics",
-        sort: false,
-        forceFallback: true,
-        fallbackTolerance: 3,
-        draggable: ".kanban-card",
-        onEnd: function (evt) { self.dropped(evt); }
-      });
-    });
+    dragCards(board, this, { group: "epics", sort: false });
   }
 
   PortfolioBoard.prototype.dropped = function (evt) {
@@ -152,16 +155,7 @@
     this.board = board;
     this.team = board.getAttribute("data-team-board");
     this.status = new Status(document.getElementById("move-status"));
-    var self = this;
-    board.querySelectorAll(".kanban-list").forEach(function (list) {
-      Sortable.create(list, {
-        group: "stories",
-        forceFallback: true,
-        fallbackTolerance: 3,
-        draggable: ".kanban-card",
-        onEnd: function (evt) { self.dropped(evt); }
-      });
-    });
+    dragCards(board, this, { group: "stories" });
   }
 
   TeamBoard.prototype.order = function (list) {

@@ -3,11 +3,11 @@ time span), and a box that evaluates an indicator query. Bad choices are named n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
@@ -17,7 +17,7 @@ from digital_factory.core.pagination import PageRequest
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.schemas import Aggregation, Evaluation, RangeResult
-from digital_factory.web.context import read
+from digital_factory.web.context import field_problems, read
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 from digital_factory.web.telemetry.charts import line_option, lines_of, rounded
@@ -28,26 +28,22 @@ router = APIRouter(include_in_schema=False)
 
 @dataclass(frozen=True)
 class Choice:
-    """What the person picked (as sent: checked while the page is gathered)."""
+    """What the person picked: the page's query string (checked while the page is gathered)."""
 
-    service: str
-    env: str
-    metric: str
-    aggregation: str
-    step: str
-    by: str
-    hours: int
-    q: str
+    service: str = ""
+    env: str = ""
+    metric: str = ""
+    aggregation: str = ""
+    step: str = ""
+    by: str = ""
+    hours: int = 24
+    q: str = ""
 
 
 @dataclass(frozen=True)
 class Table:
     columns: list[str]
     rows: list[tuple[datetime, list[float | None]]]
-
-
-def _problems(exc: ValidationFailed) -> dict[str, str]:
-    return {p.field or "": p.reason for p in exc.problems} or {"": exc.detail}
 
 
 def _step(choice: Choice) -> int:
@@ -118,29 +114,18 @@ def _explore(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
         try:
             found.update(_chart(uow, choice, series[0].kind if series else None, labels))
         except ValidationFailed as exc:
-            found["errors"].update(_problems(exc))
+            found["errors"].update(field_problems(exc))
     if choice.q.strip():
         try:
             found["evaluation"] = _evaluate(uow, choice)
         except ValidationFailed as exc:
-            found["errors"]["q"] = "; ".join(_problems(exc).values())
+            found["errors"]["q"] = "; ".join(field_problems(exc).values())
     return found
 
 
 @router.get("/telemetry/explore", response_class=HTMLResponse)
-def explore(
-    request: Request,
-    viewer: PageViewer,
-    service: str = "",
-    env: str = "",
-    metric: str = "",
-    aggregation: str = "",
-    step: str = "",
-    by: str = "",
-    hours: int = 24,
-    q: str = "",
-) -> Response:
-    choice = Choice(service, env, metric if service else "", aggregation, step, by, checked_hours(hours), q)
+def explore(request: Request, viewer: PageViewer, asked: Annotated[Choice, Depends()]) -> Response:
+    choice = replace(asked, metric=asked.metric if asked.service else "", hours=checked_hours(asked.hours))
     # A bad choice or query is part of what the explorer answers (named next to its field), not a refusal.
     found = read(request, viewer, lambda uow: _explore(uow, choice))
     return render(
