@@ -20,10 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Base, Entity, child_of
 
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-EpicRef = Annotated[int, mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)]
+EpicRef = Annotated[int, child_of("portfolio_epic")]
 
 USER_FK = "accounts_user.id"
 
@@ -48,10 +47,9 @@ class FlowFactColumns:
     reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # moves out of done
 
 
-class Theme(Base):
+class Theme(Entity):
     __tablename__ = "portfolio_theme"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     objective: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -62,11 +60,10 @@ class Theme(Base):
     updated_at: Mapped[datetime]
 
 
-class KeyResult(Base):
+class KeyResult(Entity):
     __tablename__ = "portfolio_key_result"
 
-    id: Mapped[IntPk]
-    theme_id: Mapped[int] = mapped_column(ForeignKey("portfolio_theme.id", ondelete="CASCADE"), index=True)
+    theme_id: Mapped[int] = child_of("portfolio_theme")
     position: Mapped[int]
     description: Mapped[str] = mapped_column(String(500))
     metric_query: Mapped[str | None] = mapped_column(String(1000))
@@ -76,14 +73,13 @@ class KeyResult(Base):
     due: Mapped[date | None] = mapped_column(Date)
 
 
-class Epic(WsjfColumns, Base):
+class Epic(WsjfColumns, Entity):
     __tablename__ = "portfolio_epic"
     __table_args__ = (
         Index("ix_portfolio_epic_state_entered", "state", "state_entered_at"),
         Index("ix_portfolio_epic_state_wsjf", "state", "wsjf"),
     )
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -113,10 +109,9 @@ class EpicTheme(Base):
     __table_args__ = (Index("ix_portfolio_epic_theme_theme", "theme_id"),)
 
 
-class Indicator(Base):
+class Indicator(Entity):
     __tablename__ = "portfolio_indicator"
 
-    id: Mapped[IntPk]
     epic_id: Mapped[EpicRef]
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(120))
@@ -130,10 +125,9 @@ class Indicator(Base):
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Decision(Base):
+class Decision(Entity):
     __tablename__ = "portfolio_decision"
 
-    id: Mapped[IntPk]
     epic_id: Mapped[EpicRef]
     kind: Mapped[str] = mapped_column(String(20))
     rationale: Mapped[str] = mapped_column(Text)
@@ -145,13 +139,12 @@ class Decision(Base):
     actor_name: Mapped[str] = mapped_column(String(64))
 
 
-class Transition(Base):
+class Transition(Entity):
     """One move on the portfolio kanban; never changed afterwards."""
 
     __tablename__ = "portfolio_transition"
     __table_args__ = (Index("ix_portfolio_transition_epic_at", "epic_id", "at"),)
 
-    id: Mapped[IntPk]
     epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     from_state: Mapped[str | None] = mapped_column(String(20))
     from_substate: Mapped[str | None] = mapped_column(String(20))
@@ -166,7 +159,7 @@ class Transition(Base):
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_decision.id", ondelete="SET NULL"))
 
 
-class Score(WsjfColumns, Base):
+class Score(WsjfColumns, Entity):
     """WSJF score history of epics and features."""
 
     __tablename__ = "portfolio_score"
@@ -176,7 +169,6 @@ class Score(WsjfColumns, Base):
         Index("ix_portfolio_score_feature", "feature_id", "at"),
     )
 
-    id: Mapped[IntPk]
     epic_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     at: Mapped[datetime]
@@ -202,10 +194,9 @@ class GateConfig(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
 
 
-class Feature(WsjfColumns, FlowFactColumns, Base):
+class Feature(WsjfColumns, FlowFactColumns, Entity):
     __tablename__ = "portfolio_feature"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     epic_id: Mapped[EpicRef]
@@ -222,13 +213,12 @@ class Feature(WsjfColumns, FlowFactColumns, Base):
     state_changed_at: Mapped[datetime]
 
 
-class Story(FlowFactColumns, Base):
+class Story(FlowFactColumns, Entity):
     __tablename__ = "portfolio_story"
     __table_args__ = (Index("ix_portfolio_story_team_rank", "team_id", "rank"),)
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
-    feature_id: Mapped[int] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"), index=True)
+    feature_id: Mapped[int] = child_of("portfolio_feature")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -243,7 +233,7 @@ class Story(FlowFactColumns, Base):
     state_changed_at: Mapped[datetime]
 
 
-class WorkTransition(Base):
+class WorkTransition(Entity):
     """A feature's or story's flow-state change; the insights domain computes flow metrics from these."""
 
     __tablename__ = "portfolio_work_transition"
@@ -253,7 +243,6 @@ class WorkTransition(Base):
         Index("ix_portfolio_work_transition_story", "story_id", "at"),
     )
 
-    id: Mapped[IntPk]
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_story.id", ondelete="CASCADE"))
     from_state: Mapped[str | None] = mapped_column(String(20))

@@ -11,19 +11,18 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, Entity
 
 NO_ENVIRONMENT = ""
 """The environment of a series whose sender named none (a column value, so the unique key holds)."""
 
 
-class Series(Base):
+class Series(Entity):
     """A metric name with its attributes, of one service and environment; its cumulative state, if any."""
 
     __tablename__ = "telemetry_series"
     __table_args__ = (UniqueConstraint("service_id", "environment", "metric", "attributes_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
     environment: Mapped[str] = mapped_column(String(40))
     metric: Mapped[str] = mapped_column(String(200), index=True)
@@ -71,7 +70,7 @@ class Rollup(Base):
     last: Mapped[float] = mapped_column(Float)
 
 
-class LogRecord(Base):
+class LogRecord(Entity):
     """A log line a service sent: kept for a while so a team sees its latest messages first."""
 
     __tablename__ = "telemetry_log"
@@ -80,7 +79,6 @@ class LogRecord(Base):
         Index("ix_telemetry_log_service_time", "service_id", "time_ns"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
     environment: Mapped[str] = mapped_column(String(40))
     time_ns: Mapped[int] = mapped_column(BigInteger)
@@ -92,13 +90,12 @@ class LogRecord(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
 
-class Feedback(Base):
+class Feedback(Entity):
     """A customer's free-text feedback beside a satisfaction score (the score itself is a point)."""
 
     __tablename__ = "telemetry_feedback"
     __table_args__ = (Index("ix_telemetry_feedback_service_time", "service_id", "time_ns"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
     environment: Mapped[str] = mapped_column(String(40))
     time_ns: Mapped[int] = mapped_column(BigInteger)
@@ -109,13 +106,12 @@ class Feedback(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class IdempotencyKey(Base):
+class IdempotencyKey(Entity):
     """A business-data request already taken: the same key again answers the first outcome."""
 
     __tablename__ = "telemetry_idempotency"
     __table_args__ = (UniqueConstraint("service_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     request_digest: Mapped[str] = mapped_column(String(64))
