@@ -23,12 +23,30 @@ def _outside() -> UniqueConstraint:
     return UniqueConstraint("service_id", "origin", "external_id")
 
 
-class PipelineRun(Entity):
-    __tablename__ = "delivery_pipeline_run"
-    __table_args__ = (_outside(),)
+class ServiceRecord:
+    """A row of one service that also keeps the service's key, which the DTOs call `service`."""
 
     service_id: Mapped[ServiceRef]
     service_key: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def service(self) -> str:
+        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
+        return self.service_key
+
+
+class RecordedOutside:
+    """Where the row was recorded (`FACTORY` or an outside origin) and, from outside, its id there."""
+
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
+
+
+class PipelineRun(ServiceRecord, RecordedOutside, Entity):
+    __tablename__ = "delivery_pipeline_run"
+    __table_args__ = (_outside(),)
+
     status: Mapped[str] = mapped_column(String(20), index=True)
     trigger: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(500))
@@ -43,18 +61,10 @@ class PipelineRun(Entity):
         ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL")
     )
     rollback_of_deployment_id: Mapped[int | None]
-    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime | None]
     url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
 
 class StageRun(Entity):
@@ -125,7 +135,7 @@ class Artifact(Entity):
     created_at: Mapped[datetime]
 
 
-class Deployment(Entity):
+class Deployment(ServiceRecord, RecordedOutside, Entity):
     __tablename__ = "delivery_deployment"
     __table_args__ = (
         Index("ix_delivery_deployment_service_environment", "service_id", "environment"),
@@ -135,8 +145,6 @@ class Deployment(Entity):
         _outside(),
     )
 
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     is_production: Mapped[bool] = mapped_column(default=False)
     # empty for deployments recorded from outside: they have no run, stage or approvals here
@@ -155,18 +163,10 @@ class Deployment(Entity):
     )
     is_rework: Mapped[bool] = mapped_column(default=False)
     gate_note: Mapped[str | None] = mapped_column(String(300))
-    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime | None]
     requested_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
 
 class Approval(Entity):
@@ -248,13 +248,11 @@ class DeploymentChange(Entity):
     change_id: Mapped[ChangeRef]
 
 
-class Incident(Entity):
+class Incident(ServiceRecord, RecordedOutside, Entity):
     __tablename__ = "delivery_incident"
     __table_args__ = (_outside(),)
 
     key: Mapped[str] = mapped_column(String(24), unique=True)
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -274,14 +272,6 @@ class Incident(Entity):
         ForeignKey("delivery_deployment.id", ondelete="SET NULL")
     )
     restore_link: Mapped[str | None] = mapped_column(String(20))
-    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime | None]
-
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
 
 class Secret(Entity):
