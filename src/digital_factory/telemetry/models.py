@@ -17,14 +17,20 @@ NO_ENVIRONMENT = ""
 """The environment of a series whose sender named none (a column value, so the unique key holds)."""
 
 
-class Series(Entity):
+class OfServiceEnvironment:
+    """What a service sent from one of its environments; the tables' composite indexes lead with the service."""
+
+    # right after the id, as the migrations create them
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), sort_order=-1)
+    environment: Mapped[str] = mapped_column(String(40), sort_order=-1)
+
+
+class Series(Entity, OfServiceEnvironment):
     """A metric name with its attributes, of one service and environment; its cumulative state, if any."""
 
     __tablename__ = "telemetry_series"
     __table_args__ = (UniqueConstraint("service_id", "environment", "metric", "attributes_key"),)
 
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment: Mapped[str] = mapped_column(String(40))
     metric: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(12))
     unit: Mapped[str] = mapped_column(String(64), default="")
@@ -70,7 +76,7 @@ class Rollup(Base):
     last: Mapped[float] = mapped_column(Float)
 
 
-class LogRecord(Entity):
+class LogRecord(Entity, OfServiceEnvironment):
     """A log line a service sent: kept for a while so a team sees its latest messages first."""
 
     __tablename__ = "telemetry_log"
@@ -79,8 +85,6 @@ class LogRecord(Entity):
         Index("ix_telemetry_log_service_time", "service_id", "time_ns"),
     )
 
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment: Mapped[str] = mapped_column(String(40))
     time_ns: Mapped[int] = mapped_column(BigInteger)
     severity: Mapped[str] = mapped_column(String(8))
     severity_rank: Mapped[int] = mapped_column(SmallInteger)
@@ -90,14 +94,12 @@ class LogRecord(Entity):
     digest: Mapped[str] = mapped_column(String(64))
 
 
-class Feedback(Entity):
+class Feedback(Entity, OfServiceEnvironment):
     """A customer's free-text feedback beside a satisfaction score (the score itself is a point)."""
 
     __tablename__ = "telemetry_feedback"
     __table_args__ = (Index("ix_telemetry_feedback_service_time", "service_id", "time_ns"),)
 
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment: Mapped[str] = mapped_column(String(40))
     time_ns: Mapped[int] = mapped_column(BigInteger)
     metric: Mapped[str] = mapped_column(String(200))
     score: Mapped[float] = mapped_column(Float)
