@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from digital_factory.store.base import Entity, child_of
+from digital_factory.store.base import Entity, IssuedSecret, child_of
 
 UserRef = Annotated[int, child_of("accounts_user")]
 
@@ -26,18 +26,12 @@ class User(Entity):
     last_login_at: Mapped[datetime | None]
 
 
-class ApiToken(Entity):
+class ApiToken(IssuedSecret, Entity):
     __tablename__ = "accounts_api_token"
 
-    public_id: Mapped[str] = mapped_column(String(16), unique=True)
     user_id: Mapped[UserRef]
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
     # loaded with the token where it is shown (`with_owner`), never lazily
     owner: Mapped[User] = relationship(lazy="raise")
 

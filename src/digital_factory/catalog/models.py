@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, Entity, ServiceRef
+from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRef
 
 
 class Service(Entity):
@@ -79,18 +79,12 @@ class ServiceTemplate(Base):
     updated_at: Mapped[datetime]
 
 
-class IngestionKey(Entity):
+class IngestionKey(IssuedSecret, Entity):
     """A bearer secret (`dfik_...`) that authenticates one service's telemetry; only its digest is kept."""
 
     __tablename__ = "catalog_ingestion_key"
 
-    public_id: Mapped[str] = mapped_column(String(16), unique=True)
     service_id: Mapped[ServiceRef]
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
     accepted_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     rejected_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 

@@ -8,10 +8,18 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, Entity, ServiceRef, child_of
+from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRef, child_of
 
 EnvironmentRef = Annotated[int, child_of("catalog_environment")]
 FlagRef = Annotated[int, child_of("releases_flag")]
+
+
+class Versioned:
+    """Configuration edited in place: its version (one up per applied change) and its last editor."""
+
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class Flag(Entity):
@@ -34,7 +42,7 @@ class Flag(Entity):
     archived_at: Mapped[datetime | None]
 
 
-class FlagState(Entity):
+class FlagState(Versioned, Entity):
     """A flag's configuration in one environment. No row: off, serving the flag's off variant."""
 
     __tablename__ = "releases_flag_state"
@@ -43,12 +51,9 @@ class FlagState(Entity):
     flag_id: Mapped[FlagRef]
     environment_id: Mapped[EnvironmentRef]
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(default=1)
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = mapped_column(String(100))
 
 
-class Segment(Entity):
+class Segment(Versioned, Entity):
     """A named, reusable set of contexts in one environment (explicit keys and/or conditions)."""
 
     __tablename__ = "releases_segment"
@@ -60,9 +65,6 @@ class Segment(Entity):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(default=1)
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class Change(Entity):
@@ -120,22 +122,16 @@ class Release(Entity):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
-class ClientKey(Entity):
+class ClientKey(IssuedSecret, Entity):
     """An OFREP client key for one service environment; only its keyed digest is stored."""
 
     __tablename__ = "releases_client_key"
 
-    public_id: Mapped[str] = mapped_column(String(16), unique=True)
     service_id: Mapped[ServiceRef]
     environment_id: Mapped[EnvironmentRef]
     service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
 
 
 class Revision(Base):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, ColumnElement, DateTime, ForeignKey, MetaData, TypeDecorator, type_coerce
+from sqlalchemy import JSON, ColumnElement, DateTime, ForeignKey, MetaData, String, TypeDecorator, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 from sqlalchemy.types import UserDefinedType
@@ -88,3 +88,15 @@ def child_of(table: str) -> MappedColumn[Any]:
 
 # the parent of most rows of the catalog, delivery and releases
 ServiceRef = Annotated[int, child_of("catalog_service")]
+
+
+class IssuedSecret:
+    """A bearer secret issued to a client (an API token, an ingestion or OFREP client key): found by its
+    public id, checked against its keyed digest (the secret itself is never stored), revocable."""
+
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
