@@ -27,6 +27,16 @@ EpicRef = Annotated[int, child_of("portfolio_epic")]
 USER_FK = "accounts_user.id"
 
 
+def _about_one_item(table: str, first: str, second: str) -> tuple[CheckConstraint, Index, Index]:
+    """The table arguments of a history row about exactly one item, a `first` or a `second` (its `<kind>_id`
+    set, the other null), read per item in time order."""
+    return (
+        CheckConstraint(f"({first}_id IS NULL) <> ({second}_id IS NULL)", name="one_item"),
+        Index(f"ix_{table}_{first}", f"{first}_id", "at"),
+        Index(f"ix_{table}_{second}", f"{second}_id", "at"),
+    )
+
+
 class WsjfColumns:
     """The four WSJF inputs and the two figures derived from them (kept for ranking in SQL)."""
 
@@ -163,11 +173,7 @@ class Score(WsjfColumns, Entity):
     """WSJF score history of epics and features."""
 
     __tablename__ = "portfolio_score"
-    __table_args__ = (
-        CheckConstraint("(epic_id IS NULL) <> (feature_id IS NULL)", name="one_item"),
-        Index("ix_portfolio_score_epic", "epic_id", "at"),
-        Index("ix_portfolio_score_feature", "feature_id", "at"),
-    )
+    __table_args__ = _about_one_item("portfolio_score", "epic", "feature")
 
     epic_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
@@ -237,11 +243,7 @@ class WorkTransition(Entity):
     """A feature's or story's flow-state change; the insights domain computes flow metrics from these."""
 
     __tablename__ = "portfolio_work_transition"
-    __table_args__ = (
-        CheckConstraint("(feature_id IS NULL) <> (story_id IS NULL)", name="one_item"),
-        Index("ix_portfolio_work_transition_feature", "feature_id", "at"),
-        Index("ix_portfolio_work_transition_story", "story_id", "at"),
-    )
+    __table_args__ = _about_one_item("portfolio_work_transition", "feature", "story")
 
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_story.id", ondelete="CASCADE"))
