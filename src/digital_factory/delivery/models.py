@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, Entity, ServiceRef, child_of
+from digital_factory.store.base import Base, Entity, ServiceRecord, ServiceRef, child_of
 
 RunRef = Annotated[int, child_of("delivery_pipeline_run")]
 ChangeRef = Annotated[int, child_of("delivery_change")]
@@ -21,18 +21,6 @@ FACTORY = "factory"
 def _outside() -> UniqueConstraint:
     """An outside record is found again by its id at the origin (one per service and origin)."""
     return UniqueConstraint("service_id", "origin", "external_id")
-
-
-class ServiceRecord:
-    """A row of one service that also keeps the service's key, which the DTOs call `service`."""
-
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
-
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
 
 class RecordedOutside:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Entity, ServiceRef, child_of
+from digital_factory.store.base import Entity, ServiceRecord, child_of
 
 
 class Hook(Entity):
@@ -28,7 +28,7 @@ class Hook(Entity):
     unmapped_count: Mapped[int] = mapped_column(default=0)
 
 
-class Mapping(Entity):
+class Mapping(ServiceRecord, Entity):
     """An outside name (repository full name, GitLab project path, CDEvents subject or source) -> a service."""
 
     __tablename__ = "integrations_mapping"
@@ -36,8 +36,6 @@ class Mapping(Entity):
 
     hook_id: Mapped[int] = child_of("integrations_hook")
     external: Mapped[str] = mapped_column(String(300))
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
 

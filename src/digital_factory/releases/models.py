@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRef, child_of
+from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRecord, ServiceRef, child_of
 
 EnvironmentRef = Annotated[int, child_of("catalog_environment")]
 FlagRef = Annotated[int, child_of("releases_flag")]
@@ -67,16 +67,14 @@ class Segment(Versioned, Entity):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class Change(Entity):
+class Change(ServiceRecord, Entity):
     """A requested change to a flag or segment in one environment, through approval and schedule."""
 
     __tablename__ = "releases_change"
     __table_args__ = (Index("ix_releases_change_status_due", "status", "due_at"),)
 
     key: Mapped[str] = mapped_column(String(24), unique=True)
-    service_id: Mapped[ServiceRef]
     environment_id: Mapped[EnvironmentRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     flag_id: Mapped[FlagRef | None]
     segment_key: Mapped[str | None] = mapped_column(String(64))
@@ -122,14 +120,12 @@ class Release(Entity):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
-class ClientKey(IssuedSecret, Entity):
+class ClientKey(ServiceRecord, IssuedSecret, Entity):
     """An OFREP client key for one service environment; only its keyed digest is stored."""
 
     __tablename__ = "releases_client_key"
 
-    service_id: Mapped[ServiceRef]
     environment_id: Mapped[EnvironmentRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(100))
 

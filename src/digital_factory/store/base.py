@@ -90,6 +90,18 @@ def child_of(table: str) -> MappedColumn[Any]:
 ServiceRef = Annotated[int, child_of("catalog_service")]
 
 
+class ServiceRecord:
+    """A row of one service that also keeps the service's key, which the DTOs call `service`."""
+
+    service_id: Mapped[ServiceRef]
+    service_key: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def service(self) -> str:
+        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
+        return self.service_key
+
+
 class IssuedSecret:
     """A bearer secret issued to a client (an API token, an ingestion or OFREP client key): found by its
     public id, checked against its keyed digest (the secret itself is never stored), revocable."""
