@@ -5,19 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Entity, IssuedSecret, child_of
 
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-UserRef = Annotated[int, mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"), index=True)]
+UserRef = Annotated[int, child_of("accounts_user")]
 
 
-class User(Base):
+class User(Entity):
     __tablename__ = "accounts_user"
 
-    id: Mapped[IntPk]
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
@@ -28,19 +26,12 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
 
-class ApiToken(Base):
+class ApiToken(IssuedSecret, Entity):
     __tablename__ = "accounts_api_token"
 
-    id: Mapped[IntPk]
-    public_id: Mapped[str] = mapped_column(String(16), unique=True)
     user_id: Mapped[UserRef]
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
     # loaded with the token where it is shown (`with_owner`), never lazily
     owner: Mapped[User] = relationship(lazy="raise")
 
@@ -50,10 +41,9 @@ class ApiToken(Base):
         return self.owner.username
 
 
-class WebSession(Base):
+class WebSession(Entity):
     __tablename__ = "accounts_web_session"
 
-    id: Mapped[IntPk]
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[UserRef]
     csrf_token: Mapped[str] = mapped_column(String(64))
@@ -64,13 +54,12 @@ class WebSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
-class AuditEvent(Base):
+class AuditEvent(Entity):
     """Append-only: UPDATE and DELETE are refused by database triggers (see the migration)."""
 
     __tablename__ = "accounts_audit_event"
     __table_args__ = (Index("ix_accounts_audit_event_object", "object_type", "object_id"),)
 
-    id: Mapped[IntPk]
     at: Mapped[datetime] = mapped_column(index=True)
     actor_user_id: Mapped[int | None] = mapped_column(index=True)
     actor_name: Mapped[str] = mapped_column(String(100))

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
-
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-ServiceRef = Annotated[int, mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)]
+from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRef
 
 
-class Service(Base):
+class Service(Entity):
     __tablename__ = "catalog_service"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -29,13 +24,12 @@ class Service(Base):
     )
 
 
-class Environment(Base):
+class Environment(Entity):
     """A stage a service is deployed to, in promotion order, with its release policy."""
 
     __tablename__ = "catalog_environment"
     __table_args__ = (UniqueConstraint("service_id", "name"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     name: Mapped[str] = mapped_column(String(40))
     position: Mapped[int]
@@ -45,19 +39,18 @@ class Environment(Base):
     created_at: Mapped[datetime]
 
 
-class ValueStream(Base):
+class ValueStream(Entity):
     """A stream of value to customers (e.g. a product line); services are grouped under one."""
 
     __tablename__ = "catalog_value_stream"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
 
-class Dependency(Base):
+class Dependency(Entity):
     """`service` depends on (calls, reads from, needs) `depends_on`."""
 
     __tablename__ = "catalog_dependency"
@@ -66,7 +59,6 @@ class Dependency(Base):
         CheckConstraint("service_id <> depends_on_id", name="not_self"),
     )
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     depends_on_id: Mapped[ServiceRef]
     description: Mapped[str] = mapped_column(Text, default="")
@@ -87,30 +79,22 @@ class ServiceTemplate(Base):
     updated_at: Mapped[datetime]
 
 
-class IngestionKey(Base):
+class IngestionKey(IssuedSecret, Entity):
     """A bearer secret (`dfik_...`) that authenticates one service's telemetry; only its digest is kept."""
 
     __tablename__ = "catalog_ingestion_key"
 
-    id: Mapped[IntPk]
-    public_id: Mapped[str] = mapped_column(String(16), unique=True)
     service_id: Mapped[ServiceRef]
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
     accepted_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     rejected_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-class ServiceWork(Base):
+class ServiceWork(Entity):
     """A feature or epic (by key, e.g. FEAT-12, EPIC-3) that a service serves."""
 
     __tablename__ = "catalog_service_work"
     __table_args__ = (UniqueConstraint("service_id", "work_key"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     kind: Mapped[str] = mapped_column(String(10))
     work_key: Mapped[str] = mapped_column(String(24), index=True)

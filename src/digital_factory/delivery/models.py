@@ -8,13 +8,11 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Base, Entity, ServiceRecord, ServiceRef, child_of
 
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-ServiceRef = Annotated[int, mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)]
-RunRef = Annotated[int, mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)]
-ChangeRef = Annotated[int, mapped_column(ForeignKey("delivery_change.id", ondelete="CASCADE"), index=True)]
-DeploymentRef = Annotated[int, mapped_column(ForeignKey("delivery_deployment.id", ondelete="CASCADE"), index=True)]
+RunRef = Annotated[int, child_of("delivery_pipeline_run")]
+ChangeRef = Annotated[int, child_of("delivery_change")]
+DeploymentRef = Annotated[int, child_of("delivery_deployment")]
 
 # Where a run, deployment or incident was recorded: by the factory itself, or from outside (a webhook).
 FACTORY = "factory"
@@ -25,13 +23,18 @@ def _outside() -> UniqueConstraint:
     return UniqueConstraint("service_id", "origin", "external_id")
 
 
-class PipelineRun(Base):
+class RecordedOutside:
+    """Where the row was recorded (`FACTORY` or an outside origin) and, from outside, its id there."""
+
+    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    observed_at: Mapped[datetime | None]
+
+
+class PipelineRun(ServiceRecord, RecordedOutside, Entity):
     __tablename__ = "delivery_pipeline_run"
     __table_args__ = (_outside(),)
 
-    id: Mapped[IntPk]
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), index=True)
     trigger: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(500))
@@ -46,25 +49,16 @@ class PipelineRun(Base):
         ForeignKey("delivery_pipeline_run.id", ondelete="SET NULL")
     )
     rollback_of_deployment_id: Mapped[int | None]
-    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime | None]
     url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
-
-class StageRun(Base):
+class StageRun(Entity):
     __tablename__ = "delivery_stage_run"
     __table_args__ = (UniqueConstraint("run_id", "position"),)
 
-    id: Mapped[IntPk]
     run_id: Mapped[RunRef]
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
@@ -75,13 +69,12 @@ class StageRun(Base):
     finished_at: Mapped[datetime | None]
 
 
-class StepRun(Base):
+class StepRun(Entity):
     __tablename__ = "delivery_step_run"
     __table_args__ = (Index("ix_delivery_step_run_status_lease", "status", "lease_expires_at"),)
 
-    id: Mapped[IntPk]
     run_id: Mapped[RunRef]
-    stage_id: Mapped[int] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int] = child_of("delivery_stage_run")
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))
@@ -103,26 +96,24 @@ class StepRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class StepLog(Base):
+class StepLog(Entity):
     """One chunk of a step attempt's output, already masked."""
 
     __tablename__ = "delivery_step_log"
     __table_args__ = (UniqueConstraint("step_id", "attempt", "seq"),)
 
-    id: Mapped[IntPk]
-    step_id: Mapped[int] = mapped_column(ForeignKey("delivery_step_run.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[int] = child_of("delivery_step_run")
     attempt: Mapped[int]
     seq: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
 
 
-class Artifact(Base):
+class Artifact(Entity):
     """A passed step's declared paths as one gzip'd tar, restored into later steps' workspaces."""
 
     __tablename__ = "delivery_artifact"
 
-    id: Mapped[IntPk]
     run_id: Mapped[RunRef]
     step_id: Mapped[int] = mapped_column(ForeignKey("delivery_step_run.id", ondelete="CASCADE"), unique=True)
     size: Mapped[int]
@@ -132,7 +123,7 @@ class Artifact(Base):
     created_at: Mapped[datetime]
 
 
-class Deployment(Base):
+class Deployment(ServiceRecord, RecordedOutside, Entity):
     __tablename__ = "delivery_deployment"
     __table_args__ = (
         Index("ix_delivery_deployment_service_environment", "service_id", "environment"),
@@ -142,13 +133,10 @@ class Deployment(Base):
         _outside(),
     )
 
-    id: Mapped[IntPk]
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     is_production: Mapped[bool] = mapped_column(default=False)
     # empty for deployments recorded from outside: they have no run, stage or approvals here
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_pipeline_run.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = child_of("delivery_pipeline_run")
     stage_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_stage_run.id", ondelete="CASCADE"), unique=True)
     version: Mapped[str] = mapped_column(String(100))
     commit_sha: Mapped[str] = mapped_column(String(64))
@@ -163,25 +151,16 @@ class Deployment(Base):
     )
     is_rework: Mapped[bool] = mapped_column(default=False)
     gate_note: Mapped[str | None] = mapped_column(String(300))
-    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime | None]
     requested_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
-
-class Approval(Base):
+class Approval(Entity):
     __tablename__ = "delivery_approval"
     __table_args__ = (UniqueConstraint("deployment_id", "user_id"),)
 
-    id: Mapped[IntPk]
     deployment_id: Mapped[DeploymentRef]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"))
     username: Mapped[str] = mapped_column(String(100))
@@ -191,13 +170,12 @@ class Approval(Base):
     at: Mapped[datetime]
 
 
-class EnvironmentPolicy(Base):
+class EnvironmentPolicy(Entity):
     """What delivery adds to a catalog environment's approval roles: how many approvals, and when."""
 
     __tablename__ = "delivery_environment_policy"
     __table_args__ = (UniqueConstraint("service_id", "environment"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     environment: Mapped[str] = mapped_column(String(40))
     required_approvals: Mapped[int] = mapped_column(default=1)
@@ -205,7 +183,7 @@ class EnvironmentPolicy(Base):
     updated_at: Mapped[datetime]
 
 
-class Change(Base):
+class Change(Entity):
     """A commit of a service, with the work item keys its message names and the times lead time needs."""
 
     __tablename__ = "delivery_change"
@@ -216,7 +194,6 @@ class Change(Base):
         Index("ix_delivery_change_service_first_production", "service_id", "first_production_at", "lead_seconds"),
     )
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     sha: Mapped[str] = mapped_column(String(64))
     author_name: Mapped[str] = mapped_column(String(200))
@@ -233,43 +210,37 @@ class Change(Base):
     lead_seconds: Mapped[float | None]
 
 
-class ChangeItem(Base):
+class ChangeItem(Entity):
     __tablename__ = "delivery_change_item"
     __table_args__ = (UniqueConstraint("change_id", "item_key"),)
 
-    id: Mapped[IntPk]
     change_id: Mapped[ChangeRef]
     item_key: Mapped[str] = mapped_column(String(24), index=True)
 
 
-class RunChange(Base):
+class RunChange(Entity):
     """The commits a run's commit contains (newest first, bounded): what its deployments may carry."""
 
     __tablename__ = "delivery_run_change"
     __table_args__ = (UniqueConstraint("run_id", "change_id"),)
 
-    id: Mapped[IntPk]
     run_id: Mapped[RunRef]
     change_id: Mapped[ChangeRef]
 
 
-class DeploymentChange(Base):
+class DeploymentChange(Entity):
     __tablename__ = "delivery_deployment_change"
     __table_args__ = (UniqueConstraint("deployment_id", "change_id"),)
 
-    id: Mapped[IntPk]
     deployment_id: Mapped[DeploymentRef]
     change_id: Mapped[ChangeRef]
 
 
-class Incident(Base):
+class Incident(ServiceRecord, RecordedOutside, Entity):
     __tablename__ = "delivery_incident"
     __table_args__ = (_outside(),)
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(24), unique=True)
-    service_id: Mapped[ServiceRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -289,23 +260,14 @@ class Incident(Base):
         ForeignKey("delivery_deployment.id", ondelete="SET NULL")
     )
     restore_link: Mapped[str | None] = mapped_column(String(20))
-    origin: Mapped[str] = mapped_column(String(20), default=FACTORY, server_default=FACTORY)
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    observed_at: Mapped[datetime | None]
-
-    @property
-    def service(self) -> str:
-        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
-        return self.service_key
 
 
-class Secret(Base):
+class Secret(Entity):
     """A service's secret, encrypted with a key derived from the server's secret key. Never read back out."""
 
     __tablename__ = "delivery_secret"
     __table_args__ = (UniqueConstraint("service_id", "name", "environment"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     name: Mapped[str] = mapped_column(String(128))
     environment: Mapped[str] = mapped_column(String(40), default="")

@@ -414,17 +414,22 @@ class OutsideChange(InputModel):
     authoritative: bool = Field(True, description="Commit data (times, author) rather than a first sighting.")
 
 
+class OutsideRecord(InputModel):
+    """What an outside tool reported, known by its id at that origin."""
+
+    origin: Origin
+    external_id: str = Field(min_length=1, max_length=200)
+
+
 class OutsideRunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     FINISHED = "finished"
 
 
-class OutsideRun(InputModel):
+class OutsideRun(OutsideRecord):
     """A pipeline run of an outside CI (a GitHub workflow run, a GitLab pipeline, a CDEvents pipelineRun)."""
 
-    origin: Origin
-    external_id: str = Field(min_length=1, max_length=200)
     name: str = Field("", max_length=300)
     status: OutsideRunStatus
     outcome: Status | None = Field(None, description="passed, failed or cancelled once finished.")
@@ -436,11 +441,9 @@ class OutsideRun(InputModel):
     at: datetime = Field(description="When the reported state held (the event's own time, not its arrival).")
 
 
-class OutsideDeployment(InputModel):
+class OutsideDeployment(OutsideRecord):
     """A deployment an outside tool made (GitHub deployments, GitLab Deployment Hook, CDEvents service.*)."""
 
-    origin: Origin
-    external_id: str = Field(min_length=1, max_length=200)
     environment: str = Field(min_length=1, max_length=40)
     version: str = Field("", max_length=100)
     commit_sha: str = Field("", max_length=64)
@@ -451,11 +454,9 @@ class OutsideDeployment(InputModel):
     at: datetime = Field(description="When the reported state held (the event's own time, not its arrival).")
 
 
-class OutsideIncident(InputModel):
+class OutsideIncident(OutsideRecord):
     """An incident reported from outside (CDEvents incident.*): opened when detected, closed when resolved."""
 
-    origin: Origin
-    external_id: str = Field(min_length=1, max_length=200)
     environment: str = Field(min_length=1, max_length=40)
     title: str = Field("", max_length=300)
     resolved: bool = False

@@ -4,7 +4,7 @@ feedback (re-score suggestions)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -12,11 +12,11 @@ from pydantic import Field
 from digital_factory.core.schemas import FromJson, InputModel, OutputModel
 from digital_factory.insights.evaluation import Advice, HypothesisStatus, IndicatorStatus, Rescore
 from digital_factory.portfolio.schemas import (
-    DataSource,
     DecisionKind,
-    Direction,
     EpicState,
     EvaluationSnapshot,
+    Indicator,
+    KeyResult,
     Substate,
 )
 
@@ -36,16 +36,8 @@ class ChartLine(OutputModel):
     points: list[ChartPoint]
 
 
-class IndicatorEvaluation(OutputModel):
-    name: str
-    metric_query: str
-    source: DataSource
-    baseline: float
-    target: float
-    direction: Direction
-    deadline: date
-    weight: float
-    critical: bool
+# a leading indicator as the epic defines it, with its value now and the evidence behind it
+class IndicatorEvaluation(Indicator):
     observed: float | None = Field(description="The query's value over its window ending now (or at the deadline).")
     evaluated_at: datetime = Field(description="The end of the window read: now, or the deadline once past.")
     sample_size: int | None = Field(
@@ -82,13 +74,8 @@ class CardEvaluation(OutputModel):
     indicators: dict[str, IndicatorStatus]
 
 
-class KeyResultValue(OutputModel):
-    description: str
-    metric_query: str | None
-    baseline: float | None
-    target: float
-    unit: str
-    due: date | None
+# a theme's key result as defined, with its value now
+class KeyResultValue(KeyResult):
     observed: float | None = Field(description="The metric query's current value; null without a query or data.")
     sample_size: int | None
     progress: float | None = Field(description="Share of the way from baseline (else 0) to target.")

@@ -7,18 +7,17 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Entity, ServiceRecord, child_of
 
 
-class Hook(Base):
+class Hook(Entity):
     """A webhook endpoint one team gives GitHub, GitLab or a CDEvents producer; its secret is encrypted."""
 
     __tablename__ = "integrations_hook"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = child_of("teams_team")
     name: Mapped[str] = mapped_column(String(100))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
@@ -29,22 +28,19 @@ class Hook(Base):
     unmapped_count: Mapped[int] = mapped_column(default=0)
 
 
-class Mapping(Base):
+class Mapping(ServiceRecord, Entity):
     """An outside name (repository full name, GitLab project path, CDEvents subject or source) -> a service."""
 
     __tablename__ = "integrations_mapping"
     __table_args__ = (UniqueConstraint("hook_id", "external"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    hook_id: Mapped[int] = mapped_column(ForeignKey("integrations_hook.id", ondelete="CASCADE"), index=True)
+    hook_id: Mapped[int] = child_of("integrations_hook")
     external: Mapped[str] = mapped_column(String(300))
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)
-    service_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
 
 
-class Delivery(Base):
+class Delivery(Entity):
     """One webhook delivery a hook accepted (signature checked), stored once per delivery id."""
 
     __tablename__ = "integrations_delivery"
@@ -53,7 +49,6 @@ class Delivery(Base):
         Index("ix_integrations_delivery_hook_received", "hook_id", "received_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     hook_id: Mapped[int] = mapped_column(ForeignKey("integrations_hook.id", ondelete="CASCADE"))
     delivery_id: Mapped[str] = mapped_column(String(200))
     event: Mapped[str] = mapped_column(String(120))

@@ -8,15 +8,14 @@ from typing import Any
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Entity
 
 
-class Template(Base):
+class Template(Entity):
     """A golden-path template: a copier template in a git repository, versioned by tags."""
 
     __tablename__ = "platform_template"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -30,12 +29,11 @@ class Template(Base):
     refreshed_at: Mapped[datetime]
 
 
-class Onboarding(Base):
+class Onboarding(Entity):
     """One onboarding: who asked, what it made, each step's outcome. Failed ones are kept too."""
 
     __tablename__ = "platform_onboarding"
 
-    id: Mapped[IntPk]
     job_id: Mapped[str] = mapped_column(String(40), unique=True)
     team_key: Mapped[str] = mapped_column(String(64))
     service_key: Mapped[str] = mapped_column(String(64), index=True)
@@ -49,12 +47,11 @@ class Onboarding(Base):
     finished_at: Mapped[datetime | None]
 
 
-class Upgrade(Base):
+class Upgrade(Entity):
     """One template upgrade attempt for one service (`factory template upgrade`)."""
 
     __tablename__ = "platform_upgrade"
 
-    id: Mapped[IntPk]
     service_key: Mapped[str] = mapped_column(String(64), index=True)
     template_key: Mapped[str] = mapped_column(String(64))
     from_version: Mapped[str | None] = mapped_column(String(64))

@@ -20,12 +20,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Base, Entity, child_of
 
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-EpicRef = Annotated[int, mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"), index=True)]
+EpicRef = Annotated[int, child_of("portfolio_epic")]
 
 USER_FK = "accounts_user.id"
+
+
+def _about_one_item(table: str, first: str, second: str) -> tuple[CheckConstraint, Index, Index]:
+    """The table arguments of a history row about exactly one item, a `first` or a `second` (its `<kind>_id`
+    set, the other null), read per item in time order."""
+    return (
+        CheckConstraint(f"({first}_id IS NULL) <> ({second}_id IS NULL)", name="one_item"),
+        Index(f"ix_{table}_{first}", f"{first}_id", "at"),
+        Index(f"ix_{table}_{second}", f"{second}_id", "at"),
+    )
 
 
 class WsjfColumns:
@@ -48,10 +57,9 @@ class FlowFactColumns:
     reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # moves out of done
 
 
-class Theme(Base):
+class Theme(Entity):
     __tablename__ = "portfolio_theme"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     objective: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -62,11 +70,10 @@ class Theme(Base):
     updated_at: Mapped[datetime]
 
 
-class KeyResult(Base):
+class KeyResult(Entity):
     __tablename__ = "portfolio_key_result"
 
-    id: Mapped[IntPk]
-    theme_id: Mapped[int] = mapped_column(ForeignKey("portfolio_theme.id", ondelete="CASCADE"), index=True)
+    theme_id: Mapped[int] = child_of("portfolio_theme")
     position: Mapped[int]
     description: Mapped[str] = mapped_column(String(500))
     metric_query: Mapped[str | None] = mapped_column(String(1000))
@@ -76,14 +83,13 @@ class KeyResult(Base):
     due: Mapped[date | None] = mapped_column(Date)
 
 
-class Epic(WsjfColumns, Base):
+class Epic(WsjfColumns, Entity):
     __tablename__ = "portfolio_epic"
     __table_args__ = (
         Index("ix_portfolio_epic_state_entered", "state", "state_entered_at"),
         Index("ix_portfolio_epic_state_wsjf", "state", "wsjf"),
     )
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -113,10 +119,9 @@ class EpicTheme(Base):
     __table_args__ = (Index("ix_portfolio_epic_theme_theme", "theme_id"),)
 
 
-class Indicator(Base):
+class Indicator(Entity):
     __tablename__ = "portfolio_indicator"
 
-    id: Mapped[IntPk]
     epic_id: Mapped[EpicRef]
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(120))
@@ -130,10 +135,9 @@ class Indicator(Base):
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Decision(Base):
+class Decision(Entity):
     __tablename__ = "portfolio_decision"
 
-    id: Mapped[IntPk]
     epic_id: Mapped[EpicRef]
     kind: Mapped[str] = mapped_column(String(20))
     rationale: Mapped[str] = mapped_column(Text)
@@ -145,13 +149,12 @@ class Decision(Base):
     actor_name: Mapped[str] = mapped_column(String(64))
 
 
-class Transition(Base):
+class Transition(Entity):
     """One move on the portfolio kanban; never changed afterwards."""
 
     __tablename__ = "portfolio_transition"
     __table_args__ = (Index("ix_portfolio_transition_epic_at", "epic_id", "at"),)
 
-    id: Mapped[IntPk]
     epic_id: Mapped[int] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     from_state: Mapped[str | None] = mapped_column(String(20))
     from_substate: Mapped[str | None] = mapped_column(String(20))
@@ -166,17 +169,12 @@ class Transition(Base):
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_decision.id", ondelete="SET NULL"))
 
 
-class Score(WsjfColumns, Base):
+class Score(WsjfColumns, Entity):
     """WSJF score history of epics and features."""
 
     __tablename__ = "portfolio_score"
-    __table_args__ = (
-        CheckConstraint("(epic_id IS NULL) <> (feature_id IS NULL)", name="one_item"),
-        Index("ix_portfolio_score_epic", "epic_id", "at"),
-        Index("ix_portfolio_score_feature", "feature_id", "at"),
-    )
+    __table_args__ = _about_one_item("portfolio_score", "epic", "feature")
 
-    id: Mapped[IntPk]
     epic_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_epic.id", ondelete="CASCADE"))
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     at: Mapped[datetime]
@@ -202,10 +200,9 @@ class GateConfig(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
 
 
-class Feature(WsjfColumns, FlowFactColumns, Base):
+class Feature(WsjfColumns, FlowFactColumns, Entity):
     __tablename__ = "portfolio_feature"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
     source_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
     epic_id: Mapped[EpicRef]
@@ -222,13 +219,12 @@ class Feature(WsjfColumns, FlowFactColumns, Base):
     state_changed_at: Mapped[datetime]
 
 
-class Story(FlowFactColumns, Base):
+class Story(FlowFactColumns, Entity):
     __tablename__ = "portfolio_story"
     __table_args__ = (Index("ix_portfolio_story_team_rank", "team_id", "rank"),)
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(20), unique=True)
-    feature_id: Mapped[int] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"), index=True)
+    feature_id: Mapped[int] = child_of("portfolio_feature")
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams_team.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -243,17 +239,12 @@ class Story(FlowFactColumns, Base):
     state_changed_at: Mapped[datetime]
 
 
-class WorkTransition(Base):
+class WorkTransition(Entity):
     """A feature's or story's flow-state change; the insights domain computes flow metrics from these."""
 
     __tablename__ = "portfolio_work_transition"
-    __table_args__ = (
-        CheckConstraint("(feature_id IS NULL) <> (story_id IS NULL)", name="one_item"),
-        Index("ix_portfolio_work_transition_feature", "feature_id", "at"),
-        Index("ix_portfolio_work_transition_story", "story_id", "at"),
-    )
+    __table_args__ = _about_one_item("portfolio_work_transition", "feature", "story")
 
-    id: Mapped[IntPk]
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_feature.id", ondelete="CASCADE"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_story.id", ondelete="CASCADE"))
     from_state: Mapped[str | None] = mapped_column(String(20))

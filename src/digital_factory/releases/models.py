@@ -8,21 +8,26 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRecord, ServiceRef, child_of
 
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-ServiceRef = Annotated[int, mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), index=True)]
-EnvironmentRef = Annotated[int, mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"), index=True)]
-FlagRef = Annotated[int, mapped_column(ForeignKey("releases_flag.id", ondelete="CASCADE"), index=True)]
+EnvironmentRef = Annotated[int, child_of("catalog_environment")]
+FlagRef = Annotated[int, child_of("releases_flag")]
 
 
-class Flag(Base):
+class Versioned:
+    """Configuration edited in place: its version (one up per applied change) and its last editor."""
+
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class Flag(Entity):
     """A flag of one service. Its variants are shared by every environment and never change value."""
 
     __tablename__ = "releases_flag"
     __table_args__ = (UniqueConstraint("service_id", "key"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     key: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
@@ -37,50 +42,39 @@ class Flag(Base):
     archived_at: Mapped[datetime | None]
 
 
-class FlagState(Base):
+class FlagState(Versioned, Entity):
     """A flag's configuration in one environment. No row: off, serving the flag's off variant."""
 
     __tablename__ = "releases_flag_state"
     __table_args__ = (UniqueConstraint("flag_id", "environment_id"),)
 
-    id: Mapped[IntPk]
     flag_id: Mapped[FlagRef]
     environment_id: Mapped[EnvironmentRef]
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(default=1)
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = mapped_column(String(100))
 
 
-class Segment(Base):
+class Segment(Versioned, Entity):
     """A named, reusable set of contexts in one environment (explicit keys and/or conditions)."""
 
     __tablename__ = "releases_segment"
     __table_args__ = (UniqueConstraint("environment_id", "key"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[ServiceRef]
     environment_id: Mapped[EnvironmentRef]
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(default=1)
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = mapped_column(String(100))
 
 
-class Change(Base):
+class Change(ServiceRecord, Entity):
     """A requested change to a flag or segment in one environment, through approval and schedule."""
 
     __tablename__ = "releases_change"
     __table_args__ = (Index("ix_releases_change_status_due", "status", "due_at"),)
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(24), unique=True)
-    service_id: Mapped[ServiceRef]
     environment_id: Mapped[EnvironmentRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
     flag_id: Mapped[FlagRef | None]
     segment_key: Mapped[str | None] = mapped_column(String(64))
@@ -101,13 +95,12 @@ class Change(Base):
     failure: Mapped[str | None] = mapped_column(Text)
 
 
-class Release(Base):
+class Release(Entity):
     """A change that altered what customers get: the record insights attribute outcomes to."""
 
     __tablename__ = "releases_release"
     __table_args__ = (Index("ix_releases_release_service_at", "service_id", "at"),)
 
-    id: Mapped[IntPk]
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
     environment_id: Mapped[EnvironmentRef]
     flag_id: Mapped[FlagRef]
@@ -127,23 +120,14 @@ class Release(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
-class ClientKey(Base):
+class ClientKey(ServiceRecord, IssuedSecret, Entity):
     """An OFREP client key for one service environment; only its keyed digest is stored."""
 
     __tablename__ = "releases_client_key"
 
-    id: Mapped[IntPk]
-    public_id: Mapped[str] = mapped_column(String(16), unique=True)
-    service_id: Mapped[ServiceRef]
     environment_id: Mapped[EnvironmentRef]
-    service_key: Mapped[str] = mapped_column(String(64))
     environment: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
 
 
 class Revision(Base):
@@ -159,13 +143,12 @@ class Revision(Base):
     changed_at: Mapped[datetime]
 
 
-class EvaluationCount(Base):
+class EvaluationCount(Entity):
     """Evaluations per flag, environment, variant and hour, flushed from memory (never per request)."""
 
     __tablename__ = "releases_evaluation_count"
     __table_args__ = (UniqueConstraint("flag_id", "environment_id", "variant", "hour"),)
 
-    id: Mapped[IntPk]
     flag_id: Mapped[FlagRef]
     environment_id: Mapped[int] = mapped_column(ForeignKey("catalog_environment.id", ondelete="CASCADE"))
     variant: Mapped[str] = mapped_column(String(64))

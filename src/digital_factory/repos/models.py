@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Entity, child_of
 
 
-class Repository(Base):
+class Repository(Entity):
     __tablename__ = "repos_repository"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     host: Mapped[str] = mapped_column(String(20), default="hosted")
@@ -23,13 +22,12 @@ class Repository(Base):
     created_at: Mapped[datetime]
 
 
-class Push(Base):
+class Push(Entity):
     """One ref update received by a repository (a push of three branches is three rows)."""
 
     __tablename__ = "repos_push"
 
-    id: Mapped[IntPk]
-    repository_id: Mapped[int] = mapped_column(ForeignKey("repos_repository.id", ondelete="CASCADE"), index=True)
+    repository_id: Mapped[int] = child_of("repos_repository")
     ref: Mapped[str] = mapped_column(String(255))
     before: Mapped[str] = mapped_column(String(64))
     after: Mapped[str] = mapped_column(String(64))

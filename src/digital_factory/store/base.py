@@ -6,15 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, TypeDecorator, type_coerce
+from sqlalchemy import JSON, ColumnElement, DateTime, ForeignKey, MetaData, String, TypeDecorator, type_coerce
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from digital_factory.core.clock import as_utc
-
-# the surrogate primary key every table but the link tables has
-IntPk = Annotated[int, mapped_column(primary_key=True)]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,3 +69,46 @@ def utc_read(column: Any) -> ColumnElement[datetime]:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Entity(Base):
+    """A table whose rows have the surrogate primary key `id` (every table but the link tables)."""
+
+    __abstract__ = True
+
+    # the first column, as the migrations create it
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+
+
+def child_of(table: str) -> MappedColumn[Any]:
+    """A reference to a row's parent in `table`: deleting the parent deletes the row; indexed for the
+    lookups by parent."""
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="CASCADE"), index=True)
+
+
+# the parent of most rows of the catalog, delivery and releases
+ServiceRef = Annotated[int, child_of("catalog_service")]
+
+
+class ServiceRecord:
+    """A row of one service that also keeps the service's key, which the DTOs call `service`."""
+
+    service_id: Mapped[ServiceRef]
+    service_key: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def service(self) -> str:
+        """The DTOs' name for the service key (`Schema.model_validate(row)` reads it)."""
+        return self.service_key
+
+
+class IssuedSecret:
+    """A bearer secret issued to a client (an API token, an ingestion or OFREP client key): found by its
+    public id, checked against its keyed digest (the secret itself is never stored), revocable."""
+
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -8,16 +8,14 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base, IntPk
+from digital_factory.store.base import Entity, child_of
 
-# a row's parent: deleting the parent deletes the row; indexed for the lookups by parent
-TeamRef = Annotated[int, mapped_column(ForeignKey("teams_team.id", ondelete="CASCADE"), index=True)]
+TeamRef = Annotated[int, child_of("teams_team")]
 
 
-class Team(Base):
+class Team(Entity):
     __tablename__ = "teams_team"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     team_type: Mapped[str] = mapped_column(String(30))
@@ -30,23 +28,21 @@ class Team(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class TeamMember(Base):
+class TeamMember(Entity):
     __tablename__ = "teams_member"
     __table_args__ = (UniqueConstraint("team_id", "user_id"),)
 
-    id: Mapped[IntPk]
     team_id: Mapped[TeamRef]
-    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = child_of("accounts_user")
     team_role: Mapped[str] = mapped_column(String(60))
     joined_at: Mapped[datetime]
 
 
-class Domain(Base):
+class Domain(Entity):
     """A business or technical domain; owned by at most one team (Team Topologies: one team per domain)."""
 
     __tablename__ = "teams_domain"
 
-    id: Mapped[IntPk]
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     complexity: Mapped[str] = mapped_column(String(20))
@@ -55,7 +51,7 @@ class Domain(Base):
     created_at: Mapped[datetime]
 
 
-class Interaction(Base):
+class Interaction(Entity):
     """Two teams working in one mode for a period. x-as-a-service: `team` consumes what `other_team`
     provides; facilitating: `team` facilitates `other_team`; collaboration: symmetric."""
 
@@ -65,7 +61,6 @@ class Interaction(Base):
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
     )
 
-    id: Mapped[IntPk]
     team_id: Mapped[TeamRef]
     other_team_id: Mapped[TeamRef]
     mode: Mapped[str] = mapped_column(String(20))
@@ -77,13 +72,12 @@ class Interaction(Base):
     created_at: Mapped[datetime]
 
 
-class SurveyResponse(Base):
+class SurveyResponse(Entity):
     """One person's answers to the cognitive-load survey for one team and month (their latest counts)."""
 
     __tablename__ = "teams_survey_response"
     __table_args__ = (UniqueConstraint("team_id", "respondent_id", "period"),)
 
-    id: Mapped[IntPk]
     team_id: Mapped[TeamRef]
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_user.id", ondelete="SET NULL"), index=True)
     period: Mapped[str] = mapped_column(String(7))

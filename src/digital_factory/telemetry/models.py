@@ -11,21 +11,26 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from digital_factory.store.base import Base
+from digital_factory.store.base import Base, Entity
 
 NO_ENVIRONMENT = ""
 """The environment of a series whose sender named none (a column value, so the unique key holds)."""
 
 
-class Series(Base):
+class OfServiceEnvironment:
+    """What a service sent from one of its environments; the tables' composite indexes lead with the service."""
+
+    # right after the id, as the migrations create them
+    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"), sort_order=-1)
+    environment: Mapped[str] = mapped_column(String(40), sort_order=-1)
+
+
+class Series(Entity, OfServiceEnvironment):
     """A metric name with its attributes, of one service and environment; its cumulative state, if any."""
 
     __tablename__ = "telemetry_series"
     __table_args__ = (UniqueConstraint("service_id", "environment", "metric", "attributes_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment: Mapped[str] = mapped_column(String(40))
     metric: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(12))
     unit: Mapped[str] = mapped_column(String(64), default="")
@@ -71,7 +76,7 @@ class Rollup(Base):
     last: Mapped[float] = mapped_column(Float)
 
 
-class LogRecord(Base):
+class LogRecord(Entity, OfServiceEnvironment):
     """A log line a service sent: kept for a while so a team sees its latest messages first."""
 
     __tablename__ = "telemetry_log"
@@ -80,9 +85,6 @@ class LogRecord(Base):
         Index("ix_telemetry_log_service_time", "service_id", "time_ns"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment: Mapped[str] = mapped_column(String(40))
     time_ns: Mapped[int] = mapped_column(BigInteger)
     severity: Mapped[str] = mapped_column(String(8))
     severity_rank: Mapped[int] = mapped_column(SmallInteger)
@@ -92,15 +94,12 @@ class LogRecord(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
 
-class Feedback(Base):
+class Feedback(Entity, OfServiceEnvironment):
     """A customer's free-text feedback beside a satisfaction score (the score itself is a point)."""
 
     __tablename__ = "telemetry_feedback"
     __table_args__ = (Index("ix_telemetry_feedback_service_time", "service_id", "time_ns"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
-    environment: Mapped[str] = mapped_column(String(40))
     time_ns: Mapped[int] = mapped_column(BigInteger)
     metric: Mapped[str] = mapped_column(String(200))
     score: Mapped[float] = mapped_column(Float)
@@ -109,13 +108,12 @@ class Feedback(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class IdempotencyKey(Base):
+class IdempotencyKey(Entity):
     """A business-data request already taken: the same key again answers the first outcome."""
 
     __tablename__ = "telemetry_idempotency"
     __table_args__ = (UniqueConstraint("service_id", "key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("catalog_service.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     request_digest: Mapped[str] = mapped_column(String(64))
