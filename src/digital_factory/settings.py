@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `factory serve` listens on.")
     port: int = Field(8420, ge=1, le=65535, description="Port `factory serve` listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes `factory serve` runs on its one port, each with its own runtime "
+        "(more than one needs an external database such as PostgreSQL).",
+    )
     public_url: str | None = Field(
         None,
         description="The URL people and clients use to reach the server (behind a proxy, the proxy's). "

@@ -21,7 +21,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise fail(f"invalid settings: {problems}", 2) from None
 
 
-def server_config(app: Any, settings: Settings, *, access_log: bool = True) -> Config:
+def server_config(app: Any, settings: Settings, *, access_log: bool = True, **options: Any) -> Config:
     """How `factory serve` and `factory demo` run the app: the settings' address and proxy options, the
     product's logging, malformed requests answered as problem JSON."""
     import uvicorn
@@ -36,4 +36,5 @@ def server_config(app: Any, settings: Settings, *, access_log: bool = True) -> C
         access_log=access_log,
         http=ProblemProtocol,
         **settings.proxy_options(),
+        **options,
     )

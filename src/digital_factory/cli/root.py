@@ -25,7 +25,8 @@ from digital_factory.cli import telemetry as telemetry_cli
 from digital_factory.cli.catalog import service_app, value_stream_app
 from digital_factory.cli.config import load_settings, server_config
 from digital_factory.cli.doctor import doctor
-from digital_factory.cli.output import console, domain_errors, err_console, literal, print_table, say
+from digital_factory.cli.output import console, domain_errors, err_console, fail, literal, print_table, say
+from digital_factory.cli.processes import serve_processes
 from digital_factory.cli.resources import audit_app, user_app
 from digital_factory.cli.store import admin_app, db_app, token_app
 from digital_factory.cli.teams import team_app
@@ -90,9 +91,15 @@ def root(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (FACTORY_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (FACTORY_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Server processes on the one port (FACTORY_WORKERS; more than one needs PostgreSQL)."),
+    ] = None,
 ) -> None:
     """Run the server: web UI, REST API, ingestion and OFREP on one port."""
-    settings = load_settings(host=host, port=port)
+    settings = load_settings(host=host, port=port, workers=workers)
+    if settings.workers > 1 and settings.is_embedded_store:
+        raise fail("several server processes need an external database: set FACTORY_DATABASE_URL", 2)
     _serve(settings, one_time_admin_password=True)
 
 
@@ -144,6 +151,11 @@ def _serve(settings: Settings, *, one_time_admin_password: bool) -> None:
                 f"{note}. It is shown only now.",
             )
         )
+    if settings.workers > 1:  # each process builds its own runtime; this one only prepared the store
+        runtime.executor.stop()
+        runtime.store.dispose()
+        serve_processes(settings)
+        return
     server = uvicorn.Server(server_config(create_app(settings, runtime=runtime), settings))
     server.run()
     if not server.started:  # as uvicorn.run: the address was taken, or start-up failed (logged)
