@@ -29,6 +29,8 @@ MODULES = [
     "bench.webhooks_wrk",
     "bench.insights_hypotheses",
     "bench.insights_dora",
+    "bench.writes_wrk",
+    "bench.scaleout_wrk",
 ]
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

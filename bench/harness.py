@@ -48,6 +48,7 @@ class Server:
     url: str
     home: Path
     env: dict[str, str]
+    pid: int
 
     def factory(self, *args: str) -> str:
         done = subprocess.run(
@@ -75,7 +76,7 @@ def running_server(database_url: str | None = None) -> Iterator[Server]:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(url, process)
-            yield Server(url=url, home=Path(home), env=env)
+            yield Server(url=url, home=Path(home), env=env, pid=process.pid)
         finally:
             process.terminate()
             process.wait(timeout=20)
@@ -246,6 +247,7 @@ class WrkRun:
     requests: int
     seconds: float
     refused: int  # answers other than 2xx/3xx
+    p99_ms: float | None = None  # with wrk --latency
 
     @property
     def per_second(self) -> float:
@@ -286,4 +288,6 @@ def _wrk(command: list[str]) -> WrkRun:
         raise RuntimeError(f"unexpected wrk output: {output}")
     refused = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     took = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
-    return WrkRun(int(done.group(1)), took, int(refused.group(1)) if refused else 0)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)] if p99 else None
+    return WrkRun(int(done.group(1)), took, int(refused.group(1)) if refused else 0, p99_ms)
