@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 
 from digital_factory.accounts import service as accounts
 from digital_factory.core.actor import Actor, Origin, system_actor
@@ -57,17 +60,46 @@ def current_actor(request: Request) -> Actor:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def read_unit(request: Request, actor: CurrentActor) -> Iterator[UnitOfWork]:
+# How many requests may hold a unit of work at once: below the worker threads (anyio's 40) and the
+# PostgreSQL pool (30). FastAPI enters a dependency, runs a sync route and leaves the dependency in separate
+# worker threads; without this gate, requests waiting for the store (a pooled connection, SQLite's one write
+# lock) could take every worker thread while the request holding it waits for one to run its route: a
+# deadlock until the store's timeout (seen: 64 concurrent writes, none answered in 5 s).
+HELD_UNITS = 24
+
+
+class _Gates:
+    """Admission to a unit of work, waited for without holding a thread."""
+
+    def __init__(self, one_writer: bool) -> None:
+        self.units = anyio.Semaphore(HELD_UNITS)
+        self.writes = anyio.Semaphore(1) if one_writer else None
+
+
+def _gates(request: Request) -> _Gates:
+    gates: _Gates | None = getattr(request.app.state, "unit_gates", None)
+    if gates is None:
+        gates = request.app.state.unit_gates = _Gates(runtime(request).store.one_writer)
+    return gates
+
+
+async def read_unit(request: Request, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
     """A read-only unit of work for the caller; rolled back when the route returns."""
-    with runtime(request).store.unit_of_work(actor, write=False) as uow:
+    unit = runtime(request).store.unit_of_work(actor, write=False)
+    async with _gates(request).units, contextmanager_in_threadpool(unit) as uow:
         yield uow
 
 
-def write_unit(request: Request, actor: CurrentActor) -> Iterator[UnitOfWork]:
+async def write_unit(request: Request, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
     """A write unit of work for the caller; committed when the route returns, before the response is sent
     (scope "function"), so a failed commit is an error answer, never a 2xx for something not stored."""
-    with runtime(request).store.unit_of_work(actor) as uow:
-        yield uow
+    gates = _gates(request)
+    async with AsyncExitStack() as admitted:
+        if gates.writes is not None:  # SQLite: writers queue here, one at a time
+            await admitted.enter_async_context(gates.writes)
+        await admitted.enter_async_context(gates.units)
+        async with contextmanager_in_threadpool(runtime(request).store.unit_of_work(actor)) as uow:
+            yield uow
 
 
 Reading = Annotated[UnitOfWork, Depends(read_unit, scope="function")]
