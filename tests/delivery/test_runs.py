@@ -285,3 +285,26 @@ stages:
     )
     done = wait_for(runtime, run_id, finished)
     assert done.status == "passed", done.model_dump_json(indent=1)
+
+
+def test_every_step_starts_from_the_commits_tree_and_nothing_is_kept_after_the_run(
+    client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The tree is checked out once per run and copied for each step: a step's changes stay its own."""
+    fiona = make_user(runtime, "fiona", Role.TEAM)
+    pipeline = """\
+version: 1
+stages:
+  - name: test
+    steps:
+      - name: scribble
+        run: echo scribbled >> README.md && rm -f .factory/pipeline.yml && grep -q scribbled README.md
+      - name: read
+        needs: [scribble]
+        run: test "$(cat README.md)" = "drone api" && test -f .factory/pipeline.yml && git status --porcelain
+"""
+    _setup(runtime, tmp_path, pipeline)
+    run_id = int(str(_start(client, fiona)["id"]))
+    run = wait_for(runtime, run_id, finished)
+    assert run.status == "passed", run.model_dump_json(indent=1)
+    assert not (runtime.delivery.workspaces_dir / f"run-{run_id}" / "sources").exists()

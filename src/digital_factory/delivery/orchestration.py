@@ -460,6 +460,12 @@ def finish(
     return True
 
 
+def run_finished(uow: UnitOfWork, run_id: int) -> bool:
+    """Whether the run has ended (its workers may drop what they kept for it)."""
+    run = uow.session.get(models.PipelineRun, run_id)
+    return run is None or Status(run.status).finished
+
+
 def _update_attempt(
     uow: UnitOfWork, step_id: int, attempt: int, only_if: list[ColumnElement[bool]], **values: Any
 ) -> bool:

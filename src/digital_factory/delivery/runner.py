@@ -30,7 +30,7 @@ from digital_factory.delivery.config import DeliveryConfig
 from digital_factory.delivery.masking import Masker, StreamMasker
 from digital_factory.delivery.schemas import Status
 from digital_factory.delivery.sources import Repository, checkout, local_path
-from digital_factory.store.uow import Store
+from digital_factory.store.uow import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.25
@@ -66,6 +66,16 @@ class StepJob:
     secret_names: list[str]
     needs: list[str]
     artifacts_from_run_id: int | None
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    """What a step gets from the store, read with its claim: its secrets (and those it names that are not
+    set) and the artifacts of its run (content, step name, stage position, run id)."""
+
+    secrets: dict[str, str]
+    missing: list[str]
+    artifacts: list[tuple[bytes, str, int, int]]
 
 
 def default_worker_id() -> str:
@@ -108,39 +118,53 @@ class LogWriter:
         if self._buffer and time.monotonic() - self._last_flush >= FLUSH_SECONDS:
             self.flush()
 
-    def close(self) -> None:
+    def close(self, uow: UnitOfWork | None = None) -> None:
+        """The last output, written in `uow` when given (with the step's outcome: one transaction less)."""
         self.text(self._decoder.decode(b"", final=True))
         self._buffer.append(self._masker.flush())
-        self.flush()
+        self.flush(uow)
 
-    def flush(self) -> None:
+    def flush(self, uow: UnitOfWork | None = None) -> None:
+        text = self._take()
+        if text is None:
+            return
+        if uow is not None:
+            self._write(uow, text)
+            return
+        with self.store.unit_of_work(ACTOR) as own:
+            self._write(own, text)
+
+    def _take(self) -> str | None:
+        """The buffered text, cut at the log's size limit; None when there is nothing to write."""
         text = "".join(self._buffer)
         self._buffer.clear()
         self._buffered = 0
         self._last_flush = time.monotonic()
         if not text or self._truncated:
-            return
+            return None
         room = self.max_bytes - self._written
         if len(text.encode()) > room:
             text = text.encode()[: max(room, 0)].decode(errors="ignore")
             text += f"\n[factory] the log reached its limit of {self.max_bytes} bytes; further output is dropped\n"
             self._truncated = True
         self._written += len(text.encode())
+        return text
+
+    def _write(self, uow: UnitOfWork, text: str) -> None:
         self._seq += 1
-        with self.store.unit_of_work(ACTOR) as uow:
-            if self._seq == 1:  # continue after lines the factory wrote to this attempt already
-                self._seq = 1 + (
-                    uow.session.scalar(
-                        select(models.StepLog.seq)
-                        .where(models.StepLog.step_id == self.step_id, models.StepLog.attempt == self.attempt)
-                        .order_by(models.StepLog.seq.desc())
-                        .limit(1)
-                    )
-                    or 0
+        if self._seq == 1:  # continue after lines the factory wrote to this attempt already
+            self._seq = 1 + (
+                uow.session.scalar(
+                    select(models.StepLog.seq)
+                    .where(models.StepLog.step_id == self.step_id, models.StepLog.attempt == self.attempt)
+                    .order_by(models.StepLog.seq.desc())
+                    .limit(1)
                 )
-            uow.session.add(
-                models.StepLog(step_id=self.step_id, attempt=self.attempt, seq=self._seq, text=text, at=uow.clock.now())
+                or 0
             )
+        uow.session.add(
+            models.StepLog(step_id=self.step_id, attempt=self.attempt, seq=self._seq, text=text, at=uow.clock.now())
+        )
 
 
 class StepRunner:
@@ -166,82 +190,103 @@ class StepRunner:
         return timedelta(seconds=self.config.lease_seconds)
 
     def execute(self, step_id: int, attempt: int, cancel: threading.Event | None = None) -> Status | None:
-        """Run the attempt if it is still queued (else do nothing: a duplicate message); its outcome."""
+        """Run the attempt if it is still queued (else do nothing: a duplicate message); its outcome. The
+        store is met twice: the claim with everything the step reads, and the outcome with its last output."""
         with self.store.unit_of_work(ACTOR) as uow:
             if not orchestration.claim(uow, step_id, attempt, self.worker_id, self.lease):
                 return None
+            job, masker, inputs = self._load(uow, step_id, attempt)
         cancel = cancel or threading.Event()
-        job, masker = self._load(step_id, attempt)
         writer = LogWriter(self.store, step_id, attempt, masker, self.config.log_max_bytes)
         beat = _Heartbeat(self, step_id, attempt, cancel)
         beat.start()
         attempt_dir = self.config.workspaces_dir / f"run-{job.run_id}" / f"step-{step_id}-{attempt}"
+        run_over = False
         try:
-            status, exit_code, error = self._run(job, attempt_dir, writer, cancel)
+            status, exit_code, error = self._run(job, inputs, attempt_dir, writer, cancel)
         except Exception as exc:  # the runner's own failure fails the step, never the worker
             log.warning("step %s attempt %s failed in the runner: %s", step_id, attempt, masker.mask(str(exc)))
             status, exit_code, error = Status.FAILED, None, masker.mask(f"{type(exc).__name__}: {exc}")[:2000]
             writer.note(f"the step could not run: {error}")
+        except BaseException:
+            writer.close()
+            raise
         finally:
             beat.stop()
-            writer.close()
         try:
             if self.shutting_down.is_set() and status == Status.CANCELLED:
+                writer.close()
                 return None  # leave the lease to lapse: the reaper queues the step again after a restart
             with self.store.unit_of_work(ACTOR) as uow:
+                writer.close(uow)
                 orchestration.finish(uow, step_id, attempt, self.worker_id, status, exit_code=exit_code, error=error)
+                run_over = orchestration.run_finished(uow, job.run_id)
             return status
         finally:
             if not self.config.keep_workspaces:  # after the outcome is recorded: the next step need not wait
                 shutil.rmtree(attempt_dir, ignore_errors=True)
+                if run_over:
+                    shutil.rmtree(self._sources(job.run_id), ignore_errors=True)
 
-    def _load(self, step_id: int, attempt: int) -> tuple[StepJob, Masker]:
-        """The step's job, and a masker for every secret of its service (a step may print one it was not
-        given, e.g. read from a file)."""
-        with self.store.unit_of_work(ACTOR, write=False) as uow:
-            step = uow.session.get(models.StepRun, step_id)
-            assert step is not None
-            run = uow.session.get(models.PipelineRun, step.run_id)
-            stage = uow.session.get(models.StageRun, step.stage_id)
-            assert run is not None and stage is not None
-            variables = {k: str(v) for k, v in stage.variables.items() if not k.startswith("__")}
-            variables.update({k: str(v) for k, v in step.variables.items()})
-            masker = Masker(secret_store.all_values(uow, self.config.secret_box, run.service_id))
-            job = StepJob(
-                run_id=run.id,
-                step_id=step.id,
-                attempt=attempt,
-                service_id=run.service_id,
-                service_key=run.service_key,
-                source=run.source,
-                ref=run.ref,
-                sha=run.commit_sha,
-                version=run.version,
-                stage_name=stage.name,
-                stage_position=stage.position,
-                environment=stage.environment,
-                name=step.name,
-                command=step.command,
-                timeout_seconds=step.timeout_seconds,
-                network=step.network,
-                egress_granted=egress_policy.egress_granted(uow, run.service_id),
-                artifacts=list(step.artifacts),
-                variables=variables,
-                secret_names=list(step.secrets),
-                needs=list(step.needs),
-                artifacts_from_run_id=run.artifacts_from_run_id,
-            )
-        return job, masker
+    def _load(self, uow: UnitOfWork, step_id: int, attempt: int) -> tuple[StepJob, Masker, StepInputs]:
+        """The step's job, a masker for every secret of its service (a step may print one it was not
+        given, e.g. read from a file), and the secrets and artifacts it gets."""
+        step = uow.session.get(models.StepRun, step_id)
+        assert step is not None
+        run = uow.session.get(models.PipelineRun, step.run_id)
+        stage = uow.session.get(models.StageRun, step.stage_id)
+        assert run is not None and stage is not None
+        variables = {k: str(v) for k, v in stage.variables.items() if not k.startswith("__")}
+        variables.update({k: str(v) for k, v in step.variables.items()})
+        masker = Masker(secret_store.all_values(uow, self.config.secret_box, run.service_id))
+        job = StepJob(
+            run_id=run.id,
+            step_id=step.id,
+            attempt=attempt,
+            service_id=run.service_id,
+            service_key=run.service_key,
+            source=run.source,
+            ref=run.ref,
+            sha=run.commit_sha,
+            version=run.version,
+            stage_name=stage.name,
+            stage_position=stage.position,
+            environment=stage.environment,
+            name=step.name,
+            command=step.command,
+            timeout_seconds=step.timeout_seconds,
+            network=step.network,
+            egress_granted=egress_policy.egress_granted(uow, run.service_id),
+            artifacts=list(step.artifacts),
+            variables=variables,
+            secret_names=list(step.secrets),
+            needs=list(step.needs),
+            artifacts_from_run_id=run.artifacts_from_run_id,
+        )
+        return job, masker, self._inputs(uow, job)
+
+    def _inputs(self, uow: UnitOfWork, job: StepJob) -> StepInputs:
+        values, missing = secret_store.values_for_step(
+            uow, self.config.secret_box, job.service_id, job.secret_names, job.environment
+        )
+        artifacts = uow.session.execute(
+            select(models.Artifact.content, models.StepRun.name, models.StageRun.position, models.Artifact.run_id)
+            .join(models.StepRun, models.StepRun.id == models.Artifact.step_id)
+            .join(models.StageRun, models.StageRun.id == models.StepRun.stage_id)
+            .where(models.Artifact.run_id.in_([job.run_id, job.artifacts_from_run_id or job.run_id]))
+            .order_by(models.StepRun.position)
+        ).all()
+        return StepInputs(values, missing, [(row[0], row[1], row[2], row[3]) for row in artifacts])
 
     def _run(
-        self, job: StepJob, attempt_dir: Path, writer: LogWriter, cancel: threading.Event
+        self, job: StepJob, inputs: StepInputs, attempt_dir: Path, writer: LogWriter, cancel: threading.Event
     ) -> tuple[Status, int | None, str | None]:
         started = time.monotonic()
         if self.config.sandbox.isolation is sbx.Isolation.MISSING:
             writer.note(sbx.MISSING_MESSAGE)
             return Status.FAILED, None, sbx.MISSING_MESSAGE
         try:
-            workdir, config, env = self._prepare(job, attempt_dir, writer)
+            workdir, config, env = self._prepare(job, inputs, attempt_dir, writer)
         except StepFailed as exc:
             writer.note(str(exc))
             return Status.FAILED, None, str(exc)
@@ -307,27 +352,23 @@ class StepRunner:
         return Status.PASSED, 0, None
 
     def _prepare(
-        self, job: StepJob, attempt_dir: Path, writer: LogWriter
+        self, job: StepJob, inputs: StepInputs, attempt_dir: Path, writer: LogWriter
     ) -> tuple[Path, sbx.SandboxConfig, dict[str, str]]:
-        with self.store.unit_of_work(ACTOR, write=False) as uow:
-            values, missing = secret_store.values_for_step(
-                uow, self.config.secret_box, job.service_id, job.secret_names, job.environment
-            )
-        if missing:
+        if inputs.missing:
             scope = (
                 f" (or for {job.environment})"
                 if job.environment
                 else " (a secret scoped to an environment reaches only that environment's deploy stage)"
             )
-            raise StepFailed(f"secret(s) {', '.join(missing)} not set for {job.service_key}{scope}")
+            raise StepFailed(f"secret(s) {', '.join(inputs.missing)} not set for {job.service_key}{scope}")
         shutil.rmtree(attempt_dir, ignore_errors=True)
         workdir = attempt_dir / "ws"
         for folder in (attempt_dir, attempt_dir / "home", attempt_dir / "tmp"):
             folder.mkdir(parents=True, mode=0o700)
         repository = self._repository(job.source)
-        checkout(repository, job.sha, workdir)
+        self._checkout(repository, job, workdir)
         writer.note(f"checked out {job.sha[:12]} ({job.version}) of {job.service_key}")
-        self._restore_artifacts(job, workdir, writer)
+        self._restore_artifacts(job, inputs.artifacts, workdir, writer)
         config = dataclasses.replace(
             self.config.sandbox, read_only_paths=(*self.config.sandbox.read_only_paths, Path(repository.git_dir))
         )
@@ -348,20 +389,32 @@ class StepRunner:
             "FACTORY_STEP_ATTEMPT": str(job.attempt),
             "FACTORY_ENVIRONMENT": job.environment or "",
             "FACTORY_WORKSPACE": str(workdir),
-            **values,
+            **inputs.secrets,
         }
         return workdir, config, env
 
-    def _restore_artifacts(self, job: StepJob, workdir: Path, writer: LogWriter) -> None:
-        with self.store.unit_of_work(ACTOR, write=False) as uow:
-            rows = uow.session.execute(
-                select(models.Artifact.content, models.StepRun.name, models.StageRun.position, models.Artifact.run_id)
-                .join(models.StepRun, models.StepRun.id == models.Artifact.step_id)
-                .join(models.StageRun, models.StageRun.id == models.StepRun.stage_id)
-                .where(models.Artifact.run_id.in_([job.run_id, job.artifacts_from_run_id or job.run_id]))
-                .order_by(models.StepRun.position)
-            ).all()
-        for content, step_name, position, run_id in rows:
+    def _checkout(self, repository: Repository, job: StepJob, workdir: Path) -> None:
+        """The commit's tree, checked out once per run (two git processes) and copied for each of its steps
+        (the copy is a fraction of that). The shared tree lies outside every step's sandbox."""
+        pristine = self._sources(job.run_id) / job.sha
+        if not pristine.is_dir():
+            staging = pristine.with_name(f"{job.sha}.{job.step_id}-{job.attempt}")
+            shutil.rmtree(staging, ignore_errors=True)
+            checkout(repository, job.sha, staging)
+            shutil.rmtree(staging / ".git" / "logs", ignore_errors=True)  # reflogs serve no step: fewer to copy
+            try:
+                staging.rename(pristine)
+            except OSError:  # a parallel step of the run got there first: use its tree
+                shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(pristine, workdir, symlinks=True)
+
+    def _sources(self, run_id: int) -> Path:
+        return self.config.workspaces_dir / f"run-{run_id}" / "sources"
+
+    def _restore_artifacts(
+        self, job: StepJob, artifacts: list[tuple[bytes, str, int, int]], workdir: Path, writer: LogWriter
+    ) -> None:
+        for content, step_name, position, run_id in artifacts:
             earlier = position < job.stage_position or (position == job.stage_position and step_name in job.needs)
             if run_id != job.run_id or earlier:
                 with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as archive:
