@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Strict, ValidationError, field_validator
@@ -59,3 +60,15 @@ def parse_input(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data, strict=False)
     except ValidationError as exc:
         raise validation_failed(exc) from None
+
+
+Dto = TypeVar("Dto", bound=BaseModel)
+
+
+def copied(model: type[Dto], source: object, /, renamed: Mapping[str, str] | None = None, **given: Any) -> Dto:
+    """A DTO whose fields are `source`'s attributes (a row, another DTO) of the same name, or of the attribute
+    `renamed` names for a field, except the fields `given`: for mappers that would only copy."""
+    names = renamed or {}
+    return model.model_validate(
+        {name: given[name] if name in given else getattr(source, names.get(name, name)) for name in model.model_fields}
+    )

@@ -15,11 +15,11 @@ from digital_factory.accounts.service import require
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.metricquery import Aggregate, Matcher, QueryError, parse
 from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import copied
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import DeploymentFilter, DeploymentStatus
 from digital_factory.insights.attribution_schemas import Attribution, AttributionQuery, Comparison, ReleaseAttribution
 from digital_factory.insights.attribution_stats import MIN_SAMPLES, Difference, welch
-from digital_factory.insights.copying import copied
 from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import ReleaseFilter
 from digital_factory.store.uow import UnitOfWork

@@ -14,8 +14,8 @@ from digital_factory.accounts.service import require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import ValidationFailed
+from digital_factory.core.schemas import copied
 from digital_factory.insights import flow_measures
-from digital_factory.insights.copying import copied
 from digital_factory.insights.flow_schemas import (
     CfdDay,
     CompletedItem,

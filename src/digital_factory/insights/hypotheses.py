@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from digital_factory.core.metricquery import Aggregate, Query, Ratio, parse
+from digital_factory.core.schemas import copied
 from digital_factory.insights import evaluation as formulas
-from digital_factory.insights.copying import copied
 from digital_factory.insights.evaluation import Judged, Thresholds, deadline_end
 from digital_factory.insights.hypothesis_schemas import (
     CardEvaluation,

@@ -12,9 +12,9 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Service
+from digital_factory.core.schemas import copied
 from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import ItemDelivery, LatestDelivery
-from digital_factory.insights.copying import copied
 from digital_factory.insights.dora import dora_report
 from digital_factory.insights.dora_schemas import DoraPolicy
 from digital_factory.insights.evaluation import Thresholds

@@ -3,8 +3,8 @@ scored get a re-score suggestion (the rule is `evaluation.rescore_advice`)."""
 
 from __future__ import annotations
 
+from digital_factory.core.schemas import copied
 from digital_factory.insights import evaluation as formulas
-from digital_factory.insights.copying import copied
 from digital_factory.insights.evaluation import Rescore, Thresholds
 from digital_factory.insights.hypotheses import evaluate_set
 from digital_factory.insights.hypothesis_schemas import RescoreSuggestion

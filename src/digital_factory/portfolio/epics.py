@@ -14,8 +14,8 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.core.schemas import copied
 from digital_factory.portfolio import models, wsjf
-from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
 from digital_factory.portfolio.records import (

@@ -12,8 +12,8 @@ from sqlalchemy import Select, func, select, union_all
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import allowed, record_audit, require
 from digital_factory.core.errors import Conflict, PermissionDenied, ValidationFailed
+from digital_factory.core.schemas import copied
 from digital_factory.portfolio import kanban, models
-from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.epics import BACKLOG_STATES, SUMMARIES, epic_row, summaries, summary_values, usernames
 from digital_factory.portfolio.events import EpicDecided, EpicMoved
 from digital_factory.portfolio.evidence import check_evaluation

@@ -10,8 +10,8 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
+from digital_factory.core.schemas import copied
 from digital_factory.portfolio import models
-from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.records import rows_per
 from digital_factory.portfolio.schemas import KeyResult, KeyResultSpec, Theme, ThemeCreate, ThemeUpdate
 from digital_factory.store.sequences import next_key

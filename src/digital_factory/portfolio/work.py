@@ -15,8 +15,8 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.core.schemas import copied
 from digital_factory.portfolio import kanban, models, work_facts
-from digital_factory.portfolio.copying import copied
 from digital_factory.portfolio.epics import epic_row
 from digital_factory.portfolio.events import FeatureAssigned, FeatureCreated, WorkItemStateChanged
 from digital_factory.portfolio.kanban import EpicState

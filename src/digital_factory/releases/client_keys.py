@@ -10,6 +10,7 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import SecretDigester, allowed, generate_secret, record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import NotFound
+from digital_factory.core.schemas import copied
 from digital_factory.releases import models
 from digital_factory.releases.events import ClientKeyRevoked
 from digital_factory.releases.ownership import require_key_manager
@@ -17,7 +18,6 @@ from digital_factory.releases.schemas import (
     ClientKey,
     CreatedClientKey,
 )
-from digital_factory.releases.state import copied
 from digital_factory.store.uow import UnitOfWork
 
 CLIENT_KEY_PREFIX = "dffk"

@@ -15,6 +15,7 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Environment
 from digital_factory.core.errors import Conflict, ValidationFailed
+from digital_factory.core.schemas import copied
 from digital_factory.portfolio import service as portfolio
 from digital_factory.releases import changes, evaluation, models
 from digital_factory.releases.applying import record_release
@@ -30,7 +31,7 @@ from digital_factory.releases.schemas import (
     FlagType,
     FlagUpdate,
 )
-from digital_factory.releases.state import OPEN_STATUSES, bump, copied, flag_row, refuse_archived
+from digital_factory.releases.state import OPEN_STATUSES, bump, flag_row, refuse_archived
 from digital_factory.store.uow import UnitOfWork
 
 

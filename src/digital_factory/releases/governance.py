@@ -16,7 +16,7 @@ from digital_factory.catalog.schemas import Environment
 from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
-from digital_factory.core.schemas import parse_input
+from digital_factory.core.schemas import copied, parse_input
 from digital_factory.releases import changes, models
 from digital_factory.releases.applying import apply_change
 from digital_factory.releases.ownership import (
@@ -42,7 +42,6 @@ from digital_factory.releases.state import (
     OPEN_STATUSES,
     SEGMENT_SUBJECT,
     checked_config,
-    copied,
     current_config,
     flag_row,
     refuse_archived,

@@ -8,10 +8,11 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import Conflict, NotFound
+from digital_factory.core.schemas import copied
 from digital_factory.releases import evaluation, models
 from digital_factory.releases.ownership import require_flag_owner
 from digital_factory.releases.schemas import Segment
-from digital_factory.releases.state import bump, copied, flags_using_segment
+from digital_factory.releases.state import bump, flags_using_segment
 from digital_factory.store.uow import UnitOfWork
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,17 +25,6 @@ CHANGE_PREFIX = "FCR"
 FLAG_SUBJECT = "flag"
 SEGMENT_SUBJECT = "segment"
 OPEN_STATUSES = (ChangeStatus.PENDING.value, ChangeStatus.SCHEDULED.value)
-
-D = TypeVar("D", bound=BaseModel)
-
-
-def copied(model: type[D], row: object, renamed: Mapping[str, str] | None = None, **given: Any) -> D:
-    """A DTO whose fields are the row's attributes of the same name, or of the column `renamed` names for a
-    field, except the fields `given`."""
-    names = renamed or {}
-    return model.model_validate(
-        {name: given[name] if name in given else getattr(row, names.get(name, name)) for name in model.model_fields}
-    )
 
 
 def flag_row(uow: UnitOfWork, service_id: int, flag_key: str) -> models.Flag:

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
 from digital_factory.core.pagination import Page, PageRequest
+from digital_factory.core.schemas import copied
 from digital_factory.releases import models
 from digital_factory.releases.schemas import (
     Release,
     ReleaseFilter,
 )
-from digital_factory.releases.state import copied
 from digital_factory.store.paging import paginate
 from digital_factory.store.uow import UnitOfWork
 
