@@ -97,11 +97,11 @@ def overview(uow: UnitOfWork, offset: int = 0) -> Page[Overview]:
     senders = telemetry.services_sending(uow, PageRequest(limit=OVERVIEW_PAGE_SIZE, offset=offset))
     keys = [s.key for s in senders.items]
     asked = [(text, now) for key in keys for text in _last_hour_queries(key)]
-    values = iter(e.value for e in telemetry.evaluate_many(uow, asked))
+    values = [e.value for e in telemetry.evaluate_many(uow, asked)]
     logged = telemetry.severity_counts_of(uow, keys, since=now - timedelta(hours=24))
     rows = []
-    for sender in senders.items:
-        rate, requests, errors, p95 = (next(values) for _ in range(4))
+    for n, sender in enumerate(senders.items):
+        rate, requests, errors, p95 = values[4 * n : 4 * n + 4]  # as _last_hour_queries asks them
         figures = Headline(
             requests_per_min=None if rate is None else rate * 60,
             error_pct=(100 * (errors or 0) / requests) if requests else None,
