@@ -3,6 +3,8 @@ see service.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission, Role
@@ -24,6 +26,15 @@ def service_row(uow: UnitOfWork, key: str) -> models.Service:
 def service_id(uow: UnitOfWork, key: str) -> int:
     """The id behind a service key, for other domains' foreign keys."""
     return service_row(uow, key).id
+
+
+def service_ids(uow: UnitOfWork, keys: Iterable[str]) -> dict[str, int]:
+    """The ids behind service keys, in one read (unknown keys are left out)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = uow.session.execute(select(models.Service.key, models.Service.id).where(models.Service.key.in_(wanted)))
+    return {key: ident for key, ident in rows}
 
 
 def require_service_maintainer(uow: UnitOfWork, row: models.Service, what: str = "") -> None:

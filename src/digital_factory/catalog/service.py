@@ -13,7 +13,7 @@ The use-cases live in topic modules; this module is what other layers import.
 
 from __future__ import annotations
 
-from digital_factory.catalog.access import service_id, service_row
+from digital_factory.catalog.access import service_id, service_ids, service_row
 from digital_factory.catalog.dependencies import (
     add_dependency,
     dependency_cycles,
@@ -95,6 +95,7 @@ __all__ = [
     "revoke_ingestion_key",
     "service_dependencies",
     "service_id",
+    "service_ids",
     "service_refs",
     "service_refs_by_id",
     "service_row",

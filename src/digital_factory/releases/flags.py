@@ -14,7 +14,7 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import Environment
-from digital_factory.core.errors import Conflict, ValidationFailed
+from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
 from digital_factory.core.schemas import copied
 from digital_factory.portfolio import service as portfolio
 from digital_factory.releases import changes, evaluation, models
@@ -108,6 +108,31 @@ def flags_releasing(uow: UnitOfWork, feature_keys: Collection[str]) -> list[Flag
         for r in rows
     ]
     return sorted(flags, key=lambda f: (f.service, f.key))
+
+
+def flags_of_services(uow: UnitOfWork, service_keys: Collection[str]) -> dict[str, list[Flag]]:
+    """The live flags of each service named (by key; a service without flags has none), with their state per
+    environment: a fixed number of reads however many services and flags (a list page's rows)."""
+    require(uow.actor, Permission.READ)
+    ids = catalog.service_ids(uow, service_keys)
+    unknown = sorted(set(service_keys) - set(ids))
+    if unknown:
+        raise NotFound(f"no service with the key {unknown[0]!r}")
+    keys = {ident: key for key, ident in ids.items()}
+    found: dict[str, list[Flag]] = {key: [] for key in ids}
+    if not keys:
+        return found
+    rows = uow.session.scalars(
+        select(models.Flag)
+        .where(models.Flag.service_id.in_(keys), models.Flag.archived_at.is_(None))
+        .order_by(models.Flag.key)
+    ).all()
+    environments = catalog.environments_by_service(uow, keys)
+    states = _states_of(uow, [r.id for r in rows])
+    for r in rows:
+        key = keys[r.service_id]
+        found[key].append(_flag_out(uow, key, environments.get(r.service_id, []), r, states.get(r.id, {})))
+    return found
 
 
 def update_flag(uow: UnitOfWork, service_key: str, flag_key: str, data: FlagUpdate) -> Flag:

@@ -28,6 +28,7 @@ from digital_factory.releases.exposures import first_exposures
 from digital_factory.releases.flags import (
     archive_flag,
     create_flag,
+    flags_of_services,
     flags_releasing,
     get_flag,
     list_flags,
@@ -96,6 +97,7 @@ __all__ = [
     "ensure_client_keys",
     "evaluation_counts",
     "first_exposures",
+    "flags_of_services",
     "flags_releasing",
     "format_condition",
     "format_conditions",

@@ -81,6 +81,14 @@ class SeverityCount(OutputModel):
     count: int
 
 
+class Sender(OutputModel):
+    """A service that sent metrics or logs, and the newest moment it sent one (None: no time known)."""
+
+    key: str
+    name: str
+    last_seen: datetime | None
+
+
 class BusinessKind(StrEnum):
     UNITS_SOLD = "units_sold"
     REVENUE = "revenue"

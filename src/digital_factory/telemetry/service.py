@@ -22,7 +22,14 @@ from digital_factory.telemetry.ingest import (
     decode_request,
     ingest,
 )
-from digital_factory.telemetry.listing import list_series, metric_names, recent_logs, severity_counts
+from digital_factory.telemetry.listing import (
+    list_series,
+    metric_names,
+    recent_logs,
+    services_sending,
+    severity_counts,
+    severity_counts_of,
+)
 from digital_factory.telemetry.otlp_values import Decoded
 from digital_factory.telemetry.otlp_wire import (
     JSON,
@@ -78,7 +85,9 @@ __all__ = [
     "query_range",
     "recent_logs",
     "record_business_events",
+    "services_sending",
     "severity_counts",
+    "severity_counts_of",
     "success",
     "too_large",
 ]

@@ -39,6 +39,7 @@ from digital_factory.releases.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.paging import pager_of
 from digital_factory.web.portfolio.forms import json_or_text
 from digital_factory.web.rendering import TEMPLATES, render
 
@@ -67,21 +68,36 @@ def _notice(done: str | None, change: str | None) -> str | None:
 # --- overview ------------------------------------------------------------------------------------------
 
 
+RELEASES_PAGE_SIZE = 50
+
+
 @router.get("/releases", response_class=HTMLResponse)
-def overview(request: Request, viewer: PageViewer, done: str | None = None, change: str | None = None) -> Response:
-    found = read(request, viewer, _overview)
-    return render(request, "releases.html", viewer, active="releases", notice=_notice(done, change), **found)
+def overview(
+    request: Request,
+    viewer: PageViewer,
+    done: str | None = None,
+    change: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    found = read(request, viewer, lambda uow: _overview(uow, offset))
+    pager = pager_of("/releases", {}, found.pop("page"))
+    return render(
+        request, "releases.html", viewer, active="releases", notice=_notice(done, change), pager=pager, **found
+    )
 
 
-def _overview(uow: UnitOfWork) -> dict[str, Any]:
-    services = catalog.list_services(uow, PageRequest(limit=200)).items
-    flags = {s.key: releases.list_flags(uow, s.key) for s in services}
+def _overview(uow: UnitOfWork, offset: int) -> dict[str, Any]:
+    """A page of services (RELEASES_PAGE_SIZE) with their flags read at once, the open changes and the timeline."""
+    page = catalog.list_services(uow, PageRequest(limit=RELEASES_PAGE_SIZE, offset=offset))
+    services = page.items
+    flags = releases.flags_of_services(uow, [s.key for s in services])
     pending = releases.list_changes(uow, ChangeFilter(status=ChangeStatus.PENDING), PageRequest(limit=100)).items
     on = {
         s.key: {e.name: sum(1 for f in flags[s.key] if f.state(e.name).config.enabled) for e in s.environments}
         for s in services
     }
     return {
+        "page": page,
         "services": services,
         "flags": flags,
         "on": on,

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import NotFound
 from digital_factory.core.metricquery import Matcher
-from digital_factory.core.pagination import PageRequest
+from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.schemas import Aggregation, RangeResult, RangeSeries, SeriesInfo
@@ -87,21 +86,36 @@ def headline(uow: UnitOfWork, service: str, environment: str | None, hours: int,
     )
 
 
-def overview(uow: UnitOfWork) -> list[Overview]:
-    """Every service that sent metrics or logs, with its last hour (log errors: the last 24 hours)."""
+OVERVIEW_PAGE_SIZE = 50
+
+
+def overview(uow: UnitOfWork, offset: int = 0) -> Page[Overview]:
+    """A page of the services that sent metrics or logs (OVERVIEW_PAGE_SIZE, by key), with their last hour
+    in all environments (log errors: the last 24 hours). Figures are read for the page's services only, their
+    series at once (no statement per service for a metric it never sent)."""
     now = uow.clock.now()
-    rows: list[Overview] = []
-    for found in catalog.list_services(uow, PageRequest(limit=200)).items:
-        series = telemetry.list_series(uow, found.key, limit=500)
-        logs = telemetry.recent_logs(uow, found.key, limit=1)
-        if not series and not logs:
-            continue
-        seen = [s.last_at for s in series if s.last_at] + [line.at for line in logs]
-        figures = headline(uow, found.key, None, 1, now)
-        day = telemetry.severity_counts(uow, found.key, since=now - timedelta(hours=24))
-        errors = sum(c.count for c in day if c.severity in ERROR_SEVERITIES)
-        rows.append(Overview(found.key, found.name, max(seen, default=None), replace(figures, log_errors=errors)))
-    return rows
+    senders = telemetry.services_sending(uow, PageRequest(limit=OVERVIEW_PAGE_SIZE, offset=offset))
+    keys = [s.key for s in senders.items]
+    asked = [(text, now) for key in keys for text in _last_hour_queries(key)]
+    values = [e.value for e in telemetry.evaluate_many(uow, asked)]
+    logged = telemetry.severity_counts_of(uow, keys, since=now - timedelta(hours=24))
+    rows = []
+    for n, sender in enumerate(senders.items):
+        rate, requests, errors, p95 = values[4 * n : 4 * n + 4]  # as _last_hour_queries asks them
+        figures = Headline(
+            requests_per_min=None if rate is None else rate * 60,
+            error_pct=(100 * (errors or 0) / requests) if requests else None,
+            p95_ms=p95,
+            log_errors=sum(c.count for c in logged[sender.key] if c.severity in ERROR_SEVERITIES),
+        )
+        rows.append(Overview(sender.key, sender.name, sender.last_seen, figures))
+    return Page[Overview](items=rows, total=senders.total, limit=senders.limit, offset=senders.offset)
+
+
+def _last_hour_queries(service: str) -> list[str]:
+    """What `headline` asks over the last hour, scoped to one service in the queries themselves."""
+    scope = f"{{{Matcher('service', False, service)}}}[1h]"
+    return [f"rate({REQUESTS}{scope})", f"sum({REQUESTS}{scope})", f"sum({ERRORS}{scope})", f"p95({DURATION}{scope})"]
 
 
 @dataclass(frozen=True)
