@@ -38,3 +38,23 @@ def test_paging_and_filtering_the_catalog(live_server: LiveServer, page: Page) -
     page.get_by_role("button", name="Show").click()
     expect(count).to_have_text("showing 1–10 of 10 services")
     expect(page.get_by_role("navigation", name="Pages")).to_have_count(0)
+
+
+def test_the_dependency_picker_narrows_as_one_types(live_server: LiveServer, page: Page) -> None:
+    seed(live_server.runtime)  # 70 services; engine-00 depends on engine-01
+    make_user(live_server.runtime, "pat", Role.PLATFORM)
+    sign_in(page, live_server.url, "pat", DEFAULT_PASSWORD)
+    page.goto(live_server.url + "/catalog/services/engine-00")
+    options = page.locator("#dependency-candidates option")
+    expect(options).to_have_count(20)  # the first twenty, there without JavaScript
+    expect(options.first).to_have_attribute("value", "engine-02")
+
+    field = page.get_by_label("Depends on")
+    field.press_sequentially("probe 1")
+    expect(options).to_have_count(5)  # the server's matches for what was typed
+    expect(options.first).to_have_attribute("value", "probe-10")
+
+    field.fill("probe-12")
+    page.get_by_role("button", name="Add dependency").click()
+    expect(page.get_by_role("status")).to_have_text("engine-00 now depends on probe-12.")
+    expect(page.locator("#dependencies").get_by_role("link", name="Probe 12")).to_be_visible()

@@ -18,6 +18,7 @@ from digital_factory.teams.schemas import TeamCreate, TeamType
 from digital_factory.web.paging import pager
 from tests.factories import actor_of, make_user, web_login
 
+ORIGIN = {"Origin": "http://testserver"}
 ROW = re.compile(r'<td><a href="/catalog/services/([a-z0-9-]+)">[^<]+</a><br>')  # a row's first cell
 
 
@@ -102,3 +103,56 @@ def test_the_pager_keeps_filters_and_leaves_empty_ones_out() -> None:
     assert (middle.previous, middle.next) == ("/catalog?q=a+b", "/catalog?q=a+b&offset=100")
     alone = pager("/catalog", {}, offset=0, limit=50, shown=0, total=0)
     assert (alone.first, alone.last, alone.pages) == (0, 0, False)
+
+
+OPTION = re.compile(r'<option value="([a-z0-9-]+)">')
+
+
+def test_the_dependency_picker_offers_twenty_matches_and_checks_any_key(client: TestClient, runtime: Runtime) -> None:
+    seed(runtime)  # engine-00 depends on engine-01
+    csrf = web_login(client, make_user(runtime, "pat", Role.PLATFORM))
+    page = client.get("/catalog/services/engine-00").text
+    picker = page[page.index('<datalist id="dependency-candidates">') :]
+    picker = picker[: picker.index("</datalist>")]
+    # the first twenty by key: not itself, not what it depends on already
+    assert OPTION.findall(picker) == [f"engine-{n:02d}" for n in range(2, 22)]
+    assert 'hx-get="/catalog/services/engine-00/dependency-candidates"' in page
+
+    typed = client.get("/catalog/services/engine-00/dependency-candidates", params={"on": "probe 1"})
+    assert typed.status_code == 200 and "<datalist" not in typed.text
+    assert OPTION.findall(typed.text) == [f"probe-{n:02d}" for n in range(10, 15)]  # by name, "Probe 1x"
+    assert '<option value="probe-12">Probe 12</option>' in typed.text
+    engines = client.get("/catalog/services/engine-00/dependency-candidates", params={"on": "ENGINE-0"}).text
+    assert OPTION.findall(engines) == [f"engine-{n:02d}" for n in range(2, 10)]
+    many = OPTION.findall(client.get("/catalog/services/engine-00/dependency-candidates", params={"on": "e"}).text)
+    assert len(many) == 20
+    missing = client.get("/catalog/services/warp-drive/dependency-candidates", params={"on": "e"})
+    assert missing.status_code == 404
+
+    # any key may be typed, offered or not; an unknown one is refused with the reason
+    unknown = client.post(
+        "/catalog/services/engine-00/dependencies", data={"csrf_token": csrf, "on": "warp-drive"}, headers=ORIGIN
+    )
+    assert unknown.status_code == 404 and "no service with the key &#39;warp-drive&#39;" in unknown.text
+    added = client.post(
+        "/catalog/services/engine-00/dependencies",
+        data={"csrf_token": csrf, "on": "probe-14"},
+        headers=ORIGIN,
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    after = client.get("/catalog/services/engine-00/dependency-candidates", params={"on": "probe-1"}).text
+    assert OPTION.findall(after) == [f"probe-{n:02d}" for n in range(10, 14)]
+
+
+def test_dependency_candidates_are_read_on_the_server(runtime: Runtime) -> None:
+    seed(runtime)
+    with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        first = catalog.dependency_candidates(uow, "engine-54", limit=3)
+        named = catalog.dependency_candidates(uow, "probe-00", "Probe 0", limit=20)
+    assert [r.key for r in first] == ["engine-01", "engine-02", "engine-03"]  # engine-54 depends on engine-00
+    assert [(r.key, r.owner_team, r.value_stream) for r in named[:2]] == [
+        ("probe-01", "probes", None),
+        ("probe-02", "probes", None),
+    ]
+    assert len(named) == 9

@@ -12,12 +12,13 @@ from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.core.pagination import PageRequest
 from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import EpicState, FeatureCreate, StoryCreate, ThemeCreate
+from digital_factory.portfolio.schemas import EpicState, FeatureCreate, KanbanConfigUpdate, StoryCreate, ThemeCreate
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import TeamCreate
 from digital_factory.web.rendering import AREA_BY_SLUG
 from tests.factories import actor_of, make_user, web_login
 from tests.portfolio.builders import ready_epic
+from tests.web.test_teams_pages import selects_for
 
 ORIGIN = {"Origin": "http://testserver"}
 
@@ -299,3 +300,55 @@ def test_themes_archive_and_restore(client: TestClient, runtime: Runtime) -> Non
     assert "archived</span>" in archived.text and ">Restore<" in archived.text
     with runtime.store.unit_of_work(actor_of(runtime, "bea"), write=False) as uow:
         assert portfolio.list_themes(uow) == []
+
+
+PRODUCT_EPIC = re.compile(r'<a href="/product/epics/(EPIC-\d+)">')
+
+
+def section(html: str, state: str) -> str:
+    """One state's group on /product."""
+    start = html.index(f'data-state="{state}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_product_shows_twenty_epics_a_state_and_links_to_the_rest(client: TestClient, runtime: Runtime) -> None:
+    _signed_in(client, runtime, "bea", Role.BOARD)
+    board = actor_of(runtime, "bea")
+    with runtime.store.unit_of_work(board) as uow:
+        portfolio.update_kanban_config(uow, KanbanConfigUpdate(wip_limits={EpicState.READY: 50}))
+    for n in range(22):
+        ready_epic(runtime, board, f"Idea {n:02d}")
+
+    html = client.get("/product").text
+    ready = section(html, "ready")
+    # the 20 that entered Ready last, newest first; the count and a link to the whole list of the state
+    assert PRODUCT_EPIC.findall(ready) == [f"EPIC-{n}" for n in range(22, 2, -1)]
+    assert 'Ready <span class="muted">(22)</span>' in ready
+    assert '<a href="/portfolio/epics?state=ready" data-testid="more-ready">All 22 ready epics</a>' in ready
+    assert "None." in section(html, "implementing") and "more-implementing" not in html
+    listed = client.get("/portfolio/epics?state=ready").text
+    assert "22 epics" in listed and 'href="/portfolio/epics/EPIC-1"' in listed
+
+
+def test_product_pages_the_team_backlogs(client: TestClient, runtime: Runtime) -> None:
+    _signed_in(client, runtime, "paul", Role.PRODUCT)
+    make_user(runtime, "pia", Role.PLATFORM)
+
+    def crews(first: int, last: int) -> None:
+        with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+            for n in range(first, last):
+                teams.create_team(uow, TeamCreate(key=f"crew-{n:02d}", name=f"Crew {n:02d}"))
+
+    crews(0, 5)
+    few = selects_for(runtime, client, "/product")
+    crews(5, 55)
+    assert selects_for(runtime, client, "/product") == few  # the teams' page, not a read per team
+    team_link = re.compile(r'<li><a href="/product/teams/(crew-\d+)">')
+    first = client.get("/product").text
+    assert "showing 1–50 of 55 teams" in first
+    assert team_link.findall(first) == [f"crew-{n:02d}" for n in range(50)]
+    assert 'rel="next" href="/product?offset=50"' in first
+    second = client.get("/product", params={"offset": 50}).text
+    assert team_link.findall(second) == [f"crew-{n:02d}" for n in range(50, 55)]
+    assert "showing 51–55 of 55 teams" in second and 'rel="prev" href="/product"' in second
+    assert client.get("/product", params={"offset": -1}).status_code == 422

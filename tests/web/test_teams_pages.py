@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import yaml
+from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
@@ -19,7 +20,9 @@ from digital_factory.teams.schemas import (
     DomainCreate,
     InteractionCreate,
     InteractionMode,
+    MemberAdd,
     SurveyAnswer,
+    TeamCreate,
 )
 from tests.factories import MadeUser, actor_of, web_login
 from tests.teams.helpers import drone_teams
@@ -226,3 +229,98 @@ def test_catalog_and_service_pages(client: TestClient, runtime: Runtime) -> None
     )
     assert not_his.status_code == 403
     assert client.get("/catalog/services/warp-drive").status_code == 404
+
+
+TEAM_ROW = re.compile(r'<tr>\s*<td><a href="/teams/([a-z0-9-]+)">.*?</tr>', re.S)  # a row of the team table
+
+
+def crews(runtime: Runtime, first: int, count: int, *, archived: bool = False) -> None:
+    """Teams crew-NN ("Crew NN"), each with a member (pia) and a domain, archived when asked."""
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        for n in range(first, first + count):
+            key = f"crew-{n:02d}"
+            teams.create_team(uow, TeamCreate(key=key, name=f"Crew {n:02d}"))
+            teams.add_member(uow, key, MemberAdd(username="pia", team_role="engineer"))
+            teams.add_domain(uow, key, DomainCreate(name=f"Cargo {n:02d}", complexity=Complexity.SIMPLE))
+            if archived:
+                teams.archive_team(uow, key)
+
+
+def rows(html: str) -> dict[str, list[str]]:
+    """The team table's rows: each team's number cells (members, domains) by key."""
+    table = html[html.index('id="list-heading"') :]  # not the interactions above it
+    return {m.group(1): re.findall(r"<td>(\d+)</td>", m.group(0)) for m in TEAM_ROW.finditer(table)}
+
+
+def selects_for(runtime: Runtime, client: TestClient, path: str) -> int:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(runtime.store.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(runtime.store.engine, "before_cursor_execute", count)
+    return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
+
+
+def test_the_team_table_pages_fifty_teams_at_a_time(client: TestClient, runtime: Runtime) -> None:
+    people = seed(runtime)  # four teams (Delivery Coaching, Flight Software, Platform, Power Systems)
+    crews(runtime, 0, 55)
+    crews(runtime, 55, 3, archived=True)
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        teams.add_domain(uow, "crew-03", DomainCreate(name="Winches", complexity=Complexity.COMPLICATED))
+    web_login(client, people["vic"])
+
+    first = client.get("/teams").text
+    assert "showing 1–50 of 59 teams" in first
+    assert list(rows(first)) == [f"crew-{n:02d}" for n in range(50)]
+    assert rows(first)["crew-03"] == ["1", "2"]  # a member, two domains
+    assert 'rel="next" href="/teams?offset=50"' in first and 'rel="prev"' not in first
+    graph = embedded_json(first, "topology-data")
+    assert isinstance(graph, dict) and len(graph["teams"]) == 59  # the picture stays whole
+
+    second = client.get("/teams", params={"offset": 50}).text
+    assert "showing 51–59 of 59 teams" in second
+    assert list(rows(second)) == [f"crew-{n:02d}" for n in range(50, 55)] + [
+        "coaching",
+        "flight-software",
+        "platform",
+        "power-systems",
+    ]
+    assert rows(second)["flight-software"] == ["1", "2"]
+    assert "83.3" in second  # flight-software's survey score, read for the page's teams
+    assert 'rel="prev" href="/teams"' in second and 'rel="next"' not in second
+
+    archived = client.get("/teams", params={"archived": "true"}).text
+    assert "showing 1–50 of 62 teams" in archived
+    assert 'rel="next" href="/teams?archived=true&amp;offset=50"' in archived
+    rest = client.get("/teams", params={"archived": "true", "offset": 50}).text
+    assert list(rows(rest))[:8] == [f"crew-{n:02d}" for n in range(50, 58)]
+    assert rest.count('<span class="badge">archived</span>') == 3
+    assert 'rel="prev" href="/teams?archived=true"' in rest and "Hide archived teams" in rest
+    assert client.get("/teams", params={"offset": -1}).status_code == 422
+
+
+def test_the_teams_page_reads_the_same_few_times_however_many_teams(client: TestClient, runtime: Runtime) -> None:
+    people = seed(runtime)
+    web_login(client, people["vic"])
+    crews(runtime, 0, 5)
+    few = selects_for(runtime, client, "/teams")
+    assert few > 0
+    crews(runtime, 5, 60)
+    assert selects_for(runtime, client, "/teams") == few
+    assert selects_for(runtime, client, "/teams?offset=50") == few
+
+
+def test_domain_counts_and_latest_scores_for_some_teams(runtime: Runtime) -> None:
+    seed(runtime)
+    with runtime.store.unit_of_work(actor_of(runtime, "vic"), write=False) as uow:
+        counts = teams.domain_counts(uow, ["flight-software", "platform", "warp-drive"])
+        scores = teams.latest_survey_scores(uow, ["platform", "flight-software"])
+        none = teams.latest_survey_scores(uow, [])
+    assert counts == {"flight-software": 2, "platform": 0}
+    assert list(scores) == ["flight-software"] and scores["flight-software"].period == "2026-01"
+    assert none == {}

@@ -17,6 +17,7 @@ from digital_factory.catalog.schemas import (
     DependencyCreate,
     DependencyCycle,
     ServiceDependencies,
+    ServiceRef,
 )
 from digital_factory.catalog.services import service_refs_by_id
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
@@ -73,6 +74,21 @@ def remove_dependency(uow: UnitOfWork, service_key: str, on: str) -> None:
     uow.session.delete(dependency)
     uow.session.flush()
     record_audit(uow, "service.undepend", "service", row.key, before={"depends_on": target.key})
+
+
+def dependency_candidates(uow: UnitOfWork, key: str, text: str = "", *, limit: int = 20) -> list[ServiceRef]:
+    """The services `key` may come to depend on (not itself nor those it already depends on) whose key or
+    name holds `text`, by key: at most `limit` of them, for a picker that narrows as one types."""
+    require(uow.actor, Permission.READ)
+    row = service_row(uow, key)
+    service, dependency = models.Service, models.Dependency
+    taken = select(dependency.depends_on_id).where(dependency.service_id == row.id)
+    query = select(service.id).where(service.id != row.id, service.id.not_in(taken))
+    words = text.strip()
+    if words:
+        query = query.where(or_(service.key.ilike(f"%{words}%"), service.name.ilike(f"%{words}%")))
+    found = service_refs_by_id(uow, uow.session.scalars(query.order_by(service.key).limit(limit)))
+    return sorted(found.values(), key=lambda ref: ref.key)
 
 
 def service_dependencies(uow: UnitOfWork, key: str) -> ServiceDependencies:

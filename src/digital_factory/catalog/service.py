@@ -16,6 +16,7 @@ from __future__ import annotations
 from digital_factory.catalog.access import service_id, service_ids, service_row
 from digital_factory.catalog.dependencies import (
     add_dependency,
+    dependency_candidates,
     dependency_cycles,
     remove_dependency,
     service_dependencies,
@@ -71,6 +72,7 @@ __all__ = [
     "create_ingestion_key",
     "create_value_stream",
     "delete_value_stream",
+    "dependency_candidates",
     "dependency_cycles",
     "environments_by_service",
     "get_environment",

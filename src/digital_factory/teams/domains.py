@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
@@ -89,6 +89,22 @@ def list_domains(uow: UnitOfWork, *, team: str | None = None) -> list[Domain]:
     rows = queries.domains(uow.session, [access.team_row(uow, team).id] if team else None)
     keys = _team_keys(uow, [r.team_id for r in rows])
     return [domain_out(r, keys) for r in rows]
+
+
+def domain_counts(uow: UnitOfWork, team_keys: Iterable[str]) -> dict[str, int]:
+    """How many domains each of these teams owns (0 for none), by team key: one query."""
+    require(uow.actor, Permission.READ)
+    wanted = set(team_keys)
+    if not wanted:
+        return {}
+    team, domain = models.Team, models.Domain
+    query = (
+        select(team.key, func.count(domain.id))
+        .outerjoin(domain, domain.team_id == team.id)
+        .where(team.key.in_(wanted))
+        .group_by(team.key)
+    )
+    return {key: count for key, count in uow.session.execute(query)}
 
 
 def domain_out(row: models.Domain, team_keys: dict[int, str]) -> Domain:

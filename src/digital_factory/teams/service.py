@@ -16,7 +16,14 @@ surveys, Team API files); this module is what other layers import.
 
 from __future__ import annotations
 
-from digital_factory.teams.domains import add_domain, delete_domain, get_domain, list_domains, update_domain
+from digital_factory.teams.domains import (
+    add_domain,
+    delete_domain,
+    domain_counts,
+    get_domain,
+    list_domains,
+    update_domain,
+)
 from digital_factory.teams.interactions import (
     check_interaction,
     create_interaction,
@@ -63,6 +70,7 @@ __all__ = [
     "create_team",
     "delete_domain",
     "delete_interaction",
+    "domain_counts",
     "end_interaction",
     "export_team_api",
     "get_domain",

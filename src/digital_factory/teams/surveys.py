@@ -58,10 +58,13 @@ def survey_results(uow: UnitOfWork, key: str) -> SurveyResults:
     return SurveyResults(team=team.key, questions=survey_questions(), scores=_scores(uow, [team.id]).get(team.id, []))
 
 
-def latest_survey_scores(uow: UnitOfWork) -> dict[str, SurveyScore]:
-    """Every team's most recent score, by team key."""
+def latest_survey_scores(uow: UnitOfWork, teams: Iterable[str] | None = None) -> dict[str, SurveyScore]:
+    """Every team's most recent score (or only these teams', e.g. a page of them), by team key."""
     require(uow.actor, Permission.READ)
-    keys = dict(uow.session.execute(select(models.Team.id, models.Team.key)).all())
+    query = select(models.Team.id, models.Team.key)
+    if teams is not None:
+        query = query.where(models.Team.key.in_(set(teams)))
+    keys = dict(uow.session.execute(query).all())
     return {keys[tid]: scores[-1] for tid, scores in _scores(uow, keys).items() if scores}
 
 

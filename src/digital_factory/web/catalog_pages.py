@@ -38,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 
 
 CATALOG_PAGE_SIZE = 50
+DEPENDENCY_CHOICES = 20  # the services a dependency picker offers at once
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -135,13 +136,12 @@ def service_page(request: Request, viewer: PageViewer, key: str, notice: str | N
 def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
     def load(uow: UnitOfWork) -> dict[str, Any]:
         service = catalog.get_service(uow, key)
-        dependencies = catalog.service_dependencies(uow, key)
-        already = {d.service.key for d in dependencies.depends_on} | {key}
         return {
             "service": service,
             "owner": teams.team_ref(uow, service.owner_team) if service.owner_team else None,
-            "dependencies": dependencies,
-            "candidates": [r for r in catalog.service_refs(uow) if r.key not in already],
+            "dependencies": catalog.service_dependencies(uow, key),
+            # the picker's first choices; typing asks /dependency-candidates for others, any key is checked
+            "candidates": catalog.dependency_candidates(uow, key, limit=DEPENDENCY_CHOICES),
             "streams": catalog.list_value_streams(uow),
             "hosted": repos.repository_for_service(uow, key),
             "epic_of": _epics_of(uow, [w.key for w in service.serves if w.kind == "feature"]),
@@ -158,6 +158,15 @@ def _service_page(request: Request, viewer: Viewer, key: str, *, status_code: in
         **read(request, viewer, load),
         **extra,
     )
+
+
+@router.get("/catalog/services/{key}/dependency-candidates", response_class=HTMLResponse)
+def dependency_candidates(
+    request: Request, viewer: PageViewer, key: str, on: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    """The dependency picker's options for what was typed (htmx fills its datalist with them)."""
+    found = read(request, viewer, lambda uow: catalog.dependency_candidates(uow, key, on, limit=DEPENDENCY_CHOICES))
+    return render(request, "_service_options.html", viewer, candidates=found)
 
 
 def _epics_of(uow: UnitOfWork, feature_keys: list[str]) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +33,7 @@ from digital_factory.teams import service as teams
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.paging import pager_of
 from digital_factory.web.portfolio.forms import (
     SCORE_PARTS,
     failure,
@@ -48,24 +49,34 @@ from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 PRODUCT_STATES = (EpicState.IMPLEMENTING, EpicState.READY, EpicState.ANALYZING)
+PRODUCT_GROUP_SIZE = 20
+PRODUCT_TEAMS_PAGE_SIZE = 50
 
 
 @router.get("/product", response_class=HTMLResponse)
-def product_home(request: Request, viewer: PageViewer) -> Response:
+def product_home(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    """The newest PRODUCT_GROUP_SIZE epics of each state (the rest on the portfolio's list of that state) and
+    a page of the team backlogs (PRODUCT_TEAMS_PAGE_SIZE teams; `offset` pages them)."""
+
     def load(uow: UnitOfWork) -> dict[str, Any]:
         groups = [
-            (state, portfolio.list_epics(uow, EpicFilter(state=state), PageRequest(limit=100)))
+            (state, portfolio.list_epics(uow, EpicFilter(state=state), PageRequest(limit=PRODUCT_GROUP_SIZE)))
             for state in PRODUCT_STATES
         ]
-        return {"groups": groups, "teams": teams.list_teams(uow, PageRequest(limit=200)).items}
+        return {
+            "groups": groups,
+            "teams": teams.list_teams(uow, PageRequest(limit=PRODUCT_TEAMS_PAGE_SIZE, offset=offset)),
+        }
 
+    loaded = read(request, viewer, load)
     return render(
         request,
         "product/home.html",
         viewer,
         active="product",
         labels=portfolio.column_labels(),
-        **read(request, viewer, load),
+        pager=pager_of("/product", {}, loaded["teams"]),
+        **loaded,
     )
 
 

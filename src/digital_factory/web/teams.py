@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -31,6 +31,7 @@ from digital_factory.teams.schemas import (
 )
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice, see_other
+from digital_factory.web.paging import pager_of
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -41,27 +42,43 @@ MODE_LABELS = {
     InteractionMode.X_AS_A_SERVICE: "X-as-a-Service",
     InteractionMode.FACILITATING: "Facilitating",
 }
+TEAMS_PAGE_SIZE = 50
 
 
 # --- /teams ------------------------------------------------------------------------------------------------
 
 
 @router.get("/teams", response_class=HTMLResponse)
-def teams_page(request: Request, viewer: PageViewer, notice: str | None = None, archived: bool = False) -> Response:
-    return _teams_page(request, viewer, notice=notice, show_archived=archived)
+def teams_page(
+    request: Request,
+    viewer: PageViewer,
+    notice: str | None = None,
+    archived: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    return _teams_page(request, viewer, notice=notice, show_archived=archived, offset=offset)
 
 
 def _teams_page(
-    request: Request, viewer: Viewer, *, status_code: int = 200, show_archived: bool = False, **extra: Any
+    request: Request,
+    viewer: Viewer,
+    *,
+    status_code: int = 200,
+    show_archived: bool = False,
+    offset: int = 0,
+    **extra: Any,
 ) -> Response:
+    """The topology of every team, and a page of the team table (TEAMS_PAGE_SIZE teams) with its counts."""
+
     def load(uow: UnitOfWork) -> dict[str, Any]:
-        all_teams = teams.list_teams(uow, PageRequest(limit=200), include_archived=show_archived).items
-        domains = teams.list_domains(uow)
+        page = teams.list_teams(uow, PageRequest(limit=TEAMS_PAGE_SIZE, offset=offset), include_archived=show_archived)
+        keys = [t.key for t in page.items]
         return {
             "topology": teams.topology_view(uow),
-            "teams": all_teams,
-            "latest": teams.latest_survey_scores(uow),
-            "domain_counts": {t.key: sum(d.owner_team == t.key for d in domains) for t in all_teams},
+            "page": page,
+            "teams": page.items,
+            "latest": teams.latest_survey_scores(uow, keys),
+            "domain_counts": teams.domain_counts(uow, keys),
         }
 
     loaded = read(request, viewer, load)
@@ -88,6 +105,7 @@ def _teams_page(
         team_types=list(TeamType),
         can_admin=can(viewer, Permission.TEAMS_WRITE),
         show_archived=show_archived,
+        pager=pager_of("/teams", {"archived": "true" if show_archived else None}, loaded["page"]),
         **loaded,
         **extra,
     )
