@@ -114,3 +114,41 @@ def test_a_fleet_page_reads_a_fixed_number_of_statements(client: TestClient, run
         page = client.get("/platform/fleet").text
     assert "showing 1–50 of 63 services" in page
     assert len(many) == len(few)
+
+
+def test_the_scorecards_page_fifty_services_at_a_time_and_sum_them_all(client: TestClient, runtime: Runtime) -> None:
+    seed_fleet(runtime)
+    web_login(client, make_user(runtime, "vic", Role.VIEWER))
+    first = client.get("/platform/scorecards").text
+    assert "showing 1–50 of 58 services" in first
+    assert CARD.findall(first) == [f"engine-{n:02d}" for n in range(50)]
+    assert 'rel="next" href="/platform/scorecards?offset=50"' in first and 'rel="prev"' not in first
+    # the sums are of every service, not of the page's
+    assert '<a href="/platform/scorecards?team=engines">engines</a></td>\n      <td>55</td>' in first
+    assert "<strong>Platform-wide</strong></td>\n      <td>58</td>" in first
+    second = client.get("/platform/scorecards", params={"offset": 50}).text
+    assert CARD.findall(second) == [f"engine-{n:02d}" for n in range(50, 55)] + ["probe-0", "probe-1", "probe-2"]
+    assert "showing 51–58 of 58 services" in second and 'rel="prev" href="/platform/scorecards"' in second
+
+    engines = client.get("/platform/scorecards", params={"team": "engines"}).text
+    assert "showing 1–50 of 55 services" in engines
+    assert 'rel="next" href="/platform/scorecards?team=engines&amp;offset=50"' in engines
+    rest = client.get("/platform/scorecards", params={"team": "engines", "offset": 50}).text
+    assert CARD.findall(rest) == [f"engine-{n:02d}" for n in range(50, 55)]
+    assert 'rel="prev" href="/platform/scorecards?team=engines"' in rest
+    assert client.get("/platform/scorecards", params={"offset": -1}).status_code == 422
+
+
+def test_the_scorecards_read_a_fixed_number_of_statements(client: TestClient, runtime: Runtime) -> None:
+    seed_fleet(runtime, engines=10)
+    web_login(client, make_user(runtime, "vic", Role.VIEWER))
+    client.get("/platform/scorecards")  # the session and templates warm
+    with counted(runtime) as few:
+        assert client.get("/platform/scorecards").status_code == 200
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        for n in range(10, 60):
+            catalog.register_service(uow, ServiceCreate(key=f"engine-{n:02d}", name=f"E{n}", owner_team="engines"))
+    with counted(runtime) as many:
+        page = client.get("/platform/scorecards").text
+    assert "showing 1–50 of 63 services" in page
+    assert len(many) == len(few)

@@ -272,3 +272,11 @@ class ScorecardReport(OutputModel):
     scorecards: list[Scorecard]
     teams: list[TeamScores]
     platform: TeamScores
+
+
+class ScorecardPage(ScorecardReport):
+    """A page of the scorecards; the sums per team and platform-wide are of every scorecard."""
+
+    total: int
+    limit: int
+    offset: int

@@ -39,7 +39,7 @@ from digital_factory.platform.registry import (
     template_questions,
 )
 from digital_factory.platform.runner import start_onboarding, start_upgrades
-from digital_factory.platform.scoring import scorecard_report
+from digital_factory.platform.scoring import scorecard_page, scorecard_report
 
 __all__ = [
     "ONBOARDING_STEPS",
@@ -65,6 +65,7 @@ __all__ = [
     "refresh_template",
     "register_template",
     "render_template",
+    "scorecard_page",
     "scorecard_report",
     "set_template_trust",
     "start_onboarding",

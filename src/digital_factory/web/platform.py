@@ -236,8 +236,33 @@ async def upgrade(request: Request, viewer: FormViewer) -> Response:
     return see_other(f"/platform/jobs/{job_id}")
 
 
+SCORECARDS_PAGE_SIZE = 50
+
+
 @router.get("/platform/scorecards", response_class=HTMLResponse)
-def scorecards_page(request: Request, viewer: PageViewer, team: str | None = None) -> Response:
+def scorecards_page(
+    request: Request,
+    viewer: PageViewer,
+    team: Annotated[str, Query(max_length=64)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The sums per team, and the services' scorecards a page at a time (SCORECARDS_PAGE_SIZE)."""
     ctx = runtime(request).platform
-    report = read(request, viewer, lambda uow: platform.scorecard_report(uow, ctx, team=team or None))
-    return render(request, "platform_scorecards.html", viewer, active="platform", report=report, team=team)
+    chosen = PageRequest(limit=SCORECARDS_PAGE_SIZE, offset=offset)
+    report = read(request, viewer, lambda uow: platform.scorecard_page(uow, ctx, chosen, team=team or None))
+    return render(
+        request,
+        "platform_scorecards.html",
+        viewer,
+        active="platform",
+        report=report,
+        team=team or None,
+        pager=pager(
+            "/platform/scorecards",
+            {"team": team or None},
+            offset=offset,
+            limit=report.limit,
+            shown=len(report.scorecards),
+            total=report.total,
+        ),
+    )
