@@ -88,7 +88,7 @@ def test_fleet_filters_stay_in_the_pager_and_upgrades_are_offered_for_the_rows_s
     assert "showing 1–50 of 52 services" in behind and FLEET_ROW.findall(behind) == behind_keys[:50]
     assert 'rel="next" href="/platform/fleet?behind=1&amp;offset=50"' in behind
     assert UPGRADE_BOX.findall(behind) == behind_keys[:50]
-    assert "none selected: every one behind, on every page" in behind
+    assert "none selected: every service behind, on every page, of every template" in behind
     rest = client.get("/platform/fleet", params={"behind": "1", "offset": 50}).text
     assert FLEET_ROW.findall(rest) == behind_keys[50:] and 'rel="prev" href="/platform/fleet?behind=1"' in rest
 
