@@ -179,3 +179,5 @@ def test_the_scorecard_judges_the_last_90_days(world: World) -> None:
     [card] = [c for c in report.scorecards if c.service == SERVICE]
     [rule] = [r for r in card.results if r.rule == "dora-band"]
     assert (rule.status, rule.detail) == ("fail", "DORA band low")
+    [prod] = [r for r in card.results if r.rule == "deploys-to-prod"]  # production, the last environment
+    assert (prod.status, prod.detail) == ("pass", "deployed to prod")

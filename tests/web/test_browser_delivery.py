@@ -57,10 +57,18 @@ def test_live_log_and_approval_by_another_person(live_server: LiveServer, page: 
                 environments=[EnvironmentSpec(name="prod", approval_roles=[Role.TEAM])],
             ),
         )
+        catalog.register_service(uow, ServiceCreate(key="flight-sim", name="Flight simulator", owner_team=team))
 
     sign_in(page, live_server.url, "fiona", DEFAULT_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Delivery").click()
     expect(page.get_by_role("heading", level=1, name="Delivery")).to_be_visible()
+    picker = page.get_by_role("combobox", name="Service")
+    suggestions = page.locator("#runnable-services option")
+    expect(suggestions).to_have_count(2)  # the team's services: typing narrows them on the server
+    picker.press_sequentially("contr")
+    expect(suggestions).to_have_count(1)
+    expect(suggestions).to_have_attribute("value", "flight-control")
+    picker.fill("flight-control")
     page.get_by_role("button", name="Run pipeline").click()
     expect(page).to_have_url(re.compile(r"/delivery/runs/\d+$"))
     log = page.locator("pre.log").first

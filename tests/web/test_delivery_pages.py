@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -171,3 +172,60 @@ def test_pages_offer_delivery_actions_only_to_whom_the_policy_allows(
     with runtime.store.unit_of_work(actor_of(runtime, "tess"), write=False) as uow:
         assert catalog.get_environment(uow, "drone-api", "prod").approvers == ["tess"]
     assert approve_form in _page(client, tess, run_path)  # now in the approver group
+
+
+OPTION = re.compile(r'<option value="([a-z0-9-]+)">')
+
+
+def _fleet_of_drones(runtime: Runtime) -> None:
+    """25 services owned by fiona's team (drone-00 …), 3 owned by another team (probe-0 …)."""
+    team = owning_team(runtime, "fiona")
+    other = owning_team(runtime, key="probes")
+    with runtime.store.unit_of_work(system_actor("tests")) as uow:
+        for n in range(25):
+            catalog.register_service(uow, ServiceCreate(key=f"drone-{n:02d}", name=f"Drone {n:02d}", owner_team=team))
+        for n in range(3):
+            catalog.register_service(uow, ServiceCreate(key=f"probe-{n}", name=f"Probe {n}", owner_team=other))
+
+
+def test_the_run_form_picks_a_service_by_typing_its_key(client: TestClient, runtime: Runtime) -> None:
+    fiona = make_user(runtime, "fiona", Role.TEAM)
+    pia = make_user(runtime, "pia", Role.PLATFORM)
+    _fleet_of_drones(runtime)
+    csrf = web_login(client, fiona)
+    page = client.get("/delivery").text
+    assert '<select name="service"' not in page and 'list="runnable-services"' in page
+    assert OPTION.findall(page) == [f"drone-{n:02d}" for n in range(20)]  # the first suggestions, no more
+    assert "Those are the services your team owns" in page
+    typed = client.get("/delivery/runnable-services", params={"service": "Drone 2"})
+    assert typed.status_code == 200 and OPTION.findall(typed.text) == [f"drone-{n:02d}" for n in range(20, 25)]
+    assert OPTION.findall(client.get("/delivery/runnable-services", params={"service": "probe"}).text) == []
+
+    def run(service: str) -> tuple[int, str]:
+        sent = client.post(
+            "/delivery/runs",
+            data={"service": service, "csrf_token": csrf},
+            headers={"Origin": "http://testserver"},
+            follow_redirects=False,
+        )
+        return sent.status_code, sent.text
+
+    status, text = run("warp-drive")  # a plain text input, no script: the key is checked when sent
+    assert status == 404 and "The pipeline of warp-drive did not start: " in text and 'value="warp-drive"' in text
+    status, text = run("  ")
+    assert status == 422 and "name the service whose pipeline to run" in text
+    status, text = run("probe-0")  # typed, though never suggested: the 403 page says whose it is to run
+    assert status == 403 and "members of the team probes" in text
+
+    client.cookies.clear()
+    web_login(client, pia)  # the platform runs any service's pipeline
+    everyone = client.get("/delivery/runnable-services", params={"service": "o"}).text
+    assert (
+        len(OPTION.findall(everyone)) == 20
+        and "Those are the services your team owns" not in client.get("/delivery").text
+    )
+    assert OPTION.findall(client.get("/delivery/runnable-services", params={"service": "probe"}).text) == [
+        "probe-0",
+        "probe-1",
+        "probe-2",
+    ]

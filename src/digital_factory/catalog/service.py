@@ -47,11 +47,13 @@ from digital_factory.catalog.ownership import (
 )
 from digital_factory.catalog.provenance import service_templates, set_service_template
 from digital_factory.catalog.services import (
+    changeable_services,
     get_service,
     list_services,
     register_service,
     service_refs,
     service_refs_by_id,
+    service_refs_by_key,
     update_service,
 )
 from digital_factory.catalog.team_api import team_api_document
@@ -69,6 +71,7 @@ __all__ = [
     "add_dependency",
     "catalog_overview",
     "catalog_page",
+    "changeable_services",
     "create_ingestion_key",
     "create_value_stream",
     "delete_value_stream",
@@ -100,6 +103,7 @@ __all__ = [
     "service_ids",
     "service_refs",
     "service_refs_by_id",
+    "service_refs_by_key",
     "service_row",
     "service_templates",
     "services_for_work",

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from digital_factory.accounts.schemas import Permission
+from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.accounts.service import allowed, record_audit, require
 from digital_factory.catalog import models
 from digital_factory.catalog.access import require_service_maintainer, service_row, value_stream_row
@@ -148,11 +148,46 @@ def services_out(uow: UnitOfWork, rows: Sequence[models.Service]) -> list[Servic
     ]
 
 
+def changeable_services(
+    uow: UnitOfWork, permission: Permission, roles: Iterable[Role] = (), *, q: str = "", limit: int = 20
+) -> list[ServiceRef]:
+    """The first `limit` services (by key) whose key or name holds `q` that the actor may change as
+    `may_change_service` decides: every one for the roles named (admin always), else those its teams own.
+    For pickers that offer only what the person may pick: four queries, however many services there are."""
+    if not allowed(uow.actor, permission):
+        return []
+    service = models.Service
+    query = select(service.id)
+    if not teams.may_change(uow, None, roles):  # no role grants it: only what the actor's teams own
+        user = uow.actor.user_id
+        owned = [t.id for t in teams.member_teams(uow, uow.actor.name)] if user is not None else []
+        query = query.where(service.owner_team_id.in_(owned))
+    words = q.strip()
+    if words:
+        query = query.where(or_(service.key.ilike(f"%{words}%"), service.name.ilike(f"%{words}%")))
+    ids = uow.session.scalars(query.order_by(service.key).limit(limit))
+    return sorted(service_refs_by_id(uow, ids).values(), key=lambda r: r.key)
+
+
+def service_refs_by_key(uow: UnitOfWork, keys: Iterable[str]) -> dict[str, ServiceRef]:
+    """The named services, briefly, by key (unknown keys are absent): three queries, however many."""
+    require(uow.actor, Permission.READ)
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = list(uow.session.scalars(select(models.Service).where(models.Service.key.in_(wanted))))
+    return {ref.key: ref for ref in _refs(uow, rows).values()}
+
+
 def service_refs_by_id(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, ServiceRef]:
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = list(uow.session.scalars(select(models.Service).where(models.Service.id.in_(wanted))))
+    return _refs(uow, list(uow.session.scalars(select(models.Service).where(models.Service.id.in_(wanted)))))
+
+
+def _refs(uow: UnitOfWork, rows: Sequence[models.Service]) -> dict[int, ServiceRef]:
+    """References of service rows with their owners' and value streams' keys (two more queries)."""
     owners = teams.team_refs(uow, {r.owner_team_id for r in rows if r.owner_team_id})
     streams = value_stream_keys(uow, {r.value_stream_id for r in rows if r.value_stream_id})
     return {

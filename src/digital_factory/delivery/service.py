@@ -21,7 +21,12 @@ from digital_factory.delivery.egress_policy import get_egress_policy, set_egress
 from digital_factory.delivery.executors import Executor, LocalExecutor
 from digital_factory.delivery.handoff import reap_pushes, start_for_push
 from digital_factory.delivery.incidents import get_incident, list_incidents, open_incident, resolve_incident
-from digital_factory.delivery.latest import latest_delivery, recent_incidents
+from digital_factory.delivery.latest import (
+    deployed_environments,
+    latest_delivery,
+    recent_incidents,
+    recent_run_statuses,
+)
 from digital_factory.delivery.outside import record_change, record_deployment, record_incident, record_run
 from digital_factory.delivery.pipeline_file import PIPELINE_SCHEMA
 from digital_factory.delivery.pipeline_file import lint as lint_pipeline_text
@@ -62,6 +67,7 @@ __all__ = [
     "cancel_run",
     "default_worker_id",
     "delete_secret",
+    "deployed_environments",
     "dora_facts",
     "environment_problems",
     "get_deployment",
@@ -83,6 +89,7 @@ __all__ = [
     "reap",
     "reap_pushes",
     "recent_incidents",
+    "recent_run_statuses",
     "record_change",
     "record_deployment",
     "record_incident",

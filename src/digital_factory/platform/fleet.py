@@ -17,12 +17,20 @@ from sqlalchemy import func, select
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import ServiceProvenance
 from digital_factory.core.errors import Conflict, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.platform import models, safety, sandbox, templates
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.registry import latest_versions, template_row
-from digital_factory.platform.schemas import FleetEntry, Template, UpgradeRecord, UpgradeStatus
+from digital_factory.platform.schemas import (
+    FleetEntry,
+    FleetFilter,
+    FleetPage,
+    Template,
+    UpgradeRecord,
+    UpgradeStatus,
+)
 from digital_factory.repos import service as repos
 from digital_factory.repos.events import PushReceived
 from digital_factory.store.uow import UnitOfWork
@@ -38,27 +46,65 @@ def fleet(uow: UnitOfWork) -> list[FleetEntry]:
     """Every service made from a template: the version it is on, the newest, its last upgrade."""
     require(uow.actor, Permission.READ)
     latest = latest_versions(uow)
-    last = _last_upgrades(uow)
-    entries = []
-    for service_key, provenance in sorted(catalog.service_templates(uow).items()):
-        newest = latest.get(provenance.template)
-        entries.append(
-            FleetEntry(
-                service=service_key,
-                owner_team=catalog.get_service(uow, service_key).owner_team,
-                template=provenance.template,
-                version=provenance.version,
-                latest_version=newest,
-                behind=bool(newest and templates.is_newer(newest, provenance.version)),
-                last_upgrade=last.get(service_key),
-            )
+    provenance = sorted(catalog.service_templates(uow).items())
+    return _entries(uow, provenance, latest)
+
+
+def fleet_page(uow: UnitOfWork, filters: FleetFilter, page: PageRequest) -> FleetPage:
+    """A page of the fleet (by service key), narrowed by template and to the services behind. Every
+    service's template and version is one light query (whether one is behind is a version comparison);
+    the page's owners and last upgrades are read for its services only: a fixed number of queries."""
+    require(uow.actor, Permission.READ)
+    latest = latest_versions(uow)
+    provenance = sorted(catalog.service_templates(uow).items())
+    behind = {key for key, known in provenance if _is_behind(latest.get(known.template), known.version)}
+    matching = [
+        (key, known)
+        for key, known in provenance
+        if (filters.template is None or known.template == filters.template) and (not filters.behind or key in behind)
+    ]
+    return FleetPage(
+        entries=_entries(uow, matching[page.offset : page.offset + page.limit], latest),
+        total=len(matching),
+        limit=page.limit,
+        offset=page.offset,
+        services=len(provenance),
+        behind=len(behind),
+        templates=sorted({known.template for _, known in provenance}),
+    )
+
+
+def _is_behind(newest: str | None, version: str) -> bool:
+    return bool(newest and templates.is_newer(newest, version))
+
+
+def _entries(
+    uow: UnitOfWork, provenance: list[tuple[str, ServiceProvenance]], latest: dict[str, str | None]
+) -> list[FleetEntry]:
+    """Fleet entries of these services: their owners and last upgrades in one query each."""
+    keys = [key for key, _ in provenance]
+    refs = catalog.service_refs_by_key(uow, keys)
+    last = _last_upgrades(uow, keys)
+    return [
+        FleetEntry(
+            service=key,
+            owner_team=refs[key].owner_team if key in refs else None,
+            template=known.template,
+            version=known.version,
+            latest_version=latest.get(known.template),
+            behind=_is_behind(latest.get(known.template), known.version),
+            last_upgrade=last.get(key),
         )
-    return entries
+        for key, known in provenance
+    ]
 
 
-def _last_upgrades(uow: UnitOfWork) -> dict[str, UpgradeRecord]:
-    newest_ids = select(func.max(models.Upgrade.id)).group_by(models.Upgrade.service_key)
-    rows = uow.session.scalars(select(models.Upgrade).where(models.Upgrade.id.in_(newest_ids)))
+def _last_upgrades(uow: UnitOfWork, keys: list[str]) -> dict[str, UpgradeRecord]:
+    if not keys:
+        return {}
+    upgrade = models.Upgrade
+    newest_ids = select(func.max(upgrade.id)).where(upgrade.service_key.in_(keys)).group_by(upgrade.service_key)
+    rows = uow.session.scalars(select(upgrade).where(upgrade.id.in_(newest_ids)))
     return {r.service_key: _upgrade_out(r) for r in rows}
 
 

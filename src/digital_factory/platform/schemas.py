@@ -222,6 +222,23 @@ class FleetEntry(OutputModel):
     last_upgrade: UpgradeRecord | None = None
 
 
+class FleetFilter(InputModel):
+    template: str | None = Field(None, max_length=64, description="Only services made from this template.")
+    behind: bool = Field(False, description="Only services behind their template's newest version.")
+
+
+class FleetPage(OutputModel):
+    """A page of the fleet (the services matching the filter), with the whole fleet's counts."""
+
+    entries: list[FleetEntry]
+    total: int  # services matching the filter
+    limit: int
+    offset: int
+    services: int  # every service made from a template
+    behind: int  # of them, behind their template's newest version
+    templates: list[str]  # the templates the fleet's services were made from
+
+
 class RuleStatus(StrEnum):
     PASS = "pass"  # noqa: S105  (a rule outcome)
     FAIL = "fail"
@@ -255,3 +272,11 @@ class ScorecardReport(OutputModel):
     scorecards: list[Scorecard]
     teams: list[TeamScores]
     platform: TeamScores
+
+
+class ScorecardPage(ScorecardReport):
+    """A page of the scorecards; the sums per team and platform-wide are of every scorecard."""
+
+    total: int
+    limit: int
+    offset: int

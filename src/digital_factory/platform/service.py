@@ -12,6 +12,7 @@ from digital_factory.platform.fleet import (
     UpgradeOutcome,
     UpgradePlan,
     fleet,
+    fleet_page,
     list_upgrades,
     on_push,
     perform_upgrade,
@@ -38,7 +39,7 @@ from digital_factory.platform.registry import (
     template_questions,
 )
 from digital_factory.platform.runner import start_onboarding, start_upgrades
-from digital_factory.platform.scoring import scorecard_report
+from digital_factory.platform.scoring import scorecard_page, scorecard_report
 
 __all__ = [
     "ONBOARDING_STEPS",
@@ -49,6 +50,7 @@ __all__ = [
     "check_onboarding",
     "ensure_builtin_templates",
     "fleet",
+    "fleet_page",
     "get_onboarding",
     "get_template",
     "list_onboardings",
@@ -63,6 +65,7 @@ __all__ = [
     "refresh_template",
     "register_template",
     "render_template",
+    "scorecard_page",
     "scorecard_report",
     "set_template_trust",
     "start_onboarding",

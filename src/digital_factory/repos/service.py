@@ -7,7 +7,7 @@ does).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -86,6 +86,41 @@ def list_repositories(uow: UnitOfWork, page: PageRequest, *, owner_team: str | N
 def repository_for_service(uow: UnitOfWork, service_key: str) -> Repository | None:
     row = uow.session.scalar(select(models.Repository).where(models.Repository.service_key == service_key))
     return _out(uow, row) if row else None
+
+
+def repositories_for_services(uow: UnitOfWork, service_keys: Collection[str]) -> dict[str, Repository]:
+    """The hosted repositories of these services, by service key (services without one are absent): three
+    queries, however many services."""
+    require(uow.actor, Permission.READ)
+    wanted = sorted(set(service_keys))
+    if not wanted:
+        return {}
+    rows = list(uow.session.scalars(select(models.Repository).where(models.Repository.service_key.in_(wanted))))
+    push = models.Push
+    last_pushes: dict[int, datetime] = {
+        repository_id: pushed_at
+        for repository_id, pushed_at in uow.session.execute(
+            select(push.repository_id, func.max(push.pushed_at))
+            .where(push.repository_id.in_([r.id for r in rows]))
+            .group_by(push.repository_id)
+        )
+    }
+    owners = teams.team_refs(uow, {r.owner_team_id for r in rows if r.owner_team_id})
+    return {
+        r.service_key: Repository(
+            id=r.id,
+            key=r.key,
+            description=r.description,
+            host=r.host,
+            owner_team=owners[r.owner_team_id].key if r.owner_team_id else None,
+            service_key=r.service_key,
+            default_branch=r.default_branch,
+            created_at=r.created_at,
+            last_push_at=last_pushes.get(r.id),
+        )
+        for r in rows
+        if r.service_key
+    }
 
 
 def authorize_read(uow: UnitOfWork, key: str) -> None:
@@ -260,6 +295,7 @@ __all__ = [
     "record_push",
     "record_refused_push",
     "ref_changes",
+    "repositories_for_services",
     "repository_for_service",
     "run_backend",
     "run_git",

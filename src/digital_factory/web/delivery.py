@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.accounts.service import allowed
 from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import ServiceRef
 from digital_factory.core.actor import Actor
-from digital_factory.core.errors import DomainError
+from digital_factory.core.errors import DomainError, NotFound, ValidationFailed
 from digital_factory.core.pagination import PageRequest
 from digital_factory.core.schemas import parse_input
 from digital_factory.delivery import service as delivery
@@ -34,13 +35,16 @@ from digital_factory.delivery.schemas import (
 )
 from digital_factory.repos import service as repos
 from digital_factory.store.uow import Store, UnitOfWork
-from digital_factory.web.context import can, read, refusal, runtime, write
+from digital_factory.teams import service as teams
+from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 EVENT_POLL_SECONDS = 0.5
 WHERE_LIMIT = 30  # services in the "what runs where" table of the delivery page
+PICKER_LIMIT = 20  # services the run form's picker suggests at a time
+RUN_ROLES = (Role.PLATFORM,)  # who runs any service's pipeline; others run their teams' (see _may_run)
 
 
 @router.get("/delivery", response_class=HTMLResponse)
@@ -51,14 +55,30 @@ def index(
     offset: Annotated[int, Query(ge=0)] = 0,
     error: str | None = None,
 ) -> Response:
+    return _index(request, viewer, service=service, offset=offset, error=error)
+
+
+def _index(
+    request: Request,
+    viewer: Viewer,
+    *,
+    service: str | None,
+    offset: int = 0,
+    error: str | None = None,
+    typed: str | None = None,
+) -> Response:
+    """The delivery page: runs (of `service`, if named), what runs where, open incidents and the run form,
+    its picker holding `typed` (what a refused form named) or `service`."""
 
     def gather(uow: UnitOfWork) -> dict[str, Any]:
-        services = catalog.list_services(uow, PageRequest(limit=200))
+        shown = catalog.list_services(uow, PageRequest(limit=WHERE_LIMIT))
         return {
-            "runnable": [s for s in services.items if _may_run(uow, s.key)],
+            # the picker's first suggestions; typing asks for more (/delivery/runnable-services)
+            "runnable": _runnable(uow, ""),
+            "any_team_only": not teams.may_change(uow, None, RUN_ROLES),
             "runs": delivery.list_runs(uow, RunFilter(service=service or None), PageRequest(limit=30, offset=offset)),
-            "services": services.items,
-            "where": [delivery.service_delivery(uow, s.key, recent=1) for s in services.items[:WHERE_LIMIT]],
+            "services": shown.total,
+            "where": [delivery.service_delivery(uow, s.key, recent=1) for s in shown.items],
             "incidents": delivery.list_incidents(uow, IncidentFilter(status=IncidentStatus.OPEN), PageRequest()).items,
         }
 
@@ -68,29 +88,49 @@ def index(
         viewer,
         active="delivery",
         service=service,
+        typed=typed if typed is not None else service or "",
+        picker_limit=PICKER_LIMIT,
         can_run=can(viewer, Permission.DELIVERY_WRITE),
         error=error,
         **read(request, viewer, gather),
     )
 
 
+@router.get("/delivery/runnable-services", response_class=HTMLResponse)
+def runnable_services(
+    request: Request, viewer: PageViewer, service: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    """The picker's suggestions (htmx): at most PICKER_LIMIT services the viewer may run whose key or name
+    holds what was typed, as the options of its datalist."""
+    found = read(request, viewer, lambda uow: _runnable(uow, service))
+    return render(request, "_runnable_services.html", viewer, runnable=found)
+
+
+def _runnable(uow: UnitOfWork, typed: str) -> list[ServiceRef]:
+    return catalog.changeable_services(uow, Permission.DELIVERY_WRITE, RUN_ROLES, q=typed, limit=PICKER_LIMIT)
+
+
 @router.post("/delivery/runs")
 def start_run(
     request: Request,
     viewer: FormViewer,
-    service: Annotated[str, Form()],
+    service: Annotated[str, Form()] = "",
     ref: Annotated[str, Form()] = "",
     origin: Annotated[str, Form()] = "",
 ) -> Response:
+    service = service.strip()
     try:
+        if not service:
+            raise ValidationFailed.on("service", "name the service whose pipeline to run")
         data = parse_input(RunRequest, {"ref": ref or None})
         run = write(request, viewer, lambda uow: delivery.start_run(uow, runtime(request).delivery, service, data))
     except DomainError as exc:  # shown on the page the button is on, in the layout, with the reason
-        refused = refusal(exc, prefix=f"The pipeline of {service} did not start: ")
+        refused = refusal(exc, prefix=f"The pipeline of {service or 'no service'} did not start: ")
         if origin == "service":
             response = service_page(request, viewer, service, error=refused.message)
-        else:
-            response = index(request, viewer, service=service, error=refused.message)
+        else:  # the runs of the service named, unless there is no such service
+            runs_of = None if isinstance(exc, NotFound) else service or None
+            response = _index(request, viewer, service=runs_of, error=refused.message, typed=service)
         response.status_code = refused.status
         return response
     return see_other(f"/delivery/runs/{run.id}")
@@ -128,7 +168,7 @@ def run_page(request: Request, viewer: PageViewer, run_id: int) -> Response:
 
 def _may_run(uow: UnitOfWork, service_key: str) -> bool:
     """Runs (start, cancel, retry) are for the service's owning team and the platform role."""
-    return catalog.may_change_service(uow, service_key, Permission.DELIVERY_WRITE, [Role.PLATFORM])
+    return catalog.may_change_service(uow, service_key, Permission.DELIVERY_WRITE, RUN_ROLES)
 
 
 def _why_not_approve(uow: UnitOfWork, deployment: Deployment) -> str | None:

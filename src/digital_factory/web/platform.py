@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,8 @@ from digital_factory.delivery import service as delivery
 from digital_factory.delivery.schemas import RunFilter
 from digital_factory.platform import service as platform
 from digital_factory.platform.schemas import (
+    FleetFilter,
+    FleetPage,
     Job,
     JobStatus,
     OnboardingRequest,
@@ -31,6 +33,7 @@ from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import Complexity, TeamType
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.paging import pager
 from digital_factory.web.rendering import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,12 +45,11 @@ def overview(request: Request, viewer: PageViewer) -> Response:
     ctx = runtime(request).platform
 
     def gather(uow: UnitOfWork) -> dict[str, Any]:
-        fleet = platform.fleet(uow)
         return {
             "templates": platform.list_templates(uow),
             "onboardings": platform.list_onboardings(uow, PageRequest(limit=10)),
-            "fleet": fleet,
-            "behind": sum(e.behind for e in fleet),
+            # the count of services behind, not the fleet's rows
+            "behind": platform.fleet_page(uow, FleetFilter(), PageRequest(limit=1)).behind,
             "report": platform.scorecard_report(uow, ctx),
         }
 
@@ -188,14 +190,41 @@ def job_progress(request: Request, viewer: PageViewer, job_id: str) -> Response:
     return response
 
 
+FLEET_PAGE_SIZE = 50
+
+
 @router.get("/platform/fleet", response_class=HTMLResponse)
-def fleet_page(request: Request, viewer: PageViewer) -> Response:
+def fleet_page(
+    request: Request,
+    viewer: PageViewer,
+    template: Annotated[str, Query(max_length=64)] = "",
+    behind: Annotated[str, Query(max_length=8)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The fleet a page at a time (FLEET_PAGE_SIZE services), narrowed by template and to those behind."""
+    filters = FleetFilter(template=template or None, behind=bool(behind))
+
     def gather(uow: UnitOfWork) -> dict[str, Any]:
-        return {"fleet": platform.fleet(uow), "upgrades": platform.list_upgrades(uow, None, PageRequest(limit=20))}
+        return {
+            "fleet": platform.fleet_page(uow, filters, PageRequest(limit=FLEET_PAGE_SIZE, offset=offset)),
+            "upgrades": platform.list_upgrades(uow, None, PageRequest(limit=20)),
+        }
 
     page = read(request, viewer, gather)
-    can_upgrade = can(viewer, Permission.PLATFORM_WRITE)
-    return render(request, "platform_fleet.html", viewer, active="platform", can_upgrade=can_upgrade, **page)
+    fleet: FleetPage = page["fleet"]
+    kept = {"template": filters.template, "behind": "1" if filters.behind else None}
+    return render(
+        request,
+        "platform_fleet.html",
+        viewer,
+        active="platform",
+        can_upgrade=can(viewer, Permission.PLATFORM_WRITE),
+        filters=filters,
+        pager=pager(
+            "/platform/fleet", kept, offset=offset, limit=fleet.limit, shown=len(fleet.entries), total=fleet.total
+        ),
+        **page,
+    )
 
 
 @router.post("/platform/fleet/upgrade", response_class=HTMLResponse)
@@ -207,8 +236,33 @@ async def upgrade(request: Request, viewer: FormViewer) -> Response:
     return see_other(f"/platform/jobs/{job_id}")
 
 
+SCORECARDS_PAGE_SIZE = 50
+
+
 @router.get("/platform/scorecards", response_class=HTMLResponse)
-def scorecards_page(request: Request, viewer: PageViewer, team: str | None = None) -> Response:
+def scorecards_page(
+    request: Request,
+    viewer: PageViewer,
+    team: Annotated[str, Query(max_length=64)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The sums per team, and the services' scorecards a page at a time (SCORECARDS_PAGE_SIZE)."""
     ctx = runtime(request).platform
-    report = read(request, viewer, lambda uow: platform.scorecard_report(uow, ctx, team=team or None))
-    return render(request, "platform_scorecards.html", viewer, active="platform", report=report, team=team)
+    chosen = PageRequest(limit=SCORECARDS_PAGE_SIZE, offset=offset)
+    report = read(request, viewer, lambda uow: platform.scorecard_page(uow, ctx, chosen, team=team or None))
+    return render(
+        request,
+        "platform_scorecards.html",
+        viewer,
+        active="platform",
+        report=report,
+        team=team or None,
+        pager=pager(
+            "/platform/scorecards",
+            {"team": team or None},
+            offset=offset,
+            limit=report.limit,
+            shown=len(report.scorecards),
+            total=report.total,
+        ),
+    )
