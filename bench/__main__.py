@@ -79,7 +79,8 @@ def merge(old: str, results: list[tuple[str, Result]], *, whole: bool) -> str:
             table.append(line)
         elif not any(f"| {module} |" in kept for kept in table):
             table.extend(r for r in new_rows if r.endswith(f"| {module} |"))
-    table.extend(r for r in new_rows if r not in table and r.rsplit("|", 2)[-2].strip() not in _modules(table))
+    present = _modules(table)  # new modules' rows go at the end, all of them
+    table.extend(r for r in new_rows if r not in table and r.rsplit("|", 2)[-2].strip() not in present)
     head = lines[: rows[0]]
     if whole:
         renewed = next(line for line in fresh if line.startswith("Last run:"))

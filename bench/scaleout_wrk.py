@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,7 +137,8 @@ def _write(url: str, token: str) -> WrkRun:
 
 def _propagation(url: str, token: str, client_key: str) -> float:
     """Seconds from a change's commit (its API answer) until 40 answers in a row, each on a new connection
-    (so every process takes some), show it."""
+    (so every process takes some), show it — while other clients keep every process's snapshot fresh (an
+    idle process re-checks the store at its next request, which would show no delay at all)."""
     change = {"enabled": False}
     path = "/api/v1/services/flight-control/flags/heavy-lift-mode/environments/dev/changes"
     headers = {
@@ -144,8 +146,37 @@ def _propagation(url: str, token: str, client_key: str) -> float:
         "Content-Type": "application/json",
         "X-Forwarded-For": "198.18.0.1",
     }
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
-        api.post(path, json=change).raise_for_status()
+    with _busy(url + OFREP, headers):
+        time.sleep(2)  # every process has answered, and holds a snapshot it trusts for up to a second
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+            api.post(path, json=change).raise_for_status()
+        return _seen_everywhere(url, headers)
+
+
+@contextmanager
+def _busy(url: str, headers: dict[str, str]) -> Iterator[None]:
+    """Four clients evaluating the flag over keep-alive connections until the block ends."""
+    stop = threading.Event()
+
+    def evaluate(client: int) -> None:
+        # each client from an address of its own: one address is limited to 500 requests a second
+        own = {**headers, "X-Forwarded-For": f"198.18.1.{client}"}
+        with httpx.Client(headers=own, timeout=10) as http:
+            while not stop.is_set():
+                http.post(url, content=CONTEXT)
+
+    threads = [threading.Thread(target=evaluate, args=(client,), daemon=True) for client in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+
+
+def _seen_everywhere(url: str, headers: dict[str, str]) -> float:
     changed = time.perf_counter()
     seen_since: float | None = None
     in_a_row = 0

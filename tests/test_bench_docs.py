@@ -26,7 +26,8 @@ def test_a_partial_run_replaces_its_rows_in_place_and_keeps_the_rest() -> None:
 
 
 def test_a_new_module_is_added_at_the_end_of_the_table_and_a_whole_run_renews_the_date() -> None:
-    page = merge(OLD, [("bench.three", Result("e", 1.0, "x", "f", 1.0))], whole=True)
+    new = [("bench.three", Result("e", 1.0, "x", "f", 1.0)), ("bench.three", Result("g", 1.0, "x", "h", 1.0))]
+    page = merge(OLD, new, whole=True)
     lines = page.splitlines()
-    assert lines[8].startswith("| e |") and lines[9] == ""
+    assert lines[8].startswith("| e |") and lines[9].startswith("| g |") and lines[10] == ""
     assert "Last run: 2026-01-01" not in page and "Notes about bench.two stay." in page
