@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import contains_eager
 
 from digital_factory.accounts import audit, bearer, models
@@ -65,6 +65,7 @@ __all__ = [
     "list_audit_entries",
     "list_tokens",
     "list_users",
+    "may_pick_users",
     "parse_secret",
     "purge_expired_sessions",
     "record_audit",
@@ -78,6 +79,7 @@ __all__ = [
     "touch_session",
     "touch_token",
     "update_user",
+    "user_matches",
     "users_by_id",
 ]
 
@@ -150,6 +152,27 @@ def users_by_id(uow: UnitOfWork, ids: list[int]) -> dict[int, User]:
 def list_users(uow: UnitOfWork, page: PageRequest) -> Page[User]:
     require(uow.actor, Permission.READ)
     return paginate(uow.session, select(models.User), page, rows_as(User), order_by=[models.User.username])
+
+
+# Who may look people up by name: those who administer accounts or name an epic's owner.
+USER_PICKERS = (Permission.ACCOUNTS_ADMIN, Permission.PORTFOLIO_WRITE)
+
+
+def may_pick_users(actor: Actor) -> bool:
+    return any(allowed(actor, permission) for permission in USER_PICKERS)
+
+
+def user_matches(uow: UnitOfWork, text: str = "", *, limit: int = 20) -> list[User]:
+    """Users whose username or display name holds `text`, by username: at most `limit` of them, for a
+    picker that narrows as one types; only for those who may pick people (see USER_PICKERS)."""
+    if not may_pick_users(uow.actor):
+        raise PermissionDenied(f"{uow.actor.name} ({uow.actor.role}) may not look up users")
+    user = models.User
+    query = select(user)
+    words = text.strip()
+    if words:
+        query = query.where(or_(user.username.ilike(f"%{words}%"), user.display_name.ilike(f"%{words}%")))
+    return [User.model_validate(row) for row in uow.session.scalars(query.order_by(user.username).limit(limit))]
 
 
 def update_user(uow: UnitOfWork, username: str, data: UserUpdate) -> User:

@@ -104,6 +104,19 @@ def service_refs(uow: UnitOfWork) -> list[ServiceRef]:
     return sorted(service_refs_by_id(uow, uow.session.scalars(select(models.Service.id))).values(), key=lambda r: r.key)
 
 
+def service_matches(uow: UnitOfWork, text: str = "", *, limit: int = 20) -> list[ServiceRef]:
+    """Services whose key or name holds `text`, by key: at most `limit` of them, for a picker that narrows
+    as one types."""
+    require(uow.actor, Permission.READ)
+    service = models.Service
+    query = select(service.id)
+    words = text.strip()
+    if words:
+        query = query.where(or_(service.key.ilike(f"%{words}%"), service.name.ilike(f"%{words}%")))
+    found = service_refs_by_id(uow, uow.session.scalars(query.order_by(service.key).limit(limit)))
+    return sorted(found.values(), key=lambda ref: ref.key)
+
+
 def _service_view(uow: UnitOfWork, row: models.Service) -> dict[str, Any]:
     return service_out(uow, row).model_dump(
         mode="json", include={"name", "description", "owner_team", "repository_url", "value_stream"}

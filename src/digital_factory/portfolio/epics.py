@@ -294,6 +294,19 @@ def list_epics(uow: UnitOfWork, filters: EpicFilter, page: PageRequest) -> Page[
     )
 
 
+def epic_matches(uow: UnitOfWork, text: str = "", *, limit: int = 20) -> list[EpicSummary]:
+    """Epics whose key or title holds `text`, most recently moved first: at most `limit` of them, for a
+    picker that narrows as one types."""
+    require(uow.actor, Permission.READ)
+    epic = models.Epic
+    query = select(epic)
+    words = text.strip()
+    if words:
+        query = query.where(or_(epic.key.ilike(f"%{words}%"), epic.title.ilike(f"%{words}%")))
+    rows = uow.session.scalars(query.order_by(epic.state_entered_at.desc(), epic.id.desc()).limit(limit)).all()
+    return summaries(uow, rows)
+
+
 def _filtered(uow: UnitOfWork, filters: EpicFilter) -> Select[models.Epic]:
     query = select(models.Epic)
     if filters.state is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from digital_factory.portfolio.epics import (
     backlog,
     create_epic,
+    epic_matches,
     get_epic,
     list_epics,
     rescore_epics,
@@ -68,6 +69,7 @@ __all__ = [
     "decisions_for",
     "done_reasons_for",
     "epic_histories",
+    "epic_matches",
     "get_epic",
     "get_feature",
     "get_kanban_config",

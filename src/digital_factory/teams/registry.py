@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
@@ -130,6 +130,23 @@ def team_refs(uow: UnitOfWork, ids: Iterable[int] | None = None) -> dict[int, Te
     if ids is not None:
         query = query.where(team.id.in_(set(ids)))
     return {row.id: TeamRef.model_validate(row) for row in uow.session.execute(query)}
+
+
+def team_matches(
+    uow: UnitOfWork, text: str = "", *, limit: int = 20, team_type: TeamType | None = None
+) -> list[TeamRef]:
+    """Active teams whose key or name holds `text`, by name: at most `limit` of them, for a picker that
+    narrows as one types (one query)."""
+    require(uow.actor, Permission.READ)
+    team = models.Team
+    query = select(team.id, team.key, team.name, team.team_type, team.archived_at).where(team.archived_at.is_(None))
+    if team_type is not None:
+        query = query.where(team.team_type == str(team_type))
+    words = text.strip()
+    if words:
+        query = query.where(or_(team.key.ilike(f"%{words}%"), team.name.ilike(f"%{words}%")))
+    rows = uow.session.execute(query.order_by(team.name, team.key).limit(limit))
+    return [TeamRef.model_validate(row) for row in rows]
 
 
 def team_ref(uow: UnitOfWork, key: str) -> TeamRef:

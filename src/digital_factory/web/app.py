@@ -13,6 +13,7 @@ from digital_factory.web import (
     errors,
     insights,
     integrations,
+    lookup,
     pages,
     platform,
     portfolio,
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     integrations.router,
     insights.router,
     tour.router,
+    lookup.router,
 )
 
 
