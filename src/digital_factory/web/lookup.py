@@ -38,8 +38,10 @@ class LookupKind(StrEnum):
 Option = tuple[str, str]  # (the key to type, the name to recognise it by)
 
 
-def team_options(uow: UnitOfWork, text: str = "", team_type: TeamType | None = None) -> list[Option]:
-    return [(t.key, t.name) for t in teams.team_matches(uow, text, limit=LOOKUP_LIMIT, team_type=team_type)]
+def team_options(
+    uow: UnitOfWork, text: str = "", team_type: TeamType | None = None, *, limit: int = LOOKUP_LIMIT
+) -> list[Option]:
+    return [(t.key, t.name) for t in teams.team_matches(uow, text, limit=limit, team_type=team_type)]
 
 
 def user_options(uow: UnitOfWork, text: str = "") -> list[Option]:

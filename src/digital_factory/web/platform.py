@@ -29,9 +29,9 @@ from digital_factory.platform.schemas import (
     UpgradeRequest,
 )
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import Complexity, TeamType
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
+from digital_factory.web.lookup import team_options
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.paging import pager
 from digital_factory.web.rendering import TEMPLATES, render
@@ -94,7 +94,7 @@ def _onboard_page(
             "chosen": platform.get_template(uow, template),
             "questions": [q for q in asked if not q.reserved],
             "streams": catalog.list_value_streams(uow),
-            "platform_teams": teams.list_teams(uow, PageRequest(limit=200), team_type=TeamType.PLATFORM).items,
+            "platform_teams": team_options(uow, team_type=TeamType.PLATFORM),  # typing asks /lookup/teams
         }
 
     return render(

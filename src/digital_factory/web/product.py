@@ -32,6 +32,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import loop as loop_section
+from digital_factory.web.lookup import team_options
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.paging import pager_of
 from digital_factory.web.portfolio.forms import (
@@ -96,7 +97,7 @@ def _epic_backlog(
         return {
             "epic": epic,
             "features": portfolio.product_backlog(uow, epic.key),
-            "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
+            "teams": team_options(uow),  # the picker's first choices; typing asks /lookup/teams
         }
 
     return _scoring_page(
@@ -154,7 +155,7 @@ def _feature(
             "epic": portfolio.get_epic(uow, feature.epic),
             "stories": portfolio.list_stories(uow, PageRequest(limit=200), feature=feature.key).items,
             "history": portfolio.work_history(uow, feature.key),
-            "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
+            "teams": team_options(uow),  # the picker's first choices; typing asks /lookup/teams
             **loop_section.feature_loop(request, uow, feature.key),
         }
 

@@ -30,6 +30,7 @@ from digital_factory.teams.schemas import (
     TeamUpdate,
 )
 from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.lookup import LOOKUP_LIMIT, team_options
 from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice, see_other
 from digital_factory.web.paging import pager_of
 from digital_factory.web.rendering import render
@@ -179,7 +180,8 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
             "survey": teams.survey_results(uow, key),
             "services": catalog.list_services(uow, PageRequest(limit=200), owner_team=key).items,
             "ownership": catalog.ownership_warnings(uow, team=key),
-            "others": [t for t in teams.list_teams(uow, PageRequest(limit=200)).items if t.key != key],
+            # the other-team picker's first choices (not this one); typing asks /lookup/teams
+            "others": [t for t in team_options(uow, limit=LOOKUP_LIMIT + 1) if t[0] != key][:LOOKUP_LIMIT],
             "can_maintain": teams.may_maintain(uow, key),
             "candidates": [u.username for u in users if u.username not in member_names],
             "today": uow.clock.now().date().isoformat(),

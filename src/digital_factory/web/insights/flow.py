@@ -14,13 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import ValidationFailed
-from digital_factory.core.pagination import PageRequest
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import CumulativeFlow, FlowState
 from digital_factory.portfolio.schemas import WorkLevel
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams import service as teams
 from digital_factory.web.context import field_problems, read
+from digital_factory.web.lookup import team_options
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 
@@ -83,7 +82,7 @@ def _level(choice: Choice) -> WorkLevel:
 
 def _gather(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
     found: dict[str, Any] = {
-        "teams": teams.list_teams(uow, PageRequest(limit=200)).items,
+        "teams": team_options(uow),  # the picker's first choices; typing asks /lookup/teams
         "streams": catalog.list_value_streams(uow),
         "errors": {},
     }
