@@ -14,7 +14,7 @@ from digital_factory.core.actor import system_actor
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import FeatureCreate
 from digital_factory.teams import service as teams
-from digital_factory.teams.schemas import TeamCreate, TeamType
+from digital_factory.teams.schemas import MemberAdd, TeamCreate, TeamType
 from tests.factories import actor_of, make_user, web_login
 from tests.portfolio.builders import ready_epic
 
@@ -113,3 +113,38 @@ def test_the_flow_filter_and_the_onboarding_form_offer_twenty_teams(client: Test
     onboard = client.get("/platform/onboard").text
     assert picker(onboard, "platform-team-options", "platform_team") == [f"rail-{n:02d}" for n in range(20)]
     assert "/lookup/teams?field=platform_team&amp;team_type=platform" in onboard
+
+
+def people_picker(page: str, datalist_id: str, field: str) -> list[str]:
+    assert f'name="{field}" ' in page and f'hx-get="/lookup/users?field={field}"' in page
+    found = page[page.index(f'<datalist id="{datalist_id}">') :]
+    return OPTION.findall(found[: found.index("</datalist>")])
+
+
+def test_people_pickers_offer_twenty_people(client: TestClient, runtime: Runtime) -> None:
+    seed(runtime)
+    for n in range(30):
+        make_user(runtime, f"user-{n:02d}")
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        for username in ("bea", "paul"):
+            teams.add_member(uow, "crew-03", MemberAdd(username=username))
+    csrf = web_login(client, make_user(runtime, "ada", Role.ADMIN))
+    # by username, members left out: ada, pia, user-00 … user-17
+    offered = people_picker(client.get("/teams/crew-03").text, "member-candidates-options", "username")
+    assert offered == ["ada", "pia", *(f"user-{n:02d}" for n in range(18))]
+    joined = client.post(
+        "/teams/crew-03/members",
+        data={"csrf_token": csrf, "username": "user-29"},
+        headers=ORIGIN,
+        follow_redirects=True,
+    )
+    assert joined.status_code == 200 and "user-29 joined the team." in joined.text
+    unknown = client.post("/teams/crew-03/members", data={"csrf_token": csrf, "username": "nobody"}, headers=ORIGIN)
+    assert unknown.status_code in (404, 422) and "nobody" in unknown.text
+
+    web_login(client, make_user(runtime, "pat", Role.PRODUCT))
+    owners = people_picker(client.get("/portfolio/epics/new").text, "usernames-options", "owner")
+    assert owners == ["ada", "bea", "pat", "paul", "pia", *(f"user-{n:02d}" for n in range(15))]
+    web_login(client, make_user(runtime, "vic", Role.VIEWER))
+    assert client.get("/teams/crew-03").status_code == 200
+    assert "/lookup/users" not in client.get("/teams/crew-03").text

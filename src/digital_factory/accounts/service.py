@@ -154,8 +154,8 @@ def list_users(uow: UnitOfWork, page: PageRequest) -> Page[User]:
     return paginate(uow.session, select(models.User), page, rows_as(User), order_by=[models.User.username])
 
 
-# Who may look people up by name: those who administer accounts or name an epic's owner.
-USER_PICKERS = (Permission.ACCOUNTS_ADMIN, Permission.PORTFOLIO_WRITE)
+# Who may look people up by name: those who administer accounts, add a team's members or name an epic's owner.
+USER_PICKERS = (Permission.ACCOUNTS_ADMIN, Permission.TEAMS_WRITE, Permission.PORTFOLIO_WRITE)
 
 
 def may_pick_users(actor: Actor) -> bool:

@@ -44,7 +44,15 @@ def team_options(
     return [(t.key, t.name) for t in teams.team_matches(uow, text, limit=limit, team_type=team_type)]
 
 
-def user_options(uow: UnitOfWork, text: str = "") -> list[Option]:
+def user_options(uow: UnitOfWork, text: str = "", *, limit: int = LOOKUP_LIMIT) -> list[Option]:
+    """People to pick, for those who may pick them (none for the others: their pages offer no such picker)."""
+    if not accounts.may_pick_users(uow.actor):
+        return []
+    return [(u.username, u.display_name) for u in accounts.user_matches(uow, text, limit=limit)]
+
+
+def accounts_options(uow: UnitOfWork, text: str) -> list[Option]:
+    """The endpoint's people: refused (403) to those who may not look people up."""
     return [(u.username, u.display_name) for u in accounts.user_matches(uow, text, limit=LOOKUP_LIMIT)]
 
 
@@ -71,7 +79,7 @@ def lookup(
     text = text[:200]
     options: dict[LookupKind, Callable[[UnitOfWork], list[Option]]] = {
         LookupKind.TEAMS: lambda uow: team_options(uow, text, team_type),
-        LookupKind.USERS: lambda uow: user_options(uow, text),
+        LookupKind.USERS: lambda uow: accounts_options(uow, text),
         LookupKind.SERVICES: lambda uow: service_options(uow, text),
         LookupKind.EPICS: lambda uow: epic_options(uow, text),
     }

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.catalog import service as catalog
 from digital_factory.core.errors import DomainError, ValidationFailed
@@ -30,7 +29,7 @@ from digital_factory.teams.schemas import (
     TeamUpdate,
 )
 from digital_factory.web.context import Viewer, can, read, refusal, write
-from digital_factory.web.lookup import LOOKUP_LIMIT, team_options
+from digital_factory.web.lookup import LOOKUP_LIMIT, team_options, user_options
 from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice, see_other
 from digital_factory.web.paging import pager_of
 from digital_factory.web.rendering import render
@@ -173,8 +172,9 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
 
     def load(uow: UnitOfWork) -> dict[str, Any]:
         detail = teams.team_detail(uow, key)
-        users = accounts.list_users(uow, PageRequest(limit=200)).items if can_admin else []
         member_names = {m.username for m in detail.members}
+        # the member picker's first choices (not members already); typing asks /lookup/users
+        users = user_options(uow, limit=LOOKUP_LIMIT + len(member_names)) if can_admin else []
         return {
             "team": detail,
             "survey": teams.survey_results(uow, key),
@@ -183,7 +183,7 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
             # the other-team picker's first choices (not this one); typing asks /lookup/teams
             "others": [t for t in team_options(uow, limit=LOOKUP_LIMIT + 1) if t[0] != key][:LOOKUP_LIMIT],
             "can_maintain": teams.may_maintain(uow, key),
-            "candidates": [u.username for u in users if u.username not in member_names],
+            "candidates": [u for u in users if u[0] not in member_names][:LOOKUP_LIMIT],
             "today": uow.clock.now().date().isoformat(),
         }
 

@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError, NotFound
 from digital_factory.core.pagination import PageRequest
@@ -31,6 +30,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import hypotheses
 from digital_factory.web.insights import loop as loop_section
+from digital_factory.web.lookup import user_options
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.paging import pager_of
 from digital_factory.web.portfolio.forms import json_or_text, lines, optional, parse, score_fields, tab_page, text
@@ -126,7 +126,7 @@ def _epic_form(
     status_code: int = 200,
 ) -> Response:
     def load(uow: UnitOfWork) -> tuple[Any, Any]:
-        return portfolio.list_themes(uow), accounts.list_users(uow, PageRequest(limit=200)).items
+        return portfolio.list_themes(uow), user_options(uow)
 
     themes, users = read(request, viewer, load)
     indicators = list(values.get("leading_indicators") or [])
