@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
-from digital_factory.catalog.schemas import IngestionKeyCreate
+from digital_factory.catalog.schemas import IngestionKeyCreate, ServiceCreate
 from digital_factory.core.actor import system_actor
 from digital_factory.telemetry.metricstore import write_batches
 from digital_factory.telemetry.points import Batch, Buckets, LogLine, MetricKind, Point
@@ -145,6 +145,24 @@ def test_the_explorer_charts_a_metric_and_names_a_bad_query(client: TestClient, 
     assert bad.status_code == 200 and 'id="q-error"' in bad.text
     wrong = client.get("/telemetry/explore", params={**chosen, "aggregation": "median", "by": "planet"})
     assert wrong.status_code == 200 and 'id="by-error"' in wrong.text and "has no label" in wrong.text
+
+
+def test_the_explorers_service_picker_offers_twenty_and_names_an_unknown_key(
+    client: TestClient, runtime: Runtime
+) -> None:
+    people = seed(runtime)
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        for n in range(25):
+            catalog.register_service(uow, ServiceCreate(key=f"zz-{n:02d}", name=f"Zz {n:02d}"))
+    web_login(client, people["vic"])
+    page = client.get("/telemetry/explore").text
+    assert 'hx-get="/lookup/services?field=service"' in page
+    offered = page[page.index('<datalist id="explore-service-options">') :]
+    assert offered[: offered.index("</datalist>")].count("<option ") == 20  # of 27 services
+    typed = client.get("/telemetry/explore", params={"service": "zz-24"})  # one the page did not offer
+    assert typed.status_code == 200 and 'value="zz-24"' in typed.text and 'id="service-error"' not in typed.text
+    unknown = client.get("/telemetry/explore", params={"service": "no-such", "metric": "red.requests"})
+    assert unknown.status_code == 200 and 'id="service-error"' in unknown.text and "no-such" in unknown.text
 
 
 def test_only_the_owning_team_makes_and_revokes_keys(client: TestClient, runtime: Runtime) -> None:

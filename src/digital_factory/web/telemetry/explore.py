@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.catalog import service as catalog
-from digital_factory.core.errors import ValidationFailed
+from digital_factory.core.errors import NotFound, ValidationFailed
 from digital_factory.core.metricquery import Matcher
-from digital_factory.core.pagination import PageRequest
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.schemas import Aggregation, Evaluation, RangeResult
 from digital_factory.web.context import field_problems, read
+from digital_factory.web.lookup import service_options
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 from digital_factory.web.telemetry.charts import line_option, lines_of, rounded
@@ -100,10 +100,14 @@ def _evaluate(uow: UnitOfWork, choice: Choice) -> Evaluation:
 
 
 def _explore(uow: UnitOfWork, choice: Choice) -> dict[str, Any]:
-    services = catalog.list_services(uow, PageRequest(limit=200)).items
+    services = service_options(uow)  # the picker's first choices; typing asks /lookup/services
     found: dict[str, Any] = {"services": services, "errors": {}, "environments": [], "metrics": [], "labels": []}
     if choice.service:
-        found["environments"] = [e.name for e in catalog.get_service(uow, choice.service).environments]
+        try:  # a typed key may name no service: said next to the field, like any other bad choice
+            found["environments"] = [e.name for e in catalog.get_service(uow, choice.service).environments]
+        except NotFound as exc:
+            found["errors"]["service"] = exc.detail
+            return found
         found["metrics"] = telemetry.metric_names(uow, choice.service)
     if choice.metric:
         env = choice.env or None
