@@ -324,3 +324,35 @@ def test_domain_counts_and_latest_scores_for_some_teams(runtime: Runtime) -> Non
     assert counts == {"flight-software": 2, "platform": 0}
     assert list(scores) == ["flight-software"] and scores["flight-software"].period == "2026-01"
     assert none == {}
+
+
+SERVICE_ROW = re.compile(r'<tr><td><a href="/catalog/services/([a-z0-9-]+)">')
+
+
+def owned(html: str) -> list[str]:
+    """The keys in the team page's "Services owned" table."""
+    section = html[html.index('id="services-heading"') :]
+    return SERVICE_ROW.findall(section[: section.index("</section>")])
+
+
+def test_the_team_page_pages_its_services_fifty_at_a_time(client: TestClient, runtime: Runtime) -> None:
+    people = seed(runtime)  # flight-software owns flight-control
+    web_login(client, people["vic"])
+    alone = selects_for(runtime, client, "/teams/flight-software")
+    with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
+        for n in range(54):
+            made = ServiceCreate(key=f"hull-{n:02d}", name=f"Hull {n:02d}", owner_team="flight-software")
+            catalog.register_service(uow, made)
+    # the statements read do not grow with the services on the page (one service, then fifty)
+    assert selects_for(runtime, client, "/teams/flight-software") == alone
+    first = client.get("/teams/flight-software").text
+    assert "showing 1–50 of 55 services" in first
+    assert owned(first) == ["flight-control", *(f"hull-{n:02d}" for n in range(49))]  # by key
+    assert 'href="/teams/flight-software?offset=50"' in first and 'rel="prev"' not in first
+    rest = client.get("/teams/flight-software", params={"offset": 50}).text
+    assert owned(rest) == [f"hull-{n:02d}" for n in range(49, 54)]
+    assert "showing 51–55 of 55 services" in rest and 'href="/teams/flight-software"' in rest
+    past = client.get("/teams/flight-software", params={"offset": 100}).text
+    assert owned(past) == [] and "this team owns 55" in past
+    small = client.get("/teams/power-systems").text
+    assert owned(small) == ["battery-api"] and "showing 1–1" not in small  # one page: no pager

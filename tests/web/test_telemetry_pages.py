@@ -242,8 +242,15 @@ def test_the_service_page_draws_its_charts_and_refreshes(live_server: LiveServer
 def test_the_explorer_and_a_maintainer_making_a_key(live_server: LiveServer, page: Page, shots: Path) -> None:
     seed(live_server.runtime)
     sign_in(page, live_server.url, "flight", DEFAULT_PASSWORD)
-    page.goto(f"{live_server.url}/telemetry/explore?service={SERVICE}")
+    page.goto(f"{live_server.url}/telemetry/explore")
     form = page.get_by_test_id("explore-form")
+    picker = form.get_by_label("Service")  # typing narrows the picker's options from /lookup/services
+    picker.press_sequentially(SERVICE[:6], delay=30)
+    expect(page.locator(f'#explore-service-options option[value="{SERVICE}"]')).to_be_attached()
+    expect(page.locator(f'#explore-service-options option[value="{OTHER}"]')).not_to_be_attached()
+    picker.fill(SERVICE)
+    form.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(f"service={SERVICE}"))
     form.get_by_label("Metric").select_option("drone.battery_pct")
     form.get_by_label("Group by").select_option("")
     form.get_by_role("button", name="Show").click()

@@ -43,6 +43,7 @@ MODE_LABELS = {
     InteractionMode.FACILITATING: "Facilitating",
 }
 TEAMS_PAGE_SIZE = 50
+TEAM_SERVICES_PAGE_SIZE = 50  # the services owned the team page shows at once, like the catalog
 
 
 # --- /teams ------------------------------------------------------------------------------------------------
@@ -163,11 +164,20 @@ async def import_team(
 
 
 @router.get("/teams/{key}", response_class=HTMLResponse)
-def team_page(request: Request, viewer: PageViewer, key: str, notice: str | None = None) -> Response:
-    return _team_page(request, viewer, key, notice=notice)
+def team_page(
+    request: Request,
+    viewer: PageViewer,
+    key: str,
+    notice: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    return _team_page(request, viewer, key, notice=notice, services_offset=offset)
 
 
-def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int = 200, **extra: Any) -> Response:
+def _team_page(
+    request: Request, viewer: Viewer, key: str, *, status_code: int = 200, services_offset: int = 0, **extra: Any
+) -> Response:
+    """The team page; its services owned a page (TEAM_SERVICES_PAGE_SIZE) at a time from `services_offset`."""
     can_admin = can(viewer, Permission.TEAMS_WRITE)
 
     def load(uow: UnitOfWork) -> dict[str, Any]:
@@ -178,7 +188,9 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
         return {
             "team": detail,
             "survey": teams.survey_results(uow, key),
-            "services": catalog.list_services(uow, PageRequest(limit=200), owner_team=key).items,
+            "services": catalog.list_services(
+                uow, PageRequest(limit=TEAM_SERVICES_PAGE_SIZE, offset=services_offset), owner_team=key
+            ),
             "ownership": catalog.ownership_warnings(uow, team=key),
             # the other-team picker's first choices (not this one); typing asks /lookup/teams
             "others": [t for t in team_options(uow, limit=LOOKUP_LIMIT + 1) if t[0] != key][:LOOKUP_LIMIT],
@@ -188,6 +200,7 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
         }
 
     loaded = read(request, viewer, load)
+    services_pager = pager_of(f"/teams/{key}", {}, loaded["services"])
     survey = loaded["survey"]
     chart = {
         "periods": [s.period for s in survey.scores],
@@ -203,6 +216,7 @@ def _team_page(request: Request, viewer: Viewer, key: str, *, status_code: int =
         status_code=status_code,
         active="teams",
         chart=chart,
+        services_pager=services_pager,
         can_admin=can_admin,
         team_roles=TEAM_ROLES,
         complexities=list(Complexity),
