@@ -4,6 +4,7 @@ in real Chromium (scope picked from the service page's link, charts drawn as SVG
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
+from digital_factory.catalog import service as catalog
+from digital_factory.catalog.schemas import ServiceCreate
+from digital_factory.core.actor import system_actor
 from digital_factory.core.clock import SystemClock
 from tests.browser import LiveServer, horizontal_overflow, low_contrast, sign_in
 from tests.factories import DEFAULT_PASSWORD, MadeUser, make_user, web_login
@@ -42,6 +46,24 @@ def test_the_page_shows_the_five_figures_with_bands_and_samples(client: TestClie
     assert client.get("/insights/dora", params={"scope": "service:no-such"}).status_code == 404
 
 
+def test_the_scope_picker_offers_twenty_scopes_and_narrows_by_kind(client: TestClient, runtime: Runtime) -> None:
+    viewer = _viewer(runtime)
+    with runtime.store.unit_of_work(system_actor("tests")) as uow:
+        for n in range(30):
+            catalog.register_service(uow, ServiceCreate(key=f"zz-{n:02d}", name=f"Zz {n:02d}"))
+    web_login(client, viewer)
+    page = client.get("/insights/dora", params={"scope": "service:zz-29"}).text
+    offered = page[page.index('<datalist id="scope-options">') :]
+    offered = offered[: offered.index("</datalist>")]
+    assert 0 < offered.count("<option ") <= 20 and 'hx-get="/lookup/scopes?field=scope"' in page
+    assert 'value="service:zz-29"' in page  # the chosen scope stays in the input
+    services = client.get("/lookup/scopes", params={"q": "service:zz-2"}).text
+    assert re.findall(r'<option value="([^"]+)">', services) == [f"service:zz-2{n}" for n in range(10)]
+    assert '<option value="service:zz-21">Zz 21 (service)</option>' in services
+    mixed = re.findall(r'<option value="([a-z_]+):', client.get("/lookup/scopes").text)
+    assert len(mixed) <= 20 and "service" in mixed
+
+
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("FACTORY_TEST_SCREENSHOTS") or tmp_path / "shots")
@@ -67,7 +89,7 @@ def test_the_page_in_chromium(live_server: LiveServer, page: Page, shots: Path) 
     assert not low_contrast(page, TEXT), low_contrast(page, TEXT)
     assert horizontal_overflow(page) == 0
     page.screenshot(path=str(shots / "insights-dora-service.png"), full_page=True)
-    page.get_by_test_id("scope").select_option("")
+    page.get_by_test_id("scope").fill("")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_test_id("service-table")).to_contain_text(SERVICE)
     page.screenshot(path=str(shots / "insights-dora-all.png"), full_page=True)

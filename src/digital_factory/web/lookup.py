@@ -33,6 +33,7 @@ class LookupKind(StrEnum):
     USERS = "users"
     SERVICES = "services"
     EPICS = "epics"
+    SCOPES = "scopes"  # the DORA page's `kind:key` scopes
 
 
 Option = tuple[str, str]  # (the key to type, the name to recognise it by)
@@ -64,6 +65,35 @@ def epic_options(uow: UnitOfWork, text: str = "") -> list[Option]:
     return [(e.key, e.title) for e in portfolio.epic_matches(uow, text, limit=LOOKUP_LIMIT)]
 
 
+def value_stream_options(uow: UnitOfWork, text: str = "") -> list[Option]:
+    words = text.strip().lower()
+    streams = catalog.list_value_streams(uow)  # a handful: matched here rather than in a query
+    return [(v.key, v.name) for v in streams if words in f"{v.key} {v.name}".lower()][:LOOKUP_LIMIT]
+
+
+SCOPE_KINDS: dict[str, tuple[str, Callable[[UnitOfWork, str], list[Option]]]] = {
+    "service": ("service", service_options),
+    "team": ("team", team_options),
+    "value_stream": ("value stream", value_stream_options),
+    "epic": ("epic", epic_options),
+}
+
+
+def scope_options(uow: UnitOfWork, text: str = "") -> list[Option]:
+    """Scopes as `kind:key`: of the kind typed before a colon (e.g. "team:fli"), else a few of each kind
+    whose key or name holds the text; LOOKUP_LIMIT at most either way."""
+    kind, colon, words = text.partition(":")
+    if colon and kind in SCOPE_KINDS:
+        noun, options = SCOPE_KINDS[kind]
+        return [(f"{kind}:{key}", f"{name} ({noun})") for key, name in options(uow, words)]
+    each = LOOKUP_LIMIT // len(SCOPE_KINDS)
+    return [
+        (f"{kind}:{key}", f"{name} ({noun})")
+        for kind, (noun, options) in SCOPE_KINDS.items()
+        for key, name in options(uow, text)[:each]
+    ]
+
+
 @router.get("/lookup/{kind}", response_class=HTMLResponse)
 def lookup(
     request: Request,
@@ -82,6 +112,7 @@ def lookup(
         LookupKind.USERS: lambda uow: accounts_options(uow, text),
         LookupKind.SERVICES: lambda uow: service_options(uow, text),
         LookupKind.EPICS: lambda uow: epic_options(uow, text),
+        LookupKind.SCOPES: lambda uow: scope_options(uow, text),
     }
     found = read(request, viewer, options[kind])
     return render(request, "_lookup_options.html", viewer, options=found)

@@ -9,17 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from digital_factory.catalog import service as catalog
 from digital_factory.core.durations import elapsed as duration
 from digital_factory.core.errors import ValidationFailed
-from digital_factory.core.pagination import PageRequest
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import DoraBand, DoraBucket, DoraFigures, DoraReport, DoraTrendPoint
-from digital_factory.portfolio import service as portfolio
-from digital_factory.portfolio.schemas import EpicFilter
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.teams import service as teams
 from digital_factory.web.context import runtime
+from digital_factory.web.lookup import scope_options
 from digital_factory.web.pages import PageViewer
 from digital_factory.web.rendering import render
 from digital_factory.web.telemetry.charts import Line, line_option
@@ -74,15 +70,9 @@ def _report(uow: UnitOfWork, policy: Any, scope: str, period: str, bucket: DoraB
     return insights.dora_report(uow, policy, start=start, end=end, bucket=bucket, **chosen)
 
 
-def _pickers(uow: UnitOfWork) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The scope choices, grouped: (group label, [(value, label)])."""
-    epics = portfolio.list_epics(uow, EpicFilter(), PageRequest(limit=200)).items
-    return [
-        ("Services", [(f"service:{s.key}", s.name) for s in catalog.service_refs(uow)]),
-        ("Teams", sorted((f"team:{t.key}", t.name) for t in teams.team_refs(uow).values())),
-        ("Value streams", [(f"value_stream:{v.key}", v.name) for v in catalog.list_value_streams(uow)]),
-        ("Epics", [(f"epic:{e.key}", f"{e.key} {e.title}") for e in epics]),
-    ]
+def _pickers(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """The scope picker's first choices, `kind:key`, a few of each kind; typing asks /lookup/scopes."""
+    return scope_options(uow)
 
 
 def tiles(f: DoraFigures) -> list[dict[str, Any]]:
