@@ -41,7 +41,10 @@ def test_onboarding_through_the_web_form(live_server: LiveServer, page: Page, tm
     page.get_by_label("Mission").fill("Engines that lift 25 kg")
     page.get_by_label("Domain it owns").fill("Propulsion")
     page.get_by_label("Value stream").select_option("heavy-lift")
-    expect(page.get_by_label("Consumes X-as-a-Service from")).to_contain_text("Platform")
+    consumes = page.get_by_label("Consumes X-as-a-Service from")  # platform teams, offered as one types
+    consumes.press_sequentially("plat", delay=30)
+    expect(page.locator('#platform-team-options option[value="platform"]')).to_be_attached()
+    consumes.fill("platform")
     page.get_by_label("Python version the service runs on.").select_option("3.12")
     page.get_by_label("Port the service listens on.").fill("8080")
     page.get_by_role("button", name="Onboard").click()
