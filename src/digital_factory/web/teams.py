@@ -24,6 +24,7 @@ from digital_factory.teams.schemas import (
     InteractionMode,
     MemberAdd,
     SurveyAnswer,
+    SurveyResults,
     TeamCreate,
     TeamType,
     TeamUpdate,
@@ -201,21 +202,13 @@ def _team_page(
 
     loaded = read(request, viewer, load)
     services_pager = pager_of(f"/teams/{key}", {}, loaded["services"])
-    survey = loaded["survey"]
-    chart = {
-        "periods": [s.period for s in survey.scores],
-        "index": [s.index for s in survey.scores],
-        "intrinsic": [s.intrinsic for s in survey.scores],
-        "extraneous": [s.extraneous for s in survey.scores],
-        "germane": [s.germane for s in survey.scores],
-    }
     return render(
         request,
         "team.html",
         viewer,
         status_code=status_code,
         active="teams",
-        chart=chart,
+        chart=_survey_chart(loaded["survey"]),
         services_pager=services_pager,
         can_admin=can_admin,
         team_roles=TEAM_ROLES,
@@ -225,6 +218,17 @@ def _team_page(
         **loaded,
         **extra,
     )
+
+
+def _survey_chart(survey: SurveyResults) -> dict[str, list[Any]]:
+    """The cognitive-load chart's series, one value a survey period."""
+    return {
+        "periods": [s.period for s in survey.scores],
+        "index": [s.index for s in survey.scores],
+        "intrinsic": [s.intrinsic for s in survey.scores],
+        "extraneous": [s.extraneous for s in survey.scores],
+        "germane": [s.germane for s in survey.scores],
+    }
 
 
 def _team_form(
