@@ -352,3 +352,20 @@ def test_product_pages_the_team_backlogs(client: TestClient, runtime: Runtime) -
     assert team_link.findall(second) == [f"crew-{n:02d}" for n in range(50, 55)]
     assert "showing 51–55 of 55 teams" in second and 'rel="prev" href="/product"' in second
     assert client.get("/product", params={"offset": -1}).status_code == 422
+
+
+def test_a_features_stories_page_fifty_at_a_time(client: TestClient, runtime: Runtime) -> None:
+    _signed_in(client, runtime, "paul", Role.PRODUCT)
+    make_user(runtime, "bea", Role.BOARD)
+    epic = ready_epic(runtime, actor_of(runtime, "bea"))
+    with runtime.store.unit_of_work(actor_of(runtime, "paul")) as uow:
+        feature = portfolio.create_feature(uow, FeatureCreate(epic=epic.key, title="Bigger batteries"))
+        for n in range(53):
+            portfolio.create_story(uow, StoryCreate(feature=feature.key, title=f"Cell test {n:02d}"))
+    first = client.get(f"/product/features/{feature.key}").text
+    assert "showing 1–50 of 53 stories" in first and first.count("Cell test") >= 50
+    assert f'href="/product/features/{feature.key}?offset=50#stories"' in first
+    rest = client.get(f"/product/features/{feature.key}", params={"offset": 50}).text
+    assert "showing 51–53 of 53 stories" in rest
+    assert "Cell test 52" in rest and "Cell test 00" not in rest
+    assert client.get(f"/product/features/{feature.key}", params={"offset": -1}).status_code == 422

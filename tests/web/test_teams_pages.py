@@ -348,10 +348,10 @@ def test_the_team_page_pages_its_services_fifty_at_a_time(client: TestClient, ru
     first = client.get("/teams/flight-software").text
     assert "showing 1–50 of 55 services" in first
     assert owned(first) == ["flight-control", *(f"hull-{n:02d}" for n in range(49))]  # by key
-    assert 'href="/teams/flight-software?offset=50"' in first and 'rel="prev"' not in first
+    assert 'href="/teams/flight-software?offset=50#services"' in first and 'rel="prev"' not in first
     rest = client.get("/teams/flight-software", params={"offset": 50}).text
     assert owned(rest) == [f"hull-{n:02d}" for n in range(49, 54)]
-    assert "showing 51–55 of 55 services" in rest and 'href="/teams/flight-software"' in rest
+    assert "showing 51–55 of 55 services" in rest and 'href="/teams/flight-software#services"' in rest
     past = client.get("/teams/flight-software", params={"offset": 100}).text
     assert owned(past) == [] and "this team owns 55" in past
     small = client.get("/teams/power-systems").text

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import contains_eager
 
 from digital_factory.accounts import audit, bearer, models
@@ -42,6 +42,7 @@ from digital_factory.core.clock import as_utc
 from digital_factory.core.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.paging import paginate, rows_as
+from digital_factory.store.search import any_contains
 from digital_factory.store.uow import Store, UnitOfWork
 
 __all__ = [
@@ -171,7 +172,7 @@ def user_matches(uow: UnitOfWork, text: str = "", *, limit: int = 20) -> list[Us
     query = select(user)
     words = text.strip()
     if words:
-        query = query.where(or_(user.username.ilike(f"%{words}%"), user.display_name.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, user.username, user.display_name))
     return [User.model_validate(row) for row in uow.session.scalars(query.order_by(user.username).limit(limit))]
 
 

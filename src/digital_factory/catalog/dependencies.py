@@ -21,6 +21,7 @@ from digital_factory.catalog.schemas import (
 )
 from digital_factory.catalog.services import service_refs_by_id
 from digital_factory.core.errors import Conflict, NotFound, ValidationFailed
+from digital_factory.store.search import any_contains
 from digital_factory.store.uow import UnitOfWork
 
 
@@ -86,7 +87,7 @@ def dependency_candidates(uow: UnitOfWork, key: str, text: str = "", *, limit: i
     query = select(service.id).where(service.id != row.id, service.id.not_in(taken))
     words = text.strip()
     if words:
-        query = query.where(or_(service.key.ilike(f"%{words}%"), service.name.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, service.key, service.name))
     found = service_refs_by_id(uow, uow.session.scalars(query.order_by(service.key).limit(limit)))
     return sorted(found.values(), key=lambda ref: ref.key)
 

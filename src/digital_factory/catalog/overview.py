@@ -27,6 +27,7 @@ from digital_factory.catalog.services import services_out
 from digital_factory.catalog.value_streams import list_value_streams
 from digital_factory.core.pagination import PageRequest
 from digital_factory.store.paging import paginate
+from digital_factory.store.search import any_contains
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import TeamRef, TeamType
@@ -80,7 +81,7 @@ def catalog_page(uow: UnitOfWork, filters: CatalogFilter, page: PageRequest) -> 
         query = query.where(service.owner_team_id == teams.team_id(uow, filters.owner_team))
     words = (filters.q or "").strip()
     if words:
-        query = query.where(or_(service.name.ilike(f"%{words}%"), service.key.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, service.name, service.key))
     order = [stream.id.is_(None), stream.name, service.name, service.key]
     found = paginate(uow.session, query, page, partial(_entries, uow), order_by=order)
     unfiltered = not (filters.value_stream or filters.owner_team or words)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from digital_factory.accounts.schemas import Permission, Role
 from digital_factory.accounts.service import allowed, record_audit, require
@@ -28,6 +28,7 @@ from digital_factory.catalog.value_streams import value_stream_keys
 from digital_factory.core.errors import Conflict, PermissionDenied
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.paging import paginate
+from digital_factory.store.search import any_contains
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
@@ -112,7 +113,7 @@ def service_matches(uow: UnitOfWork, text: str = "", *, limit: int = 20) -> list
     query = select(service.id)
     words = text.strip()
     if words:
-        query = query.where(or_(service.key.ilike(f"%{words}%"), service.name.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, service.key, service.name))
     found = service_refs_by_id(uow, uow.session.scalars(query.order_by(service.key).limit(limit)))
     return sorted(found.values(), key=lambda ref: ref.key)
 
@@ -177,7 +178,7 @@ def changeable_services(
         query = query.where(service.owner_team_id.in_(owned))
     words = q.strip()
     if words:
-        query = query.where(or_(service.key.ilike(f"%{words}%"), service.name.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, service.key, service.name))
     ids = uow.session.scalars(query.order_by(service.key).limit(limit))
     return sorted(service_refs_by_id(uow, ids).values(), key=lambda r: r.key)
 

@@ -46,6 +46,7 @@ from digital_factory.portfolio.schemas import (
 )
 from digital_factory.portfolio.themes import theme_ids
 from digital_factory.store.paging import paginate
+from digital_factory.store.search import any_contains, contains
 from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
@@ -302,7 +303,7 @@ def epic_matches(uow: UnitOfWork, text: str = "", *, limit: int = 20) -> list[Ep
     query = select(epic)
     words = text.strip()
     if words:
-        query = query.where(or_(epic.key.ilike(f"%{words}%"), epic.title.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, epic.key, epic.title))
     rows = uow.session.scalars(query.order_by(epic.state_entered_at.desc(), epic.id.desc()).limit(limit)).all()
     return summaries(uow, rows)
 
@@ -320,7 +321,7 @@ def _filtered(uow: UnitOfWork, filters: EpicFilter) -> Select[models.Epic]:
         query = query.where(models.Epic.owner_user_id == owner_user_id(uow, filters.owner))
     if filters.q:
         words = filters.q.strip()
-        query = query.where(or_(models.Epic.title.ilike(f"%{words}%"), models.Epic.key == words.upper()))
+        query = query.where(or_(contains(models.Epic.title, words), models.Epic.key == words.upper()))
     return query
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
@@ -14,6 +14,7 @@ from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import Conflict, ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.store.paging import paginate
+from digital_factory.store.search import any_contains
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import access, models, queries
 from digital_factory.teams.schemas import Member, Team, TeamCreate, TeamProfile, TeamRef, TeamType, TeamUpdate
@@ -144,7 +145,7 @@ def team_matches(
         query = query.where(team.team_type == str(team_type))
     words = text.strip()
     if words:
-        query = query.where(or_(team.key.ilike(f"%{words}%"), team.name.ilike(f"%{words}%")))
+        query = query.where(any_contains(words, team.key, team.name))
     rows = uow.session.execute(query.order_by(team.name, team.key).limit(limit))
     return [TeamRef.model_validate(row) for row in rows]
 

@@ -25,13 +25,24 @@ class Pager:
         return self.previous is not None or self.next is not None
 
 
-def pager(url: str, filters: Mapping[str, str | None], *, offset: int, limit: int, shown: int, total: int) -> Pager:
-    """The pager of a page of `shown` rows from `offset` out of `total`; empty filters are left out."""
+def pager(
+    url: str,
+    filters: Mapping[str, str | None],
+    *,
+    offset: int,
+    limit: int,
+    shown: int,
+    total: int,
+    anchor: str = "",
+) -> Pager:
+    """The pager of a page of `shown` rows from `offset` out of `total`; empty filters are left out. With an
+    `anchor`, the links open the page at that section (a list further down a page)."""
     kept = {name: value for name, value in filters.items() if value}
+    fragment = f"#{anchor}" if anchor else ""
 
     def link(at: int) -> str:
         query = urlencode({**kept, **({"offset": str(at)} if at else {})})
-        return f"{url}?{query}" if query else url
+        return (f"{url}?{query}" if query else url) + fragment
 
     return Pager(
         first=offset + 1 if shown else 0,
@@ -42,6 +53,7 @@ def pager(url: str, filters: Mapping[str, str | None], *, offset: int, limit: in
     )
 
 
-def pager_of(url: str, filters: Mapping[str, str | None], page: Page[Any]) -> Pager:
+def pager_of(url: str, filters: Mapping[str, str | None], page: Page[Any], *, anchor: str = "") -> Pager:
     """The pager of a page of rows a service read."""
-    return pager(url, filters, offset=page.offset, limit=page.limit, shown=len(page.items), total=page.total)
+    shown = len(page.items)
+    return pager(url, filters, offset=page.offset, limit=page.limit, shown=shown, total=page.total, anchor=anchor)

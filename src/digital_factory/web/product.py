@@ -49,6 +49,7 @@ from digital_factory.web.portfolio.forms import (
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
+STORIES_PAGE_SIZE = 50
 PRODUCT_STATES = (EpicState.IMPLEMENTING, EpicState.READY, EpicState.ANALYZING)
 PRODUCT_GROUP_SIZE = 20
 PRODUCT_TEAMS_PAGE_SIZE = 50
@@ -141,19 +142,27 @@ async def create_feature(request: Request, viewer: FormViewer, key: str) -> Resp
 
 
 @router.get("/product/features/{key}", response_class=HTMLResponse)
-def feature_page(request: Request, viewer: PageViewer, key: str) -> Response:
-    return _feature(request, viewer, key)
+def feature_page(request: Request, viewer: PageViewer, key: str, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    return _feature(request, viewer, key, stories_offset=offset)
 
 
 def _feature(
-    request: Request, viewer: Viewer, key: str, *, error: str | None = None, status_code: int = 200
+    request: Request,
+    viewer: Viewer,
+    key: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    stories_offset: int = 0,
 ) -> Response:
     def load(uow: UnitOfWork) -> dict[str, Any]:
         feature = portfolio.get_feature(uow, key)
+        stories = portfolio.list_stories(uow, PageRequest(limit=STORIES_PAGE_SIZE, offset=stories_offset), feature=key)
         return {
             "feature": feature,
             "epic": portfolio.get_epic(uow, feature.epic),
-            "stories": portfolio.list_stories(uow, PageRequest(limit=200), feature=feature.key).items,
+            "stories": stories.items,
+            "stories_pager": pager_of(f"/product/features/{key}", {}, stories, anchor="stories"),
             "history": portfolio.work_history(uow, feature.key),
             "teams": team_options(uow),  # the picker's first choices; typing asks /lookup/teams
             **loop_section.feature_loop(request, uow, feature.key),

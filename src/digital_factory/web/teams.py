@@ -201,7 +201,7 @@ def _team_page(
         }
 
     loaded = read(request, viewer, load)
-    services_pager = pager_of(f"/teams/{key}", {}, loaded["services"])
+    services_pager = pager_of(f"/teams/{key}", {}, loaded["services"], anchor="services")
     return render(
         request,
         "team.html",

@@ -55,14 +55,20 @@ def _backlog(
 
     ranked, suggestions = read(request, viewer, load)
     shown = ranked.entries[offset : offset + BACKLOG_PAGE_SIZE]
-    size = {"offset": offset, "limit": BACKLOG_PAGE_SIZE, "shown": len(shown), "total": len(ranked.entries)}
     return tab_page(
         request,
         viewer,
         "backlog",
         status_code=status_code,
         backlog=ranked.model_copy(update={"entries": shown}),
-        pager=pager("/portfolio/backlog", {}, **size),
+        pager=pager(
+            "/portfolio/backlog",
+            {},
+            offset=offset,
+            limit=BACKLOG_PAGE_SIZE,
+            shown=len(shown),
+            total=len(ranked.entries),
+        ),
         suggestions=suggestions,
         theta=theta,
         **hypotheses.template_helpers(),
