@@ -28,6 +28,8 @@ NODE_WARM = ["wrk", "-t1", "-c32", "-d10s"]  # Node's JIT and Unleash's caches s
 CONTEXT = '{"context":{"targetingKey":"drone-42","plan":"pro","appVersion":"2.5.0"}}'
 UNLEASH_VERSION = "7.5.1"  # the last release that runs on Node 20 (Debian's)
 UNLEASH_CACHE = Path(os.environ.get("FACTORY_BENCH_CACHE", Path.home() / ".cache" / "digital-factory-bench"))
+# the factory believes X-Forwarded-For from 127.0.0.1, where wrk stands in for a reverse proxy
+TRUSTING_LOOPBACK = {"FACTORY_TRUSTED_PROXIES": "127.0.0.1"}
 UNLEASH_ADMIN = "*:*.bench-admin-token"
 UNLEASH_FRONTEND = "default:development.bench-frontend-token"
 
@@ -102,22 +104,8 @@ def bare_asgi() -> WrkRun:
         return _wrk_get(url)
 
 
-@contextmanager
-def _trusting_loopback() -> Iterator[None]:
-    """The factory believes X-Forwarded-For from 127.0.0.1 (where wrk stands in for a reverse proxy)."""
-    before = os.environ.get("FACTORY_TRUSTED_PROXIES")
-    os.environ["FACTORY_TRUSTED_PROXIES"] = "127.0.0.1"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("FACTORY_TRUSTED_PROXIES", None)
-        else:
-            os.environ["FACTORY_TRUSTED_PROXIES"] = before
-
-
 def ofrep() -> WrkRun:
-    with _trusting_loopback(), running_server() as server:
+    with running_server(settings=TRUSTING_LOOPBACK) as server:
         token = server.factory("token", "create", "--user", "admin", "--name", "bench").strip()
         client_key = _seed(server.url, token)
         url = server.url + "/ofrep/v1/evaluate/flags/heavy-lift-mode"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,12 +58,13 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str | None = None) -> Iterator[Server]:
+def running_server(database_url: str | None = None, *, settings: Mapping[str, str] | None = None) -> Iterator[Server]:
     """`factory serve` on a free loopback port, on a fresh embedded store or the (migrated here) database at
-    `database_url`; stopped afterwards."""
+    `database_url`, with `settings` (FACTORY_ variables) on top of this environment; stopped afterwards."""
     with tempfile.TemporaryDirectory() as home:
         port = free_port()
-        env = {**os.environ, "FACTORY_HOME": home, "FACTORY_PORT": str(port), "FACTORY_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, **(settings or {})}
+        env.update(FACTORY_HOME=home, FACTORY_PORT=str(port), FACTORY_LOG_LEVEL="WARNING")
         if database_url is not None:
             env["FACTORY_DATABASE_URL"] = database_url
             subprocess.run([sys.executable, "-m", "digital_factory", "db", "upgrade"], env=env, check=True)

@@ -6,7 +6,6 @@ change made through one process takes to reach the answers of all four."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
@@ -19,7 +18,7 @@ import httpx
 
 from bench.api_wrk import READ, _measure, _seed
 from bench.bench_flags import _seed as _seed_flags
-from bench.flags_wrk import CONTEXT, _trusting_loopback, _wrk_post
+from bench.flags_wrk import CONTEXT, TRUSTING_LOOPBACK, _wrk_post
 from bench.harness import Result, WrkRun, _wrk, running_server, scratch_postgres
 
 PROCESSES = (1, 2, 4)
@@ -71,7 +70,7 @@ def _results(figures: dict[int, dict[str, float]]) -> list[Result]:
 
 
 def _measure_processes(url: str, processes: int) -> dict[str, float]:
-    with _workers(processes), _trusting_loopback(), running_server(url) as server:
+    with running_server(url, settings={**TRUSTING_LOOPBACK, "FACTORY_WORKERS": str(processes)}) as server:
         _wait_for_processes(server.pid, processes)
         token = server.factory("token", "create", "--user", "admin", "--name", "bench").strip()
         _seed(server.url, token)
@@ -88,19 +87,6 @@ def _measure_processes(url: str, processes: int) -> dict[str, float]:
         "ofrep": ofrep.per_second,
         "propagation": propagation,
     }
-
-
-@contextmanager
-def _workers(processes: int) -> Iterator[None]:
-    before = os.environ.get("FACTORY_WORKERS")
-    os.environ["FACTORY_WORKERS"] = str(processes)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("FACTORY_WORKERS", None)
-        else:
-            os.environ["FACTORY_WORKERS"] = before
 
 
 def _wait_for_processes(parent: int, processes: int) -> None:

@@ -79,3 +79,11 @@ def _healthy(settings: Settings, process: subprocess.Popen[bytes], log: Path) ->
         return httpx.get(f"{settings.effective_public_url}/healthz", timeout=2).status_code == 200 or None
     except httpx.HTTPError:
         return None
+
+
+def admin_token(home: Path, database_url: str, secret_key: str) -> str:
+    """An API token of the first admin, made with `factory token create` on the server's store."""
+    env = {**os.environ, "FACTORY_HOME": str(home), "FACTORY_DATABASE_URL": database_url}
+    env["FACTORY_SECRET_KEY"] = secret_key
+    command = [sys.executable, "-m", "digital_factory", "token", "create", "--user", "admin", "--name", "test"]
+    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()

@@ -4,15 +4,12 @@ until the store's timeout and answered 500)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-from tests.processes import factory_server, server_settings
+from tests.processes import admin_token, factory_server, server_settings
 
 SECRET = "concurrent-writes-test-secret-key"
 CLIENTS = 64
@@ -21,7 +18,7 @@ CLIENTS = 64
 def test_sixty_four_concurrent_writes_all_complete_and_are_stored(tmp_path: Path, database_url: str) -> None:
     settings = server_settings(tmp_path / "home", database_url, SECRET)
     with factory_server(settings, SECRET, tmp_path / "server.log"):
-        token = _admin_token(settings.home, database_url)
+        token = admin_token(settings.home, database_url, SECRET)
         headers = {"Authorization": f"Bearer {token}"}
         url = settings.effective_public_url + "/api/v1/epics"
 
@@ -36,9 +33,3 @@ def test_sixty_four_concurrent_writes_all_complete_and_are_stored(tmp_path: Path
         assert stored["total"] == CLIENTS * 2
         assert {item["title"] for item in stored["items"]} == {f"Concurrent epic {n}" for n in range(CLIENTS * 2)}
         assert len({item["key"] for item in stored["items"]}) == CLIENTS * 2
-
-
-def _admin_token(home: Path, database_url: str) -> str:
-    env = {**os.environ, "FACTORY_HOME": str(home), "FACTORY_DATABASE_URL": database_url, "FACTORY_SECRET_KEY": SECRET}
-    command = [sys.executable, "-m", "digital_factory", "token", "create", "--user", "admin", "--name", "test"]
-    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import eventually, factory_server, server_settings
+from tests.processes import admin_token, eventually, factory_server, server_settings
 
 SECRET = "serve-processes-test-secret-key"
 SINGLE = "/ofrep/v1/evaluate/flags/lift-assist"
@@ -41,7 +41,7 @@ def test_two_processes_serve_one_port_and_see_each_others_flag_changes(tmp_path:
     url = settings.effective_public_url
     with factory_server(settings, SECRET, tmp_path / "server.log", FACTORY_WORKERS="2") as parent:
         assert len(eventually("two serving processes", lambda: _children(parent.pid) or None)) == 2
-        token = _admin_token(settings.home, postgres_database)
+        token = admin_token(settings.home, postgres_database, SECRET)
         with httpx.Client(base_url=url + "/api/v1", headers={"Authorization": f"Bearer {token}"}) as api:
             api.post("/services", json={"key": "flight-control", "name": "Flight control"}).raise_for_status()
             api.post("/services/flight-control/flags", json={"key": "lift-assist"}).raise_for_status()
@@ -64,12 +64,6 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid and b"multiprocessing" in command and b"resource_tracker" not in command:
             found.append(int(stat.parent.name))
     return found
-
-
-def _admin_token(home: Path, database_url: str) -> str:
-    env = {**os.environ, "FACTORY_HOME": str(home), "FACTORY_DATABASE_URL": database_url, "FACTORY_SECRET_KEY": SECRET}
-    command = [sys.executable, "-m", "digital_factory", "token", "create", "--user", "admin", "--name", "test"]
-    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def _reasons(url: str, key: str) -> set[str]:

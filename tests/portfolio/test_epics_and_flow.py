@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 
 from digital_factory.accounts.schemas import AuditFilter
 from digital_factory.accounts.service import list_audit_entries
@@ -29,6 +28,7 @@ from digital_factory.portfolio.schemas import (
     ThemeCreate,
 )
 from tests.portfolio.builders import CASE, HYPOTHESIS, INDICATOR, decide, epic, move, people, ready_epic, update
+from tests.statements import selects
 
 
 def test_an_epic_walks_the_kanban_and_leaves_a_full_history(runtime: Runtime) -> None:
@@ -306,18 +306,9 @@ def test_the_board_costs_the_same_few_statements_however_many_epics(runtime: Run
     _, pm = people(runtime)
 
     def statements() -> int:
-        seen: list[str] = []
-
-        def count(*args: object) -> None:
-            seen.append(str(args[2]))
-
-        event.listen(runtime.store.engine, "before_cursor_execute", count)
-        try:
-            with runtime.store.unit_of_work(pm, write=False) as uow:
-                portfolio.board(uow)
-        finally:
-            event.remove(runtime.store.engine, "before_cursor_execute", count)
-        return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
+        with selects(runtime) as seen, runtime.store.unit_of_work(pm, write=False) as uow:
+            portfolio.board(uow)
+        return len(seen)
 
     epic(runtime, pm, "First", owner="paul")
     few = statements()

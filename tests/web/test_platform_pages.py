@@ -4,11 +4,7 @@ their filters kept in the pager's links, the page's rows read in a fixed number 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
@@ -19,6 +15,7 @@ from digital_factory.platform import service as platform
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import TeamCreate
 from tests.factories import actor_of, make_user, web_login
+from tests.statements import statements
 
 FLEET_ROW = re.compile(r'<tr data-service="([a-z0-9-]+)">')
 CARD = re.compile(r'<section class="card" data-service="([a-z0-9-]+)">')
@@ -42,21 +39,6 @@ def seed_fleet(runtime: Runtime, engines: int = 55) -> str:
             catalog.register_service(uow, ServiceCreate(key=f"probe-{n}", name=f"Probe {n}"))
             catalog.set_service_template(uow, f"probe-{n}", "kotlin-service", "v3.0.0")
     return newest
-
-
-@contextmanager
-def counted(runtime: Runtime) -> Iterator[list[str]]:
-    """The SQL statements run while the block runs."""
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(runtime.store.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(runtime.store.engine, "before_cursor_execute", count)
 
 
 def test_the_fleet_pages_fifty_services_at_a_time(client: TestClient, runtime: Runtime) -> None:
@@ -104,13 +86,13 @@ def test_a_fleet_page_reads_a_fixed_number_of_statements(client: TestClient, run
     seed_fleet(runtime, engines=10)
     web_login(client, make_user(runtime, "vic", Role.VIEWER))
     client.get("/platform/fleet")  # the session and templates warm
-    with counted(runtime) as few:
+    with statements(runtime) as few:
         assert client.get("/platform/fleet").status_code == 200
     with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
         for n in range(10, 60):
             catalog.register_service(uow, ServiceCreate(key=f"engine-{n:02d}", name=f"E{n}", owner_team="engines"))
             catalog.set_service_template(uow, f"engine-{n:02d}", "python-service", "v0.0.1")
-    with counted(runtime) as many:
+    with statements(runtime) as many:
         page = client.get("/platform/fleet").text
     assert "showing 1–50 of 63 services" in page
     assert len(many) == len(few)
@@ -143,12 +125,12 @@ def test_the_scorecards_read_a_fixed_number_of_statements(client: TestClient, ru
     seed_fleet(runtime, engines=10)
     web_login(client, make_user(runtime, "vic", Role.VIEWER))
     client.get("/platform/scorecards")  # the session and templates warm
-    with counted(runtime) as few:
+    with statements(runtime) as few:
         assert client.get("/platform/scorecards").status_code == 200
     with runtime.store.unit_of_work(actor_of(runtime, "pia")) as uow:
         for n in range(10, 60):
             catalog.register_service(uow, ServiceCreate(key=f"engine-{n:02d}", name=f"E{n}", owner_team="engines"))
-    with counted(runtime) as many:
+    with statements(runtime) as many:
         page = client.get("/platform/scorecards").text
     assert "showing 1–50 of 63 services" in page
     assert len(many) == len(few)

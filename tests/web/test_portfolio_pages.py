@@ -18,7 +18,7 @@ from digital_factory.teams.schemas import TeamCreate
 from digital_factory.web.rendering import AREA_BY_SLUG
 from tests.factories import actor_of, make_user, web_login
 from tests.portfolio.builders import ready_epic
-from tests.web.test_teams_pages import selects_for
+from tests.statements import selects_for
 
 ORIGIN = {"Origin": "http://testserver"}
 

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
@@ -19,6 +16,7 @@ from digital_factory.releases import service as releases
 from digital_factory.releases.schemas import FlagChange, FlagCreate
 from tests.factories import actor_of, web_login
 from tests.releases.builders import OTHER, SERVICE, flight_control, make_flag
+from tests.statements import selects
 
 ROW = re.compile(r'<td><a href="/releases/([a-z0-9-]+)">[^<]+</a> <code>[^<]+</code></td>\s*<td>(\d+)</td>')
 LATE = "svc-50"  # a service on the second page, with a flag on in dev
@@ -38,22 +36,6 @@ def seed(runtime: Runtime) -> dict[str, object]:
         releases.create_flag(uow, LATE, FlagCreate(key="quiet-landing"))
         releases.request_change(uow, LATE, "quiet-landing", "dev", FlagChange(enabled=True))
     return dict(people)
-
-
-@contextmanager
-def selects(runtime: Runtime) -> Iterator[list[str]]:
-    """The SELECT statements run while the block runs."""
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            seen.append(str(args[2]))
-
-    event.listen(runtime.store.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.store.engine, "before_cursor_execute", count)
 
 
 def test_the_overview_pages_fifty_services_at_a_time(client: TestClient, runtime: Runtime) -> None:

@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import yaml
-from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
@@ -25,6 +24,7 @@ from digital_factory.teams.schemas import (
     TeamCreate,
 )
 from tests.factories import MadeUser, actor_of, web_login
+from tests.statements import selects_for
 from tests.teams.helpers import drone_teams
 
 ORIGIN = {"Origin": "http://testserver"}
@@ -250,20 +250,6 @@ def rows(html: str) -> dict[str, list[str]]:
     """The team table's rows: each team's number cells (members, domains) by key."""
     table = html[html.index('id="list-heading"') :]  # not the interactions above it
     return {m.group(1): re.findall(r"<td>(\d+)</td>", m.group(0)) for m in TEAM_ROW.finditer(table)}
-
-
-def selects_for(runtime: Runtime, client: TestClient, path: str) -> int:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(runtime.store.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(runtime.store.engine, "before_cursor_execute", count)
-    return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
 
 
 def test_the_team_table_pages_fifty_teams_at_a_time(client: TestClient, runtime: Runtime) -> None:

@@ -4,12 +4,9 @@ read for the page's rows alone (services that sent nothing, or sit on other page
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from digital_factory.app.factory import Runtime
@@ -24,6 +21,7 @@ from digital_factory.telemetry.points import Batch, LogLine, MetricKind, Point
 from digital_factory.web.telemetry.figures import ERROR_SEVERITIES, headline, overview
 from tests.factories import actor_of, web_login
 from tests.releases.builders import OTHER, SERVICE
+from tests.statements import selects
 from tests.telemetry.builders import nanos
 from tests.web.test_telemetry_pages import seed as seed_flight_control
 
@@ -59,21 +57,6 @@ def seed(runtime: Runtime) -> dict[str, object]:
     _register(runtime, keys)
     _send(runtime, keys[:SENDERS], datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5))
     return dict(people)
-
-
-@contextmanager
-def selects(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            seen.append(str(args[2]))
-
-    event.listen(runtime.store.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.store.engine, "before_cursor_execute", count)
 
 
 def test_the_area_pages_the_services_that_sent_telemetry(client: TestClient, runtime: Runtime) -> None:
