@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         description="How long a server process serves flags from memory before checking the store for "
         "changes made by other processes (0: check on every request).",
     )
+    read_refresh_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a server process answers a repeated API list read from memory before checking the "
+        "store for changes made by other processes (0: check before every answer). Changes made through the "
+        "same process show at once.",
+    )
     ofrep_rate_limit: float = Field(
         20_000.0,
         ge=0,

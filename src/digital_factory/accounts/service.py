@@ -48,6 +48,7 @@ from digital_factory.store.uow import Store, UnitOfWork
 __all__ = [
     "FIRST_ADMIN",
     "TOKEN_PREFIX",
+    "USERS_TABLE",
     "LoginThrottle",
     "Resolved",
     "SecretDigester",
@@ -55,6 +56,7 @@ __all__ = [
     "actor_for",
     "allowed",
     "authenticate",
+    "cached_token",
     "change_password",
     "create_token",
     "create_user",
@@ -83,6 +85,8 @@ __all__ = [
     "user_matches",
     "users_by_id",
 ]
+
+USERS_TABLE = models.User.__tablename__  # for reads kept until a user changes (`store.revisions`)
 
 TOKEN_PREFIX = "dfat"  # noqa: S105  (a public prefix, not a secret)
 FIRST_ADMIN = "admin"
@@ -451,17 +455,27 @@ def resolve_token_cached(
     ip: str | None = None,
 ) -> Resolved:
     """`resolve_token` through the cache: a unit of work (opened by `read`) only on a miss."""
-    parsed = bearer.parse(presented, TOKEN_PREFIX)
-    if parsed is None:
-        raise Unauthenticated("the bearer token is malformed")
-    hit = tokens.lookup(parsed, digester, now)
+    hit = cached_token(tokens, digester, presented, now=now, ip=ip)
     if hit is not None:
-        return replace(hit, actor=replace(hit.actor, ip=ip), stale=False)
+        return hit
+    parsed = bearer.parse(presented, TOKEN_PREFIX)
+    assert parsed is not None  # cached_token refused a malformed one
     with read() as uow:
         resolved = resolve_token(uow, digester, presented, ip=ip)
     assert resolved.expires_at is not None
     tokens.keep(parsed.public_id, resolved.digest, resolved.expires_at, resolved.user.id, resolved)
     return resolved
+
+
+def cached_token(
+    tokens: TokenCache[Resolved], digester: bearer.SecretDigester, presented: str, *, now: datetime, ip: str | None
+) -> Resolved | None:
+    """The token's resolution as cached, without the store; None when it must be read."""
+    parsed = bearer.parse(presented, TOKEN_PREFIX)
+    if parsed is None:
+        raise Unauthenticated("the bearer token is malformed")
+    hit = tokens.lookup(parsed, digester, now)
+    return None if hit is None else replace(hit, actor=replace(hit.actor, ip=ip), stale=False)
 
 
 def touch_token(uow: UnitOfWork, token_id: int) -> None:

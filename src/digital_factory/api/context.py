@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request
-from fastapi.concurrency import contextmanager_in_threadpool
+from fastapi.concurrency import contextmanager_in_threadpool, run_in_threadpool
 
 from digital_factory.accounts import service as accounts
 from digital_factory.core.actor import Actor, Origin, system_actor
@@ -31,30 +32,52 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_actor(request: Request) -> Actor:
-    """The actor behind `Authorization: Bearer <token>`; 401 problem JSON otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, credential = header.partition(" ")
+async def current_actor(request: Request) -> Actor:
+    """The actor behind `Authorization: Bearer <token>`; 401 problem JSON otherwise. A token checked within
+    the last second is answered from memory, without a worker thread."""
+    rt, presented = runtime(request), _presented(request)
+    now, ip = rt.store.clock.now(), client_ip(request)
+    resolved = accounts.cached_token(rt.tokens, rt.digester, presented, now=now, ip=ip)
+    if resolved is None:
+        resolved = await run_in_threadpool(_resolve, rt, presented, now, ip)
+    return _caller(request, resolved)
+
+
+def current_actor_here(request: Request) -> Actor:
+    """`current_actor` for code already in a worker thread."""
+    rt = runtime(request)
+    return _caller(request, _resolve(rt, _presented(request), rt.store.clock.now(), client_ip(request)))
+
+
+def _presented(request: Request) -> str:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
         raise Unauthenticated("send an API token as `Authorization: Bearer <token>`")
-    rt = runtime(request)
-    resolved = accounts.resolve_token_cached(
-        rt.tokens,
-        lambda: rt.store.unit_of_work(system_actor("auth"), write=False),
-        rt.digester,
-        credential.strip(),
-        now=rt.store.clock.now(),
-        ip=client_ip(request),
-    )
-    if resolved.stale:
-        with rt.store.unit_of_work(resolved.actor) as uow:
-            accounts.touch_token(uow, resolved.credential_id)
+    return credential.strip()
+
+
+def _caller(request: Request, resolved: accounts.Resolved) -> Actor:
     actor = resolved.actor
     if request.headers.get(CLIENT_HEADER, "").lower() == "cli":
         # The `factory` command says so; only the audit log's "door" depends on it, never a permission.
         actor = replace(actor, origin=Origin.CLI)
     request.state.actor = actor  # for the audit entry of a refusal
     return actor
+
+
+def _resolve(rt: Runtime, presented: str, now: datetime, ip: str | None) -> accounts.Resolved:
+    resolved = accounts.resolve_token_cached(
+        rt.tokens,
+        lambda: rt.store.unit_of_work(system_actor("auth"), write=False),
+        rt.digester,
+        presented,
+        now=now,
+        ip=ip,
+    )
+    if resolved.stale:
+        with rt.store.unit_of_work(resolved.actor) as uow:
+            accounts.touch_token(uow, resolved.credential_id)
+    return resolved
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -76,7 +99,7 @@ class _Gates:
         self.writes = anyio.Semaphore(1) if one_writer else None
 
 
-def _gates(request: Request) -> _Gates:
+def unit_gates(request: Request) -> _Gates:
     gates: _Gates | None = getattr(request.app.state, "unit_gates", None)
     if gates is None:
         gates = request.app.state.unit_gates = _Gates(runtime(request).store.one_writer)
@@ -86,14 +109,14 @@ def _gates(request: Request) -> _Gates:
 async def read_unit(request: Request, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
     """A read-only unit of work for the caller; rolled back when the route returns."""
     unit = runtime(request).store.unit_of_work(actor, write=False)
-    async with _gates(request).units, contextmanager_in_threadpool(unit) as uow:
+    async with unit_gates(request).units, contextmanager_in_threadpool(unit) as uow:
         yield uow
 
 
 async def write_unit(request: Request, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
     """A write unit of work for the caller; committed when the route returns, before the response is sent
     (scope "function"), so a failed commit is an error answer, never a 2xx for something not stored."""
-    gates = _gates(request)
+    gates = unit_gates(request)
     async with AsyncExitStack() as admitted:
         if gates.writes is not None:  # SQLite: writers queue here, one at a time
             await admitted.enter_async_context(gates.writes)

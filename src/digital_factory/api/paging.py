@@ -13,7 +13,7 @@ MAX_ROW_ID = 2_147_483_647
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A numeric id.")]
 
 
-def page_request(
+async def page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> PageRequest:

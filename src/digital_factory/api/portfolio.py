@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.api.context import CurrentActor, Reading, Writing, in_write_unit, runtime
+from digital_factory.api.kept import kept_answer, kept_path
 from digital_factory.api.paging import Paging
 from digital_factory.api.problems import problem
 from digital_factory.core.actor import Actor
@@ -114,16 +117,21 @@ def update_theme(uow: Writing, key: str, data: ThemeUpdate) -> Theme:
 # --- epics ---------------------------------------------------------------------------------------
 
 
-@router.get("/epics", tags=["epics"])
-def list_epics(
-    uow: Reading,
+EPIC_PAGE = TypeAdapter(Page[EpicSummary])
+
+
+@router.get(kept_path("/epics", portfolio.EPICS_TOPIC), tags=["epics"], response_model=Page[EpicSummary])
+async def list_epics(
+    request: Request,
+    actor: CurrentActor,
     page: Paging,
     state: EpicState | None = None,
     theme: str | None = None,
     owner: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[EpicSummary]:
-    return portfolio.list_epics(uow, EpicFilter(state=state, theme=theme, owner=owner, q=q), page)
+) -> Response:
+    filters = EpicFilter(state=state, theme=theme, owner=owner, q=q)
+    return await kept_answer(request, actor, partial(portfolio.list_epics, filters=filters, page=page), EPIC_PAGE)
 
 
 @router.post("/epics", status_code=status.HTTP_201_CREATED, tags=["epics"])

@@ -22,13 +22,14 @@ from digital_factory.accounts import service as accounts
 from digital_factory.accounts.events import TokenRevoked, UserChanged
 from digital_factory.accounts.schemas import CreatedUser
 from digital_factory.accounts.service import SecretDigester
-from digital_factory.api import business, hooks, ofrep, otlp, problems
+from digital_factory.api import business, hooks, kept, ofrep, otlp, problems
 from digital_factory.api import git as git_http
 from digital_factory.api.app import API_PREFIX, NO_NATIVE_TELEMETRY, create_api
 from digital_factory.app.middleware import (
     AllowHeaderMiddleware,
     BodyLimitMiddleware,
     FastLaneMiddleware,
+    KeptAnswerMiddleware,
     RequestGuardMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -105,7 +106,9 @@ def hypothesis_thresholds(settings: Settings) -> Thresholds:
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     settings.ensure_home()
-    store = Store(make_engine(settings.effective_database_url), clock=clock)
+    store = Store(
+        make_engine(settings.effective_database_url), clock=clock, read_refresh_seconds=settings.read_refresh_seconds
+    )
     digester = SecretDigester(settings.resolved_secret_key())
     repo_host = LocalRepoHost(settings.home / "repos")
     dora = DoraPolicy(bands=settings.insights_dora_bands, count_rollbacks=settings.insights_dora_count_rollbacks)
@@ -293,6 +296,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_middleware(SecurityHeadersMiddleware)
     # outermost: OFREP answers before routing and the middleware above, under the same guards
     app.add_middleware(FastLaneMiddleware, handler=ofrep.OfrepHandler(rt.flags), max_bytes=settings.max_body_bytes)
+    app.add_middleware(KeptAnswerMiddleware, answers=kept.KeptAnswers(rt, API_PREFIX))
     return app
 
 

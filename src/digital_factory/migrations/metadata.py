@@ -12,6 +12,7 @@ from digital_factory.platform import models as _platform  # noqa: F401
 from digital_factory.portfolio import models as _portfolio  # noqa: F401
 from digital_factory.releases import models as _releases  # noqa: F401
 from digital_factory.repos import models as _repos  # noqa: F401
+from digital_factory.store import revisions as _revisions  # noqa: F401
 from digital_factory.store import sequences as _sequences  # noqa: F401
 from digital_factory.store.base import Base
 from digital_factory.teams import models as _teams  # noqa: F401

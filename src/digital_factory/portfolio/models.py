@@ -88,6 +88,7 @@ class Epic(WsjfColumns, Entity):
     __table_args__ = (
         Index("ix_portfolio_epic_state_entered", "state", "state_entered_at"),
         Index("ix_portfolio_epic_state_wsjf", "state", "wsjf"),
+        Index("ix_portfolio_epic_moved", "state_entered_at", "id"),  # the epic list's order
     )
 
     key: Mapped[str] = mapped_column(String(20), unique=True)

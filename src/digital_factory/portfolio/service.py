@@ -6,6 +6,7 @@ this module is what other layers import."""
 from __future__ import annotations
 
 from digital_factory.portfolio.epics import (
+    EPICS_TOPIC,
     backlog,
     create_epic,
     epic_matches,
@@ -55,6 +56,7 @@ from digital_factory.portfolio.work_reads import epic_histories, work_item_flows
 
 __all__ = [
     "BOARD_CARDS_PER_COLUMN",
+    "EPICS_TOPIC",
     "MoveRefused",
     "backlog",
     "board",

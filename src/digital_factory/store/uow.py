@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from digital_factory.core.actor import Actor
 from digital_factory.core.clock import Clock, SystemClock
 from digital_factory.core.events import DomainEvent, EventBus
+from digital_factory.store import revisions
+from digital_factory.store.cached import REFRESH_SECONDS, ReadCache
 from digital_factory.store.engine import WRITE_OPTION
 
 
@@ -29,7 +31,14 @@ class UnitOfWork:
 class Store:
     """Opens units of work. Services never open transactions; their caller does, through this."""
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None, bus: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+        read_refresh_seconds: float = REFRESH_SECONDS,
+    ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.bus = bus or EventBus()
@@ -37,21 +46,28 @@ class Store:
         self._write = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         # SQLite takes one writer at a time (callers that hold a unit of work across threads queue for it)
         self.one_writer = engine.dialect.name == "sqlite"
+        revisions.track_writes(engine)
+        self.reads = ReadCache(refresh_seconds=read_refresh_seconds)
 
     @contextmanager
     def unit_of_work(self, actor: Actor, *, write: bool = True) -> Iterator[UnitOfWork]:
         maker = self._write if write else self._read
         with maker() as session:
             uow = UnitOfWork(session=session, actor=actor, clock=self.clock)
+            moved: frozenset[str] = frozenset()
             try:
                 yield uow
                 if write:
+                    session.flush()
+                    moved = revisions.move_on(session)
                     session.commit()
                 else:
                     session.rollback()
             except BaseException:
                 session.rollback()
                 raise
+        if moved:
+            self.reads.moved(moved)
         self.bus.publish_all(uow.pending_events)
 
     def run(self, actor: Actor, work: Callable[[UnitOfWork], object]) -> object:
