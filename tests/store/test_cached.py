@@ -11,7 +11,7 @@ from digital_factory.settings import Settings
 from digital_factory.store.cached import ReadCache
 from digital_factory.store.uow import Store
 
-TOPIC = portfolio.EPICS_TOPIC
+TOPIC = portfolio.TOPIC
 
 
 class Clock:
@@ -81,3 +81,16 @@ def test_only_so_many_answers_are_kept_per_topic(runtime: Runtime) -> None:
         for key in ("a", "b", "c"):
             cache.load(uow.session, TOPIC, key, key.encode)
     assert [cache.get(TOPIC, key) for key in ("a", "b", "c")] == [None, b"b", b"c"]
+
+
+def test_an_answer_with_a_max_age_is_read_again_after_it(runtime: Runtime) -> None:
+    clock = Clock()
+    cache = ReadCache(refresh_seconds=60.0, clock=clock)
+    with runtime.store.unit_of_work(system_actor("tests"), write=False) as uow:
+        assert cache.load(uow.session, TOPIC, "key", lambda: 1, max_age=5.0) == 1
+        clock.now += 4.0
+        assert cache.get(TOPIC, "key", max_age=5.0) == 1
+        assert cache.load(uow.session, TOPIC, "key", lambda: 2, max_age=5.0) == 1
+        clock.now += 2.0
+        assert cache.get(TOPIC, "key", max_age=5.0) is None
+        assert cache.load(uow.session, TOPIC, "key", lambda: 3, max_age=5.0) == 3

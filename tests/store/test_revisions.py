@@ -14,7 +14,7 @@ from digital_factory.portfolio.schemas import EpicCreate, EpicFilter, ThemeCreat
 from digital_factory.store import revisions
 from digital_factory.store.sequences import next_key
 
-TOPIC = portfolio.EPICS_TOPIC
+TOPIC = portfolio.TOPIC
 
 
 def _revision(runtime: Runtime) -> int:

@@ -48,7 +48,6 @@ from digital_factory.store.uow import Store, UnitOfWork
 __all__ = [
     "FIRST_ADMIN",
     "TOKEN_PREFIX",
-    "USERS_TABLE",
     "LoginThrottle",
     "Resolved",
     "SecretDigester",
@@ -85,8 +84,6 @@ __all__ = [
     "user_matches",
     "users_by_id",
 ]
-
-USERS_TABLE = models.User.__tablename__  # for reads kept until a user changes (`store.revisions`)
 
 TOKEN_PREFIX = "dfat"  # noqa: S105  (a public prefix, not a secret)
 FIRST_ADMIN = "admin"

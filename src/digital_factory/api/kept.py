@@ -42,7 +42,7 @@ async def kept_answer(
     store = runtime_of(request).store
     topic, key = _KEPT_PATHS[request.scope["route"].path], _key(request.scope, actor)
     body = store.reads.get(topic, key)
-    if body is None:
+    if not isinstance(body, bytes):
 
         def load() -> bytes:
             with store.unit_of_work(actor, write=False) as uow:
@@ -72,7 +72,8 @@ class KeptAnswers:
         actor = self._caller(scope)
         if actor is None:
             return None
-        return self.runtime.store.reads.get(topic, (path[len(self.prefix) :], scope["query_string"], actor.permissions))
+        kept = self.runtime.store.reads.get(topic, (path[len(self.prefix) :], scope["query_string"], actor.permissions))
+        return kept if isinstance(kept, bytes) else None
 
     def _caller(self, scope: Scope) -> Actor | None:
         header = next((value for name, value in scope["headers"] if name == b"authorization"), b"")

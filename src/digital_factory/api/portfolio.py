@@ -120,7 +120,7 @@ def update_theme(uow: Writing, key: str, data: ThemeUpdate) -> Theme:
 EPIC_PAGE = TypeAdapter(Page[EpicSummary])
 
 
-@router.get(kept_path("/epics", portfolio.EPICS_TOPIC), tags=["epics"], response_model=Page[EpicSummary])
+@router.get(kept_path("/epics", portfolio.TOPIC), tags=["epics"], response_model=Page[EpicSummary])
 async def list_epics(
     request: Request,
     actor: CurrentActor,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from digital_factory.store import revisions
 from digital_factory.store.base import Base, Entity, IssuedSecret, ServiceRef
 
 
@@ -99,3 +100,9 @@ class ServiceWork(Entity):
     kind: Mapped[str] = mapped_column(String(10))
     work_key: Mapped[str] = mapped_column(String(24), index=True)
     linked_at: Mapped[datetime]
+
+
+# Reads that server processes keep (`store.reads`) under this topic are read again once a catalog or a teams
+# table (owners, team types) is written.
+TOPIC = "catalog"
+revisions.watch(TOPIC, prefixes=["catalog_", "teams_"])

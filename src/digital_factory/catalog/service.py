@@ -37,6 +37,7 @@ from digital_factory.catalog.ingestion import (
     resolve_ingestion_key,
     revoke_ingestion_key,
 )
+from digital_factory.catalog.models import TOPIC
 from digital_factory.catalog.overview import catalog_overview, catalog_page, ownership_warnings
 from digital_factory.catalog.ownership import (
     may_approve,
@@ -69,6 +70,7 @@ from digital_factory.catalog.work import link_work, services_for_work, services_
 
 __all__ = [
     "INGESTION_KEY_PREFIX",
+    "TOPIC",
     "add_dependency",
     "catalog_overview",
     "catalog_page",

@@ -35,6 +35,7 @@ from digital_factory.portfolio.schemas import (
     IndicatorSet,
     KeyResult,
 )
+from digital_factory.store import revisions
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.schemas import Aggregation
@@ -194,6 +195,13 @@ def _chart(uow: UnitOfWork, query: Query, window_start: datetime, at: datetime) 
 
 
 # --- many epics: the board's cards ---------------------------------------------------------------
+
+
+# Card evaluations kept by server processes (`store.reads`) are read again once the portfolio or the metrics
+# change (or after `CARD_MAX_AGE`: a rolling window moves with the clock alone).
+CARDS_TOPIC = "insights.cards"
+CARD_MAX_AGE = 10.0
+revisions.watch(CARDS_TOPIC, telemetry.METRIC_TABLES, prefixes=[portfolio.TABLE_PREFIX])
 
 
 def card_evaluations(uow: UnitOfWork, keys: list[str], theta: Thresholds) -> dict[str, CardEvaluation]:

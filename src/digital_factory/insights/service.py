@@ -14,6 +14,8 @@ from digital_factory.insights.dora_figures import period_bounds
 from digital_factory.insights.evaluation import Thresholds
 from digital_factory.insights.flow import FlowQuery, cumulative_flow, flow_metrics
 from digital_factory.insights.hypotheses import (
+    CARD_MAX_AGE,
+    CARDS_TOPIC,
     card_evaluations,
     decide_on_hypothesis,
     evaluate_hypothesis,
@@ -28,6 +30,8 @@ from digital_factory.insights.valuestream import value_stream_map
 from digital_factory.insights.wsjf_feedback import rescore_suggestions
 
 __all__: list[str] = [
+    "CARDS_TOPIC",
+    "CARD_MAX_AGE",
     "REPORT_YEARS",
     "SECTIONS",
     "BoardPack",

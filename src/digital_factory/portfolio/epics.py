@@ -45,7 +45,6 @@ from digital_factory.portfolio.schemas import (
     WsjfScore,
 )
 from digital_factory.portfolio.themes import theme_ids
-from digital_factory.store import revisions
 from digital_factory.store.paging import paginate
 from digital_factory.store.search import any_contains, contains
 from digital_factory.store.sequences import next_key
@@ -283,14 +282,6 @@ def epic_row(uow: UnitOfWork, key: str, *, lock: bool = False) -> models.Epic:
 def get_epic(uow: UnitOfWork, key: str) -> Epic:
     require(uow.actor, Permission.READ)
     return epic_out(uow, epic_row(uow, key))
-
-
-# What an epic list shows (`list_epics`) reads these tables: servers keep its pages until one is written.
-EPICS_TOPIC = "portfolio.epics"
-revisions.watch(
-    EPICS_TOPIC,
-    [t.__tablename__ for t in (models.Epic, models.EpicTheme, models.Theme, models.Feature)] + [accounts.USERS_TABLE],
-)
 
 
 def list_epics(uow: UnitOfWork, filters: EpicFilter, page: PageRequest) -> Page[EpicSummary]:

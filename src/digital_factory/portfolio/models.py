@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from digital_factory.store import revisions
 from digital_factory.store.base import Base, Entity, child_of
 
 EpicRef = Annotated[int, child_of("portfolio_epic")]
@@ -254,3 +255,10 @@ class WorkTransition(Entity):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey(USER_FK, ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+# Reads that server processes keep (`store.reads`) under this topic are read again once any portfolio table
+# or a user (an owner's name) is written.
+TOPIC = "portfolio"
+TABLE_PREFIX = "portfolio_"  # every table of the domain
+revisions.watch(TOPIC, [USER_FK.partition(".")[0]], prefixes=[TABLE_PREFIX])

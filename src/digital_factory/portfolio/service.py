@@ -6,7 +6,6 @@ this module is what other layers import."""
 from __future__ import annotations
 
 from digital_factory.portfolio.epics import (
-    EPICS_TOPIC,
     backlog,
     create_epic,
     epic_matches,
@@ -34,6 +33,7 @@ from digital_factory.portfolio.flow import (
     update_kanban_config,
 )
 from digital_factory.portfolio.imports import import_items
+from digital_factory.portfolio.models import TABLE_PREFIX, TOPIC
 from digital_factory.portfolio.themes import create_theme, get_theme, list_themes, update_theme
 from digital_factory.portfolio.work import (
     change_feature_state,
@@ -56,7 +56,8 @@ from digital_factory.portfolio.work_reads import epic_histories, work_item_flows
 
 __all__ = [
     "BOARD_CARDS_PER_COLUMN",
-    "EPICS_TOPIC",
+    "TABLE_PREFIX",
+    "TOPIC",
     "MoveRefused",
     "backlog",
     "board",

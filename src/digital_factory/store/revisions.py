@@ -22,8 +22,8 @@ from digital_factory.store.base import Base
 TOUCHED = "factory_touched_tables"
 _WRITE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
 
-# table name -> the topics watching it; filled at import time by the domains that cache reads
-_WATCHERS: dict[str, set[str]] = {}
+# (topic, watched table names, watched table name prefixes), filled at import time by the domains
+_WATCHES: list[tuple[str, frozenset[str], tuple[str, ...]]] = []
 
 
 class StoreRevision(Base):
@@ -33,10 +33,16 @@ class StoreRevision(Base):
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def watch(topic: str, tables: Iterable[str]) -> None:
-    """From now on, a write to any of `tables` moves `topic`'s revision on."""
-    for table in tables:
-        _WATCHERS.setdefault(table, set()).add(topic)
+def watch(topic: str, tables: Iterable[str] = (), *, prefixes: Iterable[str] = ()) -> None:
+    """From now on, a write to any of `tables`, or to a table whose name starts with one of `prefixes`, moves
+    `topic`'s revision on."""
+    _WATCHES.append((topic, frozenset(tables), tuple(prefixes)))
+    _topics_of.cache_clear()
+
+
+@lru_cache(maxsize=1024)
+def _topics_of(table: str) -> frozenset[str]:
+    return frozenset(topic for topic, names, prefixes in _WATCHES if table in names or table.startswith(prefixes))
 
 
 def track_writes(engine: Engine) -> None:
@@ -51,7 +57,7 @@ def _forget(connection: Any) -> None:
 
 def _notice(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
     table = _written_table(statement)
-    if table is not None and table in _WATCHERS:
+    if table is not None and _topics_of(table):
         connection.info.setdefault(TOUCHED, set()).add(table)
 
 
@@ -67,7 +73,7 @@ def move_on(session: Session) -> frozenset[str]:
     if not session.in_transaction():
         return frozenset()
     touched: set[str] = session.connection().info.pop(TOUCHED, set())
-    topics = frozenset(topic for table in touched for topic in _WATCHERS.get(table, ()))
+    topics = frozenset(topic for table in touched for topic in _topics_of(table))
     if not topics:
         return topics
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

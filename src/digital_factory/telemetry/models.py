@@ -119,3 +119,7 @@ class IdempotencyKey(Entity):
     request_digest: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+# what metric queries read (a write to any of them can change an answer)
+METRIC_TABLES = tuple(table.__tablename__ for table in (Series, Point, Rollup))

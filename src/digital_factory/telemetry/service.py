@@ -30,6 +30,7 @@ from digital_factory.telemetry.listing import (
     severity_counts,
     severity_counts_of,
 )
+from digital_factory.telemetry.models import METRIC_TABLES
 from digital_factory.telemetry.otlp_values import Decoded
 from digital_factory.telemetry.otlp_wire import (
     JSON,
@@ -52,6 +53,7 @@ __all__ = [
     "BULK_TYPES",
     "IDEMPOTENCY_HEADER",
     "JSON",
+    "METRIC_TABLES",
     "PROTOBUF",
     "Batch",
     "BusinessRequest",

@@ -26,7 +26,7 @@ from digital_factory.portfolio import service as portfolio
 from digital_factory.repos import service as repos
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
-from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.context import Viewer, can, kept, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice
 from digital_factory.web.paging import pager
 from digital_factory.web.rendering import render
@@ -75,7 +75,8 @@ def _catalog_page(
             "team_types": {t.key: str(t.team_type) for t in refs},
         }
 
-    loaded = read(request, viewer, load)
+    key = ("catalog", chosen.value_stream, chosen.owner_team, chosen.q, offset)
+    loaded = dict(read(request, viewer, lambda uow: kept(request, uow, catalog.TOPIC, key, lambda: load(uow))))
     page = loaded["page"]
     loaded["streams"] = page.value_streams
     return render(

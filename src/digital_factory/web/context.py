@@ -3,7 +3,8 @@ policy for a refused form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -46,6 +47,16 @@ def read(request: Request, viewer: Viewer, work: Callable[[UnitOfWork], T]) -> T
     """Run `work` in a read-only unit of work as the signed-in person."""
     with runtime(request).store.unit_of_work(viewer.actor, write=False) as uow:
         return work(uow)
+
+
+def kept(
+    request: Request, uow: UnitOfWork, topic: str, key: Hashable, work: Callable[[], T], *, max_age: float = math.inf
+) -> T:
+    """`work`'s result as this process keeps it (`store.reads`) for callers with the same permissions, read
+    again (in `uow`) once `topic` moves or after `max_age` seconds. Only for results a page reads, never
+    changes, and that depend on the caller's permissions alone."""
+    key = (key, uow.actor.permissions)
+    return runtime(request).store.reads.load(uow.session, topic, key, work, max_age=max_age)
 
 
 def write(request: Request, viewer: Viewer, work: Callable[[UnitOfWork], T]) -> T:

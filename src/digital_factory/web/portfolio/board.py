@@ -14,7 +14,7 @@ from digital_factory.insights.schemas import CardEvaluation
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import Board, MoveRequest
 from digital_factory.store.uow import UnitOfWork
-from digital_factory.web.context import Viewer, can, read, refusal, write
+from digital_factory.web.context import Viewer, can, kept, read, refusal, write
 from digital_factory.web.insights import hypotheses
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
 from digital_factory.web.portfolio.epics import epic_page
@@ -31,8 +31,10 @@ def board_page(request: Request, viewer: PageViewer) -> Response:
     theta = hypotheses.thresholds(request)
 
     def load(uow: UnitOfWork) -> tuple[Board, dict[str, CardEvaluation]]:
-        board = portfolio.board(uow)
-        return board, insights.card_evaluations(uow, hypotheses.card_keys(board), theta)
+        board = kept(request, uow, portfolio.TOPIC, "board", lambda: portfolio.board(uow))
+        cards = tuple(hypotheses.card_keys(board))
+        evaluate = lambda: insights.card_evaluations(uow, list(cards), theta)  # noqa: E731
+        return board, kept(request, uow, insights.CARDS_TOPIC, (cards, theta), evaluate, max_age=insights.CARD_MAX_AGE)
 
     board, evaluations = read(request, viewer, load)
     return tab_page(
