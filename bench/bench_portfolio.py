@@ -181,17 +181,16 @@ def _measure(client: TestClient, runtime: Runtime, home: Path) -> list[Result]:
         assert client.get("/bench-static/board.html").status_code == 200
 
     static_ms = _median_ms(static_page)
-    board_ms = _median_ms(board_page)
+    board_ms = _median_ms(board_page)  # the board's columns and card statuses as the process keeps them
+    kept_per_topic, runtime.store.reads.kept_per_topic = runtime.store.reads.kept_per_topic, 0
+    read_ms = _median_ms(board_page)  # every load reads them, as the first load after a change does
+    runtime.store.reads.kept_per_topic = kept_per_topic
     static_ms = min(static_ms, _median_ms(static_page))  # measured on both sides of the board, the better one
+    label = f"portfolio board page, {EPICS:,} epics / {EPICS * FEATURES_PER_EPIC:,} features"
+    baseline = f"static page of the same size ({len(page.content) // 1024} KiB, median ms)"
     return [
-        Result(
-            f"portfolio board page, {EPICS:,} epics / {EPICS * FEATURES_PER_EPIC:,} features (median ms)",
-            board_ms,
-            "ms",
-            f"static page of the same size ({len(page.content) // 1024} KiB, median ms)",
-            static_ms,
-            higher_is_better=False,
-        )
+        Result(f"{label} (median ms)", board_ms, "ms", baseline, static_ms, higher_is_better=False),
+        Result(f"{label}, nothing kept (median ms)", read_ms, "ms", baseline, static_ms, higher_is_better=False),
     ]
 
 

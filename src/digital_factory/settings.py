@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         "store for changes made by other processes (0: check before every answer). Changes made through the "
         "same process show at once.",
     )
+    read_cache_entries: int = Field(
+        256,
+        ge=0,
+        description="How many answers of each topic (the epic list's pages, the board, catalog pages) a server "
+        "process keeps (0: none; every read goes to the store).",
+    )
     ofrep_rate_limit: float = Field(
         20_000.0,
         ge=0,

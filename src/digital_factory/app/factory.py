@@ -49,6 +49,7 @@ from digital_factory.repos.events import PushReceived
 from digital_factory.repos.service import LocalRepoHost
 from digital_factory.settings import Settings
 from digital_factory.store import schema
+from digital_factory.store.cached import ReadCache
 from digital_factory.store.engine import is_sqlite, make_engine
 from digital_factory.store.uow import Store
 from digital_factory.telemetry.service import OtlpLimits, OtlpReceiver
@@ -106,9 +107,8 @@ def hypothesis_thresholds(settings: Settings) -> Thresholds:
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     settings.ensure_home()
-    store = Store(
-        make_engine(settings.effective_database_url), clock=clock, read_refresh_seconds=settings.read_refresh_seconds
-    )
+    store = Store(make_engine(settings.effective_database_url), clock=clock)
+    store.reads = ReadCache(refresh_seconds=settings.read_refresh_seconds, kept_per_topic=settings.read_cache_entries)
     digester = SecretDigester(settings.resolved_secret_key())
     repo_host = LocalRepoHost(settings.home / "repos")
     dora = DoraPolicy(bands=settings.insights_dora_bands, count_rollbacks=settings.insights_dora_count_rollbacks)

@@ -13,7 +13,7 @@ from digital_factory.core.actor import Actor
 from digital_factory.core.clock import Clock, SystemClock
 from digital_factory.core.events import DomainEvent, EventBus
 from digital_factory.store import revisions
-from digital_factory.store.cached import REFRESH_SECONDS, ReadCache
+from digital_factory.store.cached import ReadCache
 from digital_factory.store.engine import WRITE_OPTION
 
 
@@ -31,14 +31,7 @@ class UnitOfWork:
 class Store:
     """Opens units of work. Services never open transactions; their caller does, through this."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        clock: Clock | None = None,
-        bus: EventBus | None = None,
-        read_refresh_seconds: float = REFRESH_SECONDS,
-    ) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock | None = None, bus: EventBus | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.bus = bus or EventBus()
@@ -47,7 +40,7 @@ class Store:
         # SQLite takes one writer at a time (callers that hold a unit of work across threads queue for it)
         self.one_writer = engine.dialect.name == "sqlite"
         revisions.track_writes(engine)
-        self.reads = ReadCache(refresh_seconds=read_refresh_seconds)
+        self.reads = ReadCache()
 
     @contextmanager
     def unit_of_work(self, actor: Actor, *, write: bool = True) -> Iterator[UnitOfWork]:
