@@ -62,7 +62,7 @@ class ReadCache:
             now = self._clock()
             if now - state.checked_at > self.refresh_seconds:
                 return None
-            kept = state.answers.get(key)
+            kept = state.answers.get(key) if self.kept_per_topic else None
             if kept is None or kept.revision != state.revision or now - kept.made_at > max_age:
                 return None
             return kept.value
@@ -81,7 +81,7 @@ class ReadCache:
                 if state.revision is not None and state.revision != revision:
                     state.answers.clear()  # read at an older revision: never current again
                 state.revision, state.checked_at = revision, now
-            kept = state.answers.get(key)
+            kept = state.answers.get(key) if self.kept_per_topic else None
             if kept is not None and kept.revision == revision and now - kept.made_at <= max_age:
                 return kept.value  # type: ignore[return-value]  # kept by this key's `read`, a T
         value = read()
