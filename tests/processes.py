@@ -1,4 +1,5 @@
-"""A real `factory serve` process for tests that must kill it (kill -9 and restart on the same store)."""
+"""A real `factory serve` process for tests that must kill it (kill -9 and restart on the same store), and the
+runtime of another server process for tests of what processes see of each other's writes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 import httpx
 
+from digital_factory.app.factory import Runtime
 from digital_factory.settings import Settings
 
 T = TypeVar("T")
@@ -87,3 +89,16 @@ def admin_token(home: Path, database_url: str, secret_key: str) -> str:
     env["FACTORY_SECRET_KEY"] = secret_key
     command = [sys.executable, "-m", "digital_factory", "token", "create", "--user", "admin", "--name", "test"]
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@contextmanager
+def another_process(settings: Settings) -> Iterator[Runtime]:
+    """The runtime a second server process on the same store would build; stopped afterwards."""
+    from digital_factory.app.factory import build_runtime
+
+    other = build_runtime(settings)
+    try:
+        yield other
+    finally:
+        other.executor.stop()
+        other.store.dispose()

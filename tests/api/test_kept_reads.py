@@ -9,12 +9,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
-from digital_factory.app.factory import Runtime, build_runtime
+from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicCreate
 from digital_factory.settings import Settings
 from tests.factories import make_user
+from tests.processes import another_process
 
 EPICS = "/api/v1/epics"
 
@@ -57,12 +58,8 @@ def test_a_write_by_another_process_shows_after_the_revision_check(
 ) -> None:
     viewer = make_user(runtime, "vic")
     assert _titles(client, viewer.headers) == []
-    other = build_runtime(settings)
-    try:
-        with other.store.unit_of_work(system_actor("tests")) as uow:
-            portfolio.create_epic(uow, EpicCreate(title="Made by another server"))
-    finally:
-        other.store.dispose()
+    with another_process(settings) as other, other.store.unit_of_work(system_actor("tests")) as uow:
+        portfolio.create_epic(uow, EpicCreate(title="Made by another server"))
     runtime.store.reads.refresh_seconds = 0  # the next answer checks the revision first
     assert _titles(client, viewer.headers) == ["Made by another server"]
 

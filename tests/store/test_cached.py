@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from digital_factory.app.factory import Runtime, build_runtime
+from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicCreate
 from digital_factory.settings import Settings
 from digital_factory.store.cached import ReadCache
 from digital_factory.store.uow import Store
+from tests.processes import another_process
 
 TOPIC = portfolio.TOPIC
 
@@ -38,11 +39,8 @@ def test_an_answer_is_kept_until_the_next_check_finds_the_revision_moved(runtime
     assert cache.get(TOPIC, "key") is None
     assert _load(runtime.store, cache, b"first") == b"first"
     assert cache.get(TOPIC, "key") == b"first"
-    other = build_runtime(settings)  # another server process on the same store
-    try:
+    with another_process(settings) as other:
         _create(other.store, "Made elsewhere")
-    finally:
-        other.store.dispose()
     clock.now += 0.5
     assert cache.get(TOPIC, "key") == b"first", "trusted until the next revision check"
     clock.now += 0.6

@@ -4,30 +4,30 @@ team's rename shows on the catalog (teams are part of its topic)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
-from digital_factory.app.factory import Runtime, build_runtime
+from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from digital_factory.core.actor import Actor
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import EpicUpdate
 from digital_factory.settings import Settings
+from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.teams.schemas import TeamCreate, TeamUpdate
 from tests.factories import actor_of, make_user, web_login
 from tests.portfolio.builders import HYPOTHESIS, epic, move
+from tests.processes import another_process
 
 
-def _elsewhere(settings: Settings, actor: Actor, work: object) -> None:
+def _elsewhere(settings: Settings, actor: Actor, work: Callable[[UnitOfWork], object]) -> None:
     """`work(uow)` committed by another server process on the same store."""
-    other = build_runtime(settings)
-    try:
-        with other.store.unit_of_work(actor) as uow:
-            work(uow)  # type: ignore[operator]
-    finally:
-        other.store.dispose()
+    with another_process(settings) as other, other.store.unit_of_work(actor) as uow:
+        work(uow)
 
 
 def test_the_board_shows_a_move_at_once_and_another_process_s_after_the_check(
