@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 
 from digital_factory.accounts.schemas import Permission
-from digital_factory.api.context import Reading, client_ip, current_actor_here
+from digital_factory.api.context import Reading, bearer_credential, client_ip, current_actor_here
 from digital_factory.catalog import service as catalog
 from digital_factory.core.actor import Actor, Origin, system_actor
 from digital_factory.runtime import runtime_of
@@ -43,9 +43,8 @@ IdempotencyKey = Annotated[
 
 
 def _sender(request: Request) -> tuple[Actor, telemetry.BusinessSender]:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential.startswith(f"{catalog.INGESTION_KEY_PREFIX}_"):
+    credential = bearer_credential(request.headers.get("authorization", ""))
+    if credential is None or not credential.startswith(f"{catalog.INGESTION_KEY_PREFIX}_"):
         return current_actor_here(request), telemetry.BusinessSender()
     rt = runtime_of(request)
     with rt.store.unit_of_work(system_actor("auth"), write=False) as uow:

@@ -49,11 +49,17 @@ def current_actor_here(request: Request) -> Actor:
     return _caller(request, _resolve(rt, _presented(request), rt.store.clock.now(), client_ip(request)))
 
 
+def bearer_credential(authorization: str) -> str | None:
+    """What `Authorization: Bearer <credential>` carries; None for any other header (or none)."""
+    scheme, _, credential = authorization.partition(" ")
+    return (credential.strip() or None) if scheme.lower() == "bearer" else None
+
+
 def _presented(request: Request) -> str:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+    credential = bearer_credential(request.headers.get("authorization", ""))
+    if credential is None:
         raise Unauthenticated("send an API token as `Authorization: Bearer <token>`")
-    return credential.strip()
+    return credential
 
 
 def _caller(request: Request, resolved: accounts.Resolved) -> Actor:

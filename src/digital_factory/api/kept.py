@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from digital_factory.accounts import service as accounts
-from digital_factory.api.context import unit_gates
+from digital_factory.api.context import bearer_credential, unit_gates
 from digital_factory.core.actor import Actor
 from digital_factory.core.errors import Unauthenticated
 from digital_factory.runtime import Runtime, runtime_of
@@ -40,7 +40,8 @@ async def kept_answer(
 ) -> Response:
     """`read`'s answer as JSON: kept, or read in a unit of work of its own and then kept."""
     store = runtime_of(request).store
-    topic, key = _KEPT_PATHS[request.scope["route"].path], _key(request.scope, actor)
+    path = request.scope["route"].path
+    topic, key = _KEPT_PATHS[path], _key(path, request.scope, actor)
     body = store.reads.get(topic, key)
     if not isinstance(body, bytes):
 
@@ -54,8 +55,9 @@ async def kept_answer(
     return Response(body, media_type="application/json")
 
 
-def _key(scope: Scope, actor: Actor) -> Hashable:
-    return (scope["route"].path, scope["query_string"], actor.permissions)
+def _key(path: str, scope: Scope, actor: Actor) -> Hashable:
+    """A kept answer's key: the read (its path under the API's mount), its query, the caller's permissions."""
+    return (path, scope["query_string"], actor.permissions)
 
 
 class KeptAnswers:
@@ -65,31 +67,26 @@ class KeptAnswers:
         self.runtime, self.prefix = runtime, prefix
 
     def __call__(self, scope: Scope) -> bytes | None:
-        path: str = scope["path"]
-        topic = _KEPT_PATHS.get(path[len(self.prefix) :]) if path.startswith(self.prefix) else None
-        if topic is None or scope["method"] != "GET":
+        full: str = scope["path"]
+        path = full[len(self.prefix) :] if full.startswith(self.prefix) else None
+        topic = _KEPT_PATHS.get(path) if path is not None else None
+        if path is None or topic is None or scope["method"] != "GET":
             return None
         actor = self._caller(scope)
         if actor is None:
             return None
-        kept = self.runtime.store.reads.get(topic, (path[len(self.prefix) :], scope["query_string"], actor.permissions))
+        kept = self.runtime.store.reads.get(topic, _key(path, scope, actor))
         return kept if isinstance(kept, bytes) else None
 
     def _caller(self, scope: Scope) -> Actor | None:
+        """The caller as the token cache knows them (the address is left out: a kept answer does not use it)."""
         header = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
-        scheme, _, credential = header.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
+        credential = bearer_credential(header.decode("latin-1"))
+        if credential is None:
             return None
         rt = self.runtime
         try:
-            resolved = accounts.cached_token(
-                rt.tokens, rt.digester, credential.strip(), now=rt.store.clock.now(), ip=_address(scope)
-            )
+            resolved = accounts.cached_token(rt.tokens, rt.digester, credential, now=rt.store.clock.now(), ip=None)
         except Unauthenticated:
             return None  # the route answers it
         return None if resolved is None else resolved.actor
-
-
-def _address(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None

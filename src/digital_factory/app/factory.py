@@ -107,8 +107,8 @@ def hypothesis_thresholds(settings: Settings) -> Thresholds:
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     settings.ensure_home()
-    store = Store(make_engine(settings.effective_database_url), clock=clock)
-    store.reads = ReadCache(refresh_seconds=settings.read_refresh_seconds, kept_per_topic=settings.read_cache_entries)
+    reads = ReadCache(refresh_seconds=settings.read_refresh_seconds, kept_per_topic=settings.read_cache_entries)
+    store = Store(make_engine(settings.effective_database_url), clock=clock, reads=reads)
     digester = SecretDigester(settings.resolved_secret_key())
     repo_host = LocalRepoHost(settings.home / "repos")
     dora = DoraPolicy(bands=settings.insights_dora_bands, count_rollbacks=settings.insights_dora_count_rollbacks)

@@ -18,9 +18,10 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+
+from digital_factory.store.engine import dialect_insert
 
 COPY_FROM = 500
 """From this many rows, PostgreSQL takes them by COPY into a scratch table, then one INSERT … SELECT."""
@@ -37,7 +38,7 @@ def insert_new(
         return _copy_new(connection, table, rows, returning)
     # one statement executed for many parameter sets: SQLAlchemy's "insertmanyvalues" sends them as
     # multi-row VALUES batches with RETURNING, compiled once (a `.values([...])` statement compiles per call)
-    statement = _insert(connection, table).on_conflict_do_nothing()
+    statement = dialect_insert(connection.dialect.name, table).on_conflict_do_nothing()
     if connection.dialect.name == "sqlite":
         if not returning:
             execute_many(connection, statement, rows, ("new", table))
@@ -68,7 +69,7 @@ def insert_or_merge(
         return
     least_of = func.min if connection.dialect.name == "sqlite" else func.least
     greatest_of = func.max if connection.dialect.name == "sqlite" else func.greatest
-    statement = _insert(connection, table)
+    statement = dialect_insert(connection.dialect.name, table)
     new = statement.excluded
     merged: dict[str, Any] = {name: table.c[name] + new[name] for name in add}
     merged |= {name: least_of(table.c[name], new[name]) for name in least}
@@ -183,12 +184,6 @@ def _sqlite_all_new(
         connection.exec_driver_sql("ROLLBACK TO bulk_insert_new")
     connection.exec_driver_sql("RELEASE bulk_insert_new")
     return changed == len(rows)
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _copy_new(

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "factory_write"
@@ -21,6 +22,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # plain postgresql:// means psycopg2 to SQLAlchemy; the product ships psycopg 3
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def dialect_insert(dialect_name: str, table: Any) -> Any:
+    """`INSERT` of the store's dialect, for its `ON CONFLICT` clauses (SQLite's and PostgreSQL's agree)."""
+    return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
 
 
 def is_sqlite(engine: Engine) -> bool:

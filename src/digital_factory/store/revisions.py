@@ -13,11 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Engine, String, event, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from digital_factory.store.base import Base
+from digital_factory.store.engine import dialect_insert
 
 TOUCHED = "factory_touched_tables"
 _WRITE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
@@ -76,10 +75,10 @@ def move_on(session: Session) -> frozenset[str]:
     topics = frozenset(topic for table in touched for topic in _topics_of(table))
     if not topics:
         return topics
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect = session.get_bind().dialect.name
     for topic in sorted(topics):  # one order, so two writers never wait on each other's rows crosswise
         session.execute(
-            insert(StoreRevision)
+            dialect_insert(dialect, StoreRevision)
             .values(topic=topic, revision=1)
             .on_conflict_do_update(index_elements=[StoreRevision.topic], set_={"revision": StoreRevision.revision + 1})
         )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import String, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from digital_factory.core.keys import format_key
 from digital_factory.store.base import Base
+from digital_factory.store.engine import dialect_insert
 
 
 class KeySequence(Base):
@@ -25,10 +24,8 @@ def next_keys(session: Session, prefix: str, count: int) -> list[str]:
     `INSERT … ON CONFLICT DO UPDATE … RETURNING`); the row lock serialises the rest."""
     if count <= 0:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     upsert = (
-        insert(KeySequence)
+        dialect_insert(session.get_bind().dialect.name, KeySequence)
         .values(prefix=prefix, last_value=count)
         .on_conflict_do_update(index_elements=[KeySequence.prefix], set_={"last_value": KeySequence.last_value + count})
         .returning(KeySequence.last_value)

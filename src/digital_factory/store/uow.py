@@ -31,7 +31,9 @@ class UnitOfWork:
 class Store:
     """Opens units of work. Services never open transactions; their caller does, through this."""
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None, bus: EventBus | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, bus: EventBus | None = None, reads: ReadCache | None = None
+    ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.bus = bus or EventBus()
@@ -40,7 +42,7 @@ class Store:
         # SQLite takes one writer at a time (callers that hold a unit of work across threads queue for it)
         self.one_writer = engine.dialect.name == "sqlite"
         revisions.track_writes(engine)
-        self.reads = ReadCache()
+        self.reads = reads or ReadCache()
 
     @contextmanager
     def unit_of_work(self, actor: Actor, *, write: bool = True) -> Iterator[UnitOfWork]:
