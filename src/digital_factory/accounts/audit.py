@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from digital_factory.accounts import models
 from digital_factory.accounts.schemas import AuditEntry, AuditFilter
@@ -29,24 +30,32 @@ def record(
     actor: Actor | None = None,
 ) -> None:
     """Append one entry in the caller's transaction: it is stored exactly when the change is."""
-    who = actor or uow.actor
-    uow.session.add(
-        models.AuditEvent(
-            at=uow.clock.now(),
-            actor_user_id=who.user_id,
-            actor_name=who.name,
-            token_id=who.token_id,
-            origin=str(who.origin),
-            ip=who.ip,
-            action=action,
-            object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
-            outcome=outcome,
-            before=mask(before),
-            after=mask(after),
-            detail=detail,
-        )
-    )
+    values = _entry(uow, actor or uow.actor, action, object_type, object_id)
+    uow.session.add(models.AuditEvent(**values, outcome=outcome, before=mask(before), after=mask(after), detail=detail))
+
+
+def record_each(uow: UnitOfWork, action: str, object_type: str, changes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """One successful entry per (object id, what it became), by the unit's actor, in one statement."""
+    if changes:
+        rows = [
+            {**_entry(uow, uow.actor, action, object_type, object_id), "after": mask(after)}
+            for object_id, after in changes
+        ]
+        uow.session.execute(insert(models.AuditEvent), rows)
+
+
+def _entry(uow: UnitOfWork, who: Actor, action: str, object_type: str, object_id: str | int | None) -> dict[str, Any]:
+    return {
+        "at": uow.clock.now(),
+        "actor_user_id": who.user_id,
+        "actor_name": who.name,
+        "token_id": who.token_id,
+        "origin": str(who.origin),
+        "ip": who.ip,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+    }
 
 
 def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:

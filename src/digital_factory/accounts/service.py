@@ -15,6 +15,7 @@ from sqlalchemy.orm import contains_eager
 from digital_factory.accounts import audit, bearer, models
 from digital_factory.accounts.audit import list_entries as list_audit_entries
 from digital_factory.accounts.audit import record as record_audit
+from digital_factory.accounts.audit import record_each as record_audit_each
 from digital_factory.accounts.bearer import SecretDigester
 from digital_factory.accounts.bearer import generate as generate_secret
 from digital_factory.accounts.bearer import parse as parse_secret
@@ -71,6 +72,7 @@ __all__ = [
     "parse_secret",
     "purge_expired_sessions",
     "record_audit",
+    "record_audit_each",
     "record_refusal",
     "require",
     "resolve_session",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, TypeVar
@@ -39,8 +40,23 @@ async def current_actor(request: Request) -> Actor:
     now, ip = rt.store.clock.now(), client_ip(request)
     resolved = accounts.cached_token(rt.tokens, rt.digester, presented, now=now, ip=ip)
     if resolved is None:
-        resolved = await run_in_threadpool(_resolve, rt, presented, now, ip)
+        resolved = await _resolve_once(request, rt, presented, now, ip)
     return _caller(request, resolved)
+
+
+async def _resolve_once(
+    request: Request, rt: Runtime, presented: str, now: datetime, ip: str | None
+) -> accounts.Resolved:
+    """One store read per credential at a time: requests presenting a token whose check is no longer cached
+    wait for the read already under way (otherwise every client of a busy token reads the store at once,
+    each time the cached check expires, and the pool opens connections for them)."""
+    reads: dict[str, asyncio.Future[accounts.Resolved]] = request.app.state.__dict__.setdefault("token_reads", {})
+    read = reads.get(presented)
+    if read is None:
+        read = reads[presented] = asyncio.ensure_future(run_in_threadpool(_resolve, rt, presented, now, ip))
+        read.add_done_callback(lambda _: reads.pop(presented, None))
+    resolved = await asyncio.shield(read)
+    return replace(resolved, actor=replace(resolved.actor, ip=ip))
 
 
 def current_actor_here(request: Request) -> Actor:
@@ -104,6 +120,15 @@ class _Gates:
         self.units = anyio.Semaphore(HELD_UNITS)
         self.writes = anyio.Semaphore(1) if one_writer else None
 
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[None]:
+        """Admitted to a write unit of work (on SQLite, writers queue here, one at a time)."""
+        async with AsyncExitStack() as admitted:
+            if self.writes is not None:
+                await admitted.enter_async_context(self.writes)
+            await admitted.enter_async_context(self.units)
+            yield
+
 
 def unit_gates(request: Request) -> _Gates:
     gates: _Gates | None = getattr(request.app.state, "unit_gates", None)
@@ -122,13 +147,9 @@ async def read_unit(request: Request, actor: CurrentActor) -> AsyncIterator[Unit
 async def write_unit(request: Request, actor: CurrentActor) -> AsyncIterator[UnitOfWork]:
     """A write unit of work for the caller; committed when the route returns, before the response is sent
     (scope "function"), so a failed commit is an error answer, never a 2xx for something not stored."""
-    gates = unit_gates(request)
-    async with AsyncExitStack() as admitted:
-        if gates.writes is not None:  # SQLite: writers queue here, one at a time
-            await admitted.enter_async_context(gates.writes)
-        await admitted.enter_async_context(gates.units)
-        async with contextmanager_in_threadpool(runtime(request).store.unit_of_work(actor)) as uow:
-            yield uow
+    unit = runtime(request).store.unit_of_work(actor)
+    async with unit_gates(request).writer(), contextmanager_in_threadpool(unit) as uow:
+        yield uow
 
 
 Reading = Annotated[UnitOfWork, Depends(read_unit, scope="function")]

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from digital_factory.api.context import CurrentActor, Reading, Writing, in_write_unit, runtime
+from digital_factory.api.grouped import grouped_writes
 from digital_factory.api.kept import kept_answer, kept_path
 from digital_factory.api.paging import Paging
 from digital_factory.api.problems import problem
@@ -135,8 +136,9 @@ async def list_epics(
 
 
 @router.post("/epics", status_code=status.HTTP_201_CREATED, tags=["epics"])
-def create_epic(uow: Writing, data: EpicCreate) -> Epic:
-    return portfolio.create_epic(uow, data)
+async def create_epic(request: Request, actor: CurrentActor, data: EpicCreate) -> Epic:
+    # epics sent at once are written together (one transaction, one commit); each answered once stored
+    return await grouped_writes(request, portfolio.create_epics).write(request, actor, data)
 
 
 IMPORT_BODY: dict[str, Any] = {

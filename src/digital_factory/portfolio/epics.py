@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -18,10 +19,10 @@ from digital_factory.core.schemas import copied
 from digital_factory.portfolio import models, wsjf
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
+from digital_factory.portfolio.new_epics import owner_ids, store_epics, theme_key
 from digital_factory.portfolio.records import (
-    apply_score,
     audit_changes,
-    audit_created,
+    audit_created_each,
     rescore,
     row_by_key,
     rows_per,
@@ -47,7 +48,6 @@ from digital_factory.portfolio.schemas import (
 from digital_factory.portfolio.themes import theme_ids
 from digital_factory.store.paging import paginate
 from digital_factory.store.search import any_contains, contains
-from digital_factory.store.sequences import next_key
 from digital_factory.store.uow import UnitOfWork
 
 BACKLOG_STATES = (EpicState.REVIEWING, EpicState.ANALYZING, EpicState.READY)
@@ -56,62 +56,30 @@ BACKLOG_STATES = (EpicState.REVIEWING, EpicState.ANALYZING, EpicState.READY)
 # --- create and change ---------------------------------------------------------------------------
 
 
-def create_epic(uow: UnitOfWork, data: EpicCreate, *, source_ref: str | None = None) -> Epic:
+def create_epic(uow: UnitOfWork, data: EpicCreate) -> Epic:
     """A new epic enters the Funnel; its first transition is recorded."""
+    return create_epics(uow, [data])[0]
+
+
+def create_epics(uow: UnitOfWork, items: Sequence[EpicCreate]) -> list[Epic]:
+    """New epics enter the Funnel, each recorded as created (its transition, its audit entry, `EpicCreated`),
+    in a few statements whatever their number: the API writes the epics many requests send at once together.
+    The answers are made from what was stored, without reading it back."""
     require(uow.actor, Permission.PORTFOLIO_WRITE)
-    owner_id = owner_user_id(uow, data.owner)
-    themes = theme_ids(uow, data.themes)
-    row = _new_epic(uow, data, owner_id, source_ref)
-    uow.session.add(row)
-    uow.session.flush()
-    _set_themes(uow, row.id, themes)
-    _replace_indicators(uow, row.id, data.leading_indicators)
-    _enter_funnel(uow, row, "imported" if source_ref else "created")
-    if data.score is not None:
-        apply_score(uow, row, data.score)
-    uow.session.flush()
-    audit_created(uow, "epic", row.key, data, source_ref)
-    uow.emit(EpicCreated(epic_id=row.id, key=row.key, title=row.title))
-    return epic_out(uow, row)
-
-
-def _new_epic(uow: UnitOfWork, data: EpicCreate, owner_id: int | None, source_ref: str | None) -> models.Epic:
-    now = uow.clock.now()
-    return models.Epic(
-        key=next_key(uow.session, "EPIC"),
-        source_ref=source_ref,
-        title=data.title,
-        description=data.description,
-        epic_type=str(data.epic_type),
-        owner_user_id=owner_id,
-        state=str(EpicState.FUNNEL),
-        substate=None,
-        done_reason=None,
-        hypothesis=data.hypothesis.model_dump(mode="json"),
-        business_outcomes=list(data.business_outcomes),
-        nfrs=list(data.nfrs),
-        business_case=data.business_case.model_dump(mode="json") if data.business_case else None,
-        mvp_definition=data.mvp_definition,
-        estimated_cost=data.estimated_cost,
-        currency=data.currency,
-        state_entered_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _enter_funnel(uow: UnitOfWork, row: models.Epic, reason: str) -> None:
-    uow.session.add(
-        models.Transition(
-            epic_id=row.id,
-            from_state=None,
-            to_state=str(EpicState.FUNNEL),
-            at=row.created_at,
-            actor_user_id=uow.actor.user_id,
-            actor_name=uow.actor.name,
-            reason=reason,
-        )
-    )
+    owners = owner_ids(uow, (data.owner for data in items))
+    wanted = [key for data in items for key in data.themes]
+    themes = dict(zip(dict.fromkeys(map(theme_key, wanted)), theme_ids(uow, wanted), strict=True))
+    stored = store_epics(uow, items, owners=owners, themes=themes, reason="created")
+    names = {user_id: name for name, user_id in owners.items()}
+    created = []
+    audit_created_each(uow, "epic", [(epic.key, data) for data, epic in zip(items, stored, strict=True)])
+    for data, epic in zip(items, stored, strict=True):
+        uow.emit(EpicCreated(epic_id=epic.id, key=epic.key, title=data.title))
+        row = SimpleNamespace(id=epic.id, **epic.values)
+        in_order = sorted(dict.fromkeys(map(theme_key, data.themes)), key=themes.__getitem__)
+        indicators = [Indicator.model_validate(spec.model_dump()) for spec in data.leading_indicators]
+        created.append(_as_epic(row, summary_values(row, names, 0), in_order, indicators))
+    return created
 
 
 def update_epic(uow: UnitOfWork, key: str, data: EpicUpdate) -> Epic:
@@ -342,7 +310,9 @@ def summary_of(row: models.Epic | Row[Any], owners: dict[int, str], feature_coun
     return EpicSummary.model_validate(summary_values(row, owners, feature_count))
 
 
-def summary_values(row: models.Epic | Row[Any], owners: dict[int, str], feature_count: int) -> dict[str, Any]:
+def summary_values(
+    row: models.Epic | Row[Any] | SimpleNamespace, owners: dict[int, str], feature_count: int
+) -> dict[str, Any]:
     """An epic summary's values from an epic, or from a result row with the same column names (the
     board's query), to validate many at once (`SUMMARIES.validate_python`)."""
     score = None
@@ -393,13 +363,19 @@ def theme_keys_of(uow: UnitOfWork, epic_id: int) -> list[str]:
 
 
 def epic_out(uow: UnitOfWork, row: models.Epic) -> Epic:
-    summary = summaries(uow, [row])[0]
+    summary = summaries(uow, [row])[0].model_dump()
+    return _as_epic(row, summary, theme_keys_of(uow, row.id), indicators_of(uow, row.id))
+
+
+def _as_epic(
+    row: models.Epic | SimpleNamespace, summary: dict[str, Any], themes: list[str], indicators: list[Indicator]
+) -> Epic:
     return copied(
         Epic,
         row,
-        **summary.model_dump(),
-        themes=theme_keys_of(uow, row.id),
+        **summary,
+        themes=themes,
         hypothesis=Hypothesis.model_validate(row.hypothesis),
         business_case=LeanBusinessCase.model_validate(row.business_case, strict=False) if row.business_case else None,
-        leading_indicators=indicators_of(uow, row.id),
+        leading_indicators=indicators,
     )

@@ -16,9 +16,10 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import record_audit, require
 from digital_factory.core.errors import FieldProblem, NotFound, ValidationFailed
 from digital_factory.core.keys import parse_key
-from digital_factory.portfolio import importing, models, wsjf
+from digital_factory.portfolio import importing, models
 from digital_factory.portfolio.events import EpicCreated, FeatureCreated
 from digital_factory.portfolio.kanban import EpicState
+from digital_factory.portfolio.new_epics import first_score, owner_ids, score_values, store_epics
 from digital_factory.portfolio.schemas import (
     EpicCreate,
     FeatureCreate,
@@ -26,7 +27,6 @@ from digital_factory.portfolio.schemas import (
     ImportFormat,
     ImportReport,
     RowError,
-    ScoreInput,
     WorkState,
 )
 from digital_factory.store.sequences import next_keys
@@ -243,15 +243,14 @@ def _store(uow: UnitOfWork, valid: list[_Checked], fmt: ImportFormat) -> dict[in
 
 def _store_epics(uow: UnitOfWork, epics: list[_Checked], now: Any, created: dict[int, str]) -> dict[int, int]:
     """Insert the epics with their transitions, themes, indicators and scores; their ids by row number."""
-    owners = {
-        name: accounts.get_user(uow, name.lower()).id
-        for name in {c.epic.owner for c in epics if c.epic and c.epic.owner}
-    }
+    data = [c.epic for c in epics if c.epic is not None]
+    owners = owner_ids(uow, (e.owner for e in data))
     themes = dict(uow.session.execute(select(models.Theme.key, models.Theme.id)).all())
-    keys = next_keys(uow.session, "EPIC", len(epics))
-    values = [_epic_values(c, owners, now, key) for c, key in zip(epics, keys, strict=True)]
-    ids = _inserted(uow, models.Epic, epics, values, created)
-    _epic_children(uow, epics, ids, themes, now)
+    refs = [c.row.ref for c in epics]
+    stored = store_epics(uow, data, owners=owners, themes=themes, reason="imported", refs=refs, score_note="imported")
+    ids: dict[int, int] = {}
+    for c, epic in zip(epics, stored, strict=True):
+        created[c.row.number], ids[c.row.number] = epic.key, epic.id
     return ids
 
 
@@ -302,71 +301,6 @@ def _inserted(
     return ids
 
 
-def _score_values(score: ScoreInput | None) -> dict[str, Any]:
-    if score is None:
-        return dict.fromkeys(("user_business_value", "time_criticality", "risk_reduction", "job_size"))
-    s = wsjf.Score(score.user_business_value, score.time_criticality, score.risk_reduction, score.job_size)
-    return {**s.as_dict(), "cost_of_delay": s.cost_of_delay, "wsjf": s.wsjf}
-
-
-def _epic_values(c: _Checked, owners: dict[str, int], now: Any, key: str) -> dict[str, Any]:
-    e = c.epic
-    assert e is not None
-    return {
-        "key": key,
-        "source_ref": c.row.ref,
-        "title": e.title,
-        "description": e.description,
-        "epic_type": str(e.epic_type),
-        "owner_user_id": owners.get(e.owner) if e.owner else None,
-        "state": str(EpicState.FUNNEL),
-        "substate": None,
-        "done_reason": None,
-        "hypothesis": e.hypothesis.model_dump(mode="json"),
-        "business_outcomes": list(e.business_outcomes),
-        "nfrs": list(e.nfrs),
-        "business_case": e.business_case.model_dump(mode="json") if e.business_case else None,
-        "mvp_definition": e.mvp_definition,
-        "estimated_cost": e.estimated_cost,
-        "currency": e.currency,
-        "state_entered_at": now,
-        "created_at": now,
-        "updated_at": now,
-        "cost_of_delay": None,
-        "wsjf": None,
-        **_score_values(e.score),
-    }
-
-
-def _epic_children(
-    uow: UnitOfWork, epics: list[_Checked], ids: dict[int, int], themes: dict[str, int], now: Any
-) -> None:
-    who = {"actor_user_id": uow.actor.user_id, "actor_name": uow.actor.name}
-    transitions: list[dict[str, Any]] = []
-    links: list[dict[str, Any]] = []
-    indicators: list[dict[str, Any]] = []
-    scores: list[dict[str, Any]] = []
-    for c in epics:
-        e, epic_id = c.epic, ids[c.row.number]
-        assert e is not None
-        transitions.append(
-            {"epic_id": epic_id, "to_state": str(EpicState.FUNNEL), "at": now, "reason": "imported", **who}
-        )
-        links.extend({"epic_id": epic_id, "theme_id": themes[k.strip().upper()]} for k in dict.fromkeys(e.themes))
-        indicators.extend(
-            {"epic_id": epic_id, "position": n, **i.model_dump(mode="python")}
-            for n, i in enumerate(e.leading_indicators)
-        )
-        if e.score is not None:
-            scores.append(_imported_score(uow, {"epic_id": epic_id}, e.score, now))
-    _bulk(uow, models.Transition, transitions)
-    _bulk(uow, models.EpicTheme, links)
-    _bulk(
-        uow, models.Indicator, [{**i, "source": str(i["source"]), "direction": str(i["direction"])} for i in indicators]
-    )
-    _bulk(uow, models.Score, scores)
-
-
 def _feature_values(c: _Checked, epic_id: int, team_ids: dict[str, int], now: Any, key: str) -> dict[str, Any]:
     f = c.feature
     assert f is not None
@@ -387,7 +321,7 @@ def _feature_values(c: _Checked, epic_id: int, team_ids: dict[str, int], now: An
         "state_changed_at": now,
         "cost_of_delay": None,
         "wsjf": None,
-        **_score_values(f.score),
+        **score_values(f.score),
     }
 
 
@@ -408,14 +342,9 @@ def _feature_children(uow: UnitOfWork, features: list[_Checked], ids: dict[int, 
             }
         )
         if c.feature.score is not None:
-            scores.append(_imported_score(uow, {"feature_id": feature_id}, c.feature.score, now))
+            scores.append(first_score(uow, {"feature_id": feature_id}, c.feature.score, now, note="imported"))
     _bulk(uow, models.WorkTransition, transitions)
     _bulk(uow, models.Score, scores)
-
-
-def _imported_score(uow: UnitOfWork, item: dict[str, int], score: ScoreInput, now: Any) -> dict[str, Any]:
-    """A score history entry of an imported epic or feature (`item` names which)."""
-    return {**item, "at": now, "actor_name": uow.actor.name, "note": "imported", **_score_values(score)}
 
 
 def _bulk(uow: UnitOfWork, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from digital_factory.portfolio.epics import (
     backlog,
     create_epic,
+    create_epics,
     epic_matches,
     get_epic,
     list_epics,
@@ -65,6 +66,7 @@ __all__ = [
     "change_story_state",
     "column_labels",
     "create_epic",
+    "create_epics",
     "create_feature",
     "create_story",
     "create_theme",

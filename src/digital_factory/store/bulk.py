@@ -17,7 +17,8 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, func
+from sqlalchemy import Connection, Table, case, func, insert, text
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -50,6 +51,22 @@ def insert_new(
         return []
     result = connection.execute(statement.returning(*(table.c[name] for name in returning)), list(rows))
     return [tuple(row) for row in result]
+
+
+def insert_numbered(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert `rows` into a table numbered by an integer `id`; their new ids, in order. PostgreSQL takes the
+    ids from the table's sequence in one query and the rows by the driver's pipelined executemany of one
+    short statement (a multi-row INSERT … RETURNING is a statement as long as its rows, which the driver
+    parses anew every time); SQLite returns them from the INSERT."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        numbered = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(session.execute(numbered, rows).scalars())
+    next_ids = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+    ids = list(session.execute(next_ids, {"table": table.name, "count": len(rows)}).scalars())
+    session.execute(insert(table), [{**row, "id": id} for row, id in zip(rows, ids, strict=True)])
+    return ids
 
 
 def insert_or_merge(
