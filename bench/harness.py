@@ -62,25 +62,49 @@ def running_server(database_url: str | None = None, *, settings: Mapping[str, st
     """`factory serve` on a free loopback port, on a fresh embedded store or the (migrated here) database at
     `database_url`, with `settings` (FACTORY_ variables) on top of this environment; stopped afterwards."""
     with tempfile.TemporaryDirectory() as home:
-        port = free_port()
         env = {**os.environ, **(settings or {})}
-        env.update(FACTORY_HOME=home, FACTORY_PORT=str(port), FACTORY_LOG_LEVEL="WARNING")
+        env.update(FACTORY_HOME=home, FACTORY_LOG_LEVEL="WARNING")
         if database_url is not None:
             env["FACTORY_DATABASE_URL"] = database_url
             subprocess.run([sys.executable, "-m", "digital_factory", "db", "upgrade"], env=env, check=True)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "digital_factory", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(url, process)
-            yield Server(url=url, home=Path(home), env=env, pid=process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+        with _serving(env) as server:
+            yield server
+
+
+@contextmanager
+def joining_server(first: Server) -> Iterator[Server]:
+    """Another `factory serve` on the external database of `first` (neither migrated nor set up again), as a
+    second machine behind a load balancer: its own port and data folder, the same settings and secret key
+    (tokens and client keys made through either are valid on both); stopped afterwards."""
+    from digital_factory.settings import SECRET_KEY_FILE
+
+    if "FACTORY_DATABASE_URL" not in first.env:
+        raise ValueError("servers share only an external database")
+    key = first.env.get("FACTORY_SECRET_KEY") or (first.home / SECRET_KEY_FILE).read_text().strip()
+    with (
+        tempfile.TemporaryDirectory() as home,
+        _serving({**first.env, "FACTORY_HOME": home, "FACTORY_SECRET_KEY": key}) as server,
+    ):
+        yield server
+
+
+@contextmanager
+def _serving(env: Mapping[str, str]) -> Iterator[Server]:
+    port = free_port()
+    env = {**env, "FACTORY_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digital_factory", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        yield Server(url=url, home=Path(env["FACTORY_HOME"]), env=env, pid=process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
