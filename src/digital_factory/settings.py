@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(120, ge=5, description="A web session ends after this long without a request.")
     session_max_hours: int = Field(12, ge=1, description="A web session ends this long after login, whatever.")
     flag_refresh_seconds: float = Field(
-        1.0,
+        0.5,
         ge=0,
         description="How long a server process serves flags from memory before checking the store for "
         "changes made by other processes (0: check on every request).",

@@ -4,17 +4,25 @@ of one token whose cached check expired read the store once between them."""
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from starlette.requests import Request
 
 from digital_factory.accounts.schemas import AuditFilter, Role
 from digital_factory.accounts.service import TokenCache, list_audit_entries
+from digital_factory.api.grouped import GroupedWrites
+from digital_factory.app.factory import Runtime, create_app
 from digital_factory.core.actor import system_actor
+from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import PageRequest
+from digital_factory.portfolio import service as portfolio
+from digital_factory.portfolio.schemas import Epic, EpicCreate
+from digital_factory.settings import Settings
 from tests.browser import LiveServer
-from tests.factories import make_user
+from tests.factories import actor_of, make_user
 from tests.statements import statements
 
 SENDS = 48
@@ -69,3 +77,30 @@ def test_clients_of_one_token_read_the_store_once_between_them(live_server: Live
     with statements(rt) as seen, ThreadPoolExecutor(16) as pool:
         assert list(pool.map(read, range(32))) == [200] * 32
     assert len([s for s in seen if "FROM accounts_api_token" in s]) == 1
+
+
+def test_a_group_that_fails_is_written_again_item_by_item(settings: Settings, runtime: Runtime) -> None:
+    """Writes sent before the writer runs form one group; an invalid one in it fails that group, and then
+    each item gets its own answer from a unit of its own."""
+    make_user(runtime, "paula", Role.PRODUCT)
+    paula = actor_of(runtime, "paula")
+    request = Request({"type": "http", "app": create_app(settings, runtime=runtime)})
+    writes: GroupedWrites[EpicCreate, Epic] = GroupedWrites(portfolio.create_epics)
+    items = [EpicCreate(title="First"), EpicCreate(title="Owned", owner="nobody"), EpicCreate(title="Third")]
+
+    async def send_all() -> list[Any]:
+        return await asyncio.gather(*(writes.write(request, paula, item) for item in items), return_exceptions=True)
+
+    first, refused, third = asyncio.run(send_all())
+    assert isinstance(refused, ValidationFailed) and refused.problems[0].field == "owner"
+    # the failed group's keys went back with its rollback
+    assert (first.key, first.title, third.key, third.title) == ("EPIC-1", "First", "EPIC-2", "Third")
+    with statements(runtime) as seen:
+        both = asyncio.run(send_all_valid(writes, request, paula))
+    assert [epic.key for epic in both] == ["EPIC-3", "EPIC-4"]
+    assert len([s for s in seen if "INSERT INTO store_key_sequence" in s]) == 1  # one group, one unit of work
+
+
+async def send_all_valid(writes: GroupedWrites[EpicCreate, Epic], request: Request, actor: Any) -> list[Epic]:
+    items = [EpicCreate(title="Fourth"), EpicCreate(title="Fifth")]
+    return list(await asyncio.gather(*(writes.write(request, actor, item) for item in items)))

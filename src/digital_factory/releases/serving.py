@@ -121,7 +121,7 @@ class FlagServer:
         store: Store,
         digester: SecretDigester,
         *,
-        refresh_seconds: float = 1.0,
+        refresh_seconds: float = 0.5,
         rate: float = 20_000.0,
         burst: float = 40_000.0,
         address_rate: float = 500.0,
