@@ -1,5 +1,5 @@
-"""`factory serve --workers N`: N processes on one port behind one PostgreSQL, each with its own runtime;
-a flag change made through one reaches every process's OFREP answers."""
+"""`factory serve --workers N`: N processes on one port behind one PostgreSQL, each with its own runtime,
+starting together on a fresh store; a flag change made through one reaches every process's OFREP answers."""
 
 from __future__ import annotations
 
@@ -50,6 +50,10 @@ def test_two_processes_serve_one_port_and_see_each_others_flag_changes(tmp_path:
             api.post(CHANGES, json={"enabled": True}).raise_for_status()
         # every process answers with the change once its snapshot's refresh interval has passed
         eventually("the change in every process", lambda: _reasons(url, key) == {"STATIC"} or None)
+    # both started on the fresh store at once (they take turns preparing the built-in templates) and stopped
+    started = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in started and "Application startup failed" not in started
+    assert started.count("Finished server process") == 2
 
 
 def _children(pid: int) -> list[int]:

@@ -18,6 +18,7 @@ from digital_factory.platform import models, questions, safety, sandbox, templat
 from digital_factory.platform.context import PlatformContext
 from digital_factory.platform.schemas import Template, TemplateCreate, TemplateQuestion
 from digital_factory.repos import service as repos
+from digital_factory.store.engine import one_at_a_time
 from digital_factory.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 def ensure_builtin_templates(uow: UnitOfWork, ctx: PlatformContext) -> list[Template]:
     """Materialise the built-in templates (git repositories with version tags) and register them.
 
-    Runs as the product itself at start-up; idempotent."""
+    Runs as the product itself at start-up; idempotent. Server processes starting together on one store
+    take turns (the same rows, the same repositories in a shared data folder)."""
+    one_at_a_time(uow.session, "platform.builtin-templates")
     out = []
     for builtin in templates.BUILTINS:
         bare = ctx.template_dir(builtin.key)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 WRITE_OPTION = "factory_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -27,6 +28,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def dialect_insert(dialect_name: str, table: Any) -> Any:
     """`INSERT` of the store's dialect, for its `ON CONFLICT` clauses (SQLite's and PostgreSQL's agree)."""
     return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Hold the lock `name` until the session's transaction ends, against every process sharing the store:
+    PostgreSQL's advisory transaction lock. On SQLite a write transaction already excludes every other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def is_sqlite(engine: Engine) -> bool:
