@@ -13,13 +13,13 @@ from sqlalchemy import Row, Select, delete, or_, select
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
 from digital_factory.accounts.service import require
-from digital_factory.core.errors import NotFound, ValidationFailed
+from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.pagination import Page, PageRequest
 from digital_factory.core.schemas import copied
 from digital_factory.portfolio import models, wsjf
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
-from digital_factory.portfolio.new_epics import owner_ids, store_epics, theme_key
+from digital_factory.portfolio.new_epics import owner_ids, owner_name, store_epics, theme_key
 from digital_factory.portfolio.records import (
     audit_changes,
     audit_created_each,
@@ -122,12 +122,7 @@ def _apply_update(uow: UnitOfWork, row: models.Epic, data: EpicUpdate) -> None:
 
 
 def owner_user_id(uow: UnitOfWork, username: str | None) -> int | None:
-    if not username:
-        return None
-    try:
-        return accounts.get_user(uow, username.strip().lower()).id
-    except NotFound:
-        raise ValidationFailed.on("owner", f"no user named {username!r}") from None
+    return owner_ids(uow, [username])[owner_name(username)] if username else None
 
 
 def _set_themes(uow: UnitOfWork, epic_id: int, ids: list[int]) -> None:
