@@ -19,7 +19,7 @@ from digital_factory.core.schemas import copied
 from digital_factory.portfolio import models, wsjf
 from digital_factory.portfolio.events import EpicCreated
 from digital_factory.portfolio.kanban import EpicState
-from digital_factory.portfolio.new_epics import owner_ids, owner_name, store_epics, theme_key
+from digital_factory.portfolio.new_epics import Entry, owner_ids, owner_name, store_epics
 from digital_factory.portfolio.records import (
     audit_changes,
     audit_created_each,
@@ -45,7 +45,7 @@ from digital_factory.portfolio.schemas import (
     ScoreInput,
     WsjfScore,
 )
-from digital_factory.portfolio.themes import theme_ids
+from digital_factory.portfolio.themes import theme_ids, theme_key
 from digital_factory.store.paging import paginate
 from digital_factory.store.search import any_contains, contains
 from digital_factory.store.uow import UnitOfWork
@@ -69,7 +69,7 @@ def create_epics(uow: UnitOfWork, items: Sequence[EpicCreate]) -> list[Epic]:
     owners = owner_ids(uow, (data.owner for data in items))
     wanted = [key for data in items for key in data.themes]
     themes = dict(zip(dict.fromkeys(map(theme_key, wanted)), theme_ids(uow, wanted), strict=True))
-    stored = store_epics(uow, items, owners=owners, themes=themes, reason="created")
+    stored = store_epics(uow, items, owners=owners, themes=themes, entry=Entry(uow.clock.now(), "created"))
     names = {user_id: name for name, user_id in owners.items()}
     created = []
     audit_created_each(uow, "epic", [(epic.key, data) for data, epic in zip(items, stored, strict=True)])

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from digital_factory.accounts import service as accounts
 from digital_factory.accounts.schemas import Permission
@@ -19,7 +19,8 @@ from digital_factory.core.keys import parse_key
 from digital_factory.portfolio import importing, models
 from digital_factory.portfolio.events import EpicCreated, FeatureCreated
 from digital_factory.portfolio.kanban import EpicState
-from digital_factory.portfolio.new_epics import first_score, owner_ids, score_values, store_epics
+from digital_factory.portfolio.new_epics import Entry, owner_ids, store_epics
+from digital_factory.portfolio.records import first_score, score_values
 from digital_factory.portfolio.schemas import (
     EpicCreate,
     FeatureCreate,
@@ -29,11 +30,13 @@ from digital_factory.portfolio.schemas import (
     RowError,
     WorkState,
 )
+from digital_factory.store.bulk import insert_numbered
 from digital_factory.store.sequences import next_keys
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 
 MAX_REF_LENGTH = 100
+FEATURES = cast(Table, models.Feature.__table__)
 _PLACEHOLDER_EPIC = "EPIC-1"
 
 
@@ -247,7 +250,8 @@ def _store_epics(uow: UnitOfWork, epics: list[_Checked], now: Any, created: dict
     owners = owner_ids(uow, (e.owner for e in data))
     themes = dict(uow.session.execute(select(models.Theme.key, models.Theme.id)).all())
     refs = [c.row.ref for c in epics]
-    stored = store_epics(uow, data, owners=owners, themes=themes, reason="imported", refs=refs, score_note="imported")
+    entry = Entry(now, "imported", score_note="imported")
+    stored = store_epics(uow, data, owners=owners, themes=themes, entry=entry, refs=refs)
     ids: dict[int, int] = {}
     for c, epic in zip(epics, stored, strict=True):
         created[c.row.number], ids[c.row.number] = epic.key, epic.id
@@ -265,7 +269,8 @@ def _store_features(
     for c, key in zip(features, next_keys(uow.session, "FEAT", len(features)), strict=True):
         epic_id = c.parent_epic_id if c.parent_epic_id is not None else epic_ids[c.parent_row or 0]
         values.append(_feature_values(c, epic_id, team_ids, now, key))
-    ids = _inserted(uow, models.Feature, features, values, created)
+    ids = dict(zip((c.row.number for c in features), insert_numbered(uow.session, FEATURES, values), strict=True))
+    created.update((c.row.number, row["key"]) for c, row in zip(features, values, strict=True))
     _feature_children(uow, features, ids, now)
     epic_keys = dict(
         uow.session.execute(
@@ -281,24 +286,6 @@ def _store_features(
                 team_key=c.feature.team if c.feature else None,
             )
         )
-
-
-def _inserted(
-    uow: UnitOfWork,
-    model: type[models.Epic | models.Feature],
-    checked: list[_Checked],
-    values: list[dict[str, Any]],
-    created: dict[int, str],
-) -> dict[int, int]:
-    """One INSERT for all rows; notes each row's key in `created` and returns the ids by row number."""
-    returned = uow.session.execute(
-        insert(model).returning(model.id, model.key, sort_by_parameter_order=True), values
-    ).all()
-    ids: dict[int, int] = {}
-    for c, (row_id, key) in zip(checked, returned, strict=True):
-        created[c.row.number] = key
-        ids[c.row.number] = row_id
-    return ids
 
 
 def _feature_values(c: _Checked, epic_id: int, team_ids: dict[str, int], now: Any, key: str) -> dict[str, Any]:

@@ -13,15 +13,16 @@ from sqlalchemy import Table, insert
 
 from digital_factory.accounts import service as accounts
 from digital_factory.core.errors import NotFound, ValidationFailed
-from digital_factory.portfolio import models, wsjf
+from digital_factory.portfolio import models
 from digital_factory.portfolio.kanban import EpicState
-from digital_factory.portfolio.schemas import EpicCreate, IndicatorSpec, ScoreInput
+from digital_factory.portfolio.records import first_score, score_values
+from digital_factory.portfolio.schemas import EpicCreate, IndicatorSpec
+from digital_factory.portfolio.themes import theme_key
 from digital_factory.store.bulk import insert_numbered
 from digital_factory.store.sequences import next_keys
 from digital_factory.store.uow import UnitOfWork
 
 EPICS = cast(Table, models.Epic.__table__)
-SCORE_COLUMNS = ("user_business_value", "time_criticality", "risk_reduction", "job_size", "cost_of_delay", "wsjf")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Entry:
 
     at: datetime
     reason: str
-    score_note: str | None
+    score_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,6 @@ def owner_name(username: str) -> str:
     return username.strip().lower()
 
 
-def theme_key(key: str) -> str:
-    return key.strip().upper()
-
-
 def owner_ids(uow: UnitOfWork, usernames: Iterable[str | None]) -> dict[str, int]:
     """The users named, by their stored name; a ValidationFailed on `owner` for one that does not exist."""
     found: dict[str, int] = {}
@@ -72,29 +69,20 @@ def store_epics(
     *,
     owners: Mapping[str, int],
     themes: Mapping[str, int],
-    reason: str,
+    entry: Entry,
     refs: Sequence[str | None] | None = None,
-    score_note: str | None = None,
 ) -> list[StoredEpic]:
-    """Insert `epics` (owners and theme keys already resolved, by stored name and key) in the Funnel, with
-    their transitions (`reason`), themes, indicators and scores (noted `score_note`, else as sent); what was
-    stored, in their order."""
-    now = uow.clock.now()
+    """Insert `epics` (owners and theme keys already resolved, by stored name and key) in the Funnel as
+    `entry` says, with their transitions, themes, indicators and scores; what was stored, in their order."""
     keys = next_keys(uow.session, "EPIC", len(epics))
     sources = refs if refs is not None else [None] * len(epics)
-    values = [_epic_values(data, key, ref, owners, now) for data, key, ref in zip(epics, keys, sources, strict=True)]
+    values = [
+        _epic_values(data, key, ref, owners, entry.at) for data, key, ref in zip(epics, keys, sources, strict=True)
+    ]
     ids = insert_numbered(uow.session, EPICS, values)
     stored = [StoredEpic(id, row) for id, row in zip(ids, values, strict=True)]
-    _insert_children(uow, list(zip(epics, stored, strict=True)), themes, Entry(now, reason, score_note))
+    _insert_children(uow, list(zip(epics, stored, strict=True)), themes, entry)
     return stored
-
-
-def score_values(score: ScoreInput | None) -> dict[str, Any]:
-    """The WSJF columns for `score`: its inputs and the derived cost of delay and WSJF (all None for none)."""
-    if score is None:
-        return dict.fromkeys(SCORE_COLUMNS)
-    s = wsjf.Score(score.user_business_value, score.time_criticality, score.risk_reduction, score.job_size)
-    return {**s.as_dict(), "cost_of_delay": s.cost_of_delay, "wsjf": s.wsjf}
 
 
 def _epic_values(
@@ -159,10 +147,3 @@ def _indicator_values(epic_id: int, position: int, spec: IndicatorSpec) -> dict[
         "epic_id": epic_id,
         "position": position,
     }
-
-
-def first_score(
-    uow: UnitOfWork, item: dict[str, int], score: ScoreInput, now: datetime, *, note: str
-) -> dict[str, Any]:
-    """A new epic's or feature's first score history entry (`item` names which)."""
-    return {**item, "at": now, "actor_name": uow.actor.name, "note": note, **score_values(score)}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, func, select
@@ -83,10 +84,26 @@ def audit_changes(uow: UnitOfWork, kind: str, key: str, before: dict[str, Any], 
 # --- WSJF scores ---------------------------------------------------------------------------------------
 
 
+WSJF_COLUMNS = ("user_business_value", "time_criticality", "risk_reduction", "job_size", "cost_of_delay", "wsjf")
+
+
+def score_values(data: ScoreInput | None) -> dict[str, Any]:
+    """The WSJF columns for `data`: its inputs and the derived cost of delay and WSJF (all None for none)."""
+    if data is None:
+        return dict.fromkeys(WSJF_COLUMNS)
+    score = wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
+    return {**score.as_dict(), "cost_of_delay": score.cost_of_delay, "wsjf": score.wsjf}
+
+
+def first_score(uow: UnitOfWork, item: dict[str, int], data: ScoreInput, at: datetime, *, note: str) -> dict[str, Any]:
+    """A new epic's or feature's first score history entry, as a row's values (`item` names which)."""
+    return {**item, "at": at, "actor_name": uow.actor.name, "note": note, **score_values(data)}
+
+
 def apply_score(uow: UnitOfWork, row: Scored, data: ScoreInput, *, note: str | None = None) -> wsjf.Score:
     """Set an epic's or feature's WSJF inputs and derived figures, and append to the score history."""
     score = wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
-    values: dict[str, Any] = {**score.as_dict(), "cost_of_delay": score.cost_of_delay, "wsjf": score.wsjf}
+    values = score_values(data)
     for name, value in values.items():
         setattr(row, name, value)
     is_epic = isinstance(row, models.Epic)

@@ -82,10 +82,15 @@ def list_themes(uow: UnitOfWork, *, include_archived: bool = False) -> list[Them
 
 
 def theme_row(uow: UnitOfWork, key: str) -> models.Theme:
-    row = uow.session.scalar(select(models.Theme).where(models.Theme.key == key.strip().upper()))
+    row = uow.session.scalar(select(models.Theme).where(models.Theme.key == theme_key(key)))
     if row is None:
         raise NotFound(f"no strategic theme with the key {key!r}")
     return row
+
+
+def theme_key(key: str) -> str:
+    """A theme key as stored."""
+    return key.strip().upper()
 
 
 def theme_ids(uow: UnitOfWork, keys: Iterable[str], field: str = "themes") -> list[int]:
@@ -96,8 +101,8 @@ def theme_ids(uow: UnitOfWork, keys: Iterable[str], field: str = "themes") -> li
             parse_key(key, expected_prefix="THEME")
         except ValidationFailed:
             raise ValidationFailed.on(field, f"{key!r} is not a theme key like THEME-1") from None
-        if key.strip().upper() not in wanted:
-            wanted.append(key.strip().upper())
+        if theme_key(key) not in wanted:
+            wanted.append(theme_key(key))
     if not wanted:
         return []
     found = dict(
