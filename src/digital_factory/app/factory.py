@@ -29,6 +29,7 @@ from digital_factory.app.middleware import (
     AllowHeaderMiddleware,
     BodyLimitMiddleware,
     FastLaneMiddleware,
+    FrontedApp,
     KeptAnswerMiddleware,
     RequestGuardMiddleware,
     SecurityHeadersMiddleware,
@@ -269,7 +270,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             _flush_flag_counts(rt)
             rt.store.dispose()
 
-    app = FastAPI(
+    app = FrontedApp(
         title="Digital Factory",
         version=__version__,
         lifespan=lifespan,
@@ -294,9 +295,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=own_limits)
     app.add_middleware(AllowHeaderMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
-    # outermost: OFREP answers before routing and the middleware above, under the same guards
-    app.add_middleware(FastLaneMiddleware, handler=ofrep.OfrepHandler(rt.flags), max_bytes=settings.max_body_bytes)
-    app.add_middleware(KeptAnswerMiddleware, answers=kept.KeptAnswers(rt, API_PREFIX))
+    # in front of the framework: kept reads, and before them OFREP, answered under the same guards
+    app.put_in_front(KeptAnswerMiddleware, answers=kept.KeptAnswers(rt, API_PREFIX))
+    app.put_in_front(FastLaneMiddleware, handler=ofrep.OfrepHandler(rt.flags), max_bytes=settings.max_body_bytes)
     return app
 
 

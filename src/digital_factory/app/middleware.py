@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 # Longest request target (path and query string) the server accepts; longer ones get 414 problem JSON.
 MAX_URL_BYTES = 8192
@@ -302,7 +306,7 @@ class FastHandler(Protocol):
 class FastLaneMiddleware:
     """Answers the requests `handler` wants before the framework's routing and the other middleware (their cost
     is most of a small answer's), applying the same protections: the request target guard, the body limit,
-    the body guard (JSON depth, NUL in forms) and the security headers. Add it last (outermost)."""
+    the body guard (JSON depth, NUL in forms) and the security headers. Put it in front (`FrontedApp`)."""
 
     def __init__(self, app: ASGIApp, handler: FastHandler, max_bytes: int) -> None:
         self.app, self.handler, self.max_bytes = app, handler, max_bytes
@@ -335,21 +339,44 @@ class FastLaneMiddleware:
 
 class KeptAnswerMiddleware:
     """Answers a GET request that `answers` has a kept answer for (`api.kept`) before the framework's routing and
-    the other middleware, with the same request target guard and security headers; everything else goes on.
-    Add it outside the other middleware."""
+    the other middleware, with the same request target guard and security headers; everything else goes on."""
 
     def __init__(self, app: ASGIApp, answers: Callable[[Scope], bytes | None]) -> None:
         self.app, self.answers = app, answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = self.answers(scope) if scope["type"] == "http" and _refuse_target(scope) is None else None
-        if body is None:
+        body = self._kept(scope) if scope["type"] == "http" else None
+        if body is None or _refuse_target(scope) is not None:
             await self.app(scope, receive, send)
             return
         length = str(len(body)).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", length), *SECURITY_HEADERS]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _kept(self, scope: Scope) -> bytes | None:
+        try:
+            return self.answers(scope)
+        except Exception:  # the ordinary route answers it, with its own error handling
+            log.exception("a kept answer could not be looked up")
+            return None
+
+
+class FrontedApp(FastAPI):
+    """The FastAPI app with hot-path middleware in front of the framework's own layers (Starlette's error
+    middleware, FastAPI's telemetry and body limit, the app's other middleware), which cost more than a kept
+    answer or a flag evaluation itself. What is put in front must answer its own errors."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._front: ASGIApp = super().__call__
+
+    def put_in_front(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap what is in front so far in `middleware`: the last one put is the first a request meets."""
+        self._front = middleware(self._front, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._front(scope, receive, send)
 
 
 async def _bounded_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes | bool | None:

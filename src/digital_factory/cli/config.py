@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -23,7 +24,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 def server_config(app: Any, settings: Settings, *, access_log: bool = True, **options: Any) -> Config:
     """How `factory serve` and `factory demo` run the app: the settings' address and proxy options, the
-    product's logging, malformed requests answered as problem JSON."""
+    product's logging, malformed requests answered as problem JSON. The access log is off where the log level
+    would drop its lines anyway: uvicorn builds each line before asking the level."""
     import uvicorn
 
     from digital_factory.app.protocol import ProblemProtocol
@@ -33,7 +35,7 @@ def server_config(app: Any, settings: Settings, *, access_log: bool = True, **op
         host=settings.host,
         port=settings.port,
         log_config=None,
-        access_log=access_log,
+        access_log=access_log and logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO),
         http=ProblemProtocol,
         **settings.proxy_options(),
         **options,
