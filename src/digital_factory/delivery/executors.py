@@ -36,9 +36,16 @@ class LocalExecutor:
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._running: dict[int, threading.Event] = {}
+        self._stopping = False
 
     def submit(self, job: StepQueued) -> None:
+        """Run the attempt in a worker thread (after a `stop`, the next submit starts the pool again). While
+        `stop` waits for the running steps, a step one of them queues is left queued: the reaper announces it
+        again, to whichever process runs steps then."""
         with self._lock:
+            if self._stopping:
+                log.info("step %s queued while the executor stops: left for the reaper", job.step_id)
+                return
             if self._pool is None:
                 self.runner.shutting_down.clear()
                 self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="factory-step")
@@ -66,11 +73,16 @@ class LocalExecutor:
         """Stop running steps without recording an outcome: their leases lapse and the reaper re-queues them."""
         with self._lock:
             pool, self._pool = self._pool, None
+            self._stopping = True
             self.runner.shutting_down.set()
             for event in self._running.values():
                 event.set()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            with self._lock:
+                self._stopping = False
 
 
 def _log_failure(future: Future[None]) -> None:
