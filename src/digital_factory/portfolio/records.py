@@ -89,9 +89,14 @@ WSJF_COLUMNS = ("user_business_value", "time_criticality", "risk_reduction", "jo
 
 def score_values(data: ScoreInput | None) -> dict[str, Any]:
     """The WSJF columns for `data`: its inputs and the derived cost of delay and WSJF (all None for none)."""
-    if data is None:
-        return dict.fromkeys(WSJF_COLUMNS)
-    score = wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
+    return dict.fromkeys(WSJF_COLUMNS) if data is None else _columns(_score_of(data))
+
+
+def _score_of(data: ScoreInput) -> wsjf.Score:
+    return wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
+
+
+def _columns(score: wsjf.Score) -> dict[str, Any]:
     return {**score.as_dict(), "cost_of_delay": score.cost_of_delay, "wsjf": score.wsjf}
 
 
@@ -102,8 +107,8 @@ def first_score(uow: UnitOfWork, item: dict[str, int], data: ScoreInput, at: dat
 
 def apply_score(uow: UnitOfWork, row: Scored, data: ScoreInput, *, note: str | None = None) -> wsjf.Score:
     """Set an epic's or feature's WSJF inputs and derived figures, and append to the score history."""
-    score = wsjf.Score(data.user_business_value, data.time_criticality, data.risk_reduction, data.job_size)
-    values = score_values(data)
+    score = _score_of(data)
+    values = _columns(score)
     for name, value in values.items():
         setattr(row, name, value)
     is_epic = isinstance(row, models.Epic)

@@ -101,8 +101,8 @@ def theme_ids(uow: UnitOfWork, keys: Iterable[str], field: str = "themes") -> li
             parse_key(key, expected_prefix="THEME")
         except ValidationFailed:
             raise ValidationFailed.on(field, f"{key!r} is not a theme key like THEME-1") from None
-        if theme_key(key) not in wanted:
-            wanted.append(theme_key(key))
+        if (stored := theme_key(key)) not in wanted:
+            wanted.append(stored)
     if not wanted:
         return []
     found = dict(
