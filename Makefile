@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test check lint format types arch drift docs docs-check bench migration clean
+.PHONY: demo serve test check lint format types arch sizes drift docs docs-check bench migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL, Redis and Chromium parts
 	$(BIN)/python -m tests.preflight
 	$(BIN)/pytest $(WORKERS) --durations=15 $(COVERAGE)
 
-check: lint types arch drift docs-check  ## every static check CI runs
+check: lint types arch sizes drift docs-check  ## every static check CI runs
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench tools
@@ -52,6 +52,9 @@ types: $(STAMP)
 
 arch: $(STAMP)
 	$(BIN)/lint-imports
+
+sizes: $(STAMP)  ## no module over 600 lines, no function over 50 (migrations aside)
+	$(BIN)/python -m tools.sizes src
 
 drift: $(STAMP)  ## models and migrations agree (on a scratch SQLite store)
 	@tmp=$$(mktemp -d); \
