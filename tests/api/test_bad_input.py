@@ -11,6 +11,7 @@ from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
 from tests.factories import MadeUser, actor_of, make_user
+from tests.telemetry.builders import make_service
 
 
 def _admin(runtime: Runtime) -> MadeUser:
@@ -222,3 +223,36 @@ def test_import_of_a_malformed_file_is_refused(client: TestClient, runtime: Runt
         assert response.json()["errors"][0]["field"] == field
     good = client.post("/api/v1/epics/import", headers=headers, json={"epics": [{"title": "Heavy-lift drones"}]})
     assert good.status_code == 200 and good.json()["epics"] == 1
+
+
+# Each time a client may send in a query, with a value in the year 1 an hour east of UTC: before, these
+# overflowed converting to UTC or to the telemetry's nanoseconds and answered 500.
+OUT_OF_RANGE_TIMES = [
+    ("/api/v1/insights/flow", {"start": "0001-01-01T00:00:00+01:00"}, "query.start"),
+    ("/api/v1/insights/flow/cfd", {"end": "0001-01-02T00:00:00Z"}, "query.end"),
+    ("/api/v1/insights/dora", {"start": "0001-01-01T00:00:00+01:00"}, "query.start"),
+    ("/api/v1/insights/dora", {"end": "9999-12-31T23:00:00-01:00"}, "query.end"),
+    ("/api/v1/telemetry/query", {"q": "sum(red.requests[5m])", "at": "0001-01-01T00:00:00Z"}, "query.at"),
+    ("/api/v1/telemetry/range", {"metric": "red.requests", "start": "0001-01-01T00:00:00Z"}, "query.start"),
+    ("/api/v1/business/feedback", {"service": "shop", "since": "0001-01-01T00:00:00+01:00"}, "query.since"),
+]
+
+
+def test_a_time_parameter_outside_the_supported_years_is_refused_by_name(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    make_service(runtime, "shop")
+    for path, params, field in OUT_OF_RANGE_TIMES:
+        response = client.get(path, params=params, headers=admin.headers)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"] == [{"field": field, "reason": "must lie in the years 1970 to 2199"}]
+
+
+def test_a_time_in_a_body_outside_the_supported_years_stores_nothing(client: TestClient, runtime: Runtime) -> None:
+    admin = _admin(runtime)
+    make_service(runtime, "shop")
+    event = {"service": "shop", "kind": "units_sold", "count": 1, "at": "0001-01-01T00:00:00+01:00"}
+    response = client.post("/api/v1/business/events", json=event, headers=admin.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "[0].at", "reason": "must lie in the years 1970 to 2199"}]
+    summary = client.get("/api/v1/business/summary", params={"service": "shop"}, headers=admin.headers)
+    assert summary.json()["units_sold"] == 0

@@ -14,6 +14,7 @@ from contextlib import ExitStack
 import pytest
 from google.protobuf import json_format
 from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
@@ -412,3 +413,26 @@ def test_nul_characters_never_reach_the_store(client: TestClient, runtime: Runti
     spans = traces_request(span("GET /a\x00b", T0, 5))
     assert client.post("/v1/traces", content=spans.SerializeToString(), headers=_auth(key, **PB)).status_code == 200
     assert _stored(runtime) == (["log.records", "red.duration_ms", "red.requests"], ["motor\ufffdhot"])
+
+
+def test_a_time_past_the_supported_years_is_refused_in_a_partial_success_and_the_rest_stored(
+    client: TestClient, runtime: Runtime, key: str
+) -> None:
+    """OTLP times are unsigned 64-bit nanoseconds; the store's are signed. Before, such a time answered 500 and
+    lost the request's good items with it."""
+    latest = 2**64 - 1
+    metrics = metrics_request(counter("units_sold", 1), counter("units_sold", 1, time_ns=latest, product="x"))
+    answer = client.post("/v1/metrics", content=metrics.SerializeToString(), headers=_auth(key, **PB))
+    refused = ExportMetricsServiceResponse.FromString(answer.content).partial_success
+    assert (answer.status_code, refused.rejected_data_points) == (200, 1)
+    assert refused.error_message == "1 data points rejected: units_sold: time_unix_nano lies after the year 2199"
+    logs = logs_request(
+        LogRecord(time_unix_nano=T0, body=AnyValue(string_value="motor warm")),
+        LogRecord(time_unix_nano=latest, body=AnyValue(string_value="from the far future")),
+    )
+    answer = client.post("/v1/logs", content=logs.SerializeToString(), headers=_auth(key, **PB))
+    assert ExportLogsServiceResponse.FromString(answer.content).partial_success.rejected_log_records == 1
+    spans = traces_request(span("GET /late", latest - 10**9, 5))
+    answer = client.post("/v1/traces", content=spans.SerializeToString(), headers=_auth(key, **PB))
+    assert ExportTraceServiceResponse.FromString(answer.content).partial_success.rejected_spans == 1
+    assert _stored(runtime) == (["log.records", "units_sold"], ["motor warm"])

@@ -8,10 +8,10 @@ from enum import StrEnum
 from typing import Annotated
 
 import pytest
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from digital_factory.core.errors import FieldProblem, ValidationFailed
-from digital_factory.core.schemas import FromJson, InputModel, OutputModel, parse_input, validation_failed
+from digital_factory.core.schemas import FromJson, InputModel, Moment, OutputModel, parse_input, validation_failed
 
 
 class Colour(StrEnum):
@@ -97,3 +97,28 @@ def test_a_problem_without_a_location_is_about_the_input() -> None:
         Thing.model_validate("not a mapping")
     failed = validation_failed(raised.value)
     assert [p.field for p in failed.problems] == ["input"]
+
+
+@pytest.mark.parametrize(
+    "due",
+    ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00", "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z"],
+)
+def test_a_time_outside_the_supported_years_is_refused_by_name(due: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Thing.model_validate({"name": "drone", "due": due})
+    assert [(e["loc"], e["msg"]) for e in refused.value.errors()] == [(("due",), "must lie in the years 1970 to 2199")]
+
+
+def test_times_at_the_edges_of_the_supported_years_are_kept_as_sent() -> None:
+    early = Thing.model_validate({"name": "drone", "due": "1970-01-01T00:30:00+01:00"}).due
+    late = Thing.model_validate({"name": "drone", "due": "2199-12-31T23:59:59Z"}).due
+    assert early is not None and early.astimezone(UTC) == datetime(1969, 12, 31, 23, 30, tzinfo=UTC)
+    assert late == datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def test_a_moment_parameter_refuses_a_time_outside_the_supported_years() -> None:
+    adapter = TypeAdapter(Moment)
+    assert adapter.validate_python("2030-01-02T03:04:05Z") == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with pytest.raises(ValidationError) as refused:
+        adapter.validate_python("0001-01-01T00:00:00+05:00")
+    assert refused.value.errors()[0]["msg"] == "must lie in the years 1970 to 2199"

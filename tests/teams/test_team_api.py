@@ -268,7 +268,10 @@ def test_bad_text_and_shapes_are_refused_with_paths(runtime: Runtime) -> None:
             "teamapi": "one",
             "info": {"name": "", "type": "squad"},
             "members": [{"username": "fiona", "admin": True}],
-            "interactions": [{"team": "platform", "mode": "pairing"}],
+            "interactions": [
+                {"team": "platform", "mode": "pairing"},
+                {"team": "platform", "mode": "collaboration", "startDate": "9999-12-31"},
+            ],
         }
     )
     assert shape == {
@@ -277,6 +280,7 @@ def test_bad_text_and_shapes_are_refused_with_paths(runtime: Runtime) -> None:
         "info.type": "Input should be 'stream-aligned', 'platform', 'enabling' or 'complicated-subsystem'",
         "members[0].admin": "Extra inputs are not permitted",
         "interactions[0].mode": "Input should be 'collaboration', 'x-as-a-service' or 'facilitating'",
+        "interactions[1].startDate": "must lie in the years 1970 to 2199",
     }
 
 

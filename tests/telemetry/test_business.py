@@ -121,7 +121,7 @@ def test_a_bad_event_refuses_the_whole_request_naming_each_problem(runtime: Runt
         {"kind": "custom", "metric": "business.fake", "value": 1},
         {"kind": "nps", "score": 9, "at": future, "environment": "moon"},
         {"kind": "units_sold", "count": 1, "score": 3, "attributes": {"Bad Key": "x"}},
-        {"kind": "revenue", "amount": 1e300, "currency": "EUR", "at": "0001-01-01T00:00:00Z"},
+        {"kind": "revenue", "amount": 1e300, "currency": "EUR", "at": "1970-01-01T00:30:00+01:00"},
     )
     with pytest.raises(ValidationFailed) as refused:
         _record(runtime, events)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -18,6 +17,7 @@ from digital_factory.accounts.schemas import Permission
 from digital_factory.api.context import Reading, bearer_credential, client_ip, current_actor_here
 from digital_factory.catalog import service as catalog
 from digital_factory.core.actor import Actor, Origin, system_actor
+from digital_factory.core.schemas import Moment
 from digital_factory.runtime import runtime_of
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
@@ -156,7 +156,7 @@ def business_summary(
 def list_feedback(
     uow: Reading,
     service: Annotated[str, Query(max_length=100)],
-    since: datetime | None = None,
+    since: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[FeedbackEntry]:
     """A service's latest feedback texts, newest first, with their score and attributes."""

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from digital_factory.api.context import CurrentActor, Reading, runtime
 from digital_factory.api.portfolio import moving
 from digital_factory.core.errors import ValidationFailed
+from digital_factory.core.schemas import Moment
 from digital_factory.insights import service as insights
 from digital_factory.insights.schemas import (
     COHORT_LABEL,
@@ -129,8 +130,8 @@ TeamParam = Annotated[str | None, Query(max_length=64, description="Team key: th
 StreamParam = Annotated[str | None, Query(max_length=64, description="Value stream key: work linked to its services.")]
 EpicParam = Annotated[str | None, Query(max_length=40, description="Epic key, e.g. EPIC-3.")]
 LevelParam = Annotated[WorkLevel, Query(description="Count features or stories.")]
-StartParam = Annotated[datetime | None, Query(description="Window start (default: 30 days before end).")]
-EndParam = Annotated[datetime | None, Query(description="Window end, exclusive (default and latest: now).")]
+StartParam = Annotated[Moment | None, Query(description="Window start (default: 30 days before end).")]
+EndParam = Annotated[Moment | None, Query(description="Window end, exclusive (default and latest: now).")]
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,8 @@ def dora(
     value_stream: ScopeKey = None,
     epic: ScopeKey = None,
     feature: ScopeKey = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Moment | None = None,
+    end: Moment | None = None,
     period: Annotated[
         str | None,
         Query(max_length=20, description="`2026`, `2026-Q4`, `2026-11` or `2026-W48`, instead of start/end."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from digital_factory.api.context import Reading
 from digital_factory.core.errors import ValidationFailed
 from digital_factory.core.metricquery import Matcher
+from digital_factory.core.schemas import Moment
 from digital_factory.telemetry import service as telemetry
 from digital_factory.telemetry.schemas import (
     Aggregation,
@@ -29,7 +30,7 @@ def evaluate(
     q: Annotated[str, Query(max_length=1000, description="An indicator query, e.g. `sum(business.units_sold[30d])`.")],
     service: str | None = None,
     environment: str | None = None,
-    at: datetime | None = None,
+    at: Moment | None = None,
 ) -> Evaluation:
     """The query's value over its window ending `at` (now); `null` when nothing was sent."""
     return telemetry.evaluate(uow, q, service=service, environment=environment, at=at)
@@ -39,8 +40,8 @@ def evaluate(
 def query_range(
     uow: Reading,
     metric: Annotated[str, Query(max_length=200)],
-    start: datetime,
-    end: datetime | None = None,
+    start: Moment,
+    end: Moment | None = None,
     step: Annotated[int, Query(ge=1, le=86400 * 7, description="Seconds per point.")] = 60,
     aggregation: Aggregation = Aggregation.SUM,
     match: Annotated[

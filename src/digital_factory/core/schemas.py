@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Strict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from digital_factory.core.errors import FieldProblem, ValidationFailed
 
@@ -13,6 +15,28 @@ from digital_factory.core.errors import FieldProblem, ValidationFailed
 # Python objects. Mark such fields `Annotated[Role, FromJson]` to accept their JSON form (the enum's
 # value, an ISO 8601 string) while numbers, booleans and strings stay strict.
 FromJson = Strict(False)
+
+# Times and dates a client sends lie in these years. Earlier or later ones overflow the conversion to UTC,
+# date arithmetic (a window's default start) and the telemetry's 64-bit nanoseconds, and nobody means them.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2199
+
+T = TypeVar("T")
+
+
+def in_supported_years(value: T) -> T:
+    """`value` itself when it is no date or time, or one in the supported years; else a field error."""
+    if isinstance(value, date) and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise PydanticCustomError(
+            "time_out_of_range",
+            "must lie in the years {earliest} to {latest}",
+            {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR},
+        )
+    return value
+
+
+# A time taken from a query parameter (request bodies get the same check from InputModel).
+Moment = Annotated[datetime, AfterValidator(in_supported_years)]
 
 
 class InputModel(BaseModel):
@@ -27,6 +51,11 @@ class InputModel(BaseModel):
         if _holds_nul(value):
             raise ValueError("must not contain NUL characters")
         return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _supported_years(cls, value: Any) -> Any:
+        return in_supported_years(value)
 
 
 def _holds_nul(value: Any) -> bool:

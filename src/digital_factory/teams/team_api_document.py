@@ -13,9 +13,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from digital_factory.core.errors import FieldProblem
+from digital_factory.core.schemas import in_supported_years
 from digital_factory.core.slugs import SLUG_PATTERN
 from digital_factory.teams.schemas import Complexity, DurationUnit, InteractionMode, TeamType
 
@@ -117,8 +118,8 @@ class InteractionDoc(_Doc):
     mode: Annotated[InteractionMode, BeforeValidator(_mode)]
     role: Literal["consumer", "provider", "facilitator", "facilitated", "collaborator"] | None = None
     purpose: str = Field("", max_length=2000)
-    startDate: date | None = None
-    endDate: date | None = None
+    startDate: Annotated[date, AfterValidator(in_supported_years)] | None = None
+    endDate: Annotated[date, AfterValidator(in_supported_years)] | None = None
     expectedDuration: int | None = Field(None, ge=1, le=1000)
     expectedDurationUnit: Annotated[DurationUnit, BeforeValidator(_lower)] | None = None
     ref: str | None = Field(None, alias="$ref", max_length=500)

@@ -23,6 +23,7 @@ from digital_factory.telemetry.otlp_values import (
     as_text,
     attributes,
     origin,
+    storable_time,
 )
 from digital_factory.telemetry.points import LOG_BODY_LIMIT, LogLine, MetricKind, Point, Temporality
 
@@ -65,6 +66,7 @@ def _line(record: LogRecord, portion: Portion) -> LogLine:
     time_ns = record.time_unix_nano or record.observed_time_unix_nano
     if not time_ns:
         raise Refused("a log record has neither time_unix_nano nor observed_time_unix_nano")
+    storable_time(time_ns, "a log record's time")
     body = as_text(record.body) if record.HasField("body") else ""
     return LogLine(
         time_ns=time_ns,

@@ -16,7 +16,16 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
     NumberDataPoint,
 )
 
-from digital_factory.telemetry.otlp_values import NUL, AttributeSets, Decoded, Portion, Refused, Tally, origin
+from digital_factory.telemetry.otlp_values import (
+    NUL,
+    AttributeSets,
+    Decoded,
+    Portion,
+    Refused,
+    Tally,
+    origin,
+    storable_time,
+)
 from digital_factory.telemetry.points import Buckets, MetricKind, Point, Temporality
 
 NO_RECORDED_VALUE = 1  # DataPointFlags: a staleness marker, not a value
@@ -113,10 +122,10 @@ def _point(
         metric=metric.name,
         kind=kind,
         attributes=sets.of(data_point.attributes),
-        time_ns=data_point.time_unix_nano,
+        time_ns=storable_time(data_point.time_unix_nano, "time_unix_nano"),
         value=value,
         temporality=temporality,
-        start_ns=data_point.start_time_unix_nano or None,
+        start_ns=storable_time(data_point.start_time_unix_nano, "start_time_unix_nano") or None,
         buckets=buckets,
         unit=metric.unit,
     )

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from digital_factory.telemetry.otlp_values import NUL, REPLACEMENT, Decoded, Portion, Tally, as_text, origin
+from digital_factory.core.schemas import LATEST_YEAR
+from digital_factory.telemetry.otlp_values import END_NS, NUL, REPLACEMENT, Decoded, Portion, Tally, as_text, origin
 from digital_factory.telemetry.points import Buckets, MetricKind, Point, Temporality
 
 MINUTE_NS = 60_000_000_000
@@ -78,6 +79,8 @@ def _invalid(span: Span) -> str | None:
         return f"span {span.name[:60]!r} has no start or end time"
     if span.end_time_unix_nano < span.start_time_unix_nano:
         return f"span {span.name[:60]!r} ends before it starts"
+    if span.end_time_unix_nano >= END_NS:
+        return f"span {span.name[:60]!r} ends after the year {LATEST_YEAR}"
     return None
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
+from digital_factory.core.schemas import LATEST_YEAR
 from digital_factory.telemetry.points import Attributes, LogLine, Point
 
 SERVICE_NAME = "service.name"
@@ -21,10 +23,20 @@ MAX_VALUE_LENGTH = 4096
 MAX_MESSAGES = 5  # distinct reasons quoted in a partial success
 NUL = "\x00"  # no store keeps it in text
 REPLACEMENT = "\ufffd"
+# OTLP times are unsigned 64-bit nanoseconds; the stores keep signed ones, and the product's times end with
+# its supported years: a later time would overflow the store or the arithmetic on it.
+END_NS = int(datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
 class Refused(Exception):
     """An item that cannot be stored; the message says why (in the partial success)."""
+
+
+def storable_time(time_ns: int, what: str) -> int:
+    """`time_ns`, or Refused when it lies after the supported years."""
+    if time_ns >= END_NS:
+        raise Refused(f"{what} lies after the year {LATEST_YEAR}")
+    return time_ns
 
 
 def plain(value: AnyValue) -> Any:
