@@ -256,3 +256,20 @@ def test_a_time_in_a_body_outside_the_supported_years_stores_nothing(client: Tes
     assert response.json()["errors"] == [{"field": "[0].at", "reason": "must lie in the years 1970 to 2199"}]
     summary = client.get("/api/v1/business/summary", params={"service": "shop"}, headers=admin.headers)
     assert summary.json()["units_sold"] == 0
+
+
+def test_nan_and_infinity_are_refused_in_every_number_a_client_sends(client: TestClient, runtime: Runtime) -> None:
+    """Python's JSON reader takes NaN and Infinity; PostgreSQL's JSON refuses them and no figure means them."""
+    admin = _admin(runtime)
+    epic = client.post("/api/v1/epics", headers=admin.headers, json={"title": "Heavy lift"}).json()["key"]
+    for number in ("NaN", "Infinity", "-Infinity"):
+        response = client.post(
+            f"/api/v1/epics/{epic}/decisions",
+            headers={**admin.headers, "Content-Type": "application/json"},
+            content=f'{{"kind": "go", "rationale": "r", "evidence": {{"units": {number}}}}}'.encode(),
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [
+            {"field": "body.evidence.units", "reason": "Input should be a finite number"}
+        ]
+    assert client.get(f"/api/v1/epics/{epic}/decisions", headers=admin.headers).json() == []

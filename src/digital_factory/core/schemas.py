@@ -42,7 +42,7 @@ Moment = Annotated[datetime, AfterValidator(in_supported_years)]
 class InputModel(BaseModel):
     """Anything a client sends: unknown fields refused, no silent type coercion."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
