@@ -77,3 +77,19 @@ def test_a_repository_address_opened_in_a_browser_gets_the_page_and_git_gets_tex
     assert 'href="/catalog">The service catalog</a>' in browser.text
     git = client.get("/git/nothing.git")
     assert git.status_code == 404 and git.headers["content-type"].startswith("text/plain")
+
+
+PAGED_LISTS = (
+    *("/admin/users", "/admin/audit", "/product", "/platform/fleet", "/platform/scorecards", "/teams"),
+    *("/catalog", "/delivery", "/releases", "/repositories", "/portfolio/backlog", "/telemetry"),
+)
+
+
+def test_an_offset_past_any_list_is_an_invalid_input_page(client: TestClient, runtime: Runtime) -> None:
+    """Before, an offset over 64 bits overflowed the store's driver and answered 500."""
+    web_login(client, make_user(runtime, "ada", Role.ADMIN))
+    for path in PAGED_LISTS:
+        assert client.get(path).status_code == 200, path
+        page = client.get(path, params={"offset": str(2**64)})
+        assert page.status_code == 422 and "Invalid input" in page.text, path
+        assert "offset" in page.text, path

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
-from digital_factory.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from digital_factory.core.pagination import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, PageRequest
 
 # Row ids are 32-bit on PostgreSQL; anything larger cannot exist and would overflow the driver.
-MAX_ROW_ID = 2_147_483_647
+MAX_ROW_ID = MAX_OFFSET
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="A numeric id.")]
 
 

@@ -10,11 +10,13 @@ T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+# Row ids and counts are 32-bit on PostgreSQL; a larger offset can show nothing and would overflow the drivers.
+MAX_OFFSET = 2_147_483_647
 
 
 class PageRequest(BaseModel):
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class Page(BaseModel, Generic[T]):

@@ -28,7 +28,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.web.context import Viewer, can, kept, read, refusal, write
 from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice
-from digital_factory.web.paging import pager
+from digital_factory.web.paging import Offset, pager
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +48,7 @@ def catalog_page(
     value_stream: Annotated[str, Query(max_length=64)] = "",
     owner_team: Annotated[str, Query(max_length=64)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     notice: str | None = None,
 ) -> Response:
     filters = CatalogFilter(value_stream=value_stream or None, owner_team=owner_team or None, q=q.strip() or None)

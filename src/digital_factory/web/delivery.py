@@ -38,6 +38,7 @@ from digital_factory.store.uow import Store, UnitOfWork
 from digital_factory.teams import service as teams
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
+from digital_factory.web.paging import Offset
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +53,7 @@ def index(
     request: Request,
     viewer: PageViewer,
     service: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     error: str | None = None,
 ) -> Response:
     return _index(request, viewer, service=service, offset=offset, error=error)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +27,7 @@ from digital_factory.core.schemas import parse_input
 from digital_factory.runtime import Runtime
 from digital_factory.web.audit_view import audit_rows
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
-from digital_factory.web.paging import pager_of
+from digital_factory.web.paging import Offset, pager_of
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.sessions import (
     check_csrf,
@@ -257,7 +257,7 @@ def _users_page(
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def users_page(request: Request, viewer: PageViewer, offset: Offset = 0) -> Response:
     return _users_page(request, viewer, offset=offset)
 
 
@@ -299,7 +299,7 @@ def audit_page(
     action: str | None = None,
     object_type: str | None = None,
     actor: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     accounts.require(viewer.actor, Permission.AUDIT_READ)
     filters = AuditFilter(action=action or None, object_type=object_type or None, actor=actor or None)

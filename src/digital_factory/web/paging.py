@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from digital_factory.core.pagination import Page
+from fastapi import Query
+
+from digital_factory.core.pagination import MAX_OFFSET, Page
+
+# A list page's `offset` query parameter; a larger one is a 422 page, not a store overflow.
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from digital_factory.teams.schemas import Complexity, TeamType
 from digital_factory.web.context import Viewer, can, read, refusal, runtime, write
 from digital_factory.web.lookup import team_options
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.paging import pager
+from digital_factory.web.paging import Offset, pager
 from digital_factory.web.rendering import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
@@ -199,7 +199,7 @@ def fleet_page(
     viewer: PageViewer,
     template: Annotated[str, Query(max_length=64)] = "",
     behind: Annotated[str, Query(max_length=8)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     """The fleet a page at a time (FLEET_PAGE_SIZE services), narrowed by template and to those behind."""
     filters = FleetFilter(template=template or None, behind=bool(behind))
@@ -244,7 +244,7 @@ def scorecards_page(
     request: Request,
     viewer: PageViewer,
     team: Annotated[str, Query(max_length=64)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     """The sums per team, and the services' scorecards a page at a time (SCORECARDS_PAGE_SIZE)."""
     ctx = runtime(request).platform

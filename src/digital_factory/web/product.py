@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -34,7 +34,7 @@ from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.lookup import team_options
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.paging import pager_of
+from digital_factory.web.paging import Offset, pager_of
 from digital_factory.web.portfolio.forms import (
     SCORE_PARTS,
     failure,
@@ -56,7 +56,7 @@ PRODUCT_TEAMS_PAGE_SIZE = 50
 
 
 @router.get("/product", response_class=HTMLResponse)
-def product_home(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def product_home(request: Request, viewer: PageViewer, offset: Offset = 0) -> Response:
     """The newest PRODUCT_GROUP_SIZE epics of each state (the rest on the portfolio's list of that state) and
     a page of the team backlogs (PRODUCT_TEAMS_PAGE_SIZE teams; `offset` pages them)."""
 
@@ -142,7 +142,7 @@ async def create_feature(request: Request, viewer: FormViewer, key: str) -> Resp
 
 
 @router.get("/product/features/{key}", response_class=HTMLResponse)
-def feature_page(request: Request, viewer: PageViewer, key: str, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def feature_page(request: Request, viewer: PageViewer, key: str, offset: Offset = 0) -> Response:
     return _feature(request, viewer, key, stories_offset=offset)
 
 

@@ -39,7 +39,7 @@ from digital_factory.releases.schemas import (
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.paging import pager_of
+from digital_factory.web.paging import Offset, pager_of
 from digital_factory.web.portfolio.forms import json_or_text
 from digital_factory.web.rendering import TEMPLATES, render
 
@@ -77,7 +77,7 @@ def overview(
     viewer: PageViewer,
     done: str | None = None,
     change: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     found = read(request, viewer, lambda uow: _overview(uow, offset))
     pager = pager_of("/releases", {}, found.pop("page"))

@@ -6,9 +6,9 @@ README files rendered with markdown-it in CommonMark mode with raw HTML off: bot
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -24,6 +24,7 @@ from digital_factory.repos.schemas import Blob, Repository
 from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import read, runtime
 from digital_factory.web.pages import PageViewer
+from digital_factory.web.paging import Offset
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +83,7 @@ def _page(request: Request, viewer: Any, template: str, repository: Repository, 
 
 
 @router.get("/repositories", response_class=HTMLResponse)
-def index(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def index(request: Request, viewer: PageViewer, offset: Offset = 0) -> Response:
     page = read(request, viewer, lambda uow: repos.list_repositories(uow, PageRequest(limit=50, offset=offset)))
     urls = {r.key: _clone_url(request, r.key) for r in page.items}
     return render(request, "repositories.html", viewer, active=ACTIVE, page=page, urls=urls)
@@ -162,7 +163,7 @@ def commits(
     viewer: PageViewer,
     key: str,
     ref: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     host = runtime(request).repo_host
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -32,7 +32,7 @@ from digital_factory.teams.schemas import (
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.lookup import LOOKUP_LIMIT, team_options, user_options
 from digital_factory.web.pages import FormViewer, PageViewer, back_with_notice, see_other
-from digital_factory.web.paging import pager_of
+from digital_factory.web.paging import Offset, pager_of
 from digital_factory.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +56,7 @@ def teams_page(
     viewer: PageViewer,
     notice: str | None = None,
     archived: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     return _teams_page(request, viewer, notice=notice, show_archived=archived, offset=offset)
 
@@ -170,7 +170,7 @@ def team_page(
     viewer: PageViewer,
     key: str,
     notice: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     return _team_page(request, viewer, key, notice=notice, services_offset=offset)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -19,7 +19,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.web.context import Viewer, can, read, refusal, write
 from digital_factory.web.insights import hypotheses
 from digital_factory.web.pages import FormViewer, PageViewer
-from digital_factory.web.paging import pager
+from digital_factory.web.paging import Offset, pager
 from digital_factory.web.portfolio.forms import SCORE_PARTS, parse, score_from_form, tab_page, text
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +32,7 @@ BACKLOG_PAGE_SIZE = 50  # rows of the scoring table a page; a person scores a pa
 
 
 @router.get("/portfolio/backlog", response_class=HTMLResponse)
-def backlog_page(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def backlog_page(request: Request, viewer: PageViewer, offset: Offset = 0) -> Response:
     return _backlog(request, viewer, offset=offset)
 
 

@@ -32,7 +32,7 @@ from digital_factory.web.insights import hypotheses
 from digital_factory.web.insights import loop as loop_section
 from digital_factory.web.lookup import user_options
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.paging import pager_of
+from digital_factory.web.paging import Offset, pager_of
 from digital_factory.web.portfolio.forms import json_or_text, lines, optional, parse, score_fields, tab_page, text
 from digital_factory.web.rendering import render
 
@@ -62,7 +62,7 @@ def epics_page(
     state: str = "",
     q: Annotated[str, Query(max_length=200)] = "",
     theme: Annotated[str, Query(max_length=20)] = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     filters = parse(EpicFilter, {"state": state or None, "q": q or None, "theme": theme or None})
     page = read(request, viewer, lambda uow: portfolio.list_epics(uow, filters, PageRequest(limit=50, offset=offset)))

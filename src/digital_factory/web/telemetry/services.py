@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from digital_factory.accounts.schemas import Permission, Role
@@ -17,7 +17,7 @@ from digital_factory.store.uow import UnitOfWork
 from digital_factory.telemetry import service as telemetry
 from digital_factory.web.context import Viewer, read, refusal, runtime, write
 from digital_factory.web.pages import FormViewer, PageViewer, see_other
-from digital_factory.web.paging import pager_of
+from digital_factory.web.paging import Offset, pager_of
 from digital_factory.web.rendering import AREA_BY_SLUG, render
 from digital_factory.web.telemetry.figures import SPANS, Window, checked_hours, overview, service_figures
 
@@ -29,7 +29,7 @@ ALL = "all"  # the environment switcher's "all environments" (and telemetry sent
 
 
 @router.get("/telemetry", response_class=HTMLResponse)
-def index(request: Request, viewer: PageViewer, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def index(request: Request, viewer: PageViewer, offset: Offset = 0) -> Response:
     page = read(request, viewer, lambda uow: overview(uow, offset))
     return render(
         request,
