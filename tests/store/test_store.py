@@ -11,9 +11,11 @@ import pytest
 from digital_factory.accounts.service import list_audit_entries, record_audit
 from digital_factory.app.factory import Runtime
 from digital_factory.core.actor import system_actor
+from digital_factory.core.errors import Conflict
 from digital_factory.core.events import DomainEvent
+from digital_factory.core.pagination import PageRequest
 from digital_factory.store.sequences import current_value, next_key
-from digital_factory.store.uow import UnitOfWork
+from digital_factory.store.uow import RACED, UnitOfWork
 
 
 def test_concurrent_writers_all_succeed(runtime: Runtime) -> None:
@@ -40,6 +42,25 @@ def test_a_failed_unit_of_work_leaves_nothing(runtime: Runtime) -> None:
         raise RuntimeError("half way")
     with runtime.store.unit_of_work(system_actor("r"), write=False) as uow:
         assert current_value(uow.session, "FEAT") == 0
+
+
+def test_a_key_taken_by_another_transaction_between_check_and_commit_is_a_conflict(runtime: Runtime) -> None:
+    """A use-case checks that a key is free, then writes; another transaction may take it in between. The
+    store's unique constraint catches it, and the caller gets a conflict to retry, not a server error."""
+    from digital_factory.teams import models as team_models
+    from digital_factory.teams import service as teams
+    from digital_factory.teams.schemas import TeamCreate
+
+    def team(uow: UnitOfWork) -> team_models.Team:
+        return team_models.Team(key="engines", name="Engines", team_type="platform", created_at=uow.clock.now())
+
+    with pytest.raises(Conflict) as refused, runtime.store.unit_of_work(system_actor("first")) as first:
+        first.session.add(team(first))  # as if its check found the key free: the row waits for the commit
+        with runtime.store.unit_of_work(system_actor("second")) as second:
+            teams.create_team(second, TeamCreate(key="engines", name="Engines"))
+    assert (refused.value.rule, refused.value.detail) == ("concurrent-change", RACED)
+    with runtime.store.unit_of_work(system_actor("r"), write=False) as uow:
+        assert [t.key for t in teams.list_teams(uow, PageRequest()).items] == ["engines"]
 
 
 @dataclass(frozen=True)

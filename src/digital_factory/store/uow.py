@@ -7,14 +7,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digital_factory.core.actor import Actor
 from digital_factory.core.clock import Clock, SystemClock
+from digital_factory.core.errors import Conflict
 from digital_factory.core.events import DomainEvent, EventBus
 from digital_factory.store import revisions
 from digital_factory.store.cached import ReadCache
 from digital_factory.store.engine import WRITE_OPTION
+
+# A use-case checks that a key is free (or a row still there) before it writes; another transaction may
+# take the key (or delete the row) between the check and the commit. The store's constraints catch it.
+RACED = "another change to the same data was stored at the same time; try again"
+_UNIQUE_OR_FOREIGN_KEY = ("23505", "23503")  # PostgreSQL's SQLSTATEs
+
+
+def _raced(exc: IntegrityError) -> bool:
+    """A unique key taken or a referenced row removed meanwhile (not a row the code built wrong)."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return state in _UNIQUE_OR_FOREIGN_KEY
+    text = str(exc.orig)
+    return text.startswith("UNIQUE constraint failed") or text == "FOREIGN KEY constraint failed"
 
 
 @dataclass
@@ -58,6 +74,11 @@ class Store:
                     session.commit()
                 else:
                     session.rollback()
+            except IntegrityError as exc:
+                session.rollback()
+                if _raced(exc):
+                    raise Conflict(RACED, rule="concurrent-change") from exc
+                raise
             except BaseException:
                 session.rollback()
                 raise
