@@ -273,3 +273,11 @@ def test_nan_and_infinity_are_refused_in_every_number_a_client_sends(client: Tes
             {"field": "body.evidence.units", "reason": "Input should be a finite number"}
         ]
     assert client.get(f"/api/v1/epics/{epic}/decisions", headers=admin.headers).json() == []
+
+
+def test_a_log_cursor_past_any_chunk_is_refused_by_name(client: TestClient, runtime: Runtime) -> None:
+    """Before, a cursor over 2^31 - 1 overflowed PostgreSQL's integer and answered 500."""
+    admin = _admin(runtime)
+    response = client.get("/api/v1/runs/1/steps/1/log", params={"cursor": 2**31}, headers=admin.headers)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["query.cursor"]

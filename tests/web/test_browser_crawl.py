@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page
-from starlette.routing import BaseRoute
 
 from digital_factory.demo.story import CAST
-from digital_factory.web.app import install_web
 from tests.browser import (
     DemoServer,
     horizontal_overflow,
@@ -42,6 +38,7 @@ from tests.browser import (
     sign_in,
     watched_page,
 )
+from tests.web.routes import web_routes
 
 pytestmark = pytest.mark.browser
 
@@ -52,22 +49,7 @@ EVERY_INSTANCE = {"/delivery/services/{key}"}
 DECIDES = re.compile(r"\bapprove\b", re.IGNORECASE)
 
 
-def _routes(routes: Iterable[BaseRoute], method: str) -> Iterator[APIRoute]:
-    for route in routes:
-        included = getattr(route, "original_router", None)  # an included router (FastAPI resolves it lazily)
-        if included is not None:
-            yield from _routes(included.routes, method)
-        elif isinstance(route, APIRoute) and method in (route.methods or ()):
-            yield route
-
-
-def _web_routes(method: str) -> list[APIRoute]:
-    app = FastAPI()
-    install_web(app)
-    return list(_routes(app.routes, method))
-
-
-ROUTES, ACTIONS = _web_routes("GET"), _web_routes("POST")
+ROUTES, ACTIONS = web_routes("GET"), web_routes("POST")
 # Not pages: streams, fragments, downloads, the API, sign-out.
 SKIP = re.compile(r"^/(api|static|login|logout)(/|$)|/(events|progress|rule)$|\.(json|ya?ml|md|txt|csv|html)$")
 # Not actions on the factory: signing in and out, the person's own password.

@@ -88,7 +88,7 @@ def step_log(
     uow: Reading,
     run_id: RowId,
     step_id: RowId,
-    cursor: Annotated[int, Query(ge=0, description="Last chunk seen (0: from the start).")] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Last chunk seen (0: from the start).")] = 0,
     attempt: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> StepLogPage:
     """Log chunks after `cursor`, masked; poll with the returned cursor until `complete`."""

@@ -245,5 +245,7 @@ def update_service(
     value_stream: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    data = ServiceUpdate.model_validate({"value_stream": value_stream or None, "description": description})
-    return _service_form(request, viewer, key, "Saved.", lambda uow: catalog.update_service(uow, key, data))
+    data = {"value_stream": value_stream or None, "description": description}
+    return _service_form(
+        request, viewer, key, "Saved.", lambda uow: catalog.update_service(uow, key, parse_input(ServiceUpdate, data))
+    )

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from digital_factory.accounts.schemas import Permission
 from digital_factory.core.errors import DomainError
 from digital_factory.core.pagination import PageRequest
+from digital_factory.core.schemas import parse_input
 from digital_factory.portfolio import service as portfolio
 from digital_factory.portfolio.schemas import (
     SCALE,
@@ -202,7 +203,7 @@ def _scoring_page(
 @router.post("/product/features/{key}/team", response_class=HTMLResponse)
 def assign_feature(request: Request, viewer: FormViewer, key: str, team: Annotated[str, Form()] = "") -> Response:
     return _feature_action(
-        request, viewer, key, lambda uow: portfolio.update_feature(uow, key, FeatureUpdate(team=team))
+        request, viewer, key, lambda uow: portfolio.update_feature(uow, key, parse_input(FeatureUpdate, {"team": team}))
     )
 
 
