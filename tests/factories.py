@@ -81,3 +81,16 @@ def ensure_work(runtime: Runtime, key: str) -> str:
             for n in range(current_value(uow.session, "FEAT"), number):
                 portfolio.create_feature(uow, FeatureCreate(epic="EPIC-1", title=f"Feature {n + 1}"))
     return key
+
+
+def made_by_the_product(client: TestClient, runtime: Runtime, admin: MadeUser) -> None:
+    """Objects the product made through its own doors, for tests that send anything to every route: the
+    team flight-software, its service engine-control with the flag heavy-lift-mode, EPIC-1 and FEAT-1."""
+    ensure_work(runtime, "FEAT-1")
+    for url, body in (
+        ("/api/v1/teams", {"key": "flight-software", "name": "Flight Software"}),
+        ("/api/v1/services", {"key": "engine-control", "name": "Engine control", "owner_team": "flight-software"}),
+        ("/api/v1/services/engine-control/flags", {"key": "heavy-lift-mode"}),
+    ):
+        response = client.post(url, headers=admin.headers, json=body)
+        assert response.status_code == 201, (url, response.text)

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
-from tests.factories import MadeUser, ensure_work, make_user
+from tests.factories import MadeUser, made_by_the_product, make_user
 
 # Examples per operation and role; FACTORY_FUZZ_EXAMPLES=200 explores further with fresh randomness.
 EXPLORE = int(os.environ.get("FACTORY_FUZZ_EXAMPLES", "0"))
@@ -41,17 +41,6 @@ REAL_PARAMETERS = {
     "deployment_id": "1",
     "interaction_id": "1",
 }
-
-
-def _made_by_the_product(client: TestClient, runtime: Runtime, admin: MadeUser) -> None:
-    ensure_work(runtime, "FEAT-1")
-    for url, body in (
-        ("/api/v1/teams", {"key": "flight-software", "name": "Flight Software"}),
-        ("/api/v1/services", {"key": "engine-control", "name": "Engine control", "owner_team": "flight-software"}),
-        ("/api/v1/services/engine-control/flags", {"key": "heavy-lift-mode"}),
-    ):
-        response = client.post(url, headers=admin.headers, json=body)
-        assert response.status_code == 201, (url, response.text)
 
 
 def _real(path: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +92,7 @@ def _exercise(client: TestClient, operation: Any, who: MadeUser, failures: list[
 def test_no_operation_answers_a_server_error(client: TestClient, runtime: Runtime, role: Role) -> None:
     admin = make_user(runtime, "ada", Role.ADMIN)
     make_user(runtime, "vic", Role.VIEWER)
-    _made_by_the_product(client, runtime, admin)
+    made_by_the_product(client, runtime, admin)
     who = admin if role is Role.ADMIN else make_user(runtime, "val", Role.VIEWER)
     operations = _operations(client)
     assert len(operations) >= 150

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
-from tests.factories import MadeUser, ensure_work, make_user, web_login
+from tests.factories import made_by_the_product, make_user, web_login
 from tests.web.routes import web_routes
 
 ORIGIN = {"Origin": "http://testserver"}
@@ -36,17 +36,6 @@ REAL_KEYS = {"catalog": "engine-control", "delivery": "engine-control", "release
 REAL_KEYS |= {"teams": "flight-software", "portfolio": "EPIC-1", "product": "FEAT-1", "repositories": "engine-control"}
 REAL_KEYS |= {"telemetry": "engine-control"}
 SKIPPED = {"/login", "/logout", "/account/password"}  # signing out or changing the password ends the session
-
-
-def _made_by_the_product(client: TestClient, runtime: Runtime, admin: MadeUser) -> None:
-    ensure_work(runtime, "FEAT-1")
-    for url, body in (
-        ("/api/v1/teams", {"key": "flight-software", "name": "Flight Software"}),
-        ("/api/v1/services", {"key": "engine-control", "name": "Engine control", "owner_team": "flight-software"}),
-        ("/api/v1/services/engine-control/flags", {"key": "heavy-lift-mode"}),
-    ):
-        response = client.post(url, headers=admin.headers, json=body)
-        assert response.status_code == 201, (url, response.text)
 
 
 def _form_routes() -> list[tuple[str, list[str]]]:
@@ -72,7 +61,7 @@ def _filled(path: str) -> str:
 
 def test_no_form_answers_a_server_error_whatever_is_sent(client: TestClient, runtime: Runtime) -> None:
     admin = make_user(runtime, "ada", Role.ADMIN)
-    _made_by_the_product(client, runtime, admin)
+    made_by_the_product(client, runtime, admin)
     csrf = web_login(client, admin)
     routes = _form_routes()
     assert len(routes) >= 50
