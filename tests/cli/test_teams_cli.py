@@ -184,3 +184,14 @@ def test_team_archive_and_restore(as_user: dict[str, str], monkeypatch: pytest.M
     code, out = factory(monkeypatch, pia, "team", "restore", "power-systems")
     assert code == 0 and "restored team power-systems" in out
     assert "power-systems" in factory(monkeypatch, pia, "team", "list")[1]
+
+
+def test_a_key_is_one_path_segment_whatever_it_holds(as_user: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key typed (or passed by a script) with `/` or `..` names no other object: before, `platform/..`
+    joined the path and `team archive 'platform/../flight-software'` archived flight-software."""
+    pia = as_user["pia"]
+    for key in ("platform/../flight-software", "..", "flight-software?x=1", "flight-software#x"):
+        code, out = factory(monkeypatch, pia, "team", "archive", key)
+        assert code != 0 and "error:" in out, (key, out)
+    code, out = factory(monkeypatch, pia, "team", "show", "flight-software")
+    assert code == 0 and "archived" not in out

@@ -16,7 +16,7 @@ from digital_factory.catalog.schemas import (
     ServiceDependencies,
     ValueStream,
 )
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.options import DisplayName
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.core.pagination import Page
@@ -46,8 +46,8 @@ def service_show(key: Annotated[str, typer.Argument(help="The service's key.")])
     """A service: owner, value stream, environments with their policy, dependencies both ways."""
     with domain_errors():
         client = api()
-        svc: Service = client.read(Service, f"/services/{key}")
-        deps: ServiceDependencies = client.read(ServiceDependencies, f"/services/{key}/dependencies")
+        svc: Service = client.read(Service, f"/services/{segment(key)}")
+        deps: ServiceDependencies = client.read(ServiceDependencies, f"/services/{segment(key)}/dependencies")
     say(Text.assemble((svc.name, "bold"), f" ({svc.key})"))
     say(
         f"owner: {svc.owner_team or '-'} · value stream: {svc.value_stream or '-'} · "
@@ -97,11 +97,13 @@ def service_depend(
     with domain_errors():
         client = api()
         if remove:
-            client.request("DELETE", f"/services/{key}/dependencies/{on}")
+            client.request("DELETE", f"/services/{segment(key)}/dependencies/{segment(on)}")
             say(f"{key} no longer depends on {on}")
             return
         body = {"on": on, "description": description}
-        added: DependencyAdded = client.send(DependencyAdded, "POST", f"/services/{key}/dependencies", json=body)
+        added: DependencyAdded = client.send(
+            DependencyAdded, "POST", f"/services/{segment(key)}/dependencies", json=body
+        )
     say(f"{added.service} depends on {added.depends_on}")
     _say_loops("this closes a dependency loop:", added.cycles)
 
@@ -135,7 +137,7 @@ def value_stream_show(key: Annotated[str, typer.Argument(help="The value stream'
     """A value stream and its services."""
     with domain_errors():
         client = api()
-        stream: ValueStream = client.read(ValueStream, f"/value-streams/{key}")
+        stream: ValueStream = client.read(ValueStream, f"/value-streams/{segment(key)}")
         services: Page[Service] = client.read(Page[Service], "/services", limit=200, value_stream=key)
     say(Text.assemble((stream.name, "bold"), f" ({stream.key})"))
     if stream.description:
@@ -153,5 +155,5 @@ def value_stream_assign(
     with domain_errors():
         client = api()
         for service in services:
-            client.send(Service, "PATCH", f"/services/{service}", json={"value_stream": stream})
+            client.send(Service, "PATCH", f"/services/{segment(service)}", json={"value_stream": stream})
     say(f"{', '.join(services)} -> {stream or 'no value stream'}")

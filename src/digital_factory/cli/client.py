@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -81,6 +82,13 @@ class ApiClient:
         """A changing request whose answer is validated into `shape`."""
         result: T = _validated(shape, self.request(method, path, **kwargs), path)
         return result
+
+
+def segment(value: object) -> str:
+    """A path segment from what a person typed: `/`, `?`, `#`, `%` and `..` stay inside the segment, so a
+    key can only ever name an object, never another path (a script passing untrusted text included)."""
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text in {".", ".."} else text
 
 
 def api() -> ApiClient:

@@ -12,7 +12,7 @@ import typer
 from rich.text import Text
 
 from digital_factory.catalog.schemas import Environment
-from digital_factory.cli.client import ApiClient, api
+from digital_factory.cli.client import ApiClient, api, segment
 from digital_factory.cli.options import NewestFirst, OnlyService
 from digital_factory.cli.output import domain_errors, err_console, fail, literal, print_table, say
 from digital_factory.core.pagination import Page
@@ -116,7 +116,7 @@ def pipeline_run(
     """Start the service's pipeline."""
     with domain_errors():
         client = api()
-        run: Run = client.send(Run, "POST", f"/services/{service}/runs", json={"ref": ref} if ref else {})
+        run: Run = client.send(Run, "POST", f"/services/{segment(service)}/runs", json={"ref": ref} if ref else {})
     say(
         Text.assemble(
             "run ", (str(run.id), "bold"), f" of {service} at {run.commit_sha[:12]} ({run.version}): {run.status}"
@@ -146,7 +146,7 @@ def pipeline_list(
 def pipeline_show(run_id: RunNumber) -> None:
     """A run's stages and steps."""
     with domain_errors():
-        run: Run = api().read(Run, f"/runs/{run_id}")
+        run: Run = api().read(Run, f"/runs/{segment(run_id)}")
     say(
         Text.assemble(f"run {run.id} of {run.service}: ", (str(run.status), "bold"), f" ({run.version}, {run.trigger})")
     )
@@ -174,7 +174,7 @@ def pipeline_logs(
         if follow:
             _follow(client, run_id, step)
         else:
-            for _stage, item in _steps(client.read(Run, f"/runs/{run_id}"), step):
+            for _stage, item in _steps(client.read(Run, f"/runs/{segment(run_id)}"), step):
                 _print_log(client, run_id, item, wait=False)
 
 
@@ -193,7 +193,9 @@ def _steps(run: Run, only: str | None) -> list[tuple[Stage, Step]]:
 def _print_log(client: ApiClient, run_id: int, item: Step, *, wait: bool) -> str:
     cursor = 0
     while True:
-        page: StepLogPage = client.read(StepLogPage, f"/runs/{run_id}/steps/{item.id}/log", cursor=cursor)
+        page: StepLogPage = client.read(
+            StepLogPage, f"/runs/{segment(run_id)}/steps/{segment(item.id)}/log", cursor=cursor
+        )
         for chunk in page.chunks:
             sys.stdout.write(chunk.text)
         sys.stdout.flush()
@@ -206,7 +208,7 @@ def _print_log(client: ApiClient, run_id: int, item: Step, *, wait: bool) -> str
 def _follow(client: ApiClient, run_id: int, only: str | None) -> None:
     shown: set[int] = set()
     while True:
-        run: Run = client.read(Run, f"/runs/{run_id}")
+        run: Run = client.read(Run, f"/runs/{segment(run_id)}")
         progressed = False
         for stage, item in _steps(run, only):
             if item.id in shown or item.status in {Status.PENDING, Status.QUEUED}:
@@ -231,7 +233,7 @@ def _follow(client: ApiClient, run_id: int, only: str | None) -> None:
 def pipeline_cancel(run_id: RunNumber) -> None:
     """Cancel a run; running steps are killed with their children."""
     with domain_errors():
-        run: Run = api().send(Run, "POST", f"/runs/{run_id}/cancel")
+        run: Run = api().send(Run, "POST", f"/runs/{segment(run_id)}/cancel")
     say(f"run {run.id}: {run.status}")
 
 
@@ -243,8 +245,8 @@ def pipeline_retry(
     """Run a failed step again; the run resumes from there."""
     with domain_errors():
         client = api()
-        _stage, item = _steps(client.read(Run, f"/runs/{run_id}"), step)[0]
-        run: Run = client.send(Run, "POST", f"/runs/{run_id}/steps/{item.id}/retry")
+        _stage, item = _steps(client.read(Run, f"/runs/{segment(run_id)}"), step)[0]
+        run: Run = client.send(Run, "POST", f"/runs/{segment(run_id)}/steps/{segment(item.id)}/retry")
     say(f"run {run.id}: {run.status} (step {item.name} queued again)")
 
 
@@ -297,7 +299,10 @@ def _decision(decision: str) -> Callable[..., None]:
     def decide(deployment_id: DeploymentId, comment: Comment) -> None:
         with domain_errors():
             d: Deployment = api().send(
-                Deployment, "POST", f"/deployments/{deployment_id}/{decision}", json={"comment": comment}
+                Deployment,
+                "POST",
+                f"/deployments/{segment(deployment_id)}/{segment(decision)}",
+                json={"comment": comment},
             )
         say(f"deployment {d.id} of {d.service} to {d.environment}: {d.status}")
 
@@ -317,7 +322,10 @@ def deployment_rollback(
     """Roll an environment back: a new deployment of an earlier version."""
     with domain_errors():
         run: RunSummary = api().send(
-            RunSummary, "POST", f"/services/{service}/environments/{environment}/rollback", json={"to_deployment": to}
+            RunSummary,
+            "POST",
+            f"/services/{segment(service)}/environments/{segment(environment)}/rollback",
+            json={"to_deployment": to},
         )
     say(f"rollback run {run.id} deploys {run.version} to {environment}: {run.status}")
 
@@ -326,7 +334,7 @@ def deployment_rollback(
 def environment_status(service: ServiceKey) -> None:
     """What version runs in each environment, what waits, open incidents."""
     with domain_errors():
-        view: ServiceDelivery = api().read(ServiceDelivery, f"/services/{service}/delivery")
+        view: ServiceDelivery = api().read(ServiceDelivery, f"/services/{segment(service)}/delivery")
     rows = []
     for env in view.environments:
         roles = env.policy.approval_roles
@@ -360,7 +368,9 @@ def environment_set_policy(
         raise fail("name the approval roles with --role, or pass --automatic for continuous deployment", code=2)
     body = {"approval_roles": [] if automatic else role, "approvers": approver or []}
     with domain_errors():
-        env: Environment = api().send(Environment, "PUT", f"/services/{service}/environments/{environment}", json=body)
+        env: Environment = api().send(
+            Environment, "PUT", f"/services/{segment(service)}/environments/{segment(environment)}", json=body
+        )
     roles = " or ".join(env.approval_roles) or "nobody (automatic)"
     say(f"{env.service}/{env.name}: approval by {roles}; approver group: {', '.join(env.approvers) or 'none'}")
 
@@ -410,7 +420,7 @@ def incident_resolve(
     if deployment is not None:
         body["restored_by_deployment"] = deployment
     with domain_errors():
-        incident: Incident = api().send(Incident, "POST", f"/incidents/{key}/resolve", json=body)
+        incident: Incident = api().send(Incident, "POST", f"/incidents/{segment(key)}/resolve", json=body)
     say(f"resolved {incident.key}")
 
 
@@ -455,7 +465,9 @@ def secret_set(
     if environment:
         body["environment"] = environment
     with domain_errors():
-        info: SecretInfo = api().send(SecretInfo, "PUT", f"/services/{service}/secrets/{name}", json=body)
+        info: SecretInfo = api().send(
+            SecretInfo, "PUT", f"/services/{segment(service)}/secrets/{segment(name)}", json=body
+        )
     say(f"secret {info.name} set{' for ' + info.environment if info.environment else ''}")
 
 
@@ -463,7 +475,7 @@ def secret_set(
 def secret_list(service: ServiceKey) -> None:
     """Names of a service's secrets (values are never shown)."""
     with domain_errors():
-        items: list[SecretInfo] = api().read(list[SecretInfo], f"/services/{service}/secrets")
+        items: list[SecretInfo] = api().read(list[SecretInfo], f"/services/{segment(service)}/secrets")
     print_table(
         ("name", "environment", "updated", "by"),
         ((s.name, s.environment or "(all)", s.updated_at.isoformat()[:16], s.updated_by) for s in items),
@@ -479,6 +491,8 @@ def secret_delete(
     """Delete a secret."""
     with domain_errors():
         api().request(
-            "DELETE", f"/services/{service}/secrets/{name}", params={"environment": environment} if environment else {}
+            "DELETE",
+            f"/services/{segment(service)}/secrets/{segment(name)}",
+            params={"environment": environment} if environment else {},
         )
     say(f"secret {name} deleted")

@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 import typer
 from pydantic import BaseModel
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.insights.schemas import HypothesisEvaluation, RescoreSuggestion, ThemeKeyResults
 from digital_factory.portfolio.schemas import DecisionKind, DecisionResult
@@ -46,7 +46,7 @@ def _figure(value: float | None, pattern: str = "{:g}") -> str:
 @app.command("show")
 def show(epic: EpicKey, json: JsonFlag = False) -> None:
     """Each leading indicator's value now, progress, sample size and status; the score and recommendation."""
-    result = _read(HypothesisEvaluation, f"/insights/epics/{epic}/hypothesis", json)
+    result = _read(HypothesisEvaluation, f"/insights/epics/{segment(epic)}/hypothesis", json)
     say(f"{result.epic} · {result.title}")
     say(
         f"hypothesis {result.status} · score {_figure(result.score, '{:.0%}')} · "
@@ -74,7 +74,7 @@ def show(epic: EpicKey, json: JsonFlag = False) -> None:
 @app.command("key-results")
 def key_results(theme: Annotated[str, typer.Argument(help="Theme key, e.g. THEME-1.")], json: JsonFlag = False) -> None:
     """A strategic theme's key results with their metric queries' current values."""
-    result = _read(ThemeKeyResults, f"/insights/themes/{theme}/key-results", json)
+    result = _read(ThemeKeyResults, f"/insights/themes/{segment(theme)}/key-results", json)
     say(f"{result.theme} · {result.objective}")
     print_table(
         ["key result", "baseline", "target", "observed", "progress", "samples"],
@@ -120,7 +120,7 @@ def decide(
         result: DecisionResult = client.send(
             DecisionResult,
             "POST",
-            f"/insights/epics/{epic}/hypothesis/decisions",
+            f"/insights/epics/{segment(epic)}/hypothesis/decisions",
             json={"kind": kind.value, "rationale": rationale},
         )
     evaluation = result.decision.evaluation

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.output import domain_errors, err_console, literal, print_table, say
 from digital_factory.integrations.schemas import CreatedHook, Hook, HookDetail, HookKind
 
@@ -72,7 +72,7 @@ def list_hooks(team: Annotated[str | None, typer.Option("--team", "-t")] = None)
 def show(public_id: HookId) -> None:
     """A hook: where senders post, its mappings and its most recent deliveries."""
     with domain_errors():
-        hook: HookDetail = api().read(HookDetail, f"/integrations/{public_id}")
+        hook: HookDetail = api().read(HookDetail, f"/integrations/{segment(public_id)}")
     say(f"{hook.public_id} ({hook.kind}) of team {hook.team}: {hook.name}")
     say(f"post to: <server>{hook.path}")
     for mapping in hook.mappings:
@@ -94,7 +94,12 @@ def map_external(
 ) -> None:
     """Deliveries naming EXTERNAL write into SERVICE's delivery records."""
     with domain_errors():
-        api().send(Hook, "POST", f"/integrations/{public_id}/mappings", json={"external": external, "service": service})
+        api().send(
+            Hook,
+            "POST",
+            f"/integrations/{segment(public_id)}/mappings",
+            json={"external": external, "service": service},
+        )
     say(f"{external} -> {service}")
 
 
@@ -102,7 +107,7 @@ def map_external(
 def unmap(public_id: HookId, external: External) -> None:
     """Stop mapping EXTERNAL (later deliveries for it are stored as unmapped)."""
     with domain_errors():
-        api().send(Hook, "DELETE", f"/integrations/{public_id}/mappings", params={"external": external})
+        api().send(Hook, "DELETE", f"/integrations/{segment(public_id)}/mappings", params={"external": external})
     say(f"{external} is no longer mapped by {public_id}")
 
 
@@ -110,7 +115,7 @@ def unmap(public_id: HookId, external: External) -> None:
 def rotate(public_id: HookId) -> None:
     """A new secret for the hook, shown once; the old one stops working at once."""
     with domain_errors():
-        created: CreatedHook = api().send(CreatedHook, "POST", f"/integrations/{public_id}/rotate")
+        created: CreatedHook = api().send(CreatedHook, "POST", f"/integrations/{segment(public_id)}/rotate")
     _shown_once(created, "new secret for hook")
 
 
@@ -118,5 +123,5 @@ def rotate(public_id: HookId) -> None:
 def delete(public_id: HookId) -> None:
     """Delete the hook with its mappings and stored deliveries (records it made stay)."""
     with domain_errors():
-        api().request("DELETE", f"/integrations/{public_id}")
+        api().request("DELETE", f"/integrations/{segment(public_id)}")
     say(f"hook {public_id} deleted")

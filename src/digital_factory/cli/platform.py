@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from digital_factory.cli.client import ApiClient, api
+from digital_factory.cli.client import ApiClient, api, segment
 from digital_factory.cli.output import console, domain_errors, fail, print_table, say
 from digital_factory.core.pagination import Page
 from digital_factory.delivery.schemas import RunSummary
@@ -61,7 +61,7 @@ def follow(client: ApiClient, job: Job) -> Job:
             if job.status != JobStatus.RUNNING:
                 return job
             time.sleep(POLL_SECONDS)
-            job = client.read(Job, f"/jobs/{job.id}")
+            job = client.read(Job, f"/jobs/{segment(job.id)}")
 
 
 def _line(step: Step) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.options import NewestFirst, OnlyService, Reason
 from digital_factory.cli.output import domain_errors, err_console, literal, print_table, say
 from digital_factory.core.errors import ValidationFailed
@@ -42,7 +42,7 @@ OffVariant = Annotated[str | None, typer.Option(help="Served when off.")]
 
 
 def _flags(service: str) -> str:
-    return f"/services/{service}/flags"
+    return f"/services/{segment(service)}/flags"
 
 
 def _json_or_text(raw: str) -> Any:
@@ -82,7 +82,7 @@ def flag_list(
 def flag_show(service: Service, flag: FlagKey) -> None:
     """A flag: variants and each environment's configuration."""
     with domain_errors():
-        found: Flag = api().read(Flag, f"{_flags(service)}/{flag}")
+        found: Flag = api().read(Flag, f"{_flags(service)}/{segment(flag)}")
     feature = f", releases {found.feature}" if found.feature else ""
     say(Text(found.name, style="bold"), f"({found.key}, {found.type}){feature}")
     for name, value in found.variants.items():
@@ -174,7 +174,9 @@ def flag_set(
             body["rules"] = [releases.parse_rule(r, "--rule") for r in rule]
         elif clear_rules:
             body["rules"] = []
-        change: Change = api().send(Change, "POST", f"{_flags(service)}/{flag}/environments/{env}/changes", json=body)
+        change: Change = api().send(
+            Change, "POST", f"{_flags(service)}/{segment(flag)}/environments/{segment(env)}/changes", json=body
+        )
     _report(change)
 
 
@@ -192,7 +194,9 @@ def flag_rollout(
     """Roll a variant out to a share of targeting keys (everyone else gets the off variant); turns it on."""
     with domain_errors():
         body = {"percent": percent, "variant": variant, "reason": reason}
-        change: Change = api().send(Change, "POST", f"{_flags(service)}/{flag}/environments/{env}/rollout", json=body)
+        change: Change = api().send(
+            Change, "POST", f"{_flags(service)}/{segment(flag)}/environments/{segment(env)}/rollout", json=body
+        )
     _report(change)
 
 
@@ -201,7 +205,9 @@ def flag_kill(service: Service, flag: FlagKey, env: Env, reason: Reason = "") ->
     """The kill switch: off now, serving the off variant."""
     with domain_errors():
         body = {"reason": reason}
-        change: Change = api().send(Change, "POST", f"{_flags(service)}/{flag}/environments/{env}/kill", json=body)
+        change: Change = api().send(
+            Change, "POST", f"{_flags(service)}/{segment(flag)}/environments/{segment(env)}/kill", json=body
+        )
     _report(change)
 
 
@@ -229,7 +235,7 @@ def _subject(change: Change) -> str:
 def _decide(key: str, decision: str, note: str | None) -> None:
     with domain_errors():
         body = {"note": note} if note is not None and decision != "cancel" else None
-        change: Change = api().send(Change, "POST", f"/flag-changes/{key}/{decision}", json=body)
+        change: Change = api().send(Change, "POST", f"/flag-changes/{segment(key)}/{segment(decision)}", json=body)
     if decision == "approve":
         _report(change)
     else:
@@ -301,7 +307,7 @@ def flag_eval(
             context["targetingKey"] = key
         body = {"context": context, "environment": env}
         results: list[PreviewResult] = api().send(
-            list[PreviewResult], "POST", f"{_flags(service)}/{flag}/preview", json=body
+            list[PreviewResult], "POST", f"{_flags(service)}/{segment(flag)}/preview", json=body
         )
     print_table(["env", "variant", "value", "reason"], (_preview_row(r) for r in results))
 
@@ -320,7 +326,9 @@ def key_create(
     """Create an OFREP client key; prints it once (only its digest is kept)."""
     with domain_errors():
         body = {"environment": env, "name": name}
-        created: CreatedClientKey = api().send(CreatedClientKey, "POST", f"/services/{service}/client-keys", json=body)
+        created: CreatedClientKey = api().send(
+            CreatedClientKey, "POST", f"/services/{segment(service)}/client-keys", json=body
+        )
     err_console.print(literal(f"client key {created.key.public_id} for {service}/{env}; shown once:"), highlight=False)
     print(created.secret)
 
@@ -329,7 +337,9 @@ def key_create(
 def key_list(service: Service, env: Annotated[str | None, typer.Option("--env", "-e")] = None) -> None:
     """The service's client keys (never their secrets)."""
     with domain_errors():
-        keys: list[ClientKey] = api().read(list[ClientKey], f"/services/{service}/client-keys", environment=env)
+        keys: list[ClientKey] = api().read(
+            list[ClientKey], f"/services/{segment(service)}/client-keys", environment=env
+        )
     print_table(
         ["id", "env", "name", "created", "last used", "state"],
         (
@@ -350,5 +360,5 @@ def key_list(service: Service, env: Annotated[str | None, typer.Option("--env", 
 def key_revoke(public_id: Annotated[str, typer.Argument(help="The key's id (its second part).")]) -> None:
     """Revoke a client key: SDKs using it are refused within a second."""
     with domain_errors():
-        api().send(ClientKey, "POST", f"/client-keys/{public_id}/revoke")
+        api().send(ClientKey, "POST", f"/client-keys/{segment(public_id)}/revoke")
     say(f"client key {public_id} revoked")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.options import DisplayName
 from digital_factory.cli.output import domain_errors, err_console, fail, print_table, say
 from digital_factory.core.pagination import Page
@@ -55,7 +55,7 @@ def team_archive(key: TeamKey) -> None:
     """Archive a team: hidden from lists and pickers, no new members, domains or interactions; the services
     it owns keep working."""
     with domain_errors():
-        team: Team = api().send(Team, "POST", f"/teams/{key}/archive")
+        team: Team = api().send(Team, "POST", f"/teams/{segment(key)}/archive")
     say(Text.assemble("archived team ", (team.key, "bold"), " (restore it with `factory team restore`)"))
 
 
@@ -63,7 +63,7 @@ def team_archive(key: TeamKey) -> None:
 def team_restore(key: TeamKey) -> None:
     """Bring an archived team back."""
     with domain_errors():
-        team: Team = api().send(Team, "POST", f"/teams/{key}/restore")
+        team: Team = api().send(Team, "POST", f"/teams/{segment(key)}/restore")
     say(Text.assemble("restored team ", (team.key, "bold")))
 
 
@@ -87,7 +87,7 @@ def team_create(
 def team_show(key: TeamKey) -> None:
     """A team: mission, members, owned domains, interactions, load warnings and latest survey score."""
     with domain_errors():
-        team: TeamDetail = api().read(TeamDetail, f"/teams/{key}")
+        team: TeamDetail = api().read(TeamDetail, f"/teams/{segment(key)}")
     say(Text.assemble((team.name, "bold"), f" ({team.key}) · {team.team_type}"))
     if team.archived_at:
         say(f"archived on {team.archived_at.date().isoformat()}")
@@ -136,7 +136,7 @@ def team_add_member(
 ) -> None:
     """Add a person to a team."""
     with domain_errors():
-        api().send(Team, "POST", f"/teams/{key}/members", json={"username": username, "team_role": role})
+        api().send(Team, "POST", f"/teams/{segment(key)}/members", json={"username": username, "team_role": role})
     say(f"{username} joined {key} as {role}")
 
 
@@ -151,8 +151,8 @@ def team_domain(
     body = {"name": name, "complexity": complexity, "description": description}
     with domain_errors():
         client = api()
-        domain: Domain = client.send(Domain, "POST", f"/teams/{key}/domains", json=body)
-        warnings: list[LoadWarning] = client.read(list[LoadWarning], f"/teams/{key}/warnings")
+        domain: Domain = client.send(Domain, "POST", f"/teams/{segment(key)}/domains", json=body)
+        warnings: list[LoadWarning] = client.read(list[LoadWarning], f"/teams/{segment(key)}/warnings")
     say(f"{key} owns {domain.name} ({domain.complexity})")
     _say_warnings(warnings)
 
@@ -179,7 +179,7 @@ def team_interact(
     with domain_errors():
         client = api()
         created: Interaction = client.send(Interaction, "POST", "/interactions", json=body)
-        warnings: list[LoadWarning] = client.read(list[LoadWarning], f"/teams/{key}/warnings")
+        warnings: list[LoadWarning] = client.read(list[LoadWarning], f"/teams/{segment(key)}/warnings")
     say(f"interaction {created.id}: {created.team} {created.mode} {created.with_team} from {created.starts_on}")
     _say_warnings(warnings)
 
@@ -199,7 +199,9 @@ def team_end_interaction(
     """End an interaction, keeping its history."""
     with domain_errors():
         day = on or _today()
-        ended: Interaction = api().send(Interaction, "PATCH", f"/interactions/{interaction_id}", json={"ends_on": day})
+        ended: Interaction = api().send(
+            Interaction, "PATCH", f"/interactions/{segment(interaction_id)}", json={"ends_on": day}
+        )
     say(f"interaction {ended.id} ({ended.team} {ended.mode} {ended.with_team}) ends {day}")
 
 
@@ -219,7 +221,7 @@ def team_export(
     if fmt not in {"yaml", "json"}:
         raise fail("--format must be yaml or json", 2)
     with domain_errors():
-        document: dict[str, Any] = api().read(dict[str, Any], f"/teams/{key}/team-api", format="json")
+        document: dict[str, Any] = api().read(dict[str, Any], f"/teams/{segment(key)}/team-api", format="json")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else _yaml(document)
     if output is None:
         sys.stdout.write(text)
@@ -278,9 +280,9 @@ def team_survey(
             body: dict[str, Any] = {"answers": answers}
             if on:
                 body["answered_on"] = on
-            score: SurveyScore = client.send(SurveyScore, "POST", f"/teams/{key}/survey", json=body)
+            score: SurveyScore = client.send(SurveyScore, "POST", f"/teams/{segment(key)}/survey", json=body)
             say(f"recorded; {score.period}: {score.index:.1f}/100 ({score.band})")
-        results: SurveyResults = client.read(SurveyResults, f"/teams/{key}/survey")
+        results: SurveyResults = client.read(SurveyResults, f"/teams/{segment(key)}/survey")
     print_table(
         ["month", "index", "band", "intrinsic", "extraneous", "germane", "effective (1-5)", "respondents"],
         [

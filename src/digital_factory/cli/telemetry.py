@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.store import store_runtime
 from digital_factory.telemetry.schemas import Aggregation, Evaluation, LogLineOut, RangeResult, SeriesInfo
@@ -67,7 +67,7 @@ def series(service: Service, env: EnvOption = None, prefix: str = "") -> None:
     """The series a service sent, with their last point."""
     with domain_errors(), api() as client:
         found: list[SeriesInfo] = client.read(
-            list[SeriesInfo], f"/telemetry/services/{service}/series", environment=env, prefix=prefix
+            list[SeriesInfo], f"/telemetry/services/{segment(service)}/series", environment=env, prefix=prefix
         )
     print_table(
         ["metric", "kind", "environment", "attributes", "last"],
@@ -85,7 +85,11 @@ def logs(
     """A service's newest log lines."""
     with domain_errors(), api() as client:
         lines: list[LogLineOut] = client.read(
-            list[LogLineOut], f"/telemetry/services/{service}/logs", environment=env, severity=severity, limit=limit
+            list[LogLineOut],
+            f"/telemetry/services/{segment(service)}/logs",
+            environment=env,
+            severity=severity,
+            limit=limit,
         )
     for line in lines:
         say(f"{line.at:%Y-%m-%d %H:%M:%S} {line.severity:<5} {line.body}")

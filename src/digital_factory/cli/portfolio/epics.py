@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app
 from digital_factory.cli.portfolio.common import EpicKey, FromJson, ItemType, NewTitle, body, column, edit, minute, wsjf
@@ -40,9 +40,9 @@ def epic_show(key: EpicKey) -> None:
     """Show an epic: hypothesis, business case, indicators, features and its kanban history."""
     with domain_errors():
         client = api()
-        epic: Epic = client.read(Epic, f"/epics/{key}")
-        features: list[FeatureSummary] = client.read(list[FeatureSummary], f"/epics/{key}/features")
-        history: list[Transition] = client.read(list[Transition], f"/epics/{key}/transitions")
+        epic: Epic = client.read(Epic, f"/epics/{segment(key)}")
+        features: list[FeatureSummary] = client.read(list[FeatureSummary], f"/epics/{segment(key)}/features")
+        history: list[Transition] = client.read(list[Transition], f"/epics/{segment(key)}/transitions")
     say(f"{epic.key} {epic.title}  [{column(epic)}]  WSJF {wsjf(epic.score)}")
     say(f"owner: {epic.owner or '-'}  themes: {', '.join(epic.themes) or '-'}  type: {epic.epic_type}")
     _case(epic)
@@ -114,5 +114,5 @@ def epic_update(
 ) -> None:
     """Change an epic; the fields in --json replace theirs (lists are replaced whole)."""
     fields = body(from_json, title=title, owner=owner, mvp_definition=mvp)
-    epic = edit(Epic, f"/epics/{key}", fields, "options or --json")
+    epic = edit(Epic, f"/epics/{segment(key)}", fields, "options or --json")
     say(f"updated {epic.key}")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.output import domain_errors, fail, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app
 from digital_factory.cli.portfolio.common import EpicKey, ScoreNote, ScoreValues, column, send_score, wsjf
@@ -37,7 +37,7 @@ def epic_move(
     fields = {"to": to, "reason": reason, "done_reason": done_reason, "wip_override_reason": override}
     with domain_errors():
         moved: MoveResult = api().send(
-            MoveResult, "POST", f"/epics/{key}/moves", json={k: v for k, v in fields.items() if v is not None}
+            MoveResult, "POST", f"/epics/{segment(key)}/moves", json={k: v for k, v in fields.items() if v is not None}
         )
     t = moved.transition
     note = " (WIP limit overridden)" if t.wip_override else ""
@@ -64,7 +64,7 @@ def epic_decide(
     if override is not None:
         fields["wip_override_reason"] = override
     with domain_errors():
-        result: DecisionResult = api().send(DecisionResult, "POST", f"/epics/{key}/decisions", json=fields)
+        result: DecisionResult = api().send(DecisionResult, "POST", f"/epics/{segment(key)}/decisions", json=fields)
     moved = f"; moved to {result.transition.to_column}" if result.transition else ""
     say(f"{key.upper()}: {kind} recorded{moved}")
 
@@ -72,7 +72,7 @@ def epic_decide(
 @epic_app.command("score")
 def epic_score(key: EpicKey, values: ScoreValues, note: ScoreNote = "") -> None:
     """Score an epic with WSJF: cost of delay (UBV + TC + RR) / job size."""
-    epic = send_score(EpicSummary, f"/epics/{key}/scores", values, note)
+    epic = send_score(EpicSummary, f"/epics/{segment(key)}/scores", values, note)
     cost_of_delay = epic.score.cost_of_delay if epic.score else "-"
     say(f"{epic.key}: WSJF {wsjf(epic.score)} (cost of delay {cost_of_delay})")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.options import ApiJson
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import epic_app, feature_app
@@ -18,13 +18,13 @@ from digital_factory.insights.schemas import WorkLoop
 def epic_loop(key: EpicKey, as_json: ApiJson = False) -> None:
     """The epic's loop: teams and services serving it, their latest run and deployments, flags, lead time,
     DORA, incidents and decisions."""
-    _show(f"/epics/{key}/loop", as_json)
+    _show(f"/epics/{segment(key)}/loop", as_json)
 
 
 @feature_app.command("loop")
 def feature_loop(key: FeatureKey, as_json: ApiJson = False) -> None:
     """The feature's slice of its epic's loop."""
-    _show(f"/features/{key}/loop", as_json)
+    _show(f"/features/{segment(key)}/loop", as_json)
 
 
 def _show(path: str, as_json: bool) -> None:

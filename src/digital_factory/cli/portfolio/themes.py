@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.output import domain_errors, fail, print_table, say
 from digital_factory.cli.portfolio.apps import theme_app
 from digital_factory.cli.portfolio.common import FromJson, body
@@ -29,7 +29,7 @@ def theme_list(archived: Annotated[bool, typer.Option(help="Include archived the
 def theme_show(key: Annotated[str, typer.Argument(help="e.g. THEME-1")]) -> None:
     """Show a theme."""
     with domain_errors():
-        theme: Theme = api().read(Theme, f"/themes/{key}")
+        theme: Theme = api().read(Theme, f"/themes/{segment(key)}")
     say(f"{theme.key} {theme.objective}")
     if theme.description:
         say(theme.description)

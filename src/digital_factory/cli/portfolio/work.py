@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from digital_factory.cli.client import api
+from digital_factory.cli.client import api, segment
 from digital_factory.cli.options import Reason
 from digital_factory.cli.output import domain_errors, print_table, say
 from digital_factory.cli.portfolio.apps import feature_app, story_app
@@ -74,7 +74,7 @@ def feature_show(key: FeatureKey) -> None:
     """Show a feature and its stories."""
     with domain_errors():
         client = api()
-        f: Feature = client.read(Feature, f"/features/{key}")
+        f: Feature = client.read(Feature, f"/features/{segment(key)}")
         stories: Page[Story] = client.read(Page[Story], "/stories", feature=key, limit=200)
     say(f"{f.key} {f.title}  ({f.epic}, {f.feature_type} {f.flow_item}, {f.state})")
     say(f"team: {f.team or '-'}  WSJF {wsjf(f.score)}")
@@ -120,7 +120,9 @@ def feature_create(
 def feature_assign(key: FeatureKey, team: Annotated[str, typer.Argument(help="Team key, or - for none.")]) -> None:
     """Hand a feature to a team."""
     with domain_errors():
-        f: Feature = api().send(Feature, "PATCH", f"/features/{key}", json={"team": None if team == "-" else team})
+        f: Feature = api().send(
+            Feature, "PATCH", f"/features/{segment(key)}", json={"team": None if team == "-" else team}
+        )
     say(f"{f.key} → {f.team or 'no team'}")
 
 
@@ -142,7 +144,7 @@ def feature_edit(
     fields = body(
         from_json, title=title, description=description, benefit_hypothesis=hypothesis, acceptance_criteria=criterion
     )
-    f = edit(Feature, f"/features/{key}", fields, "--title, --description, --hypothesis or --criterion")
+    f = edit(Feature, f"/features/{segment(key)}", fields, "--title, --description, --hypothesis or --criterion")
     say(f"updated {f.key}: {f.title}")
     if f.benefit_hypothesis:
         say(f"benefit hypothesis: {f.benefit_hypothesis}")
@@ -151,13 +153,13 @@ def feature_edit(
 @feature_app.command("move")
 def feature_move(key: KeyArgument, to: StateArgument, reason: Reason = "") -> None:
     """Change a feature's flow state."""
-    _move(Feature, f"/features/{key}/state", to, reason)
+    _move(Feature, f"/features/{segment(key)}/state", to, reason)
 
 
 @feature_app.command("score")
 def feature_score(key: FeatureKey, values: ScoreValues, note: ScoreNote = "") -> None:
     """Score a feature with WSJF."""
-    f = send_score(Feature, f"/features/{key}/scores", values, note)
+    f = send_score(Feature, f"/features/{segment(key)}/scores", values, note)
     say(f"{f.key}: WSJF {wsjf(f.score)}")
 
 
@@ -196,8 +198,8 @@ def story_show(key: StoryKey) -> None:
     """Show a story and its flow-state history."""
     with domain_errors():
         client = api()
-        s: Story = client.read(Story, f"/stories/{key}")
-        history: list[WorkTransition] = client.read(list[WorkTransition], f"/stories/{key}/history")
+        s: Story = client.read(Story, f"/stories/{segment(key)}")
+        history: list[WorkTransition] = client.read(list[WorkTransition], f"/stories/{segment(key)}/history")
     say(f"{s.key} {s.title}  ({s.feature} / {s.epic}, {s.state}, {s.team or 'no team'})")
     if s.description:
         say(s.description)
@@ -230,7 +232,7 @@ def story_edit(
 ) -> None:
     """Change a story's title, text, acceptance criteria or points (only what is given)."""
     fields = body(None, title=title, description=description, acceptance_criteria=criterion, points=points)
-    s = edit(Story, f"/stories/{key}", fields, "--title, --description, --criterion or --points")
+    s = edit(Story, f"/stories/{segment(key)}", fields, "--title, --description, --criterion or --points")
     say(f"updated {s.key}: {s.title}")
     if s.description:
         say(s.description)
@@ -239,7 +241,7 @@ def story_edit(
 @story_app.command("move")
 def story_move(key: KeyArgument, to: StateArgument, reason: Reason = "") -> None:
     """Change a story's flow state."""
-    _move(Story, f"/stories/{key}/state", to, reason)
+    _move(Story, f"/stories/{segment(key)}/state", to, reason)
 
 
 @story_app.command("backlog")
@@ -251,7 +253,7 @@ def story_backlog(
 ) -> None:
     """Show a team's backlog, or reorder stories in it."""
     with domain_errors():
-        client, path = api(), f"/backlogs/{team}"
+        client, path = api(), f"/backlogs/{segment(team)}"
         backlog: TeamBacklog = (
             client.send(TeamBacklog, "PUT", path, json={"stories": order}) if order else client.read(TeamBacklog, path)
         )
