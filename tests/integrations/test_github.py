@@ -4,6 +4,7 @@ repeats store nothing (more)."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -209,4 +210,22 @@ def test_malformed_json_on_a_known_event_is_a_400_naming_the_field(client: TestC
         answer = client.post(target.url, content=body, headers={**headers, "Content-Type": "application/json"})
         assert answer.status_code == 400, answer.text
         assert answer.json()["errors"][0]["field"] == field
+    assert stored(runtime) == before
+
+
+def test_a_commit_time_outside_the_supported_years_is_a_400_naming_the_field(
+    client: TestClient, runtime: Runtime, github_examples: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Before, such a time could overflow on its way to UTC; the field's path named it `head_commit..authored_at`."""
+    who = member(runtime)
+    example = copy.deepcopy(github_examples["push"][0])
+    target = _target(client, runtime, who, 0, example)
+    before = stored(runtime)
+    example["head_commit"]["timestamp"] = "9999-12-31T23:00:00-05:00"
+    answer = send_github(client, target, "push", example, "late-1")
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0] == {
+        "field": "head_commit.authored_at",
+        "reason": "must lie in the years 1970 to 2199",
+    }
     assert stored(runtime) == before

@@ -176,7 +176,7 @@ def build(model: type[_M], where: str, **values: Any) -> _M:
     try:
         return model(**values)
     except ValidationError as exc:
-        problems = [FieldProblem(f"{where}.{'.'.join(str(p) for p in e['loc'])}", e["msg"]) for e in exc.errors()]
+        problems = [FieldProblem(".".join(filter(None, (where, *map(str, e["loc"])))), e["msg"]) for e in exc.errors()]
         raise Malformed("; ".join(f"{p.field}: {p.reason}" for p in problems), problems) from None
 
 
