@@ -85,3 +85,20 @@ def test_team_page_reads_on_a_phone(live_server: LiveServer, page: Page) -> None
         page.goto(live_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} scrolls sideways on a phone ({width} px)"
+
+
+def test_a_tooltip_shows_what_people_typed_as_text(live_server: LiveServer, page: Page) -> None:
+    """Team names and purposes are people's text: ECharts puts a tooltip's content into the page as HTML, and
+    a string tooltip also fills in `{b}`. Shown as typed, nothing of it becomes markup."""
+    seed(live_server)
+    name = "<i>Eve</i> {b} & Co"
+    with live_server.runtime.store.unit_of_work(actor_of(live_server.runtime, "pia")) as uow:
+        teams.create_team(uow, TeamCreate(key="eve", name=name))
+    sign_in(page, live_server.url, "fiona", DEFAULT_PASSWORD)
+    page.goto(live_server.url + "/teams")
+    label = page.locator("#topology svg text", has_text="Eve")
+    expect(label).to_have_count(1)
+    label.hover()
+    tooltip = page.locator("#topology div", has_text="Eve").last
+    expect(tooltip).to_contain_text(f"{name} (stream-aligned), 0 member(s)")
+    expect(page.locator("#topology i")).to_have_count(0)

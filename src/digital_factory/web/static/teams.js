@@ -15,6 +15,12 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
+  // A tooltip shows what people typed (team names, an interaction's purpose) as text: ECharts puts a
+  // formatter's answer into the page as HTML, and a string formatter also fills in {a}, {b} and {c}.
+  function plain(text) {
+    return function () { return echarts.format.encodeHTML(text); };
+  }
+
   function edgeStyle(mode) {
     if (mode === "collaboration") {
       return { lineStyle: { width: 4, type: "solid", color: "#475569" }, symbol: ["none", "none"] };
@@ -38,7 +44,7 @@
           borderColor: team.warnings ? "#b91c1c" : "#334155",
           borderWidth: team.warnings ? 3 : 1
         },
-        tooltip: { formatter: team.name + " (" + team.team_type + "), " + team.members + " member(s)" }
+        tooltip: { formatter: plain(team.name + " (" + team.team_type + "), " + team.members + " member(s)") }
       };
     });
     var links = data.interactions.map(function (link) {
@@ -50,7 +56,7 @@
         label: { show: true, formatter: link.label, fontSize: 11, color: "#1b1f24" },
         lineStyle: style.lineStyle,
         symbol: style.symbol,
-        tooltip: { formatter: link.team + " " + link.label + " " + link.with_team + (link.purpose ? ": " + link.purpose : "") }
+        tooltip: { formatter: plain(link.team + " " + link.label + " " + link.with_team + (link.purpose ? ": " + link.purpose : "")) }
       };
     });
     chart.setOption({
