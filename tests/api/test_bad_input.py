@@ -10,7 +10,7 @@ from digital_factory.accounts.schemas import Role
 from digital_factory.app.factory import Runtime
 from digital_factory.catalog import service as catalog
 from digital_factory.catalog.schemas import ServiceCreate
-from tests.factories import MadeUser, actor_of, make_user
+from tests.factories import MadeUser, actor_of, made_by_the_product, make_user
 from tests.telemetry.builders import make_service
 
 
@@ -259,20 +259,24 @@ def test_a_time_in_a_body_outside_the_supported_years_stores_nothing(client: Tes
 
 
 def test_nan_and_infinity_are_refused_in_every_number_a_client_sends(client: TestClient, runtime: Runtime) -> None:
-    """Python's JSON reader takes NaN and Infinity; PostgreSQL's JSON refuses them and no figure means them."""
+    """Python's JSON reader takes NaN and Infinity; PostgreSQL's JSON refuses them and no figure means them. A
+    targeting rule in dev applies at once, so a value that got through would be stored."""
     admin = _admin(runtime)
-    epic = client.post("/api/v1/epics", headers=admin.headers, json={"title": "Heavy lift"}).json()["key"]
+    made_by_the_product(client, runtime, admin)
+    flag = "/api/v1/services/engine-control/flags/heavy-lift-mode"
+    before = client.get(flag, headers=admin.headers).json()
     for number in ("NaN", "Infinity", "-Infinity"):
+        rule = f'{{"conditions": [{{"attribute": "weight", "operator": "gt", "values": [{number}]}}], '
+        rule += '"serve": {"variant": "on"}}'
         response = client.post(
-            f"/api/v1/epics/{epic}/decisions",
+            f"{flag}/environments/dev/changes",
             headers={**admin.headers, "Content-Type": "application/json"},
-            content=f'{{"kind": "go", "rationale": "r", "evidence": {{"units": {number}}}}}'.encode(),
+            content=f'{{"enabled": true, "rules": [{rule}]}}'.encode(),
         )
         assert response.status_code == 422, response.text
-        assert response.json()["errors"] == [
-            {"field": "body.evidence.units", "reason": "Input should be a finite number"}
-        ]
-    assert client.get(f"/api/v1/epics/{epic}/decisions", headers=admin.headers).json() == []
+        finite = {"field": "body.rules.0.conditions.0.values.0.float", "reason": "Input should be a finite number"}
+        assert finite in response.json()["errors"]
+    assert client.get(flag, headers=admin.headers).json() == before
 
 
 def test_a_log_cursor_past_any_chunk_is_refused_by_name(client: TestClient, runtime: Runtime) -> None:

@@ -16,6 +16,9 @@ from digital_factory.core.events import DomainEvent
 from digital_factory.core.pagination import PageRequest
 from digital_factory.store.sequences import current_value, next_key
 from digital_factory.store.uow import RACED, UnitOfWork
+from digital_factory.teams import models as team_models
+from digital_factory.teams import service as teams
+from digital_factory.teams.schemas import TeamCreate
 
 
 def test_concurrent_writers_all_succeed(runtime: Runtime) -> None:
@@ -47,9 +50,6 @@ def test_a_failed_unit_of_work_leaves_nothing(runtime: Runtime) -> None:
 def test_a_key_taken_by_another_transaction_between_check_and_commit_is_a_conflict(runtime: Runtime) -> None:
     """A use-case checks that a key is free, then writes; another transaction may take it in between. The
     store's unique constraint catches it, and the caller gets a conflict to retry, not a server error."""
-    from digital_factory.teams import models as team_models
-    from digital_factory.teams import service as teams
-    from digital_factory.teams.schemas import TeamCreate
 
     def team(uow: UnitOfWork) -> team_models.Team:
         return team_models.Team(key="engines", name="Engines", team_type="platform", created_at=uow.clock.now())
